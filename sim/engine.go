@@ -1,0 +1,265 @@
+package sim
+
+import "fmt"
+
+// Kind names a registered handler. Events carry a Kind and a 64-bit
+// argument; the engine calls the handler with the argument when the event's
+// time comes.
+type Kind uint16
+
+// EventID identifies one scheduled event so it can be cancelled. The zero
+// EventID refers to no event; cancelling it is a no-op.
+type EventID uint64
+
+// slot states
+const (
+	slotFree uint8 = iota
+	slotArmed
+	slotCancelled
+)
+
+// slot holds what an event does; events in the heap point at slots so the
+// heap stays pointer-free and 16 bytes wide.
+type slot struct {
+	arg   uint64
+	gen   uint32 // bumped on every reuse so stale EventIDs cannot cancel
+	kind  Kind
+	state uint8
+}
+
+type handler struct {
+	name string
+	fn   func(arg uint64)
+}
+
+// Engine is a single-threaded discrete-event loop over virtual time.
+// It is not safe for concurrent use; run one engine per goroutine.
+type Engine struct {
+	now      Time
+	q        queue
+	hole     bool // q.h[0] is the event being handled (popped lazily)
+	slots    []slot
+	free     []uint32
+	handlers []handler
+
+	cancelled int    // cancelled events still in the heap
+	events    uint64 // handlers run so far
+	stopped   bool
+
+	progressEvery uint64
+	progressNext  uint64
+	progress      func() bool
+}
+
+// NewEngine returns an engine at time 0 with an empty event set.
+func NewEngine() *Engine {
+	return &Engine{}
+}
+
+// Now is the current virtual time.
+func (e *Engine) Now() Time { return e.now }
+
+// Events is the number of handlers run so far.
+func (e *Engine) Events() uint64 { return e.events }
+
+// Pending is the number of events scheduled and not yet run or cancelled.
+func (e *Engine) Pending() int {
+	n := len(e.q.h) - e.cancelled
+	if e.hole {
+		n--
+	}
+	return n
+}
+
+// Handle registers fn under name and returns the Kind to schedule it with.
+// Register handlers while building the model, before Run. The name appears
+// in panics and traces.
+func (e *Engine) Handle(name string, fn func(arg uint64)) Kind {
+	if len(e.handlers) >= 1<<16 {
+		panic("sim: too many handler kinds")
+	}
+	e.handlers = append(e.handlers, handler{name: name, fn: fn})
+	return Kind(len(e.handlers) - 1)
+}
+
+// HandlerName returns the name k was registered with.
+func (e *Engine) HandlerName(k Kind) string {
+	if int(k) >= len(e.handlers) {
+		return fmt.Sprintf("kind(%d)", k)
+	}
+	return e.handlers[k].name
+}
+
+// At schedules handler k with arg at time t in class c and returns an ID
+// that can cancel it. t must not be earlier than Now. O(log n), no
+// allocation once the engine's tables have grown to the run's peak size.
+func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
+	if t < e.now {
+		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
+	}
+	if c > maxClass {
+		panic(fmt.Sprintf("sim: class %d out of range 0..%d", c, maxClass))
+	}
+	var s uint32
+	if n := len(e.free); n > 0 {
+		s = e.free[n-1]
+		e.free = e.free[:n-1]
+	} else {
+		s = uint32(len(e.slots))
+		e.slots = append(e.slots, slot{})
+	}
+	sl := &e.slots[s]
+	sl.arg, sl.kind, sl.state = arg, k, slotArmed
+	ev := event{at: t, key: e.q.nextKey(c), slot: s}
+	if e.hole {
+		e.q.replaceTop(ev)
+		e.hole = false
+	} else {
+		e.q.push(ev)
+	}
+	return EventID(uint64(sl.gen)<<32 | uint64(s+1))
+}
+
+// After schedules handler k with arg at Now()+d. See At.
+func (e *Engine) After(d Time, c Class, k Kind, arg uint64) EventID {
+	return e.At(e.now+d, c, k, arg)
+}
+
+// Cancel stops the event id from running. It reports whether the event was
+// still pending. O(1): the event stays in the heap as a tombstone and is
+// skipped when it surfaces; tombstones are compacted when they dominate.
+func (e *Engine) Cancel(id EventID) bool {
+	if id == 0 {
+		return false
+	}
+	s := uint32(id) - 1
+	if int(s) >= len(e.slots) {
+		return false
+	}
+	sl := &e.slots[s]
+	if sl.gen != uint32(id>>32) || sl.state != slotArmed {
+		return false
+	}
+	sl.state = slotCancelled
+	e.cancelled++
+	if e.cancelled > 4096 && e.cancelled > len(e.q.h)/2 {
+		e.compact()
+	}
+	return true
+}
+
+// Reschedule cancels id (if pending) and schedules k with arg at t,
+// returning the new ID: the "reset a timer" operation.
+func (e *Engine) Reschedule(id EventID, t Time, c Class, k Kind, arg uint64) EventID {
+	e.Cancel(id)
+	return e.At(t, c, k, arg)
+}
+
+// compact removes tombstones from the heap. O(n).
+func (e *Engine) compact() {
+	h := e.q.h
+	start := 0
+	if e.hole { // keep the event being handled where it is
+		start = 1
+	}
+	j := start
+	for i := start; i < len(h); i++ {
+		if e.slots[h[i].slot].state == slotCancelled {
+			e.release(h[i].slot)
+			continue
+		}
+		h[j] = h[i]
+		j++
+	}
+	e.q.h = h[:j]
+	e.cancelled = 0
+	e.q.heapify()
+}
+
+func (e *Engine) release(s uint32) {
+	sl := &e.slots[s]
+	sl.state = slotFree
+	sl.gen++
+	e.free = append(e.free, s)
+}
+
+// SetProgress makes Run call fn every `every` handled events; when fn
+// returns false the run stops as if Stop had been called. fn runs on the
+// engine's goroutine and must not schedule events. Used by the edges of the
+// program for progress reports and cancellation; the core never sets it.
+func (e *Engine) SetProgress(every uint64, fn func() bool) {
+	if every == 0 || fn == nil {
+		e.progressEvery, e.progress = 0, nil
+		return
+	}
+	e.progressEvery, e.progress = every, fn
+	e.progressNext = e.events + every
+}
+
+// Stop makes Run return after the handler that is running now.
+func (e *Engine) Stop() { e.stopped = true }
+
+// Stopped reports whether the last Run ended because of Stop or a progress
+// callback returning false.
+func (e *Engine) Stopped() bool { return e.stopped }
+
+// Run handles events in (time, class, sequence) order until the next event
+// is later than until, the event set is empty, or Stop is called. Unless
+// stopped, it then advances the clock to until. It returns the number of
+// handlers run.
+func (e *Engine) Run(until Time) uint64 {
+	start := e.events
+	e.stopped = false
+	for !e.stopped {
+		if e.hole {
+			e.q.removeTop()
+			e.hole = false
+		}
+		if len(e.q.h) == 0 || e.q.h[0].at > until {
+			break
+		}
+		ev := e.q.h[0]
+		e.hole = true
+		sl := &e.slots[ev.slot]
+		k, arg, st := sl.kind, sl.arg, sl.state
+		e.release(ev.slot)
+		if st == slotCancelled {
+			e.cancelled--
+			continue
+		}
+		e.now = ev.at
+		e.events++
+		e.handlers[k].fn(arg)
+		if e.progress != nil && e.events >= e.progressNext {
+			e.progressNext = e.events + e.progressEvery
+			if !e.progress() {
+				e.stopped = true
+			}
+		}
+	}
+	if e.hole {
+		e.q.removeTop()
+		e.hole = false
+	}
+	if !e.stopped && until > e.now {
+		e.now = until
+	}
+	return e.events - start
+}
+
+// NextAt returns the time of the earliest pending event, or Never.
+func (e *Engine) NextAt() Time {
+	if e.hole {
+		e.q.removeTop()
+		e.hole = false
+	}
+	for len(e.q.h) > 0 && e.slots[e.q.h[0].slot].state == slotCancelled {
+		e.release(e.q.h[0].slot)
+		e.cancelled--
+		e.q.removeTop()
+	}
+	if len(e.q.h) == 0 {
+		return Never
+	}
+	return e.q.h[0].at
+}
