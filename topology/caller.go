@@ -1,0 +1,194 @@
+package topology
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// Endpoints is what one decider (a caller sidecar or an edge) sees of the
+// hosts it may choose between. Indices run from 0 to Len()-1 and are only
+// meaningful for the duration of one Pick.
+type Endpoints interface {
+	// Len is the number of hosts to choose from.
+	Len() int
+	// Load is the host's load as this decider sees it: its own outstanding
+	// requests, the signal bus's aged measurement, or the live truth,
+	// depending on the routing's LoadSource. Never negative.
+	Load(i int) float64
+	// Weight is the host's configured weight (1 when unweighted).
+	Weight(i int) float64
+	// Healthy reports whether the decider believes the host can serve.
+	Healthy(i int) bool
+	// HealthyCount is the number of hosts for which Healthy is true, in O(1).
+	HealthyCount() int
+	// ID is a stable identity for the host (the same across picks and
+	// membership changes), for hash-based pickers.
+	ID(i int) int
+}
+
+// Picker chooses a host for one request. Implementations keep their own
+// state (a round-robin cursor, EWMAs) and random stream; each decider gets
+// its own Picker, as each Envoy worker has its own load balancer.
+type Picker interface {
+	// Pick returns the index in eps of the chosen host, or -1 when there is
+	// no host to send the request to.
+	Pick(now sim.Time, eps Endpoints, req *Request) int
+}
+
+// PickerFunc adapts a function to Picker.
+type PickerFunc func(now sim.Time, eps Endpoints, req *Request) int
+
+// Pick calls f.
+func (f PickerFunc) Pick(now sim.Time, eps Endpoints, req *Request) int { return f(now, eps, req) }
+
+// NewPicker makes the picker for one decider, given the decider's own
+// random stream.
+type NewPicker func(rng *rand.Rand) Picker
+
+// LoadSource is where a decider's view of host load comes from: the crux of
+// stale-information herding.
+type LoadSource uint8
+
+const (
+	// LoadLocal is the decider's own outstanding requests to each host:
+	// every sidecar decides alone, as Envoy's least-request does.
+	LoadLocal LoadSource = iota
+	// LoadSignal is the signal bus's last delivered measurement of each
+	// host's in-flight requests, aged by the bus's interval and delay.
+	LoadSignal
+	// LoadLive is the true in-flight count at the instant of the pick: an
+	// idealised, instantly-informed decider (the supermarket model).
+	LoadLive
+)
+
+var loadSourceNames = [...]string{"local", "signal", "live"}
+
+func (s LoadSource) String() string {
+	if int(s) < len(loadSourceNames) {
+		return loadSourceNames[s]
+	}
+	return "load(?)"
+}
+
+// ParseLoadSource maps "local", "signal" or "live" to a LoadSource.
+func ParseLoadSource(s string) (LoadSource, error) {
+	for i, n := range loadSourceNames {
+		if n == s {
+			return LoadSource(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown load source %q (want local, signal or live)", s)
+}
+
+// Routing is how a world's deciders choose: one picker per caller sidecar
+// (over the target's replicas) and one per edge (over clusters), and where
+// their view of load comes from.
+type Routing struct {
+	Caller NewPicker  // required
+	Edge   NewPicker  // required when any client routes through an edge
+	Load   LoadSource // for both callers and edges
+}
+
+// Caller is a sidecar of a calling instance: an independent decider with
+// its own outstanding-request counts and its own picker.
+type Caller struct {
+	ID     int32 // index into World.Callers
+	Client *Client
+	Place  PlaceID
+	Picker Picker
+
+	inflight []int32 // this caller's outstanding attempts per replica of the target
+	views    []hostView
+	all      hostView
+}
+
+// InFlight is this caller's outstanding attempts to replica index i of its
+// client's target service.
+func (c *Caller) InFlight(i int) int { return int(c.inflight[i]) }
+
+// hostView is a caller's Endpoints over a subset of the target's replicas.
+type hostView struct {
+	w     *World
+	c     *Caller
+	svc   *Service
+	hosts []int32 // indices into svc.Replicas
+	up    *int    // hosts in the subset that are not down
+}
+
+func (v *hostView) Len() int { return len(v.hosts) }
+
+func (v *hostView) Load(i int) float64 {
+	h := v.hosts[i]
+	switch v.w.routing.Load {
+	case LoadSignal:
+		return v.w.Bus.boards[v.svc.ID][h].Value
+	case LoadLive:
+		return float64(v.svc.Replicas[h].InFlight())
+	}
+	return float64(v.c.inflight[h])
+}
+
+func (v *hostView) Weight(int) float64 { return 1 }
+
+func (v *hostView) Healthy(i int) bool { return v.svc.Replicas[v.hosts[i]].State != Down }
+
+func (v *hostView) HealthyCount() int { return *v.up }
+
+func (v *hostView) ID(i int) int { return int(v.svc.Replicas[v.hosts[i]].ID) }
+
+// Edge is a gateway in front of a client population that picks a cluster
+// (region) of the target service before the caller picks a replica in it.
+type Edge struct {
+	Client   *Client
+	Picker   Picker
+	inflight []int32 // outstanding attempts per cluster, as this edge counts them
+	view     clusterView
+}
+
+// clusterView is an edge's Endpoints over the target's clusters. A
+// cluster's load is the sum over its replicas; it is healthy while any
+// replica is.
+type clusterView struct {
+	w   *World
+	e   *Edge
+	svc *Service
+}
+
+func (v *clusterView) Len() int { return len(v.svc.Clusters) }
+
+func (v *clusterView) Load(i int) float64 {
+	cl := v.svc.Clusters[i]
+	switch v.w.routing.Load {
+	case LoadSignal:
+		sum := 0.0
+		for _, h := range cl.Replicas {
+			sum += v.w.Bus.boards[v.svc.ID][h].Value
+		}
+		return sum
+	case LoadLive:
+		sum := 0
+		for _, h := range cl.Replicas {
+			sum += v.svc.Replicas[h].InFlight()
+		}
+		return float64(sum)
+	}
+	return float64(v.e.inflight[i])
+}
+
+func (v *clusterView) Weight(i int) float64 { return float64(len(v.svc.Clusters[i].Replicas)) }
+
+func (v *clusterView) Healthy(i int) bool { return v.svc.Clusters[i].Up > 0 }
+
+func (v *clusterView) HealthyCount() int {
+	n := 0
+	for _, c := range v.svc.Clusters {
+		if c.Up > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (v *clusterView) ID(i int) int { return i }

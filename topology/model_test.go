@@ -1,0 +1,192 @@
+package topology
+
+import (
+	"math"
+	"testing"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// record keeps every ended request (tests only: real collectors stream).
+type record struct{ ended []Request }
+
+func (r *record) RequestEnded(_ sim.Time, q *Request) { r.ended = append(r.ended, *q) }
+
+// oneReplica is a single replica with constant 10 s service fed by
+// constant arrivals once a second, starting at 1 s.
+func oneReplica(queueCap int, timeout sim.Time) Spec {
+	return Spec{
+		Places:   []Place{{"r", "a"}},
+		Services: []ServiceSpec{{Name: "api", Replicas: 1, Concurrency: 1, QueueCapacity: queueCap, ServiceTime: sim.Constant{V: 10}}},
+		Clients:  []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 1}}, Callers: 1, Timeout: timeout}},
+	}
+}
+
+func build(t *testing.T, spec Spec) (*World, *record) {
+	t.Helper()
+	w, err := New(spec, Routing{Caller: roundRobin}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &record{}
+	w.Observe(rec)
+	return w, rec
+}
+
+// at runs fn at time t on w's engine.
+func at(w *World, t sim.Time, fn func()) {
+	k := w.Eng.Handle("test", func(uint64) { fn() })
+	w.Eng.At(t, ClassFault, k, 0)
+}
+
+func TestPauseResumesOwedWork(t *testing.T) {
+	w, rec := build(t, oneReplica(Unbounded, 0))
+	rep := w.Replicas[0]
+	at(w, 3*sim.Second, func() { w.SetState(rep, Paused) })
+	at(w, 8*sim.Second, func() { w.SetState(rep, Up) })
+	w.Start(1500 * sim.Millisecond) // exactly one arrival, at 1 s
+	w.Eng.Run(sim.Minute)
+	if len(rec.ended) != 1 {
+		t.Fatalf("%d requests ended, want 1", len(rec.ended))
+	}
+	r := rec.ended[0]
+	// 1 s arrival + 2 s served + 5 s paused + 8 s still owed = 16 s.
+	if r.Outcome != Success || r.Ended != 16*sim.Second {
+		t.Fatalf("ended %v at %v, want success at 16s", r.Outcome, r.Ended)
+	}
+}
+
+func TestCrashDropsQueuedAndInServiceWork(t *testing.T) {
+	w, rec := build(t, oneReplica(Unbounded, 0))
+	rep := w.Replicas[0]
+	at(w, 5500*sim.Millisecond, func() { w.SetState(rep, Down) })
+	at(w, 6500*sim.Millisecond, func() { w.SetState(rep, Up) })
+	w.Start(7500 * sim.Millisecond) // arrivals at 1..7 s
+	w.Eng.Run(7500 * sim.Millisecond)
+	w.Drain(sim.Minute)
+	var dropped, noHost, ok int
+	for _, r := range rec.ended {
+		switch {
+		case r.Outcome == Dropped && r.Cause == CauseHostDown && r.Ended == 5500*sim.Millisecond:
+			dropped++
+		case r.Outcome == Dropped && r.Cause == CauseNoHost && r.Arrived == 6*sim.Second:
+			noHost++
+		case r.Outcome == Success:
+			ok++
+		}
+	}
+	// 1..5 s: lost in the crash; 6 s: no healthy host; 7 s: served after restart.
+	if dropped != 5 || noHost != 1 || ok != 1 || len(rec.ended) != 7 {
+		t.Fatalf("dropped(crash)=%d no-host=%d success=%d total=%d; want 5 1 1 7", dropped, noHost, ok, len(rec.ended))
+	}
+	if rep.InFlight() != 0 || w.InFlight() != 0 {
+		t.Fatalf("work left behind: replica %d, world %d", rep.InFlight(), w.InFlight())
+	}
+}
+
+func TestBoundedQueueRejects(t *testing.T) {
+	w, rec := build(t, oneReplica(1, 0))
+	w.Start(3500 * sim.Millisecond) // arrivals at 1, 2, 3 s
+	w.Eng.Run(3500 * sim.Millisecond)
+	w.Drain(sim.Minute)
+	got := map[Outcome]int{}
+	for _, r := range rec.ended {
+		got[r.Outcome]++
+	}
+	if got[Success] != 2 || got[Rejected] != 1 {
+		t.Fatalf("outcomes %v, want 2 successes (one served, one queued) and 1 rejection", got)
+	}
+}
+
+func TestTimeoutEndsRequestButServerKeepsWorking(t *testing.T) {
+	w, rec := build(t, oneReplica(Unbounded, 2*sim.Second))
+	rep := w.Replicas[0]
+	caller := w.Callers[0]
+	w.Start(1500 * sim.Millisecond)
+	w.Eng.Run(3500 * sim.Millisecond)
+	if len(rec.ended) != 1 || rec.ended[0].Outcome != Timeout || rec.ended[0].Ended != 3*sim.Second {
+		t.Fatalf("want one timeout at 3s, got %+v", rec.ended)
+	}
+	if caller.InFlight(0) != 0 || rep.InFlight() != 1 {
+		t.Fatalf("after the timeout: caller counts %d outstanding (want 0), replica holds %d (want 1)", caller.InFlight(0), rep.InFlight())
+	}
+	w.Eng.Run(sim.Minute)
+	if rep.Served != 1 || len(rec.ended) != 1 {
+		t.Fatalf("replica served %d (want 1); requests ended %d times (want once)", rep.Served, len(rec.ended))
+	}
+}
+
+func TestNetworkLatencyAddsToResponseTime(t *testing.T) {
+	spec := oneReplica(Unbounded, 0)
+	spec.Places = []Place{{"east", "a"}, {"west", "a"}}
+	spec.Services[0].Places = []PlaceID{1}
+	spec.Network = NetworkSpec{CrossRegion: sim.Constant{V: 0.04}}
+	w, rec := build(t, spec)
+	w.Start(1500 * sim.Millisecond)
+	w.Eng.Run(sim.Minute)
+	if got, want := rec.ended[0].Latency(), 10*sim.Second+80*sim.Millisecond; got != want {
+		t.Fatalf("latency %v, want %v (service + two 40 ms crossings)", got, want)
+	}
+}
+
+func TestSignalBusDeliversAgedMeasurements(t *testing.T) {
+	spec := oneReplica(Unbounded, 0)
+	spec.Bus = BusSpec{Interval: sim.Second, Delay: 500 * sim.Millisecond}
+	w, _ := build(t, spec)
+	w.Start(10 * sim.Second)
+	var seen []Signal
+	for _, t := range []sim.Time{2400, 2600, 3400} {
+		at(w, t*sim.Millisecond, func() { seen = append(seen, w.Bus.Board(0, 0)) })
+	}
+	w.Eng.Run(4 * sim.Second)
+	// Measurements run before requests at the same instant (ClassSignal <
+	// ClassRequest), so the 1 s measurement misses the request arriving at
+	// 1 s. At 2.4 s the board holds the 1 s measurement (delivered at 1.5 s):
+	// 0 in flight. At 2.6 s and 3.4 s: the 2 s one, 1 in flight.
+	want := []Signal{{0, sim.Second, true}, {1, 2 * sim.Second, true}, {1, 2 * sim.Second, true}}
+	for i := range want {
+		if seen[i] != want[i] {
+			t.Fatalf("board sample %d = %+v, want %+v", i, seen[i], want[i])
+		}
+	}
+}
+
+func TestRateProfileSteps(t *testing.T) {
+	p := RateProfile{{0, 10}, {60 * sim.Second, 10}, {60 * sim.Second, 50}, {120 * sim.Second, 50}, {180 * sim.Second, 0}}
+	cases := []struct {
+		t    sim.Time
+		want float64
+	}{{0, 10}, {59 * sim.Second, 10}, {60 * sim.Second, 50}, {120 * sim.Second, 50}, {150 * sim.Second, 25}, {200 * sim.Second, 0}}
+	for _, c := range cases {
+		if got := p.At(c.t); got != c.want {
+			t.Errorf("rate at %v = %g, want %g", c.t, got, c.want)
+		}
+	}
+}
+
+// TestArrivalCountsFollowTheProfile checks both arrival kinds generate the
+// integral of the rate profile: exactly for constant arrivals, within four
+// standard deviations for Poisson (a Poisson count has variance = mean).
+func TestArrivalCountsFollowTheProfile(t *testing.T) {
+	// 100/s for 100 s, a spike to 400/s for 10 s, then a ramp down to 0
+	// over 100 s: 10,000 + 4,000 + 5,000 expected arrivals.
+	prof := RateProfile{{0, 100}, {100 * sim.Second, 100}, {100 * sim.Second, 400}, {110 * sim.Second, 400}, {110 * sim.Second, 100}, {210 * sim.Second, 0}}
+	const want = 19000.0
+	for _, kind := range []ArrivalKind{Constant, Poisson} {
+		spec := oneReplica(Unbounded, 0)
+		spec.Services[0].ServiceTime = sim.Constant{V: 0}
+		spec.Clients[0].Arrival = kind
+		spec.Clients[0].Rate = prof
+		w, _ := build(t, spec)
+		w.Start(300 * sim.Second)
+		w.Eng.Run(300 * sim.Second)
+		got := float64(w.Clients[0].Generated)
+		tol := 4 * math.Sqrt(want)
+		if kind == Constant {
+			tol = 3 // one per segment boundary at most
+		}
+		if math.Abs(got-want) > tol {
+			t.Errorf("%v arrivals: %g, want %g ± %g", kind, got, want, tol)
+		}
+	}
+}

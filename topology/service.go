@@ -1,0 +1,135 @@
+package topology
+
+import (
+	"fmt"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// NodeState is whether a node is serving.
+type NodeState uint8
+
+const (
+	Up     NodeState = iota // serving
+	Down                    // crashed: refuses and loses work
+	Paused                  // stalled (a GC pause, SIGSTOP): accepts work, serves none
+)
+
+func (s NodeState) String() string {
+	switch s {
+	case Up:
+		return "up"
+	case Down:
+		return "down"
+	case Paused:
+		return "paused"
+	}
+	return "state(?)"
+}
+
+// Unbounded is the QueueCapacity of a queue with no limit.
+const Unbounded = -1
+
+// ServiceSpec describes a service: N identical replicas.
+type ServiceSpec struct {
+	Name          string
+	Replicas      int      // ≥ 1
+	Concurrency   int      // requests served at once per replica, ≥ 1
+	QueueCapacity int      // waiting requests per replica; Unbounded, or ≥ 0 (0: reject when all slots are busy)
+	ServiceTime   sim.Dist // seconds per request
+	ErrorRate     float64  // probability a served request fails, in [0, 1]
+	Places        []PlaceID
+	// Places the replicas are spread over, round robin; empty means place 0.
+}
+
+// Validate reports the first impossible value in s.
+func (s ServiceSpec) Validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("service has no name")
+	case s.Replicas < 1:
+		return fmt.Errorf("service %s: replicas must be at least 1, got %d", s.Name, s.Replicas)
+	case s.Concurrency < 1:
+		return fmt.Errorf("service %s: concurrency must be at least 1, got %d", s.Name, s.Concurrency)
+	case s.QueueCapacity < Unbounded:
+		return fmt.Errorf("service %s: queue capacity must be unbounded or ≥ 0, got %d", s.Name, s.QueueCapacity)
+	case s.ServiceTime == nil:
+		return fmt.Errorf("service %s: no service time distribution", s.Name)
+	case !(s.ErrorRate >= 0 && s.ErrorRate <= 1):
+		return fmt.Errorf("service %s: error rate must be in [0, 1], got %g", s.Name, s.ErrorRate)
+	}
+	return nil
+}
+
+// Service is a named set of replicas, grouped into one cluster per region.
+type Service struct {
+	ID       int
+	Name     string
+	Spec     ServiceSpec
+	Replicas []*Replica
+	Clusters []Cluster
+	Up       int // replicas not down
+}
+
+// Cluster is the replicas of one service in one region: what an edge
+// chooses between.
+type Cluster struct {
+	Region   string
+	Replicas []int32 // indices into Service.Replicas
+	Up       int     // replicas not down
+}
+
+// Replica is one instance of a service: Concurrency service slots and a
+// FIFO queue in front of them.
+type Replica struct {
+	ID      int32 // index into World.Replicas
+	Index   int32 // index into Service.Replicas
+	Name    string
+	Service *Service
+	Place   PlaceID
+	Cluster int32 // index into Service.Clusters
+	State   NodeState
+
+	serving []uint32 // jobs in service (job indices; order is not meaningful)
+	queue   ring     // jobs waiting, FIFO
+
+	// Served counts jobs this replica finished serving (success or error).
+	Served uint64
+}
+
+// InFlight is the number of jobs at the replica: in service plus queued.
+func (r *Replica) InFlight() int { return len(r.serving) + r.queue.len() }
+
+// Busy is the number of jobs in service (occupying a slot, even if paused).
+func (r *Replica) Busy() int { return len(r.serving) }
+
+// Queued is the number of jobs waiting.
+func (r *Replica) Queued() int { return r.queue.len() }
+
+// ring is a growable FIFO of job indices; its capacity is a power of two.
+type ring struct {
+	buf  []uint32
+	head int
+	n    int
+}
+
+func (q *ring) len() int { return q.n }
+
+func (q *ring) push(x uint32) {
+	if q.n == len(q.buf) {
+		nb := make([]uint32, max(16, 2*len(q.buf)))
+		for i := 0; i < q.n; i++ {
+			nb[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+		}
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = x
+	q.n++
+}
+
+func (q *ring) pop() uint32 {
+	x := q.buf[q.head]
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	return x
+}
