@@ -1,0 +1,14 @@
+// Package metrics measures runs: streaming collectors attached to a world
+// (outcome counts, latency quantiles from a DDSketch, time-averaged
+// occupancy, fixed-interval time series), the catalogue of canonical metric
+// names with units and directions, and statistics across replications
+// (mean and 95% Student-t confidence interval).
+//
+//	rec := metrics.NewRecorder(w, metrics.Config{Warmup: time.Minute, Horizon: 10 * time.Minute})
+//	w.Start(horizon); w.Eng.Run(horizon); w.Drain(limit)
+//	sum := rec.Summary()           // map of canonical name → value (SI units)
+//	stat := metrics.Aggregate(xs)  // across replications
+//
+// Collectors never keep a record per request: memory is bounded by the
+// sketch size and the number of series buckets, not by run length.
+package metrics

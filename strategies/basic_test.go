@@ -1,0 +1,116 @@
+package strategies
+
+import (
+	"math"
+	"testing"
+
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+)
+
+// hosts is a fixed Endpoints for picker tests.
+type hosts struct {
+	load    []float64
+	healthy []bool
+}
+
+func newHosts(n int) *hosts {
+	h := &hosts{load: make([]float64, n), healthy: make([]bool, n)}
+	for i := range h.healthy {
+		h.healthy[i] = true
+	}
+	return h
+}
+
+func (h *hosts) Len() int           { return len(h.load) }
+func (h *hosts) Load(i int) float64 { return h.load[i] }
+func (h *hosts) Weight(int) float64 { return 1 }
+func (h *hosts) Healthy(i int) bool { return h.healthy[i] }
+func (h *hosts) ID(i int) int       { return i }
+func (h *hosts) HealthyCount() int {
+	n := 0
+	for _, ok := range h.healthy {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRoundRobinCyclesOverHealthyHosts(t *testing.T) {
+	h := newHosts(4)
+	h.healthy[1] = false
+	p := NewRoundRobin(sim.NewStream(1, "rr"))
+	counts := make([]int, 4)
+	prev := -1
+	for i := 0; i < 300; i++ {
+		k := p.Pick(0, h, nil)
+		if k == prev {
+			t.Fatalf("picked host %d twice in a row", k)
+		}
+		prev = k
+		counts[k]++
+	}
+	if counts[1] != 0 || counts[0] != 100 || counts[2] != 100 || counts[3] != 100 {
+		t.Fatalf("counts %v, want 100 each over the three healthy hosts", counts)
+	}
+	for i := range h.healthy {
+		h.healthy[i] = false
+	}
+	if p.Pick(0, h, nil) != -1 {
+		t.Fatal("picked a host when none is healthy")
+	}
+}
+
+// TestRoundRobinStartsAtRandomIndex: Envoy seeds each worker's index, so
+// deciders built from different streams do not all start at host 0.
+func TestRoundRobinStartsAtRandomIndex(t *testing.T) {
+	h := newHosts(10)
+	firsts := map[int]bool{}
+	for i := 0; i < 50; i++ {
+		firsts[NewRoundRobin(sim.NewStream(uint64(i), "rr")).Pick(0, h, nil)] = true
+	}
+	if len(firsts) < 5 {
+		t.Fatalf("50 deciders started at only %d distinct hosts", len(firsts))
+	}
+}
+
+func TestRandomIsUniformOverHealthyHosts(t *testing.T) {
+	h := newHosts(5)
+	h.healthy[4] = false
+	p := NewRandom(sim.NewStream(1, "random"))
+	counts := make([]float64, 5)
+	const n = 40000
+	for i := 0; i < n; i++ {
+		counts[p.Pick(0, h, nil)]++
+	}
+	if counts[4] != 0 {
+		t.Fatal("picked the unhealthy host")
+	}
+	for i := 0; i < 4; i++ { // each ~ Binomial(n, 1/4): sd ≈ 87
+		if math.Abs(counts[i]-n/4) > 5*math.Sqrt(n*0.25*0.75) {
+			t.Errorf("host %d picked %g times, want %g ± 5 sd", i, counts[i], float64(n/4))
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	for _, name := range RoutingNames() {
+		d, _ := LookupRouting(name)
+		if d.Source == "" || d.Description == "" {
+			t.Errorf("%s: no source or description", name)
+		}
+		f, err := d.Build(d.Defaults())
+		if err != nil {
+			t.Fatalf("%s with defaults: %v", name, err)
+		}
+		if f(sim.NewStream(1, name)) == nil {
+			t.Fatalf("%s built a nil picker", name)
+		}
+	}
+	if _, err := (&RoutingDef{Name: "x"}).Complete(Params{"nope": int64(1)}); err == nil {
+		t.Error("unknown parameter accepted")
+	}
+}
+
+var _ topology.Endpoints = (*hosts)(nil)

@@ -1,0 +1,13 @@
+// Package strategies holds the routing, decision, reconciliation, election
+// and rollout strategies tangle compares. Each strategy named after a real
+// system follows that system's documented algorithm and defaults and cites
+// its source in its doc comment.
+//
+// Strategies are pure with respect to the engine: a picker receives the
+// time and a view of the hosts and returns its choice; it never schedules
+// events or reaches into the world.
+//
+//	def, _ := strategies.LookupRouting("round-robin")
+//	newPicker, err := def.Build(def.Defaults())
+//	w, err := topology.New(spec, topology.Routing{Caller: newPicker}, seed)
+package strategies
