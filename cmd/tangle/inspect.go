@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/strategies"
+)
+
+var validateCmd = &command{
+	name:    "validate",
+	summary: "Check scenario files and report every problem, with file:line:col positions.",
+	usage:   "FILE...",
+	examples: `  tangle validate my-scenario.yaml
+  tangle validate scenarios/*.yaml    # exit code 2 if any file is invalid`,
+	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			if len(args) == 0 {
+				return usagef("tangle validate: name at least one scenario file (or built-in)")
+			}
+			var bad []string
+			for _, arg := range args {
+				sc, err := scenarios.Open(arg)
+				if err != nil {
+					var list scenarios.ErrorList
+					if errors.As(err, &list) {
+						for _, e := range list {
+							fmt.Fprintln(a.stderr, e)
+						}
+						bad = append(bad, fmt.Sprintf("%s: %d problem%s", arg, len(list), plural(len(list))))
+					} else {
+						fmt.Fprintln(a.stderr, err)
+						bad = append(bad, arg+": unreadable")
+					}
+					continue
+				}
+				fmt.Fprintf(a.stdout, "%s: ok (%s: %d service%s, %d client%s, %d strateg%s)\n", arg, sc.Name,
+					len(sc.Topology.Services), plural(len(sc.Topology.Services)),
+					len(sc.Topology.Clients), plural(len(sc.Topology.Clients)),
+					len(sc.Strategies), pluralY(len(sc.Strategies)))
+			}
+			if len(bad) > 0 {
+				return usagef("%s", strings.Join(bad, "\n"))
+			}
+			return nil
+		}
+	},
+}
+
+var listCmd = &command{
+	name:    "list",
+	summary: "List built-in scenarios, strategies or metrics.",
+	usage:   "scenarios|strategies|metrics",
+	examples: `  tangle list scenarios
+  tangle list strategies   # every routing strategy with its parameters, units, defaults and sources
+  tangle list metrics      # canonical metric names, units and directions`,
+	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			what := []string{"scenarios", "strategies", "metrics"}
+			if len(args) != 1 {
+				return usagef("tangle list: expected one of %s", strings.Join(what, ", "))
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			defer tw.Flush()
+			switch args[0] {
+			case "scenarios":
+				for _, b := range scenarios.Builtins() {
+					def := ""
+					if b.Name == scenarios.DefaultBuiltin {
+						def = " (default)"
+					}
+					fmt.Fprintf(tw, "%s%s\t%s\n", b.Name, def, b.Description)
+				}
+			case "strategies":
+				for i, d := range strategies.Routings() {
+					if i > 0 {
+						fmt.Fprintln(tw)
+					}
+					fmt.Fprintf(tw, "routing: %s\t%s\n", d.Name, d.Description)
+					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+					for _, p := range d.Params {
+						unit := p.Unit
+						if unit == "" {
+							unit = p.Kind.String()
+						}
+						fmt.Fprintf(tw, "  %s\t%s, default %s\t%s\n", p.Name, unit, p.DefaultString(), p.Description)
+					}
+				}
+			case "metrics":
+				fmt.Fprintf(tw, "NAME\tUNIT\tBETTER\tDEFINITION\n")
+				for _, d := range metrics.Catalog() {
+					src := ""
+					if d.Source != "" {
+						src = " [" + d.Source + "]"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", d.Name, d.Unit, d.Better, d.Description, src)
+				}
+			default:
+				hint := ""
+				if s := scenarios.Suggest(args[0], what); s != "" {
+					hint = " (" + s + ")"
+				}
+				return usagef("tangle list: unknown list %q%s; expected one of %s", args[0], hint, strings.Join(what, ", "))
+			}
+			return nil
+		}
+	},
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func pluralY(n int) string {
+	if n == 1 {
+		return "y"
+	}
+	return "ies"
+}

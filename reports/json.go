@@ -1,0 +1,153 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"runtime"
+	"strconv"
+
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/strategies"
+)
+
+// SchemaVersion is the version of the summary JSON document. It changes
+// only when a key is removed or changes meaning; new keys may appear
+// within a version.
+const SchemaVersion = 1
+
+// Meta is what the program knows that the simulation does not: its own
+// version and the command that reproduces the run.
+type Meta struct {
+	Version string // tool version
+	Rerun   string // command line that reruns this exactly
+}
+
+// Summary is the summary JSON document. Field order and names are part of
+// the schema (docs/results.md).
+type Summary struct {
+	SchemaVersion    int               `json:"schema_version"`
+	Tool             Tool              `json:"tool"`
+	Scenario         ScenarioInfo      `json:"scenario"`
+	Seed             uint64            `json:"seed"`
+	Replications     int               `json:"replications"`
+	ReplicationSeeds []uint64          `json:"replication_seeds"`
+	DurationS        float64           `json:"duration_s"`
+	WarmupS          float64           `json:"warmup_s"`
+	Strategies       []StrategySummary `json:"strategies"`
+	Rerun            string            `json:"rerun"`
+}
+
+// Tool identifies the program that produced a result.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Go      string `json:"go"`
+}
+
+// ScenarioInfo identifies the scenario.
+type ScenarioInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Source      string `json:"source"`
+	SHA256      string `json:"sha256"`
+}
+
+// StrategySummary is one strategy's metrics.
+type StrategySummary struct {
+	Name    string                `json:"name"`
+	Routing string                `json:"routing"`
+	Load    string                `json:"load"`
+	Params  map[string]string     `json:"params"`
+	Metrics map[string]MetricStat `json:"metrics"`
+}
+
+// MetricStat is one metric across replications, in SI units. Undefined
+// values (a latency quantile of a run with no responses) are null.
+type MetricStat struct {
+	Unit    string  `json:"unit"`
+	Better  string  `json:"better"`
+	Mean    Float   `json:"mean"`
+	StdDev  Float   `json:"stddev"`
+	CI95Low Float   `json:"ci95_low"`
+	CI95Hi  Float   `json:"ci95_high"`
+	N       int     `json:"n"`
+	Values  []Float `json:"values"`
+}
+
+// Float is a float64 that encodes NaN and infinities as JSON null.
+type Float float64
+
+// MarshalJSON implements json.Marshaler.
+func (f Float) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler (null reads back as NaN).
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	*f = Float(x)
+	return err
+}
+
+// NewSummary builds the summary document of a result.
+func NewSummary(res *scenarios.Result, meta Meta) *Summary {
+	sc := res.Scenario
+	doc := &Summary{
+		SchemaVersion:    SchemaVersion,
+		Tool:             Tool{Name: "tangle", Version: meta.Version, Go: runtime.Version()},
+		Scenario:         ScenarioInfo{Name: sc.Name, Description: sc.Description, Source: sc.Source, SHA256: sc.Hash},
+		Seed:             res.Seed,
+		Replications:     res.Replications,
+		ReplicationSeeds: res.Seeds,
+		DurationS:        sc.Duration.T().Seconds(),
+		WarmupS:          sc.Warmup.T().Seconds(),
+		Rerun:            meta.Rerun,
+	}
+	for _, s := range res.Strategies {
+		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Metrics: map[string]MetricStat{}}
+		for name, st := range s.Metrics {
+			ss.Metrics[name] = metricStat(name, st)
+		}
+		doc.Strategies = append(doc.Strategies, ss)
+	}
+	return doc
+}
+
+func metricStat(name string, st metrics.Stat) MetricStat {
+	def, _ := metrics.Lookup(name)
+	m := MetricStat{
+		Unit: def.Unit, Better: def.Better.String(),
+		Mean: Float(st.Mean), StdDev: Float(st.StdDev), CI95Low: Float(st.CILow), CI95Hi: Float(st.CIHigh), N: st.N,
+	}
+	for _, v := range st.Values {
+		m.Values = append(m.Values, Float(v))
+	}
+	return m
+}
+
+func formatParams(p strategies.Params) map[string]string {
+	out := map[string]string{}
+	for k, v := range p {
+		out[k] = strategies.FormatValue(v)
+	}
+	return out
+}
+
+// WriteJSON writes doc as indented JSON with a trailing newline. Map keys
+// are sorted, so equal documents are equal bytes.
+func WriteJSON(w io.Writer, doc any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}

@@ -1,0 +1,173 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
+)
+
+// headline metrics lead the terminal table, in this order.
+var headline = []string{
+	"request_rate", "throughput", "route_success_rate",
+	"latency_mean", "latency_p50", "latency_p90", "latency_p99", "latency_p999",
+	"sojourn_mean", "queue_wait_mean", "wait_probability", "in_flight_mean",
+}
+
+// tableMetrics picks the rows of the table: the headline metrics, then
+// every other metric except counters that are zero for every strategy.
+func tableMetrics(res *scenarios.Result) []string {
+	rows := slices.Clone(headline)
+	var rest []string
+	for name := range res.Strategies[0].Metrics {
+		if slices.Contains(headline, name) || name == "requests_total" {
+			continue
+		}
+		if strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_") {
+			zero := true
+			for _, s := range res.Strategies {
+				if s.Metrics[name].Mean != 0 {
+					zero = false
+				}
+			}
+			if zero {
+				continue
+			}
+		}
+		rest = append(rest, name)
+	}
+	slices.Sort(rest)
+	return append(rows, rest...)
+}
+
+// WriteTable writes the human-readable result: a header naming the run,
+// then one row per metric and one column per strategy, each cell the mean
+// across replications ± the 95% confidence half-width. With several
+// strategies the best value of each row is marked with *, by the metric's
+// direction.
+func WriteTable(w io.Writer, res *scenarios.Result) error {
+	sc := res.Scenario
+	reqs := 0.0
+	for _, s := range res.Strategies {
+		for _, v := range s.Metrics["requests_total"].Values {
+			reqs += v
+		}
+	}
+	fmt.Fprintf(w, "%s · seed %d · %d replication%s × %v", sc.Name, res.Seed, res.Replications, plural(res.Replications), sc.Duration)
+	if sc.Warmup > 0 {
+		fmt.Fprintf(w, " (warmup %v)", sc.Warmup)
+	}
+	fmt.Fprintf(w, " · %s requests measured\n", humanCount(reqs))
+	if sc.Description != "" {
+		fmt.Fprintf(w, "%s\n", sc.Description)
+	}
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "metric\tunit")
+	for _, s := range res.Strategies {
+		fmt.Fprintf(tw, "\t%s", s.Name)
+	}
+	fmt.Fprintln(tw)
+	for _, name := range tableMetrics(res) {
+		def, _ := metrics.Lookup(name)
+		best := -1
+		if len(res.Strategies) > 1 {
+			best = bestStrategy(res, name, def.Better)
+		}
+		fmt.Fprintf(tw, "%s\t%s", name, def.Unit)
+		for i, s := range res.Strategies {
+			cell := formatStat(s.Metrics[name])
+			if i == best {
+				cell += " *"
+			}
+			fmt.Fprintf(tw, "\t%s", cell)
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if res.Replications > 1 {
+		fmt.Fprintln(w, "\nvalues are mean ± 95% confidence half-width across replications")
+	}
+	if len(res.Strategies) > 1 {
+		fmt.Fprintln(w, "* best mean for the metric's direction (higher or lower is better)")
+	}
+	return nil
+}
+
+// bestStrategy is the index of the strategy with the best mean, or -1 for
+// neutral metrics, ties and undefined values.
+func bestStrategy(res *scenarios.Result, name string, dir metrics.Direction) int {
+	best := -1
+	for i, s := range res.Strategies {
+		m := s.Metrics[name].Mean
+		if math.IsNaN(m) {
+			continue
+		}
+		if best < 0 || dir.Better(m, res.Strategies[best].Metrics[name].Mean) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		for i, s := range res.Strategies {
+			if i != best && s.Metrics[name].Mean == res.Strategies[best].Metrics[name].Mean {
+				return -1
+			}
+		}
+	}
+	if dir == metrics.Neutral {
+		return -1
+	}
+	return best
+}
+
+func formatStat(st metrics.Stat) string {
+	if st.N == 0 || math.IsNaN(st.Mean) {
+		return "—"
+	}
+	if st.N < 2 {
+		return formatNum(st.Mean, 4)
+	}
+	return formatNum(st.Mean, 4) + " ± " + formatNum(st.HalfWidth(), 2)
+}
+
+// formatNum prints x with about sig significant digits, in plain notation
+// for everyday magnitudes.
+func formatNum(x float64, sig int) string {
+	switch a := math.Abs(x); {
+	case x == 0:
+		return "0"
+	case a >= 1e9 || a < 1e-4:
+		return strconv.FormatFloat(x, 'e', sig-1, 64)
+	case a >= math.Pow10(sig):
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'g', sig, 64)
+}
+
+func humanCount(x float64) string {
+	switch {
+	case x >= 1e9:
+		return fmt.Sprintf("%.2fG", x/1e9)
+	case x >= 1e6:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	case x >= 1e4:
+		return fmt.Sprintf("%.1fk", x/1e3)
+	}
+	return fmt.Sprintf("%.0f", x)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

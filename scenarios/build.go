@@ -1,0 +1,163 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/topology"
+)
+
+// Spec returns the world description of the scenario's topology.
+func (sc *Scenario) Spec() (topology.Spec, error) {
+	t := sc.Topology
+	spec := topology.Spec{
+		Places: slices.Clone(sc.places),
+		Network: topology.NetworkSpec{
+			SameZone:    distOrNil(t.Network.SameZone),
+			SameRegion:  distOrNil(t.Network.SameRegion),
+			CrossRegion: distOrNil(t.Network.CrossRegion),
+		},
+		Bus: topology.BusSpec{Interval: t.Telemetry.Interval.T(), Delay: t.Telemetry.Delay.T()},
+	}
+	for _, l := range t.Network.Links {
+		as, err := sc.placesOf(l.Between[0])
+		if err != nil {
+			return spec, err
+		}
+		bs, err := sc.placesOf(l.Between[1])
+		if err != nil {
+			return spec, err
+		}
+		for _, a := range as {
+			for _, b := range bs {
+				spec.Network.Links = append(spec.Network.Links, topology.LinkSpec{A: a, B: b, Latency: distOrNil(l.Latency)})
+			}
+		}
+	}
+	for _, s := range t.Services {
+		ss := topology.ServiceSpec{
+			Name: s.Name, Replicas: s.Replicas, Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
+			ServiceTime: s.ServiceTime.Dist, ErrorRate: float64(s.ErrorRate),
+		}
+		for _, z := range s.Zones {
+			ids, err := sc.placesOf(z)
+			if err != nil {
+				return spec, err
+			}
+			ss.Places = append(ss.Places, ids...)
+		}
+		spec.Services = append(spec.Services, ss)
+	}
+	for _, c := range t.Clients {
+		cs := topology.ClientSpec{
+			Name: c.Name, Service: slices.Index(sc.serviceNames(), c.Target), Rate: c.profile(),
+			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge,
+		}
+		if c.Arrival == "constant" {
+			cs.Arrival = topology.Constant
+		}
+		if c.Zone != "" {
+			ids, err := sc.placesOf(c.Zone)
+			if err != nil {
+				return spec, err
+			}
+			cs.Place = ids[0]
+		}
+		spec.Clients = append(spec.Clients, cs)
+	}
+	return spec, nil
+}
+
+func distOrNil(d *Dist) sim.Dist {
+	if d == nil {
+		return nil
+	}
+	return d.Dist
+}
+
+// profile compiles the client's base rate and schedule into a
+// piecewise-linear rate profile.
+func (c *Client) profile() topology.RateProfile {
+	cur := float64(c.Rate)
+	p := topology.RateProfile{{At: 0, Rate: cur}}
+	for _, st := range c.Schedule {
+		at, r := st.At.T(), float64(st.Rate)
+		switch {
+		case st.Duration > 0: // spike, then back to the rate before it
+			end := at + st.Duration.T()
+			p = append(p, topology.RatePoint{At: at, Rate: cur}, topology.RatePoint{At: at, Rate: r},
+				topology.RatePoint{At: end, Rate: r}, topology.RatePoint{At: end, Rate: cur})
+		case st.Ramp > 0:
+			p = append(p, topology.RatePoint{At: at, Rate: cur}, topology.RatePoint{At: at + st.Ramp.T(), Rate: r})
+			cur = r
+		default: // step
+			p = append(p, topology.RatePoint{At: at, Rate: cur}, topology.RatePoint{At: at, Rate: r})
+			cur = r
+		}
+	}
+	return p
+}
+
+// Routing returns the topology routing of strategy i.
+func (sc *Scenario) Routing(i int) (topology.Routing, error) {
+	s := &sc.Strategies[i]
+	def, ok := strategies.LookupRouting(s.Routing)
+	if !ok {
+		return topology.Routing{}, fmt.Errorf("strategy %s: unknown routing %q", s.Name, s.Routing)
+	}
+	caller, err := def.Build(s.params)
+	if err != nil {
+		return topology.Routing{}, fmt.Errorf("strategy %s: %w", s.Name, err)
+	}
+	r := topology.Routing{Caller: caller, Load: s.load}
+	edgeName, edgeParams := "round-robin", strategies.Params{}
+	if s.Edge != nil {
+		edgeName, edgeParams = s.Edge.Routing, s.edgeParams
+	}
+	edef, ok := strategies.LookupRouting(edgeName)
+	if !ok {
+		return topology.Routing{}, fmt.Errorf("strategy %s: unknown edge routing %q", s.Name, edgeName)
+	}
+	if edgeParams, err = edef.Complete(edgeParams); err != nil {
+		return topology.Routing{}, fmt.Errorf("strategy %s: edge: %w", s.Name, err)
+	}
+	if r.Edge, err = edef.Build(edgeParams); err != nil {
+		return topology.Routing{}, fmt.Errorf("strategy %s: edge: %w", s.Name, err)
+	}
+	return r, nil
+}
+
+// seriesInterval is the scenario's bucket width, or the automatic one.
+func (sc *Scenario) seriesInterval() sim.Time {
+	if sc.SeriesInterval > 0 {
+		return sc.SeriesInterval.T()
+	}
+	return metrics.DefaultSeriesInterval(sc.Duration.T())
+}
+
+// Build makes the world for strategy i with the given seed, with a
+// recorder attached, ready to Start.
+func (sc *Scenario) Build(i int, seed uint64) (*topology.World, *metrics.Recorder, error) {
+	spec, err := sc.Spec()
+	if err != nil {
+		return nil, nil, err
+	}
+	routing, err := sc.Routing(i)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := topology.New(spec, routing, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := metrics.NewRecorder(w, metrics.Config{
+		Warmup: sc.Warmup.T(), Horizon: sc.Duration.T(), SeriesInterval: sc.seriesInterval(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, rec, nil
+}

@@ -1,0 +1,183 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
+)
+
+// Options change how a scenario runs without changing the scenario.
+type Options struct {
+	Seed         *uint64 // overrides the scenario's seed
+	Replications int     // overrides the scenario's replications when > 0
+	// Workers is the number of runs simulated at once, one engine per
+	// goroutine; 0 means GOMAXPROCS. Results do not depend on it.
+	Workers int
+	// Progress, if set, is updated while the runs go (safe to read from
+	// another goroutine).
+	Progress *Progress
+}
+
+// Progress counts the work of a run as it happens, for progress reports.
+type Progress struct {
+	Runs      atomic.Int64 // runs (strategy × replication) in total
+	Done      atomic.Int64 // runs finished
+	Events    atomic.Int64 // engine events handled, all runs
+	SimTime   atomic.Int64 // simulated nanoseconds advanced, all runs
+	TotalTime atomic.Int64 // simulated nanoseconds to advance, all runs
+}
+
+// Result is the outcome of running a scenario: every strategy's metrics
+// across replications, and its time series.
+type Result struct {
+	Scenario     *Scenario
+	Seed         uint64
+	Replications int
+	Seeds        []uint64 // per replication, shared by every strategy (common random numbers)
+	Strategies   []StrategyResult
+}
+
+// StrategyResult is one strategy's outcome.
+type StrategyResult struct {
+	Name    string
+	Routing string
+	Load    string
+	Params  strategies.Params
+	// Metrics holds each metric across replications, by canonical name.
+	Metrics map[string]metrics.Stat
+	// Runs holds the per-replication summaries and series, in order.
+	Runs []RunResult
+}
+
+// RunResult is one replication of one strategy.
+type RunResult struct {
+	Seed    uint64
+	Summary metrics.Summary
+	Series  *metrics.Series
+	Events  uint64
+}
+
+// progressEvery is how many events a run handles between progress updates
+// and cancellation checks.
+const progressEvery = 1 << 16
+
+// Run simulates every strategy of sc for every replication and aggregates
+// the results. Replication r uses the same seed for every strategy, so the
+// strategies see the same arrivals and service draws (common random
+// numbers). The result is the same whatever opts.Workers is.
+func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
+	seed := sc.Seed
+	if opts.Seed != nil {
+		seed = *opts.Seed
+	}
+	reps := sc.Replications
+	if opts.Replications > 0 {
+		reps = opts.Replications
+	}
+	res := &Result{Scenario: sc, Seed: seed, Replications: reps}
+	for r := 0; r < reps; r++ {
+		// 53 bits, so the seed survives JSON readers that use doubles.
+		res.Seeds = append(res.Seeds, sim.SubSeed(seed, uint64(r))&(1<<53-1))
+	}
+	nStrat := len(sc.Strategies)
+	runs := make([]RunResult, nStrat*reps)
+	errs := make([]error, nStrat*reps)
+	prog := opts.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	prog.Runs.Add(int64(len(runs)))
+	prog.TotalTime.Add(int64(len(runs)) * int64(sc.Duration))
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(runs))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(runs) || ctx.Err() != nil {
+					return
+				}
+				s, r := k/reps, k%reps
+				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog)
+				prog.Done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for s := range sc.Strategies {
+		st := &sc.Strategies[s]
+		sr := StrategyResult{Name: st.Name, Routing: st.Routing, Load: st.Load, Params: st.params, Runs: runs[s*reps : (s+1)*reps]}
+		sr.Metrics = aggregate(sr.Runs)
+		res.Strategies = append(res.Strategies, sr)
+	}
+	return res, nil
+}
+
+// runOne simulates strategy s with one replication seed.
+func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (RunResult, error) {
+	w, rec, err := sc.Build(s, seed)
+	if err != nil {
+		return RunResult{}, err
+	}
+	horizon := sc.Duration.T()
+	var reported, lastEvents int64
+	w.Eng.SetProgress(progressEvery, func() bool {
+		now := int64(min(w.Eng.Now(), horizon))
+		prog.SimTime.Add(now - reported)
+		reported = now
+		ev := int64(w.Eng.Events())
+		prog.Events.Add(ev - lastEvents)
+		lastEvents = ev
+		return ctx.Err() == nil
+	})
+	w.Start(horizon)
+	w.Eng.Run(horizon)
+	if w.Eng.Stopped() {
+		return RunResult{}, fmt.Errorf("strategy %s: %w", sc.Strategies[s].Name, ctx.Err())
+	}
+	w.Drain(sc.Drain.T())
+	prog.SimTime.Add(int64(horizon) - reported)
+	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
+	return RunResult{Seed: seed, Summary: rec.Summary(), Series: rec.Series(), Events: w.Eng.Events()}, nil
+}
+
+// aggregate turns per-replication summaries into per-metric statistics.
+func aggregate(runs []RunResult) map[string]metrics.Stat {
+	var names []string
+	for name := range runs[0].Summary {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make(map[string]metrics.Stat, len(names))
+	for _, name := range names {
+		xs := make([]float64, len(runs))
+		for i, r := range runs {
+			xs[i] = r.Summary[name]
+		}
+		out[name] = metrics.Aggregate(xs)
+	}
+	return out
+}

@@ -1,0 +1,485 @@
+package scenarios
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/topology"
+)
+
+// FormatVersion is the scenario file format this build reads.
+const FormatVersion = 1
+
+// Scenario is a parsed, validated scenario file with defaults filled in.
+// Every field's YAML key, unit and default is documented in its tags; the
+// format reference under docs/ is generated from them.
+type Scenario struct {
+	Name           string     `yaml:"name,required" doc:"short identifier, used in reports and file names"`
+	Description    string     `yaml:"description" doc:"what the scenario demonstrates, one or two sentences"`
+	Seed           uint64     `yaml:"seed" default:"1" doc:"master random seed; every component's stream derives from it"`
+	Duration       Duration   `yaml:"duration,required" doc:"simulated time during which clients generate requests"`
+	Warmup         Duration   `yaml:"warmup" default:"0s" doc:"initial period excluded from the summary (its requests still run)"`
+	Replications   int        `yaml:"replications" default:"1" doc:"independent runs with derived seeds; metrics report mean and 95% CI across them"`
+	Drain          Duration   `yaml:"drain" default:"10m" doc:"after duration, how long to follow requests still in flight before ending them as dropped (unfinished)"`
+	SeriesInterval Duration   `yaml:"series_interval" default:"auto" doc:"time-series bucket width; auto is 1s widened so a run has at most ~2000 buckets"`
+	Topology       Topology   `yaml:"topology,required" doc:"the simulated system"`
+	Strategies     []Strategy `yaml:"strategies" doc:"routing strategies compared side by side on common random numbers; default: one round-robin strategy"`
+
+	// Source is where the scenario came from: a file path or builtin:NAME.
+	Source string `yaml:"-"`
+	// Hash is the SHA-256 of the scenario's bytes, hex.
+	Hash string `yaml:"-"`
+
+	places []topology.Place
+	pos    map[string]Pos
+}
+
+// Topology is the simulated system.
+type Topology struct {
+	Regions   []Region   `yaml:"regions" doc:"regions and their zones; default: one region local with zone a"`
+	Network   Network    `yaml:"network" doc:"one-way latency between places"`
+	Services  []Service  `yaml:"services,required" doc:"the services requests are sent to"`
+	Clients   []Client   `yaml:"clients,required" doc:"request generators"`
+	Telemetry Telemetry  `yaml:"telemetry" doc:"the signal bus that carries replica load to deciders"`
+}
+
+// Region is a region and its zones.
+type Region struct {
+	Name  string   `yaml:"name,required" doc:"region name, e.g. us-east"`
+	Zones []string `yaml:"zones" default:"[a]" doc:"zone names within the region"`
+}
+
+// Network is the latency model between places.
+type Network struct {
+	SameZone    *Dist  `yaml:"same_zone" default:"0s" doc:"one-way latency inside a zone (a duration or a distribution)"`
+	SameRegion  *Dist  `yaml:"same_region" default:"0s" doc:"one-way latency between zones of one region"`
+	CrossRegion *Dist  `yaml:"cross_region" default:"0s" doc:"one-way latency between regions"`
+	Links       []Link `yaml:"links" doc:"latency between specific places, overriding the defaults above"`
+}
+
+// Link sets the latency between two places (regions or region/zone).
+type Link struct {
+	Between []string `yaml:"between,required" doc:"two places: region names or region/zone"`
+	Latency *Dist    `yaml:"latency,required" doc:"one-way latency (a duration or a distribution)"`
+}
+
+// Service is a set of identical replicas.
+type Service struct {
+	Name        string   `yaml:"name,required" doc:"service name"`
+	Replicas    int      `yaml:"replicas" default:"1" doc:"number of replicas"`
+	Concurrency int      `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
+	Queue       QueueCap `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
+	ServiceTime *Dist    `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
+	ErrorRate   Ratio    `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
+	Zones       []string `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+}
+
+// Client is a population of callers sending requests to one service.
+type Client struct {
+	Name     string     `yaml:"name,required" doc:"client name"`
+	Target   string     `yaml:"target,required" doc:"the service it calls"`
+	Rate     Rate       `yaml:"rate,required" doc:"arrival rate, e.g. 90/s, 5400/min"`
+	Arrival  string     `yaml:"arrival" default:"poisson" doc:"arrival process: poisson or constant"`
+	Schedule []RateStep `yaml:"schedule" doc:"rate changes over time: steps, spikes and ramps"`
+	Timeout  Duration   `yaml:"timeout" default:"0s" doc:"per-request timeout from generation; 0 means none"`
+	Callers  int        `yaml:"callers" default:"1" doc:"calling instances, each with its own sidecar deciding alone"`
+	Zone     string     `yaml:"zone" doc:"where the callers run (region or region/zone); default: the first zone"`
+	Edge     bool       `yaml:"edge" default:"false" doc:"route through an edge gateway that first picks a region of the target"`
+}
+
+// RateStep changes a client's rate at a time: a step (rate), a spike
+// (rate for a duration, then back) or a ramp (to rate over a duration).
+type RateStep struct {
+	At       Duration `yaml:"at,required" doc:"when the change starts"`
+	Rate     Rate     `yaml:"rate,required" doc:"the new rate"`
+	Duration Duration `yaml:"duration" doc:"for a spike: how long the rate holds before returning to the previous rate"`
+	Ramp     Duration `yaml:"ramp" doc:"for a ramp: how long the rate takes to move linearly to the new rate"`
+}
+
+// Telemetry configures the signal bus.
+type Telemetry struct {
+	Interval Duration `yaml:"interval" default:"1s" doc:"how often each replica's load is measured; 0 disables the bus"`
+	Delay    Duration `yaml:"delay" default:"0s" doc:"from measurement to delivery at the deciders"`
+}
+
+// Strategy is one routing configuration to compare.
+type Strategy struct {
+	Name    string     `yaml:"name,required" doc:"label in reports; unique within the scenario"`
+	Routing string     `yaml:"routing,required" doc:"picker used by every caller sidecar (see tangle list strategies)"`
+	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
+	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
+	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
+
+	params     strategies.Params
+	edgeParams strategies.Params
+	load       topology.LoadSource
+}
+
+// EdgeRoute is the picker an edge uses over the target's regions.
+type EdgeRoute struct {
+	Routing string    `yaml:"routing,required" doc:"picker over regions"`
+	Params  RawParams `yaml:"params" doc:"the picker's parameters"`
+}
+
+// ParamValues returns the strategy's complete, checked picker parameters.
+func (s *Strategy) ParamValues() strategies.Params { return s.params }
+
+// LoadSource returns where the strategy's deciders read load from.
+func (s *Strategy) LoadSource() topology.LoadSource { return s.load }
+
+// Load reads and validates a scenario file.
+func Load(path string) (*Scenario, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// Parse reads and validates scenario text; name is used in error positions.
+// On failure the error is an ErrorList with every problem found.
+func Parse(name string, src []byte) (*Scenario, error) {
+	root, perr := parse(name, src)
+	if perr != nil {
+		return nil, ErrorList{perr}
+	}
+	d := newDecoder(name)
+	d.pos[""] = posOf(root)
+	sc := &Scenario{}
+	d.decode(root, reflectValue(sc), "")
+	if len(d.errs) == 0 {
+		sc.defaults(d)
+		sc.validate(d)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs.sorted()
+	}
+	sum := sha256.Sum256(src)
+	sc.Source, sc.Hash, sc.pos = name, hex.EncodeToString(sum[:]), d.pos
+	return sc, nil
+}
+
+// defaults fills in what the file left out.
+func (sc *Scenario) defaults(d *decoder) {
+	if !d.has("seed") {
+		sc.Seed = 1
+	}
+	if !d.has("replications") {
+		sc.Replications = 1
+	}
+	if !d.has("drain") {
+		sc.Drain = Duration(10 * sim.Minute)
+	}
+	if !d.has("topology.telemetry.interval") {
+		sc.Topology.Telemetry.Interval = Duration(sim.Second)
+	}
+	if len(sc.Topology.Regions) == 0 {
+		sc.Topology.Regions = []Region{{Name: "local", Zones: []string{"a"}}}
+	}
+	for i := range sc.Topology.Regions {
+		if len(sc.Topology.Regions[i].Zones) == 0 {
+			sc.Topology.Regions[i].Zones = []string{"a"}
+		}
+	}
+	for i := range sc.Topology.Services {
+		s := &sc.Topology.Services[i]
+		p := index("topology.services", i)
+		if !d.has(join(p, "replicas")) {
+			s.Replicas = 1
+		}
+		if !d.has(join(p, "concurrency")) {
+			s.Concurrency = 1
+		}
+		if !d.has(join(p, "queue")) {
+			s.Queue = topology.Unbounded
+		}
+	}
+	for i := range sc.Topology.Clients {
+		c := &sc.Topology.Clients[i]
+		p := index("topology.clients", i)
+		if !d.has(join(p, "callers")) {
+			c.Callers = 1
+		}
+		if c.Arrival == "" {
+			c.Arrival = "poisson"
+		}
+	}
+	if len(sc.Strategies) == 0 {
+		sc.Strategies = []Strategy{{Name: "round-robin", Routing: "round-robin"}}
+	}
+	for i := range sc.Strategies {
+		if sc.Strategies[i].Load == "" {
+			sc.Strategies[i].Load = "local"
+		}
+	}
+}
+
+// validate checks values and cross-references, recording every problem.
+func (sc *Scenario) validate(d *decoder) {
+	if strings.TrimSpace(sc.Name) == "" {
+		d.errorPath("name", "", "must not be empty")
+	}
+	if sc.Duration <= 0 {
+		d.errorPath("duration", "", "must be positive, got %v", sc.Duration)
+	}
+	if sc.Warmup < 0 || (sc.Duration > 0 && sc.Warmup >= sc.Duration) {
+		d.errorPath("warmup", "", "must be at least 0 and shorter than duration (%v), got %v", sc.Duration, sc.Warmup)
+	}
+	if sc.Replications < 1 {
+		d.errorPath("replications", "", "must be at least 1, got %d", sc.Replications)
+	}
+	if sc.Drain < 0 {
+		d.errorPath("drain", "", "must not be negative, got %v", sc.Drain)
+	}
+	if sc.SeriesInterval < 0 {
+		d.errorPath("series_interval", "", "must not be negative, got %v", sc.SeriesInterval)
+	}
+	sc.validatePlaces(d)
+	sc.validateServices(d)
+	sc.validateClients(d)
+	if sc.Topology.Telemetry.Interval < 0 {
+		d.errorPath("topology.telemetry.interval", "", "must not be negative")
+	}
+	if sc.Topology.Telemetry.Delay < 0 {
+		d.errorPath("topology.telemetry.delay", "", "must not be negative")
+	}
+	sc.validateStrategies(d)
+}
+
+func (sc *Scenario) validatePlaces(d *decoder) {
+	seen := map[string]bool{}
+	for i, r := range sc.Topology.Regions {
+		p := index("topology.regions", i)
+		if r.Name == "" || strings.Contains(r.Name, "/") {
+			d.errorPath(join(p, "name"), "", "must be a non-empty name without '/'")
+		}
+		if seen[r.Name] {
+			d.errorPath(join(p, "name"), "", "region %q is declared twice", r.Name)
+		}
+		seen[r.Name] = true
+		zones := map[string]bool{}
+		for j, z := range r.Zones {
+			if z == "" || strings.Contains(z, "/") || zones[z] {
+				d.errorPath(index(join(p, "zones"), j), "", "zone names must be non-empty, unique within the region and without '/', got %q", z)
+			}
+			zones[z] = true
+			sc.places = append(sc.places, topology.Place{Region: r.Name, Zone: z})
+		}
+	}
+	net := sc.Topology.Network
+	for i, l := range net.Links {
+		p := index("topology.network.links", i)
+		if len(l.Between) != 2 {
+			d.errorPath(join(p, "between"), "", "expected exactly two places, got %d", len(l.Between))
+			continue
+		}
+		for j, name := range l.Between {
+			if _, err := sc.placesOf(name); err != nil {
+				d.errorPath(index(join(p, "between"), j), sc.placeHint(name), "%v", err)
+			}
+		}
+	}
+}
+
+// placesOf resolves "region" (all its zones) or "region/zone".
+func (sc *Scenario) placesOf(name string) ([]topology.PlaceID, error) {
+	region, zone, hasZone := strings.Cut(name, "/")
+	var ids []topology.PlaceID
+	for i, pl := range sc.places {
+		if pl.Region == region && (!hasZone || pl.Zone == zone) {
+			ids = append(ids, topology.PlaceID(i))
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("unknown place %q; places are %s", name, strings.Join(sc.placeNames(), ", "))
+	}
+	return ids, nil
+}
+
+func (sc *Scenario) placeNames() []string {
+	var names []string
+	for _, r := range sc.Topology.Regions {
+		names = append(names, r.Name)
+		for _, z := range r.Zones {
+			names = append(names, r.Name+"/"+z)
+		}
+	}
+	return names
+}
+
+func (sc *Scenario) placeHint(name string) string { return didYouMean(name, sc.placeNames()) }
+
+func (sc *Scenario) validateServices(d *decoder) {
+	names := map[string]bool{}
+	for i, s := range sc.Topology.Services {
+		p := index("topology.services", i)
+		if names[s.Name] {
+			d.errorPath(join(p, "name"), "", "service %q is declared twice", s.Name)
+		}
+		names[s.Name] = true
+		if s.Replicas < 1 {
+			d.errorPath(join(p, "replicas"), "", "must be at least 1, got %d", s.Replicas)
+		}
+		if s.Concurrency < 1 {
+			d.errorPath(join(p, "concurrency"), "", "must be at least 1, got %d", s.Concurrency)
+		}
+		if !(s.ErrorRate >= 0 && s.ErrorRate <= 1) {
+			d.errorPath(join(p, "error_rate"), "", "must be a ratio in [0, 1] (or 0%% to 100%%), got %g", float64(s.ErrorRate))
+		}
+		for j, z := range s.Zones {
+			if _, err := sc.placesOf(z); err != nil {
+				d.errorPath(index(join(p, "zones"), j), sc.placeHint(z), "%v", err)
+			}
+		}
+	}
+}
+
+func (sc *Scenario) serviceNames() []string {
+	var n []string
+	for _, s := range sc.Topology.Services {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+func (sc *Scenario) validateClients(d *decoder) {
+	names := map[string]bool{}
+	for i, c := range sc.Topology.Clients {
+		p := index("topology.clients", i)
+		if names[c.Name] {
+			d.errorPath(join(p, "name"), "", "client %q is declared twice", c.Name)
+		}
+		names[c.Name] = true
+		if !slices.Contains(sc.serviceNames(), c.Target) {
+			d.errorPath(join(p, "target"), didYouMean(c.Target, sc.serviceNames()), "unknown service %q; services are %s", c.Target, strings.Join(sc.serviceNames(), ", "))
+		}
+		if !(c.Rate >= 0) {
+			d.errorPath(join(p, "rate"), "", "must not be negative, got %v", c.Rate)
+		}
+		if c.Arrival != "poisson" && c.Arrival != "constant" {
+			d.errorPath(join(p, "arrival"), didYouMean(c.Arrival, []string{"poisson", "constant"}), "expected poisson or constant, got %q", c.Arrival)
+		}
+		if c.Timeout < 0 {
+			d.errorPath(join(p, "timeout"), "", "must not be negative (0 means no timeout)")
+		}
+		if c.Callers < 1 {
+			d.errorPath(join(p, "callers"), "", "must be at least 1, got %d", c.Callers)
+		}
+		if c.Zone != "" {
+			if ids, err := sc.placesOf(c.Zone); err != nil {
+				d.errorPath(join(p, "zone"), sc.placeHint(c.Zone), "%v", err)
+			} else if len(ids) > 1 && strings.Contains(c.Zone, "/") {
+				d.errorPath(join(p, "zone"), "", "must name one zone")
+			}
+		}
+		end := sim.Time(0)
+		for j, st := range c.Schedule {
+			sp := index(join(p, "schedule"), j)
+			switch {
+			case st.At < 0:
+				d.errorPath(join(sp, "at"), "", "must not be negative")
+			case st.At.T() < end:
+				d.errorPath(join(sp, "at"), "", "starts at %v, before the previous change ends (%v); list changes in time order", st.At, Duration(end))
+			}
+			if !(st.Rate >= 0) {
+				d.errorPath(join(sp, "rate"), "", "must not be negative")
+			}
+			if st.Duration < 0 || st.Ramp < 0 {
+				d.errorPath(sp, "", "duration and ramp must not be negative")
+			}
+			if st.Duration > 0 && st.Ramp > 0 {
+				d.errorPath(join(sp, "ramp"), "", "a change is a spike (duration) or a ramp, not both")
+			}
+			end = st.At.T() + st.Duration.T() + st.Ramp.T()
+		}
+	}
+}
+
+func (sc *Scenario) validateStrategies(d *decoder) {
+	names := map[string]bool{}
+	for i := range sc.Strategies {
+		s := &sc.Strategies[i]
+		p := index("strategies", i)
+		if names[s.Name] {
+			d.errorPath(join(p, "name"), "", "strategy %q is declared twice; names must be unique", s.Name)
+		}
+		names[s.Name] = true
+		var err error
+		if s.load, err = topology.ParseLoadSource(s.Load); err != nil {
+			d.errorPath(join(p, "load"), didYouMean(s.Load, []string{"local", "signal", "live"}), "expected local, signal or live, got %q", s.Load)
+		} else if s.load == topology.LoadSignal && sc.Topology.Telemetry.Interval == 0 {
+			d.errorPath(join(p, "load"), "set topology.telemetry.interval", "load: signal needs the signal bus, which is disabled")
+		}
+		s.params = sc.checkRouting(d, join(p, "routing"), join(p, "params"), s.Routing, s.Params)
+		if s.Edge != nil {
+			s.edgeParams = sc.checkRouting(d, join(p, "edge.routing"), join(p, "edge.params"), s.Edge.Routing, s.Edge.Params)
+		}
+	}
+}
+
+// checkRouting resolves a routing name and reads its parameters with the
+// types the strategy declares, reporting each problem at its position.
+func (sc *Scenario) checkRouting(d *decoder, routingPath, paramsPath, name string, raw RawParams) strategies.Params {
+	def, ok := strategies.LookupRouting(name)
+	if !ok {
+		d.errorPath(routingPath, didYouMean(name, strategies.RoutingNames()), "unknown routing %q; expected one of %s", name, strings.Join(strategies.RoutingNames(), ", "))
+		return nil
+	}
+	vals := strategies.Params{}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	bad := false
+	for _, k := range keys {
+		pd, ok := def.Param(k)
+		kp := join(paramsPath, k)
+		if !ok {
+			var names []string
+			for _, p := range def.Params {
+				names = append(names, p.Name)
+			}
+			takes := "no parameters"
+			if len(names) > 0 {
+				takes = "parameters " + strings.Join(names, ", ")
+			}
+			d.errorPath(kp, didYouMean(k, names), "routing %s has no parameter %q; it takes %s", name, k, takes)
+			bad = true
+			continue
+		}
+		v, err := readParam(pd, raw[k])
+		if err == nil {
+			err = pd.Check(v)
+		}
+		if err != nil {
+			msg := err.Error()
+			if pe, ok := err.(*strategies.ParamError); ok {
+				msg = pe.Msg
+			}
+			d.errorPath(kp, "", "%s", msg)
+			bad = true
+			continue
+		}
+		vals[k] = v
+	}
+	if bad {
+		return nil
+	}
+	full, err := def.Complete(vals)
+	if err != nil {
+		d.errorPath(paramsPath, "", "%v", err)
+		return nil
+	}
+	if _, err := def.Build(full); err != nil {
+		d.errorPath(paramsPath, "", "%v", err)
+		return nil
+	}
+	return full
+}
