@@ -42,11 +42,11 @@ type Scenario struct {
 
 // Topology is the simulated system.
 type Topology struct {
-	Regions   []Region   `yaml:"regions" doc:"regions and their zones; default: one region local with zone a"`
-	Network   Network    `yaml:"network" doc:"one-way latency between places"`
-	Services  []Service  `yaml:"services,required" doc:"the services requests are sent to"`
-	Clients   []Client   `yaml:"clients,required" doc:"request generators"`
-	Telemetry Telemetry  `yaml:"telemetry" doc:"the signal bus that carries replica load to deciders"`
+	Regions   []Region  `yaml:"regions" doc:"regions and their zones; default: one region local with zone a"`
+	Network   Network   `yaml:"network" doc:"one-way latency between places"`
+	Services  []Service `yaml:"services,required" doc:"the services requests are sent to"`
+	Clients   []Client  `yaml:"clients,required" doc:"request generators"`
+	Telemetry Telemetry `yaml:"telemetry" doc:"the signal bus that carries replica load to deciders"`
 }
 
 // Region is a region and its zones.

@@ -103,13 +103,13 @@ func TestEmpiricalNeverDrawsZeroWeight(t *testing.T) {
 }
 
 func TestTimeConversions(t *testing.T) {
-	if Seconds(1.5) != 1500*Millisecond || (90 * Second).Seconds() != 90 {
+	if Seconds(1.5) != 1500*Millisecond || (90*Second).Seconds() != 90 {
 		t.Fatal("Seconds round trip")
 	}
 	if Seconds(math.Inf(1)) != Never || Seconds(math.NaN()) != 0 {
 		t.Fatal("Seconds saturation")
 	}
-	if (1500 * Millisecond).String() != "1.5s" || Never.String() != "never" {
+	if (1500*Millisecond).String() != "1.5s" || Never.String() != "never" {
 		t.Fatal("Time.String")
 	}
 }
