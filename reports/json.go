@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"runtime"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/scenarios"
-	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/sim"
 )
 
 // SchemaVersion is the version of the summary JSON document. It changes
@@ -54,13 +55,50 @@ type ScenarioInfo struct {
 	SHA256      string `json:"sha256"`
 }
 
-// StrategySummary is one strategy's metrics.
+// StrategySummary is one strategy's metrics, and in the full results
+// document its runs.
 type StrategySummary struct {
 	Name    string                `json:"name"`
 	Routing string                `json:"routing"`
 	Load    string                `json:"load"`
 	Params  map[string]string     `json:"params"`
 	Metrics map[string]MetricStat `json:"metrics"`
+	Runs    []RunDoc              `json:"runs,omitempty"`
+}
+
+// RunDoc is one replication of one strategy: its time series and the
+// fault windows as they fired.
+type RunDoc struct {
+	Replication int        `json:"replication"`
+	Seed        uint64     `json:"seed"`
+	Events      uint64     `json:"events"`
+	Series      *SeriesDoc `json:"series,omitempty"`
+	Faults      []FaultDoc `json:"faults"`
+}
+
+// SeriesDoc is a run's fixed-interval time series: Time[k] is the end of
+// bucket k in seconds, Values[name][k] the column's value over it.
+type SeriesDoc struct {
+	IntervalS float64            `json:"interval_s"`
+	Columns   []ColumnDoc        `json:"columns"`
+	Time      []Float            `json:"time_s"`
+	Values    map[string][]Float `json:"values"`
+}
+
+// ColumnDoc names a series column and its unit, in display order.
+type ColumnDoc struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+}
+
+// FaultDoc is one firing of a fault.
+type FaultDoc struct {
+	Index   int      `json:"index"`
+	Kind    string   `json:"kind"`
+	Target  string   `json:"target"`
+	Targets []string `json:"targets"`
+	StartS  Float    `json:"start_s"`
+	EndS    Float    `json:"end_s"` // null while active at the end of the run, or permanent
 }
 
 // MetricStat is one metric across replications, in SI units. Undefined
@@ -123,6 +161,60 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 	return doc
 }
 
+// NewResults builds the full results document: the summary plus every
+// run's series and fault windows. `tangle report` renders from it.
+func NewResults(res *scenarios.Result, meta Meta) *Summary {
+	doc := NewSummary(res, meta)
+	for i, s := range res.Strategies {
+		for r, run := range s.Runs {
+			doc.Strategies[i].Runs = append(doc.Strategies[i].Runs, runDoc(r, run))
+		}
+	}
+	return doc
+}
+
+func runDoc(r int, run scenarios.RunResult) RunDoc {
+	d := RunDoc{Replication: r, Seed: run.Seed, Events: run.Events, Faults: []FaultDoc{}}
+	if s := run.Series; s != nil {
+		sd := &SeriesDoc{IntervalS: s.Interval.Seconds(), Time: floats(s.Time), Values: map[string][]Float{}}
+		for c, col := range s.Columns {
+			sd.Columns = append(sd.Columns, ColumnDoc{Name: col.Name, Unit: col.Unit})
+			sd.Values[col.Name] = floats(s.Values[c])
+		}
+		d.Series = sd
+	}
+	for _, w := range run.Faults {
+		end := Float(math.NaN())
+		if w.End != sim.Never {
+			end = Float(w.End.Seconds())
+		}
+		d.Faults = append(d.Faults, FaultDoc{Index: w.Index, Kind: w.Kind, Target: w.Target, Targets: w.Targets, StartS: Float(w.Start.Seconds()), EndS: end})
+	}
+	return d
+}
+
+func floats(xs []float64) []Float {
+	out := make([]Float, len(xs))
+	for i, x := range xs {
+		out[i] = Float(x)
+	}
+	return out
+}
+
+// ReadResults reads a summary or full results document (as written by
+// WriteJSON), checking its schema version.
+func ReadResults(r io.Reader) (*Summary, error) {
+	var doc Summary
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("not a tangle results document: %w", err)
+	}
+	if doc.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results schema version %d; this tangle reads version %d", doc.SchemaVersion, SchemaVersion)
+	}
+	return &doc, nil
+}
+
 func metricStat(name string, st metrics.Stat) MetricStat {
 	def, _ := metrics.Lookup(name)
 	m := MetricStat{
@@ -135,10 +227,10 @@ func metricStat(name string, st metrics.Stat) MetricStat {
 	return m
 }
 
-func formatParams(p strategies.Params) map[string]string {
+func formatParams(p sim.Params) map[string]string {
 	out := map[string]string{}
 	for k, v := range p {
-		out[k] = strategies.FormatValue(v)
+		out[k] = sim.FormatValue(v)
 	}
 	return out
 }

@@ -2,11 +2,13 @@ package reports
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"testing"
 
 	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 )
 
@@ -56,5 +58,46 @@ func TestFileName(t *testing.T) {
 		if got := FileName(in); got != want {
 			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestResultsRoundTrip writes a full results document, reads it back and
+// writes it again: the bytes must match, so `tangle report` renders from
+// exactly what `tangle run` computed.
+func TestResultsRoundTrip(t *testing.T) {
+	sc, err := scenarios.Parse("rt.yaml", []byte(`
+name: rt
+duration: 2m
+replications: 2
+topology:
+  services: [{name: s, replicas: 2, service_time: {dist: exponential, mean: 50ms}}]
+  clients: [{name: c, target: s, rate: 30/s, timeout: 100ms}]
+faults:
+  - {kind: crash, at: 30s, duration: 20s, target: {service: s, mode: one}}
+  - {kind: pause, at: 90s, target: {names: [s-1]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(context.Background(), sc, scenarios.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, second bytes.Buffer
+	WriteJSON(&first, NewResults(res, Meta{Version: "t", Rerun: "r"}))
+	doc, err := ReadResults(bytes.NewReader(first.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteJSON(&second, doc)
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Fatal("results document does not round-trip")
+	}
+	run := doc.Strategies[0].Runs[1]
+	if len(run.Faults) != 2 || run.Faults[0].EndS != 50 || !math.IsNaN(float64(run.Faults[1].EndS)) || len(run.Series.Time) != 120 {
+		t.Fatalf("run document %+v", run.Faults)
+	}
+	if _, err := ReadResults(bytes.NewReader([]byte(`{"schema_version": 99}`))); err == nil {
+		t.Fatal("a future schema version was accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
@@ -113,7 +114,7 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 		return topology.Routing{}, fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
 	r := topology.Routing{Caller: caller, Load: s.load}
-	edgeName, edgeParams := "round-robin", strategies.Params{}
+	edgeName, edgeParams := "round-robin", sim.Params{}
 	if s.Edge != nil {
 		edgeName, edgeParams = s.Edge.Routing, s.edgeParams
 	}
@@ -121,7 +122,7 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if !ok {
 		return topology.Routing{}, fmt.Errorf("strategy %s: unknown edge routing %q", s.Name, edgeName)
 	}
-	if edgeParams, err = edef.Complete(edgeParams); err != nil {
+	if edgeParams, err = edef.Params.Complete(edgeParams); err != nil {
 		return topology.Routing{}, fmt.Errorf("strategy %s: edge: %w", s.Name, err)
 	}
 	if r.Edge, err = edef.Build(edgeParams); err != nil {
@@ -138,26 +139,38 @@ func (sc *Scenario) seriesInterval() sim.Time {
 	return metrics.DefaultSeriesInterval(sc.Duration.T())
 }
 
+// Built is one world built from the scenario, ready to Start: the world, its
+// recorder and its fault timeline.
+type Built struct {
+	World    *topology.World
+	Recorder *metrics.Recorder
+	Faults   *faults.Timeline
+}
+
 // Build makes the world for strategy i with the given seed, with a
-// recorder attached, ready to Start.
-func (sc *Scenario) Build(i int, seed uint64) (*topology.World, *metrics.Recorder, error) {
+// recorder attached and the fault schedule installed, ready to Start.
+func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	spec, err := sc.Spec()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	routing, err := sc.Routing(i)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	w, err := topology.New(spec, routing, seed)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rec, err := metrics.NewRecorder(w, metrics.Config{
 		Warmup: sc.Warmup.T(), Horizon: sc.Duration.T(), SeriesInterval: sc.seriesInterval(),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return w, rec, nil
+	tl, err := sc.Schedule().Install(w)
+	if err != nil {
+		return nil, err
+	}
+	return &Built{World: w, Recorder: rec, Faults: tl}, nil
 }

@@ -84,10 +84,11 @@ func TestBuiltinsConserveRequests(t *testing.T) {
 			t.Parallel()
 			sc := shortened(t, b.Name)
 			for i := range sc.Strategies {
-				w, rec, err := sc.Build(i, 42)
+				b, err := sc.Build(i, 42)
 				if err != nil {
 					t.Fatal(err)
 				}
+				w, rec := b.World, b.Recorder
 				cnt := &counter{}
 				w.Observe(cnt)
 				w.Start(sc.Duration.T())

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/strategies"
 )
 
 // Options change how a scenario runs without changing the scenario.
@@ -49,7 +49,7 @@ type StrategyResult struct {
 	Name    string
 	Routing string
 	Load    string
-	Params  strategies.Params
+	Params  sim.Params
 	// Metrics holds each metric across replications, by canonical name.
 	Metrics map[string]metrics.Stat
 	// Runs holds the per-replication summaries and series, in order.
@@ -61,6 +61,7 @@ type RunResult struct {
 	Seed    uint64
 	Summary metrics.Summary
 	Series  *metrics.Series
+	Faults  []faults.Window // what fired, when, on which targets
 	Events  uint64
 }
 
@@ -138,10 +139,11 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 
 // runOne simulates strategy s with one replication seed.
 func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (RunResult, error) {
-	w, rec, err := sc.Build(s, seed)
+	b, err := sc.Build(s, seed)
 	if err != nil {
 		return RunResult{}, err
 	}
+	w := b.World
 	horizon := sc.Duration.T()
 	var reported, lastEvents int64
 	w.Eng.SetProgress(progressEvery, func() bool {
@@ -161,7 +163,7 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	w.Drain(sc.Drain.T())
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
-	return RunResult{Seed: seed, Summary: rec.Summary(), Series: rec.Series(), Events: w.Eng.Events()}, nil
+	return RunResult{Seed: seed, Summary: b.Recorder.Summary(), Series: b.Recorder.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events()}, nil
 }
 
 // aggregate turns per-replication summaries into per-metric statistics.

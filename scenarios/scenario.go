@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
@@ -30,6 +31,7 @@ type Scenario struct {
 	SeriesInterval Duration   `yaml:"series_interval" default:"auto" doc:"time-series bucket width; auto is 1s widened so a run has at most ~2000 buckets"`
 	Topology       Topology   `yaml:"topology,required" doc:"the simulated system"`
 	Strategies     []Strategy `yaml:"strategies" doc:"routing strategies compared side by side on common random numbers; default: one round-robin strategy"`
+	Faults         []Fault    `yaml:"faults" doc:"faults injected during the run, the same for every strategy (see tangle list faults)"`
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
@@ -116,8 +118,8 @@ type Strategy struct {
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
 	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
 
-	params     strategies.Params
-	edgeParams strategies.Params
+	params     sim.Params
+	edgeParams sim.Params
 	load       topology.LoadSource
 }
 
@@ -128,10 +130,34 @@ type EdgeRoute struct {
 }
 
 // ParamValues returns the strategy's complete, checked picker parameters.
-func (s *Strategy) ParamValues() strategies.Params { return s.params }
+func (s *Strategy) ParamValues() sim.Params { return s.params }
 
 // LoadSource returns where the strategy's deciders read load from.
 func (s *Strategy) LoadSource() topology.LoadSource { return s.load }
+
+// Fault is one fault in the schedule.
+type Fault struct {
+	Kind     string    `yaml:"kind,required" doc:"the fault kind (see tangle list faults)"`
+	At       Duration  `yaml:"at" default:"0s" doc:"when the fault starts"`
+	Duration Duration  `yaml:"duration" default:"0s" doc:"how long it lasts; 0 means until the end of the run"`
+	Target   Target    `yaml:"target" doc:"which targets it hits; default: every target of its kind"`
+	Params   RawParams `yaml:"params" doc:"the fault kind's parameters"`
+
+	def    *faults.Def
+	params sim.Params
+	sel    faults.Selector
+}
+
+// Target selects a fault's targets: the filters that are set must all
+// match, then mode picks among the matches.
+type Target struct {
+	Service string   `yaml:"service" doc:"replicas of this service"`
+	Region  string   `yaml:"region" doc:"targets in this region"`
+	Zone    string   `yaml:"zone" doc:"targets in this zone (region/zone)"`
+	Names   []string `yaml:"names" doc:"targets by name: replicas (api-0) or places (east/a)"`
+	Mode    string   `yaml:"mode" default:"all" doc:"all, one, count or percent of the matches, chosen at random"`
+	Value   float64  `yaml:"value" doc:"the count for mode count, the percentage for mode percent"`
+}
 
 // Load reads and validates a scenario file.
 func Load(path string) (*Scenario, error) {
@@ -250,6 +276,117 @@ func (sc *Scenario) validate(d *decoder) {
 		d.errorPath("topology.telemetry.delay", "", "must not be negative")
 	}
 	sc.validateStrategies(d)
+	sc.validateFaults(d)
+}
+
+func (sc *Scenario) validateFaults(d *decoder) {
+	for i := range sc.Faults {
+		f := &sc.Faults[i]
+		p := index("faults", i)
+		def, ok := faults.Lookup(f.Kind)
+		if !ok {
+			d.errorPath(join(p, "kind"), didYouMean(f.Kind, faults.Names()), "unknown fault kind %q; expected one of %s", f.Kind, strings.Join(faults.Names(), ", "))
+			continue
+		}
+		f.def = def
+		if f.At < 0 {
+			d.errorPath(join(p, "at"), "", "must not be negative")
+		} else if sc.Duration > 0 && f.At >= sc.Duration {
+			d.errorPath(join(p, "at"), "", "starts at %v, after the run's duration (%v) ends", f.At, sc.Duration)
+		}
+		if f.Duration < 0 {
+			d.errorPath(join(p, "duration"), "", "must not be negative (0 means until the end of the run)")
+		}
+		if params, ok := readParams(d, join(p, "params"), "fault "+f.Kind, def.Params, f.Params); ok {
+			if _, err := def.Build(params); err != nil {
+				d.errorPath(join(p, "params"), "", "%v", err)
+			}
+			f.params = params
+		}
+		f.sel = sc.checkTarget(d, join(p, "target"), f.Target, def.Targets)
+	}
+}
+
+// checkTarget validates a fault's target selector against the topology.
+func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.TargetKind) faults.Selector {
+	sel := faults.Selector{Service: t.Service, Region: t.Region, Zone: t.Zone, Names: t.Names, Value: t.Value}
+	if t.Service != "" {
+		if kind != faults.Replicas {
+			d.errorPath(join(path, "service"), "", "this fault acts on %s, not on a service's replicas", kind)
+		} else if !slices.Contains(sc.serviceNames(), t.Service) {
+			d.errorPath(join(path, "service"), didYouMean(t.Service, sc.serviceNames()), "unknown service %q; services are %s", t.Service, strings.Join(sc.serviceNames(), ", "))
+		}
+	}
+	if t.Region != "" && !slices.ContainsFunc(sc.Topology.Regions, func(r Region) bool { return r.Name == t.Region }) {
+		d.errorPath(join(path, "region"), sc.placeHint(t.Region), "unknown region %q", t.Region)
+	}
+	if t.Zone != "" {
+		if _, err := sc.placesOf(t.Zone); err != nil || !strings.Contains(t.Zone, "/") {
+			d.errorPath(join(path, "zone"), didYouMean(t.Zone, sc.zoneNames()), "expected a zone written region/zone; zones are %s", strings.Join(sc.zoneNames(), ", "))
+		}
+	}
+	for j, n := range t.Names {
+		known := sc.zoneNames()
+		if kind == faults.Replicas {
+			known = sc.replicaNames()
+		} else {
+			for _, r := range sc.Topology.Regions {
+				known = append(known, r.Name)
+			}
+		}
+		if !slices.Contains(known, n) {
+			d.errorPath(index(join(path, "names"), j), didYouMean(n, known), "no %s target is called %q", kind, n)
+		}
+	}
+	mode := t.Mode
+	if mode == "" {
+		mode = "all"
+	}
+	m, err := faults.ParseMode(mode)
+	if err != nil {
+		d.errorPath(join(path, "mode"), didYouMean(mode, faults.Modes()), "expected one of %s, got %q", strings.Join(faults.Modes(), ", "), mode)
+		return sel
+	}
+	sel.Mode = m
+	switch {
+	case m == faults.Count && (t.Value < 1 || t.Value != float64(int(t.Value))):
+		d.errorPath(join(path, "value"), "", "mode count needs a whole number of targets, at least 1, got %g", t.Value)
+	case m == faults.Percent && !(t.Value > 0 && t.Value <= 100):
+		d.errorPath(join(path, "value"), "", "mode percent needs a percentage in (0, 100], got %g", t.Value)
+	case (m == faults.All || m == faults.One) && d.has(join(path, "value")):
+		d.errorPath(join(path, "value"), "", "mode %s takes no value", m)
+	}
+	return sel
+}
+
+func (sc *Scenario) zoneNames() []string {
+	var n []string
+	for _, r := range sc.Topology.Regions {
+		for _, z := range r.Zones {
+			n = append(n, r.Name+"/"+z)
+		}
+	}
+	return n
+}
+
+// replicaNames lists every replica's name, as the world names them.
+func (sc *Scenario) replicaNames() []string {
+	var n []string
+	for _, s := range sc.Topology.Services {
+		for i := 0; i < s.Replicas; i++ {
+			n = append(n, fmt.Sprintf("%s-%d", s.Name, i))
+		}
+	}
+	return n
+}
+
+// Schedule returns the scenario's fault schedule.
+func (sc *Scenario) Schedule() faults.Schedule {
+	var s faults.Schedule
+	for _, f := range sc.Faults {
+		s = append(s, faults.Fault{Def: f.def, Target: f.sel, Start: f.At.T(), Duration: f.Duration.T(), Params: f.params})
+	}
+	return s
 }
 
 func (sc *Scenario) validatePlaces(d *decoder) {
@@ -425,61 +562,19 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 
 // checkRouting resolves a routing name and reads its parameters with the
 // types the strategy declares, reporting each problem at its position.
-func (sc *Scenario) checkRouting(d *decoder, routingPath, paramsPath, name string, raw RawParams) strategies.Params {
+func (sc *Scenario) checkRouting(d *decoder, routingPath, paramsPath, name string, raw RawParams) sim.Params {
 	def, ok := strategies.LookupRouting(name)
 	if !ok {
 		d.errorPath(routingPath, didYouMean(name, strategies.RoutingNames()), "unknown routing %q; expected one of %s", name, strings.Join(strategies.RoutingNames(), ", "))
 		return nil
 	}
-	vals := strategies.Params{}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	bad := false
-	for _, k := range keys {
-		pd, ok := def.Param(k)
-		kp := join(paramsPath, k)
-		if !ok {
-			var names []string
-			for _, p := range def.Params {
-				names = append(names, p.Name)
-			}
-			takes := "no parameters"
-			if len(names) > 0 {
-				takes = "parameters " + strings.Join(names, ", ")
-			}
-			d.errorPath(kp, didYouMean(k, names), "routing %s has no parameter %q; it takes %s", name, k, takes)
-			bad = true
-			continue
-		}
-		v, err := readParam(pd, raw[k])
-		if err == nil {
-			err = pd.Check(v)
-		}
-		if err != nil {
-			msg := err.Error()
-			if pe, ok := err.(*strategies.ParamError); ok {
-				msg = pe.Msg
-			}
-			d.errorPath(kp, "", "%s", msg)
-			bad = true
-			continue
-		}
-		vals[k] = v
-	}
-	if bad {
+	vals, ok := readParams(d, paramsPath, "routing "+name, def.Params, raw)
+	if !ok {
 		return nil
 	}
-	full, err := def.Complete(vals)
-	if err != nil {
+	if _, err := def.Build(vals); err != nil {
 		d.errorPath(paramsPath, "", "%v", err)
 		return nil
 	}
-	if _, err := def.Build(full); err != nil {
-		d.errorPath(paramsPath, "", "%v", err)
-		return nil
-	}
-	return full
+	return vals
 }

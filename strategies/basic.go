@@ -12,7 +12,7 @@ var basicRoutings = []*RoutingDef{
 		Name:        "round-robin",
 		Description: "each healthy host in turn, from a random starting point per decider",
 		Source:      "Envoy ROUND_ROBIN (load_balancers.rst; RoundRobinLoadBalancer seeds each worker's index randomly)",
-		Build: func(Params) (topology.NewPicker, error) {
+		Build: func(sim.Params) (topology.NewPicker, error) {
 			return func(rng *rand.Rand) topology.Picker { return NewRoundRobin(rng) }, nil
 		},
 	},
@@ -20,7 +20,7 @@ var basicRoutings = []*RoutingDef{
 		Name:        "random",
 		Description: "a uniformly random healthy host",
 		Source:      "Envoy RANDOM (load_balancers.rst: \"better than round robin with no health checking\")",
-		Build: func(Params) (topology.NewPicker, error) {
+		Build: func(sim.Params) (topology.NewPicker, error) {
 			return func(rng *rand.Rand) topology.Picker { return &Random{rng: rng} }, nil
 		},
 	},

@@ -8,25 +8,39 @@ import (
 	"github.com/tangle-sim/tangle/topology"
 )
 
-// hosts is a fixed Endpoints for picker tests.
+// hosts is a fixed Endpoints for picker tests: set the fields, then pick.
 type hosts struct {
-	load    []float64
-	healthy []bool
+	load     []float64
+	weight   []float64
+	healthy  []bool
+	priority []int
+	locality []int
+	since    []sim.Time
+	report   []topology.Signal
+	gen      uint64
 }
 
 func newHosts(n int) *hosts {
-	h := &hosts{load: make([]float64, n), healthy: make([]bool, n)}
+	h := &hosts{
+		load: make([]float64, n), weight: make([]float64, n), healthy: make([]bool, n),
+		priority: make([]int, n), locality: make([]int, n), since: make([]sim.Time, n), report: make([]topology.Signal, n),
+	}
 	for i := range h.healthy {
-		h.healthy[i] = true
+		h.healthy[i], h.weight[i] = true, 1
 	}
 	return h
 }
 
-func (h *hosts) Len() int           { return len(h.load) }
-func (h *hosts) Load(i int) float64 { return h.load[i] }
-func (h *hosts) Weight(int) float64 { return 1 }
-func (h *hosts) Healthy(i int) bool { return h.healthy[i] }
-func (h *hosts) ID(i int) int       { return i }
+func (h *hosts) Len() int                     { return len(h.load) }
+func (h *hosts) Load(i int) float64           { return h.load[i] }
+func (h *hosts) Weight(i int) float64         { return h.weight[i] }
+func (h *hosts) Healthy(i int) bool           { return h.healthy[i] }
+func (h *hosts) ID(i int) int                 { return i }
+func (h *hosts) Priority(i int) int           { return h.priority[i] }
+func (h *hosts) Locality(i int) int           { return h.locality[i] }
+func (h *hosts) Since(i int) sim.Time         { return h.since[i] }
+func (h *hosts) Report(i int) topology.Signal { return h.report[i] }
+func (h *hosts) Generation() uint64           { return h.gen }
 func (h *hosts) HealthyCount() int {
 	n := 0
 	for _, ok := range h.healthy {
@@ -100,7 +114,7 @@ func TestRegistry(t *testing.T) {
 		if d.Source == "" || d.Description == "" {
 			t.Errorf("%s: no source or description", name)
 		}
-		f, err := d.Build(d.Defaults())
+		f, err := d.Build(d.Params.Defaults())
 		if err != nil {
 			t.Fatalf("%s with defaults: %v", name, err)
 		}
@@ -108,7 +122,7 @@ func TestRegistry(t *testing.T) {
 			t.Fatalf("%s built a nil picker", name)
 		}
 	}
-	if _, err := (&RoutingDef{Name: "x"}).Complete(Params{"nope": int64(1)}); err == nil {
+	if _, err := (sim.ParamSet{}).Complete(sim.Params{"nope": int64(1)}); err == nil {
 		t.Error("unknown parameter accepted")
 	}
 }

@@ -1,10 +1,10 @@
 package strategies
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
 
@@ -13,61 +13,10 @@ type RoutingDef struct {
 	Name        string
 	Description string
 	Source      string // the system and document it follows
-	Params      []Param
+	Params      sim.ParamSet
 	// Build returns the factory that makes one picker per decider, from
 	// complete, checked parameter values.
-	Build func(p Params) (topology.NewPicker, error)
-}
-
-// Defaults returns every parameter at its default.
-func (d *RoutingDef) Defaults() Params {
-	p := Params{}
-	for _, pd := range d.Params {
-		p[pd.Name] = pd.Default
-	}
-	return p
-}
-
-// Param returns the declaration of the named parameter.
-func (d *RoutingDef) Param(name string) (Param, bool) {
-	i := slices.IndexFunc(d.Params, func(p Param) bool { return p.Name == name })
-	if i < 0 {
-		return Param{}, false
-	}
-	return d.Params[i], true
-}
-
-// Complete fills defaults into p and checks every value; it returns a
-// *ParamError for an unknown name or a bad value.
-func (d *RoutingDef) Complete(p Params) (Params, error) {
-	out := d.Defaults()
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		pd, ok := d.Param(k)
-		if !ok {
-			return nil, &ParamError{Param: k, Msg: fmt.Sprintf("routing %s has no parameter %q (it has: %s)", d.Name, k, d.paramNames())}
-		}
-		if err := pd.Check(p[k]); err != nil {
-			return nil, err
-		}
-		out[k] = p[k]
-	}
-	return out, nil
-}
-
-func (d *RoutingDef) paramNames() string {
-	if len(d.Params) == 0 {
-		return "none"
-	}
-	var n []string
-	for _, p := range d.Params {
-		n = append(n, p.Name)
-	}
-	return strings.Join(n, ", ")
+	Build func(p sim.Params) (topology.NewPicker, error)
 }
 
 // routings is every routing strategy, sorted by name. Each family lives in

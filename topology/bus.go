@@ -10,11 +10,14 @@ type BusSpec struct {
 	Delay    sim.Time // from measurement to delivery
 }
 
-// Signal is one delivered measurement of a host.
+// Signal is one delivered measurement of a host: its load report.
 type Signal struct {
-	Value   float64  // in-flight requests at the replica when measured
-	Emitted sim.Time // when it was measured; its age is now − Emitted
-	Valid   bool     // false until the first delivery
+	Value       float64  // in-flight requests at the replica when measured
+	Utilization float64  // busy fraction of its service slots over the last interval, 0..1
+	QPS         float64  // requests it finished per second over the last interval
+	EPS         float64  // of which errors, per second
+	Emitted     sim.Time // when it was measured; its age is now − Emitted
+	Valid       bool     // false until the first delivery
 }
 
 // Bus carries per-replica load signals from the replicas to the deciders
@@ -25,9 +28,14 @@ type Bus struct {
 	boards [][]Signal // per service, per replica
 
 	w     *World
-	snaps [][]float64 // measurement buffers, by slot
-	at    []sim.Time  // measurement time per slot
+	snaps [][]Signal // measurement buffers, by slot
 	free  []int
+
+	// per replica, at the previous measurement
+	lastAt     sim.Time
+	lastServed []uint64
+	lastErrors []uint64
+	lastBusy   []float64
 
 	tick, deliver sim.Kind
 
@@ -44,6 +52,9 @@ func newBus(w *World, spec BusSpec) *Bus {
 	for i, s := range w.Services {
 		b.boards[i] = make([]Signal, len(s.Replicas))
 	}
+	b.lastServed = make([]uint64, len(w.Replicas))
+	b.lastErrors = make([]uint64, len(w.Replicas))
+	b.lastBusy = make([]float64, len(w.Replicas))
 	b.tick = w.Eng.Handle("bus.measure", b.measure)
 	b.deliver = w.Eng.Handle("bus.deliver", func(slot uint64) { b.apply(int(slot)) })
 	return b
@@ -55,21 +66,30 @@ func (b *Bus) start() {
 	}
 }
 
-// measure snapshots every replica's in-flight count and sends it on.
+// measure takes every replica's load report and sends it on.
 func (b *Bus) measure(uint64) {
 	var slot int
 	if n := len(b.free); n > 0 {
 		slot, b.free = b.free[n-1], b.free[:n-1]
 	} else {
-		b.snaps = append(b.snaps, make([]float64, len(b.w.Replicas)))
-		b.at = append(b.at, 0)
+		b.snaps = append(b.snaps, make([]Signal, len(b.w.Replicas)))
 		slot = len(b.snaps) - 1
 	}
 	snap := b.snaps[slot]
+	now := b.w.Eng.Now()
+	dt := (now - b.lastAt).Seconds()
 	for i, r := range b.w.Replicas {
-		snap[i] = float64(r.InFlight())
+		s := Signal{Value: float64(r.InFlight()), Emitted: now, Valid: true}
+		busy := r.BusyArea(now)
+		if dt > 0 {
+			s.QPS = float64(r.Served-b.lastServed[i]) / dt
+			s.EPS = float64(r.Errors-b.lastErrors[i]) / dt
+			s.Utilization = (busy - b.lastBusy[i]) / (dt * float64(r.Service.Spec.Concurrency))
+		}
+		snap[i] = s
+		b.lastServed[i], b.lastErrors[i], b.lastBusy[i] = r.Served, r.Errors, busy
 	}
-	b.at[slot] = b.w.Eng.Now()
+	b.lastAt = now
 	b.Published += uint64(len(snap))
 	if b.Spec.Delay == 0 {
 		b.apply(slot)
@@ -81,13 +101,13 @@ func (b *Bus) measure(uint64) {
 
 // apply writes a measurement onto the boards and frees its buffer.
 func (b *Bus) apply(slot int) {
-	snap, at := b.snaps[slot], b.at[slot]
 	for i, r := range b.w.Replicas {
+		s := b.snaps[slot][i]
 		sig := &b.boards[r.Service.ID][r.Index]
-		if at < sig.Emitted && sig.Valid { // never replace a newer signal with an older one
+		if sig.Valid && s.Emitted < sig.Emitted { // never replace a newer signal with an older one
 			continue
 		}
-		*sig = Signal{Value: snap[i], Emitted: at, Valid: true}
+		*sig = s
 		b.Delivered++
 	}
 	b.free = append(b.free, slot)

@@ -19,13 +19,31 @@ type Endpoints interface {
 	Load(i int) float64
 	// Weight is the host's configured weight (1 when unweighted).
 	Weight(i int) float64
-	// Healthy reports whether the decider believes the host can serve.
+	// Healthy reports whether the decider believes the host can serve:
+	// it is not down and this decider has not ejected it.
 	Healthy(i int) bool
 	// HealthyCount is the number of hosts for which Healthy is true, in O(1).
 	HealthyCount() int
 	// ID is a stable identity for the host (the same across picks and
 	// membership changes), for hash-based pickers.
 	ID(i int) int
+	// Priority is the host's priority level for this decider: 0 in the
+	// decider's zone, 1 elsewhere in its region, 2 in other regions (the
+	// zone → region → anywhere failover order Istio assigns by default).
+	Priority(i int) int
+	// Locality identifies the host's zone (a PlaceID), for
+	// locality-weighted balancing.
+	Locality(i int) int
+	// Since is when the host last came up (start of the run, or its last
+	// restart), for slow start.
+	Since(i int) sim.Time
+	// Report is the host's latest load report delivered by the signal bus
+	// (in-flight, utilisation, queries and errors per second, with the time
+	// it was measured), as ORCA-style weighted pickers consume it.
+	Report(i int) Signal
+	// Generation changes whenever any host's health or membership changes,
+	// so pickers can cache what they derive from it.
+	Generation() uint64
 }
 
 // Picker chooses a host for one request. Implementations keep their own
@@ -100,21 +118,42 @@ type Caller struct {
 	Picker Picker
 
 	inflight []int32 // this caller's outstanding attempts per replica of the target
+	ejected  []bool  // replicas this caller's guards have ejected
+	prio     []int8  // priority of each replica relative to the caller's place
+	healthy  []int   // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
+}
+
+// Ejected reports whether this caller has ejected replica index i of its
+// target (see World.SetEjected).
+func (c *Caller) Ejected(i int) bool { return c.ejected[i] }
+
+// healthyHosts counts the replicas this caller sees as healthy: all of
+// them (cluster < 0) or those of one cluster.
+func (c *Caller) healthyHosts(cluster int) int {
+	if cluster >= 0 {
+		return c.healthy[cluster]
+	}
+	n := 0
+	for _, k := range c.healthy {
+		n += k
+	}
+	return n
 }
 
 // InFlight is this caller's outstanding attempts to replica index i of its
 // client's target service.
 func (c *Caller) InFlight(i int) int { return int(c.inflight[i]) }
 
-// hostView is a caller's Endpoints over a subset of the target's replicas.
+// hostView is a caller's Endpoints over a subset of the target's replicas:
+// all of them, or one cluster's.
 type hostView struct {
-	w     *World
-	c     *Caller
-	svc   *Service
-	hosts []int32 // indices into svc.Replicas
-	up    *int    // hosts in the subset that are not down
+	w       *World
+	c       *Caller
+	svc     *Service
+	hosts   []int32 // indices into svc.Replicas
+	cluster int     // the cluster, or -1 for all replicas
 }
 
 func (v *hostView) Len() int { return len(v.hosts) }
@@ -130,13 +169,26 @@ func (v *hostView) Load(i int) float64 {
 	return float64(v.c.inflight[h])
 }
 
-func (v *hostView) Weight(int) float64 { return 1 }
+func (v *hostView) Weight(i int) float64 { return v.svc.Replicas[v.hosts[i]].Weight }
 
-func (v *hostView) Healthy(i int) bool { return v.svc.Replicas[v.hosts[i]].State != Down }
+func (v *hostView) Healthy(i int) bool {
+	h := v.hosts[i]
+	return v.svc.Replicas[h].State != Down && !v.c.ejected[h]
+}
 
-func (v *hostView) HealthyCount() int { return *v.up }
+func (v *hostView) HealthyCount() int { return v.c.healthyHosts(v.cluster) }
 
 func (v *hostView) ID(i int) int { return int(v.svc.Replicas[v.hosts[i]].ID) }
+
+func (v *hostView) Priority(i int) int { return int(v.c.prio[v.hosts[i]]) }
+
+func (v *hostView) Locality(i int) int { return int(v.svc.Replicas[v.hosts[i]].Place) }
+
+func (v *hostView) Since(i int) sim.Time { return v.svc.Replicas[v.hosts[i]].UpSince }
+
+func (v *hostView) Report(i int) Signal { return v.w.Bus.boards[v.svc.ID][v.hosts[i]] }
+
+func (v *hostView) Generation() uint64 { return v.w.healthGen }
 
 // Edge is a gateway in front of a client population that picks a cluster
 // (region) of the target service before the caller picks a replica in it.
@@ -192,3 +244,41 @@ func (v *clusterView) HealthyCount() int {
 }
 
 func (v *clusterView) ID(i int) int { return i }
+
+// Priority of a cluster: 0 for the edge's own region, 1 for the others.
+func (v *clusterView) Priority(i int) int {
+	if v.svc.Clusters[i].Region == v.w.Places[v.e.Client.Spec.Place].Region {
+		return 0
+	}
+	return 1
+}
+
+// Locality of a cluster is its index (a cluster is one region).
+func (v *clusterView) Locality(i int) int { return i }
+
+// Since is the latest restart among the cluster's replicas.
+func (v *clusterView) Since(i int) sim.Time {
+	var t sim.Time
+	for _, h := range v.svc.Clusters[i].Replicas {
+		t = max(t, v.svc.Replicas[h].UpSince)
+	}
+	return t
+}
+
+// Report sums the cluster's replicas' reports (utilisation is averaged).
+func (v *clusterView) Report(i int) Signal {
+	var sum Signal
+	hs := v.svc.Clusters[i].Replicas
+	for _, h := range hs {
+		s := v.w.Bus.boards[v.svc.ID][h]
+		sum.Value += s.Value
+		sum.Utilization += s.Utilization / float64(len(hs))
+		sum.QPS += s.QPS
+		sum.EPS += s.EPS
+		sum.Emitted = max(sum.Emitted, s.Emitted)
+		sum.Valid = sum.Valid || s.Valid
+	}
+	return sum
+}
+
+func (v *clusterView) Generation() uint64 { return v.w.healthGen }

@@ -143,11 +143,16 @@ func TestSignalBusDeliversAgedMeasurements(t *testing.T) {
 	// ClassRequest), so the 1 s measurement misses the request arriving at
 	// 1 s. At 2.4 s the board holds the 1 s measurement (delivered at 1.5 s):
 	// 0 in flight. At 2.6 s and 3.4 s: the 2 s one, 1 in flight.
-	want := []Signal{{0, sim.Second, true}, {1, 2 * sim.Second, true}, {1, 2 * sim.Second, true}}
+	want := []Signal{{Value: 0, Emitted: sim.Second}, {Value: 1, Emitted: 2 * sim.Second}, {Value: 1, Emitted: 2 * sim.Second}}
 	for i := range want {
-		if seen[i] != want[i] {
+		if seen[i].Value != want[i].Value || seen[i].Emitted != want[i].Emitted || !seen[i].Valid {
 			t.Fatalf("board sample %d = %+v, want %+v", i, seen[i], want[i])
 		}
+	}
+	// The 3 s report covers 2-3 s: the one slot was busy throughout
+	// (utilisation 1) and nothing finished (the first request ends at 11 s).
+	if r := w.Bus.Board(0, 0); r.Utilization != 1 || r.QPS != 0 {
+		t.Fatalf("report at 4 s: %+v", r)
 	}
 }
 
@@ -188,5 +193,34 @@ func TestArrivalCountsFollowTheProfile(t *testing.T) {
 		if math.Abs(got-want) > tol {
 			t.Errorf("%v arrivals: %g, want %g ± %g", kind, got, want, tol)
 		}
+	}
+}
+
+func TestEjectionAndHealthCountsCompose(t *testing.T) {
+	spec := Spec{
+		Places:   []Place{{"east", "a"}, {"east", "b"}, {"west", "a"}},
+		Services: []ServiceSpec{{Name: "api", Replicas: 6, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 1}, Places: []PlaceID{0, 1, 2}, Weights: []float64{1, 3}}},
+		Clients:  []ClientSpec{{Name: "c", Service: 0, Rate: RateProfile{{0, 1}}, Callers: 2, Place: 1}},
+	}
+	w, _ := build(t, spec)
+	c0, c1 := w.Callers[0], w.Callers[1]
+	all := &c0.all
+	if all.HealthyCount() != 6 || c0.all.Priority(0) != 1 || c0.all.Priority(1) != 0 || c0.all.Priority(2) != 2 || all.Weight(1) != 3 {
+		t.Fatalf("healthy %d, priorities %d %d %d, weight %g", all.HealthyCount(), all.Priority(0), all.Priority(1), all.Priority(2), all.Weight(1))
+	}
+	gen := all.Generation()
+	r0 := w.Replicas[0]
+	w.SetEjected(c0, r0, true)
+	restart := w.Crash(r0) // ejected and down: counted once
+	if c0.all.HealthyCount() != 5 || c1.all.HealthyCount() != 5 || all.Healthy(0) || all.Generation() == gen {
+		t.Fatalf("after eject+crash: c0 %d, c1 %d healthy", c0.all.HealthyCount(), c1.all.HealthyCount())
+	}
+	restart()
+	if c0.all.HealthyCount() != 5 || c1.all.HealthyCount() != 6 {
+		t.Fatalf("after restart: c0 %d (still ejects it), c1 %d", c0.all.HealthyCount(), c1.all.HealthyCount())
+	}
+	w.SetEjected(c0, r0, false)
+	if c0.all.HealthyCount() != 6 || c0.views[0].HealthyCount() != 4 || c0.views[1].HealthyCount() != 2 {
+		t.Fatalf("after uneject: %d, clusters %d %d", c0.all.HealthyCount(), c0.views[0].HealthyCount(), c0.views[1].HealthyCount())
 	}
 }

@@ -40,6 +40,9 @@ type ServiceSpec struct {
 	ErrorRate     float64  // probability a served request fails, in [0, 1]
 	Places        []PlaceID
 	// Places the replicas are spread over, round robin; empty means place 0.
+	Weights []float64
+	// Weights are the replicas' load-balancing weights (as EDS assigns
+	// them), cycled over the replicas; empty means 1 each.
 }
 
 // Validate reports the first impossible value in s.
@@ -58,6 +61,11 @@ func (s ServiceSpec) Validate() error {
 	case !(s.ErrorRate >= 0 && s.ErrorRate <= 1):
 		return fmt.Errorf("service %s: error rate must be in [0, 1], got %g", s.Name, s.ErrorRate)
 	}
+	for _, w := range s.Weights {
+		if !(w > 0) {
+			return fmt.Errorf("service %s: weights must be positive, got %g", s.Name, w)
+		}
+	}
 	return nil
 }
 
@@ -69,6 +77,8 @@ type Service struct {
 	Replicas []*Replica
 	Clusters []Cluster
 	Up       int // replicas not down
+
+	callers []*Caller // every caller sidecar targeting the service
 }
 
 // Cluster is the replicas of one service in one region: what an edge
@@ -89,12 +99,32 @@ type Replica struct {
 	Place   PlaceID
 	Cluster int32 // index into Service.Clusters
 	State   NodeState
+	Weight  float64  // load-balancing weight
+	UpSince sim.Time // start of the run, or the last restart
 
 	serving []uint32 // jobs in service (job indices; order is not meaningful)
 	queue   ring     // jobs waiting, FIFO
 
-	// Served counts jobs this replica finished serving (success or error).
-	Served uint64
+	crashes, pauses int // faults holding the replica down or paused (they nest)
+
+	// Served counts jobs this replica finished serving (success or error);
+	// Errors those that ended in an error.
+	Served, Errors uint64
+
+	busyArea float64  // ∫ busy slots dt, slot·seconds, up to busyAt
+	busyAt   sim.Time // when busyArea was last brought up to date
+}
+
+// BusyArea is ∫ (slots in service) dt from the start of the run to now,
+// in slot·seconds: the integral behind utilisation measurements.
+func (r *Replica) BusyArea(now sim.Time) float64 {
+	return r.busyArea + float64(len(r.serving))*(now-r.busyAt).Seconds()
+}
+
+// touch brings busyArea up to now; call it before the busy count changes.
+func (r *Replica) touch(now sim.Time) {
+	r.busyArea = r.BusyArea(now)
+	r.busyAt = now
 }
 
 // InFlight is the number of jobs at the replica: in service plus queued.

@@ -65,11 +65,12 @@ type World struct {
 	jobObs  []JobObserver
 	fb      []ResponseObserver // per caller; nil entries for pickers without feedback
 
-	reqs    arena[Request]
-	jobs    arena[Job]
-	nextID  uint64
-	horizon sim.Time
-	drain   bool
+	reqs      arena[Request]
+	jobs      arena[Job]
+	nextID    uint64
+	healthGen uint64 // bumped on every change of host health or ejection
+	horizon   sim.Time
+	drain     bool
 
 	kArrive, kReach, kFinish, kRespond, kTimeout sim.Kind
 }
@@ -118,7 +119,10 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			svc.Clusters[ci].Replicas = append(svc.Clusters[ci].Replicas, int32(i))
 			svc.Clusters[ci].Up++
 			svc.Up++
-			r := &Replica{ID: int32(len(w.Replicas)), Index: int32(i), Name: fmt.Sprintf("%s-%d", ss.Name, i), Service: svc, Place: p, Cluster: int32(ci)}
+			r := &Replica{ID: int32(len(w.Replicas)), Index: int32(i), Name: fmt.Sprintf("%s-%d", ss.Name, i), Service: svc, Place: p, Cluster: int32(ci), Weight: 1}
+			if len(ss.Weights) > 0 {
+				r.Weight = ss.Weights[i%len(ss.Weights)]
+			}
 			svc.Replicas = append(svc.Replicas, r)
 			w.Replicas = append(w.Replicas, r)
 		}
@@ -149,16 +153,30 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		}
 		for k := 0; k < cs.Callers; k++ {
 			name := fmt.Sprintf("%s/caller-%d", cs.Name, k)
-			cl := &Caller{ID: int32(len(w.Callers)), Client: c, Place: cs.Place, inflight: make([]int32, len(svc.Replicas))}
+			cl := &Caller{
+				ID: int32(len(w.Callers)), Client: c, Place: cs.Place,
+				inflight: make([]int32, len(svc.Replicas)), ejected: make([]bool, len(svc.Replicas)),
+				prio: make([]int8, len(svc.Replicas)), healthy: make([]int, len(svc.Clusters)),
+			}
 			cl.Picker = routing.Caller(sim.NewStream(seed, "picker/"+name))
 			all := make([]int32, len(svc.Replicas))
-			for i := range all {
+			for i, r := range svc.Replicas {
 				all[i] = int32(i)
+				switch here, there := spec.Places[cs.Place], spec.Places[r.Place]; {
+				case r.Place == cs.Place:
+					cl.prio[i] = 0
+				case here.Region == there.Region:
+					cl.prio[i] = 1
+				default:
+					cl.prio[i] = 2
+				}
 			}
-			cl.all = hostView{w: w, c: cl, svc: svc, hosts: all, up: &svc.Up}
+			cl.all = hostView{w: w, c: cl, svc: svc, hosts: all, cluster: -1}
 			for ci := range svc.Clusters {
-				cl.views = append(cl.views, hostView{w: w, c: cl, svc: svc, hosts: svc.Clusters[ci].Replicas, up: &svc.Clusters[ci].Up})
+				cl.views = append(cl.views, hostView{w: w, c: cl, svc: svc, hosts: svc.Clusters[ci].Replicas, cluster: ci})
+				cl.healthy[ci] = svc.Clusters[ci].Up
 			}
+			svc.callers = append(svc.callers, cl)
 			fb, _ := cl.Picker.(ResponseObserver)
 			w.fb = append(w.fb, fb)
 			c.Callers = append(c.Callers, cl)
@@ -313,6 +331,7 @@ func (w *World) reach(ref Ref) {
 // startJob gives j a service slot on rep for work more time (its whole
 // service time, or what a pause left owing).
 func (w *World) startJob(rep *Replica, ref Ref, j *Job, work sim.Time) {
+	rep.touch(w.Eng.Now())
 	j.pos = int32(len(rep.serving))
 	rep.serving = append(rep.serving, ref.idx())
 	j.left = 0
@@ -322,6 +341,7 @@ func (w *World) startJob(rep *Replica, ref Ref, j *Job, work sim.Time) {
 
 // unserve removes j from rep's serving list. O(1).
 func (w *World) unserve(rep *Replica, j *Job) {
+	rep.touch(w.Eng.Now())
 	last := len(rep.serving) - 1
 	moved := rep.serving[last]
 	rep.serving[j.pos] = moved
@@ -337,6 +357,7 @@ func (w *World) finish(ref Ref) {
 	rep.Served++
 	j.done = 0
 	if j.ErrU < rep.Service.Spec.ErrorRate {
+		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
 	} else {
 		w.reply(ref, j, Success, CauseNone)
@@ -351,6 +372,63 @@ func (w *World) serveQueue(rep *Replica) {
 		j := &w.jobs.items[idx]
 		j.Started = w.Eng.Now()
 		w.startJob(rep, makeRef(idx, w.jobs.gens[idx]), j, j.Work)
+	}
+}
+
+// SetEjected marks replica rep as ejected (or no longer ejected) from
+// caller c's point of view: c's pickers see it as unhealthy. Outlier
+// detection and similar per-decider guards use it.
+func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
+	if c.ejected[rep.Index] == ejected {
+		return
+	}
+	c.ejected[rep.Index] = ejected
+	if rep.State != Down {
+		if ejected {
+			c.healthy[rep.Cluster]--
+		} else {
+			c.healthy[rep.Cluster]++
+		}
+	}
+	w.healthGen++
+}
+
+// Crash takes rep down (see SetState) until the returned restart function
+// is called. Crashes and pauses nest, so overlapping faults compose: the
+// replica is down while any crash holds it, paused while any pause and no
+// crash does, and up otherwise. Calling restart twice is a no-op.
+func (w *World) Crash(rep *Replica) (restart func()) {
+	rep.crashes++
+	w.settle(rep)
+	return w.once(func() { rep.crashes--; w.settle(rep) })
+}
+
+// Pause stalls rep (see SetState) until the returned resume function is
+// called; pauses nest with crashes as Crash describes.
+func (w *World) Pause(rep *Replica) (resume func()) {
+	rep.pauses++
+	w.settle(rep)
+	return w.once(func() { rep.pauses--; w.settle(rep) })
+}
+
+func (w *World) settle(rep *Replica) {
+	switch {
+	case rep.crashes > 0:
+		w.SetState(rep, Down)
+	case rep.pauses > 0:
+		w.SetState(rep, Paused)
+	default:
+		w.SetState(rep, Up)
+	}
+}
+
+func (w *World) once(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
 	}
 }
 
@@ -373,13 +451,22 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 		d := 1
 		if s == Down {
 			d = -1
+		} else {
+			rep.UpSince = now
 		}
 		rep.Service.Up += d
 		rep.Service.Clusters[rep.Cluster].Up += d
+		for _, c := range rep.Service.callers {
+			if !c.ejected[rep.Index] {
+				c.healthy[rep.Cluster] += d
+			}
+		}
+		w.healthGen++
 	}
 	rep.State = s
 	switch s {
 	case Down:
+		rep.touch(now)
 		for len(rep.serving) > 0 {
 			idx := rep.serving[len(rep.serving)-1]
 			rep.serving = rep.serving[:len(rep.serving)-1]

@@ -3,13 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
+	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 )
 
@@ -56,13 +59,14 @@ var validateCmd = &command{
 var listCmd = &command{
 	name:    "list",
 	summary: "List built-in scenarios, strategies or metrics.",
-	usage:   "scenarios|strategies|metrics",
+	usage:   "scenarios|strategies|faults|metrics",
 	examples: `  tangle list scenarios
   tangle list strategies   # every routing strategy with its parameters, units, defaults and sources
+  tangle list faults       # every fault kind with its targets and parameters
   tangle list metrics      # canonical metric names, units and directions`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		return func(args []string) error {
-			what := []string{"scenarios", "strategies", "metrics"}
+			what := []string{"scenarios", "strategies", "faults", "metrics"}
 			if len(args) != 1 {
 				return usagef("tangle list: expected one of %s", strings.Join(what, ", "))
 			}
@@ -84,13 +88,17 @@ var listCmd = &command{
 					}
 					fmt.Fprintf(tw, "routing: %s\t%s\n", d.Name, d.Description)
 					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-					for _, p := range d.Params {
-						unit := p.Unit
-						if unit == "" {
-							unit = p.Kind.String()
-						}
-						fmt.Fprintf(tw, "  %s\t%s, default %s\t%s\n", p.Name, unit, p.DefaultString(), p.Description)
+					listParams(tw, d.Params)
+				}
+			case "faults":
+				for i, d := range faults.Defs() {
+					if i > 0 {
+						fmt.Fprintln(tw)
 					}
+					fmt.Fprintf(tw, "fault: %s\t%s\n", d.Name, d.Description)
+					fmt.Fprintf(tw, "  targets:\t%s\n", d.Targets)
+					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+					listParams(tw, d.Params)
 				}
 			case "metrics":
 				fmt.Fprintf(tw, "NAME\tUNIT\tBETTER\tDEFINITION\n")
@@ -111,6 +119,25 @@ var listCmd = &command{
 			return nil
 		}
 	},
+}
+
+// listParams prints parameter declarations: name, unit, default, meaning
+// and, where it differs from the component's, the parameter's source.
+func listParams(w io.Writer, ps sim.ParamSet) {
+	for _, p := range ps {
+		unit := p.Unit
+		if unit == "" {
+			unit = p.Kind.String()
+		}
+		if p.Kind == sim.Enum {
+			unit = strings.Join(p.Choices, "|")
+		}
+		src := ""
+		if p.Source != "" {
+			src = " [" + p.Source + "]"
+		}
+		fmt.Fprintf(w, "  %s\t%s, default %s\t%s%s\n", p.Name, unit, p.DefaultString(), p.Description, src)
+	}
 }
 
 func plural(n int) string {

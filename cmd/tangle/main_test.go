@@ -127,6 +127,7 @@ func TestListings(t *testing.T) {
 	for what, want := range map[string]string{
 		"scenarios":  "mm1 (default)",
 		"strategies": "routing: round-robin",
+		"faults":     "fault: crash",
 		"metrics":    "latency_p99",
 	} {
 		code, out, _ := tangle(t, "list", what)
@@ -145,7 +146,7 @@ func TestRunOutWritesFiles(t *testing.T) {
 	if !strings.Contains(out, "rerun: tangle run mmc --seed 9 --replications 2") {
 		t.Errorf("table output lacks the rerun command:\n%s", out)
 	}
-	for _, f := range []string{"summary.json", "manifest.json", "series/round-robin/replication-0.csv", "series/round-robin/replication-1.csv"} {
+	for _, f := range []string{"results.json", "summary.json", "manifest.json", "series/round-robin/replication-0.csv", "series/round-robin/replication-1.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}

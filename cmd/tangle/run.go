@@ -26,13 +26,13 @@ var runCmd = &command{
 	examples: `  tangle run                          # the default built-in scenario (` + scenarios.DefaultBuiltin + `)
   tangle run mm1 --json               # summary JSON on stdout
   tangle run my-scenario.yaml --seed 7 --replications 20
-  tangle run mmc --out results/       # summary.json, manifest.json and series CSVs in results/
+  tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
   tangle list scenarios               # the built-in library`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		seed := fs.Uint64("seed", 0, "master random seed (default: the scenario's seed)")
 		reps := fs.Int("replications", 0, "number of replications (default: the scenario's)")
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
-		out := fs.String("out", "", "write summary.json, manifest.json and series/*.csv into this directory")
+		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
 		workers := fs.Int("workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
 		quiet := fs.BoolP("quiet", "q", false, "no progress on stderr")
 		return func(args []string) error {
@@ -68,7 +68,7 @@ var runCmd = &command{
 			meta := reports.Meta{Version: version, Rerun: rerunCommand(arg, res)}
 			doc := reports.NewSummary(res, meta)
 			if *out != "" {
-				if err := writeOutputs(*out, res, doc); err != nil {
+				if err := writeOutputs(*out, res, doc, reports.NewResults(res, meta)); err != nil {
 					return err
 				}
 			}
@@ -171,23 +171,20 @@ func progressLine(name string, p *scenarios.Progress, elapsed time.Duration) str
 
 // writeOutputs writes the result files into dir, each atomically:
 //
-//	dir/summary.json                      the summary document
+//	dir/results.json                      the full document: summary, series, fault windows
+//	dir/summary.json                      the summary document (what --json prints)
 //	dir/manifest.json                     seed, scenario hash, versions, rerun command
 //	dir/series/STRATEGY/replication-N.csv one time series file per run
-func writeOutputs(dir string, res *scenarios.Result, doc *reports.Summary) error {
+func writeOutputs(dir string, res *scenarios.Result, summary, full *reports.Summary) error {
 	var buf bytes.Buffer
-	if err := reports.WriteJSON(&buf, doc); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "summary.json"), buf.Bytes()); err != nil {
-		return err
-	}
-	buf.Reset()
-	if err := reports.WriteJSON(&buf, reports.NewManifest(doc)); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "manifest.json"), buf.Bytes()); err != nil {
-		return err
+	for name, doc := range map[string]any{"results.json": full, "summary.json": summary, "manifest.json": reports.NewManifest(summary)} {
+		buf.Reset()
+		if err := reports.WriteJSON(&buf, doc); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, name), buf.Bytes()); err != nil {
+			return err
+		}
 	}
 	for _, s := range res.Strategies {
 		for r, run := range s.Runs {

@@ -1,37 +1,37 @@
-package strategies
+package sim
 
 import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/tangle-sim/tangle/sim"
 )
 
-// Kind is the type of a strategy parameter's value.
-type Kind uint8
+// ParamKind is the type of a parameter's value.
+type ParamKind uint8
 
 const (
-	Int      Kind = iota // int64
-	Float                // float64
-	Duration             // sim.Time (written "250ms", "10s")
-	Ratio                // float64 in [0, 1] (written 0.2 or "20%")
-	Bool                 // bool
-	Enum                 // string, one of Param.Choices
+	Int      ParamKind = iota // int64
+	Float                     // float64
+	Duration                  // Time (written "250ms", "10s")
+	Ratio                     // float64 in [0, 1] (written 0.2 or "20%")
+	Bool                      // bool
+	Enum                      // string, one of Param.Choices
 )
 
-func (k Kind) String() string {
+func (k ParamKind) String() string {
 	return [...]string{"int", "float", "duration", "ratio", "bool", "enum"}[k]
 }
 
-// Param declares one strategy parameter: its name as written in scenario
-// files, its type and unit, its default (the real system's documented
-// default, cited in Source), and bounds.
+// Param declares one parameter of a pluggable component (a strategy, a
+// fault): its name as written in scenario files, its type and unit, its
+// default (the real system's documented default, cited in Source), and
+// bounds. Declarations drive scenario parsing, validation, `tangle list`
+// and the docs, so a component states each parameter once.
 type Param struct {
 	Name        string
-	Kind        Kind
+	Kind        ParamKind
 	Unit        string
-	Default     any // int64, float64, sim.Time, bool or string, matching Kind
+	Default     any // int64, float64, Time, bool or string, matching Kind
 	Min, Max    *float64
 	Choices     []string // for Enum
 	Description string
@@ -44,7 +44,7 @@ func (p Param) DefaultString() string { return FormatValue(p.Default) }
 // FormatValue renders a parameter value as a scenario file would write it.
 func FormatValue(v any) string {
 	switch x := v.(type) {
-	case sim.Time:
+	case Time:
 		return x.String()
 	case float64:
 		return fmt.Sprintf("%g", x)
@@ -64,7 +64,7 @@ func (p Params) Int(name string) int64 { return p[name].(int64) }
 func (p Params) Float(name string) float64 { return p[name].(float64) }
 
 // Duration returns the named duration parameter.
-func (p Params) Duration(name string) sim.Time { return p[name].(sim.Time) }
+func (p Params) Duration(name string) Time { return p[name].(Time) }
 
 // Bool returns the named bool parameter.
 func (p Params) Bool(name string) bool { return p[name].(bool) }
@@ -104,7 +104,7 @@ func (p Param) Check(v any) error {
 		}
 		x = f
 	case Duration:
-		d, ok := v.(sim.Time)
+		d, ok := v.(Time)
 		if !ok {
 			return bad("expected a duration such as 250ms or 10s")
 		}
@@ -135,12 +135,68 @@ func (p Param) Check(v any) error {
 func scale(p Param, b float64) any {
 	switch p.Kind {
 	case Duration:
-		return sim.Seconds(b)
+		return Seconds(b)
 	case Int:
 		return int64(b)
 	}
 	return b
 }
 
-// bound is a helper for Param.Min/Max literals.
-func bound(x float64) *float64 { return &x }
+// Bound is a helper for Param.Min/Max literals: Min: sim.Bound(2).
+func Bound(x float64) *float64 { return &x }
+
+// ParamSet is a component's parameter declarations, in display order.
+type ParamSet []Param
+
+// Defaults returns every parameter at its default.
+func (s ParamSet) Defaults() Params {
+	p := Params{}
+	for _, pd := range s {
+		p[pd.Name] = pd.Default
+	}
+	return p
+}
+
+// Lookup returns the declaration of the named parameter.
+func (s ParamSet) Lookup(name string) (Param, bool) {
+	i := slices.IndexFunc(s, func(p Param) bool { return p.Name == name })
+	if i < 0 {
+		return Param{}, false
+	}
+	return s[i], true
+}
+
+// Names lists the parameter names, in declaration order.
+func (s ParamSet) Names() []string {
+	var n []string
+	for _, p := range s {
+		n = append(n, p.Name)
+	}
+	return n
+}
+
+// Complete fills defaults into p and checks every value; it returns a
+// *ParamError for an unknown name or a bad value. p is not modified.
+func (s ParamSet) Complete(p Params) (Params, error) {
+	out := s.Defaults()
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		pd, ok := s.Lookup(k)
+		if !ok {
+			takes := "no parameters"
+			if len(s) > 0 {
+				takes = "parameters " + strings.Join(s.Names(), ", ")
+			}
+			return nil, &ParamError{Param: k, Msg: fmt.Sprintf("unknown parameter %q; it takes %s", k, takes)}
+		}
+		if err := pd.Check(p[k]); err != nil {
+			return nil, err
+		}
+		out[k] = p[k]
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+package faults
+
+import (
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+)
+
+// nodeFaults stop replicas: crashes and process pauses.
+var nodeFaults = []*Def{
+	{
+		Name:        "crash",
+		Description: "replicas crash: queued and in-service work is lost (callers see connection resets) and they refuse work until the window ends, then restart empty",
+		Source:      "crash/restart of any node (DESIGN fault catalogue); Jepsen :kill/:start",
+		Targets:     Replicas,
+		Build:       constant(perReplica((*topology.World).Crash)),
+	},
+	{
+		Name:        "pause",
+		Description: "replicas stall (a GC pause, SIGSTOP): service stops where it is and queued work waits, then everything resumes",
+		Source:      "process pause (D leases; Jepsen :pause/:resume)",
+		Targets:     Replicas,
+		Build:       constant(perReplica((*topology.World).Pause)),
+	},
+}
+
+// perReplica makes an injector that applies a composable world seam to
+// each target replica and reverts them all together.
+func perReplica(apply func(w *topology.World, r *topology.Replica) (revert func())) Injector {
+	return InjectorFunc(func(w *topology.World, t Targets) func() {
+		reverts := make([]func(), 0, len(t.Replicas))
+		for _, r := range t.Replicas {
+			reverts = append(reverts, apply(w, r))
+		}
+		return func() {
+			for _, f := range reverts {
+				f()
+			}
+		}
+	})
+}
+
+// constant is the Build of a kind without parameters.
+func constant(inj Injector) func(sim.Params) (Injector, error) {
+	return func(sim.Params) (Injector, error) { return inj, nil }
+}
