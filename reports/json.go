@@ -37,7 +37,37 @@ type Summary struct {
 	DurationS        float64           `json:"duration_s"`
 	WarmupS          float64           `json:"warmup_s"`
 	Strategies       []StrategySummary `json:"strategies"`
-	Rerun            string            `json:"rerun"`
+	// Verdict is "pass" when every check and SLO held, "fail" when one did
+	// not, "none" when the scenario declares none.
+	Verdict string     `json:"verdict"`
+	Checks  []CheckDoc `json:"checks"`
+	Rerun   string     `json:"rerun"`
+}
+
+// CheckDoc is the verdict of one check or SLO on one strategy.
+type CheckDoc struct {
+	Name      string     `json:"name"`            // as declared, or generated ("latency_p99 <= 5s")
+	Kind      string     `json:"kind"`            // threshold, steady-state or slo
+	Strategy  string     `json:"strategy"`        // the strategy it was evaluated on
+	Phase     string     `json:"phase,omitempty"` // before, during or after the fault windows (steady-state)
+	Metric    string     `json:"metric"`
+	Op        string     `json:"op"` // <=, >=, <, >
+	Threshold Float      `json:"threshold"`
+	Value     Float      `json:"value"`
+	Passed    bool       `json:"passed"`
+	Detail    string     `json:"detail,omitempty"`
+	Alerts    []AlertDoc `json:"alerts,omitempty"` // SLO burn-rate alert firings
+}
+
+// AlertDoc is one multi-window burn-rate alert of an SLO (SRE Workbook
+// table 5-8) and when it fired.
+type AlertDoc struct {
+	Severity     string  `json:"severity"` // page or ticket
+	LongWindowS  Float   `json:"long_window_s"`
+	ShortWindowS Float   `json:"short_window_s"`
+	BurnRate     Float   `json:"burn_rate"`
+	FiredS       []Float `json:"fired_s"`     // start of each firing, seconds into the run
+	DetectionS   Float   `json:"detection_s"` // from the first fault (or budget burn) to the first firing; null if it never fired
 }
 
 // Tool identifies the program that produced a result.
@@ -150,6 +180,8 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 		DurationS:        sc.Duration.T().Seconds(),
 		WarmupS:          sc.Warmup.T().Seconds(),
 		Rerun:            meta.Rerun,
+		Verdict:          "none",
+		Checks:           []CheckDoc{},
 	}
 	for _, s := range res.Strategies {
 		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Metrics: map[string]MetricStat{}}
