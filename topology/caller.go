@@ -55,6 +55,31 @@ type Picker interface {
 	Pick(now sim.Time, eps Endpoints, req *Request) int
 }
 
+// Fallback says how a pick was made when the decider could not route the
+// normal way.
+type Fallback uint8
+
+const (
+	FallbackNone     Fallback = iota // routed normally
+	FallbackFailover                 // sent to a lower priority because the preferred one lacked healthy capacity
+	FallbackPanic                    // routed among all hosts, healthy or not (Envoy's panic mode)
+)
+
+var fallbackNames = [...]string{"none", "failover", "panic"}
+
+func (f Fallback) String() string {
+	if int(f) < len(fallbackNames) {
+		return fallbackNames[f]
+	}
+	return "fallback(?)"
+}
+
+// FallbackReporter is an optional Picker ability: it tells how its last
+// Pick was made (failover, panic), for the fallback_rate metric.
+type FallbackReporter interface {
+	LastFallback() Fallback
+}
+
 // PickerFunc adapts a function to Picker.
 type PickerFunc func(now sim.Time, eps Endpoints, req *Request) int
 

@@ -64,17 +64,18 @@ func (r Ref) gen() uint32         { return uint32(r >> 32) }
 // more attempts (Jobs), and ends exactly once. A *Request handed to an
 // observer is valid only during the call.
 type Request struct {
-	ID      uint64   // per-world sequence number, in generation order
-	Client  int32    // index into World.Clients
-	Caller  int32    // index into World.Callers: the sidecar that sent it
-	Key     uint64   // request key (for hash-based routing), drawn at arrival
-	Arrived sim.Time // when the client generated it
-	Ended   sim.Time // when it ended (valid once Outcome != Pending)
-	Outcome Outcome
-	Cause   Cause
-	Replica int32    // replica of the last attempt (-1 if none was sent)
-	Waited  sim.Time // time the answering attempt spent queued at its replica (responses only)
-	Cluster int32    // cluster chosen by the edge (-1 without an edge)
+	ID       uint64   // per-world sequence number, in generation order
+	Client   int32    // index into World.Clients
+	Caller   int32    // index into World.Callers: the sidecar that sent it
+	Key      uint64   // request key (for hash-based routing), drawn at arrival
+	Arrived  sim.Time // when the client generated it
+	Ended    sim.Time // when it ended (valid once Outcome != Pending)
+	Outcome  Outcome
+	Cause    Cause
+	Replica  int32    // replica of the last attempt (-1 if none was sent)
+	Fallback Fallback // how the caller's picker routed the last attempt
+	Waited   sim.Time // time the answering attempt spent queued at its replica (responses only)
+	Cluster  int32    // cluster chosen by the edge (-1 without an edge)
 
 	attempts uint16      // attempts sent so far
 	job      Ref         // the outstanding attempt, if any

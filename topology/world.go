@@ -64,6 +64,7 @@ type World struct {
 	obs     []Observer
 	jobObs  []JobObserver
 	fb      []ResponseObserver // per caller; nil entries for pickers without feedback
+	fbk     []FallbackReporter // per caller; nil entries for pickers that never fall back
 
 	reqs      arena[Request]
 	jobs      arena[Job]
@@ -179,6 +180,8 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			svc.callers = append(svc.callers, cl)
 			fb, _ := cl.Picker.(ResponseObserver)
 			w.fb = append(w.fb, fb)
+			fbk, _ := cl.Picker.(FallbackReporter)
+			w.fbk = append(w.fbk, fbk)
 			c.Callers = append(c.Callers, cl)
 			w.Callers = append(w.Callers, cl)
 		}
@@ -282,6 +285,9 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 		hosts = &caller.views[ci]
 	}
 	i := caller.Picker.Pick(now, hosts, r)
+	if fbk := w.fbk[caller.ID]; fbk != nil {
+		r.Fallback = fbk.LastFallback()
+	}
 	if i < 0 {
 		w.end(ref, r, Dropped, CauseNoHost)
 		return
