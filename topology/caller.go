@@ -132,6 +132,21 @@ type Routing struct {
 	Caller NewPicker  // required
 	Edge   NewPicker  // required when any client routes through an edge
 	Load   LoadSource // for both callers and edges
+	// PanicThreshold is Envoy's healthy_panic_threshold (0..1): when fewer
+	// than this fraction of a caller's hosts are healthy, every host becomes
+	// eligible, healthy or not (Envoy default 0.5; 0 disables, as Istio's
+	// minHealthPercent does). Pickers implementing PanicHandler apply it
+	// themselves.
+	PanicThreshold float64
+	Guards         []NewGuard  // one of each per caller
+	Retry          RetryPolicy // zero value: no retries
+}
+
+// PanicHandler is an optional Picker ability: a picker that evaluates
+// panic mode itself (per priority level, as Envoy's locality-aware
+// balancing does) sees the true health of every host.
+type PanicHandler interface {
+	HandlesPanic() bool
 }
 
 // Caller is a sidecar of a calling instance: an independent decider with
@@ -143,9 +158,14 @@ type Caller struct {
 	Picker Picker
 
 	inflight []int32 // this caller's outstanding attempts per replica of the target
-	ejected  []bool  // replicas this caller's guards have ejected
-	prio     []int8  // priority of each replica relative to the caller's place
-	healthy  []int   // healthy replicas per cluster, as this caller sees them
+	active   int     // outstanding attempts over all replicas
+	retries  int     // retries in flight or scheduled (against the retry limit)
+	guards   []Guard
+	rng      *rand.Rand // retry back-off jitter
+	ownPanic bool       // the picker applies the panic threshold itself
+	ejected  []bool     // replicas this caller's guards have ejected
+	prio     []int8     // priority of each replica relative to the caller's place
+	healthy  []int      // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
 }
@@ -179,6 +199,7 @@ type hostView struct {
 	svc     *Service
 	hosts   []int32 // indices into svc.Replicas
 	cluster int     // the cluster, or -1 for all replicas
+	panic   bool    // set for the duration of a pick in panic mode
 }
 
 func (v *hostView) Len() int { return len(v.hosts) }
@@ -198,10 +219,15 @@ func (v *hostView) Weight(i int) float64 { return v.svc.Replicas[v.hosts[i]].Wei
 
 func (v *hostView) Healthy(i int) bool {
 	h := v.hosts[i]
-	return v.svc.Replicas[h].State != Down && !v.c.ejected[h]
+	return v.panic || v.svc.Replicas[h].State != Down && !v.c.ejected[h]
 }
 
-func (v *hostView) HealthyCount() int { return v.c.healthyHosts(v.cluster) }
+func (v *hostView) HealthyCount() int {
+	if v.panic {
+		return len(v.hosts)
+	}
+	return v.c.healthyHosts(v.cluster)
+}
 
 func (v *hostView) ID(i int) int { return int(v.svc.Replicas[v.hosts[i]].ID) }
 

@@ -146,8 +146,10 @@ type Client struct {
 	work     *rand.Rand // per-request draws: key, service time, error coin
 	assign   *rand.Rand // which caller sends each request
 
-	// Generated counts requests generated so far.
-	Generated uint64
+	// Generated counts requests generated so far; Attempts the attempts
+	// its callers sent (first tries and retries), Retries the retries, and
+	// RetriesDenied the retries a retry budget or limit refused.
+	Generated, Attempts, Retries, RetriesDenied uint64
 }
 
 // nextArrival returns the first arrival after now, or sim.Never when the

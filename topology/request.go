@@ -37,12 +37,14 @@ const (
 	CauseNoHost            // the picker had no host to choose (no healthy upstream)
 	CauseHostDown          // the chosen replica was down when the request reached it
 	CauseUnfinished        // still in flight when the run's drain limit was reached
+	CauseTryTimeout        // the last attempt's per-try timeout fired (no retry followed)
+	CauseCircuitOpen       // a guard refused the attempt locally (circuit breaker, overflow)
 )
 
 // Causes lists the failure causes in report order.
-var Causes = []Cause{CauseServerError, CauseTimeout, CauseQueueFull, CauseNoHost, CauseHostDown, CauseUnfinished}
+var Causes = []Cause{CauseServerError, CauseTimeout, CauseTryTimeout, CauseQueueFull, CauseCircuitOpen, CauseNoHost, CauseHostDown, CauseUnfinished}
 
-var causeNames = [...]string{"none", "server_error", "timeout", "queue_full", "no_host", "host_down", "unfinished"}
+var causeNames = [...]string{"none", "server_error", "timeout", "queue_full", "no_host", "host_down", "unfinished", "try_timeout", "circuit_open"}
 
 func (c Cause) String() string {
 	if int(c) < len(causeNames) {
@@ -74,13 +76,21 @@ type Request struct {
 	Cause    Cause
 	Replica  int32    // replica of the last attempt (-1 if none was sent)
 	Fallback Fallback // how the caller's picker routed the last attempt
-	Waited   sim.Time // time the answering attempt spent queued at its replica (responses only)
-	Cluster  int32    // cluster chosen by the edge (-1 without an edge)
+	// SignalAge is how old the load signal of the chosen host was when the
+	// last attempt was routed on signals; -1 when routing did not use them.
+	SignalAge sim.Time
+	Waited    sim.Time // time the answering attempt spent queued at its replica (responses only)
+	Cluster   int32    // cluster chosen by the edge (-1 without an edge)
 
-	attempts uint16      // attempts sent so far
-	job      Ref         // the outstanding attempt, if any
-	timeout  sim.EventID // pending client timeout, if any
+	attempts     uint16      // attempts sent so far
+	job          Ref         // the outstanding attempt, if any
+	timeout      sim.EventID // pending client timeout, if any
+	retry        sim.EventID // pending retry back-off, if any
+	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
 }
+
+// Attempts is the number of attempts the request made.
+func (r *Request) Attempts() int { return int(r.attempts) }
 
 // Latency is the client-observed time from generation to the end.
 func (r *Request) Latency() sim.Time { return r.Ended - r.Arrived }
@@ -102,11 +112,14 @@ type Job struct {
 	Outcome Outcome  // the attempt's result, once the replica has answered
 	Cause   Cause
 
-	done     sim.EventID // pending service completion
-	finishAt sim.Time    // when service completes (while not paused)
-	left     sim.Time    // service time still owed after a pause interrupted it
-	pos      int32       // index in the replica's serving list
-	detached bool        // the caller no longer counts it (answered or given up)
+	done       sim.EventID // pending service completion
+	tryTimeout sim.EventID // pending per-try timeout at the caller
+	finishAt   sim.Time    // when service completes (while not paused)
+	left       sim.Time    // service time still owed after a pause interrupted it
+	pos        int32       // index in the replica's serving list
+	fail       bool        // service will end in an error (decided when service starts)
+	detached   bool        // the caller no longer waits for it (answered or given up)
+	landed     bool        // its result reached the caller or was lost: no event refers to it any more
 }
 
 // arena is a slab of T with a free list. Slots are reused; generations

@@ -107,6 +107,17 @@ type Replica struct {
 
 	crashes, pauses int // faults holding the replica down or paused (they nest)
 
+	degr    []*Degradation // active degradations, in the order applied
+	extra   sim.Time       // effective extra latency
+	slow    float64        // effective slowdown
+	errOK   float64        // probability a served request succeeds
+	capLeft float64        // fraction of service slots left
+	conc    int            // effective service slots
+
+	coldFactor float64 // cold-start warm-up (see World.Warm)
+	coldTau    sim.Time
+	coldSince  sim.Time
+
 	// Served counts jobs this replica finished serving (success or error);
 	// Errors those that ended in an error.
 	Served, Errors uint64

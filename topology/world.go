@@ -73,7 +73,9 @@ type World struct {
 	horizon   sim.Time
 	drain     bool
 
-	kArrive, kReach, kFinish, kRespond, kTimeout sim.Kind
+	tickers []Ticker // ticking guards, one entry per (caller, guard)
+
+	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
 }
 
 // New builds a world from spec, routed by routing, with every random
@@ -84,6 +86,15 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 	}
 	if routing.Caller == nil {
 		return nil, fmt.Errorf("topology: routing has no caller picker")
+	}
+	if routing.Retry.Attempts == 0 {
+		routing.Retry.Attempts = 1
+	}
+	if err := routing.Retry.Validate(); err != nil {
+		return nil, err
+	}
+	if !(routing.PanicThreshold >= 0 && routing.PanicThreshold <= 1) {
+		return nil, fmt.Errorf("topology: panic threshold must be in [0, 1], got %g", routing.PanicThreshold)
 	}
 	w := &World{Eng: sim.NewEngine(), Seed: seed, Places: spec.Places, routing: routing}
 	net, err := newNetwork(spec.Places, spec.Network, sim.NewStream(seed, "network"))
@@ -96,6 +107,9 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 	w.kFinish = w.Eng.Handle("replica.finish", func(a uint64) { w.finish(Ref(a)) })
 	w.kRespond = w.Eng.Handle("caller.response", func(a uint64) { w.response(Ref(a)) })
 	w.kTimeout = w.Eng.Handle("client.timeout", func(a uint64) { w.timeout(Ref(a)) })
+	w.kTryTimeout = w.Eng.Handle("caller.try-timeout", func(a uint64) { w.tryTimeout(Ref(a)) })
+	w.kRetry = w.Eng.Handle("caller.retry", func(a uint64) { w.retry(Ref(a)) })
+	w.kGuardTick = w.Eng.Handle("guard.tick", w.guardTick)
 
 	for si, ss := range spec.Services {
 		if err := ss.Validate(); err != nil {
@@ -126,6 +140,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			}
 			svc.Replicas = append(svc.Replicas, r)
 			w.Replicas = append(w.Replicas, r)
+			r.recompute()
 		}
 		w.Services = append(w.Services, svc)
 	}
@@ -178,6 +193,17 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 				cl.healthy[ci] = svc.Clusters[ci].Up
 			}
 			svc.callers = append(svc.callers, cl)
+			if ph, ok := cl.Picker.(PanicHandler); ok && ph.HandlesPanic() {
+				cl.ownPanic = true
+			}
+			cl.rng = sim.NewStream(seed, "retry/"+name)
+			for gi, ng := range routing.Guards {
+				g := ng(guardEnv{w: w, c: cl}, sim.NewStream(seed, fmt.Sprintf("guard/%s/%d", name, gi)))
+				cl.guards = append(cl.guards, g)
+				if t, ok := g.(Ticker); ok && t.Interval() > 0 {
+					w.tickers = append(w.tickers, t)
+				}
+			}
 			fb, _ := cl.Picker.(ResponseObserver)
 			w.fb = append(w.fb, fb)
 			fbk, _ := cl.Picker.(FallbackReporter)
@@ -213,6 +239,9 @@ func (w *World) Observe(o Observer) {
 // followed to their end by Drain.
 func (w *World) Start(horizon sim.Time) {
 	w.horizon = horizon
+	for i, t := range w.tickers {
+		w.Eng.At(t.Interval(), ClassControl, w.kGuardTick, uint64(i))
+	}
 	for _, c := range w.Clients {
 		if t := c.nextArrival(0); t < horizon {
 			w.Eng.At(t, ClassRequest, w.kArrive, uint64(c.ID))
@@ -243,338 +272,5 @@ func (w *World) Drain(limit sim.Time) {
 		r := &w.reqs.items[i]
 		w.detach(r)
 		w.end(makeRef(uint32(i), w.reqs.gens[i]), r, Dropped, CauseUnfinished)
-	}
-}
-
-// arrive generates one request of client arg and schedules the next.
-func (w *World) arrive(arg uint64) {
-	c := w.Clients[arg]
-	now := w.Eng.Now()
-	if t := c.nextArrival(now); t < w.horizon {
-		w.Eng.At(t, ClassRequest, w.kArrive, arg)
-	}
-	idx, r := w.reqs.alloc()
-	ref := makeRef(idx, w.reqs.gens[idx])
-	caller := c.Callers[0]
-	if len(c.Callers) > 1 {
-		caller = c.Callers[c.assign.IntN(len(c.Callers))]
-	}
-	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1}
-	w.nextID++
-	c.Generated++
-	if c.Spec.Timeout > 0 {
-		r.timeout = w.Eng.At(now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
-	}
-	w.send(ref, r, caller)
-}
-
-// send routes one attempt of r from caller and puts it on the wire.
-func (w *World) send(ref Ref, r *Request, caller *Caller) {
-	now := w.Eng.Now()
-	c := caller.Client
-	svc := c.Target
-	hosts := &caller.all
-	cluster := int32(-1)
-	if e := c.Edge; e != nil {
-		ci := e.Picker.Pick(now, &e.view, r)
-		if ci < 0 {
-			w.end(ref, r, Dropped, CauseNoHost)
-			return
-		}
-		cluster = int32(ci)
-		hosts = &caller.views[ci]
-	}
-	i := caller.Picker.Pick(now, hosts, r)
-	if fbk := w.fbk[caller.ID]; fbk != nil {
-		r.Fallback = fbk.LastFallback()
-	}
-	if i < 0 {
-		w.end(ref, r, Dropped, CauseNoHost)
-		return
-	}
-	h := hosts.hosts[i]
-	rep := svc.Replicas[h]
-	jidx, j := w.jobs.alloc()
-	r.attempts++
-	*j = Job{
-		Req: ref, Attempt: r.attempts, Caller: caller.ID, Replica: rep.ID, Cluster: cluster, Sent: now,
-		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(),
-	}
-	jref := makeRef(jidx, w.jobs.gens[jidx])
-	r.job, r.Replica, r.Cluster = jref, rep.ID, cluster
-	caller.inflight[h]++
-	if cluster >= 0 {
-		c.Edge.inflight[cluster]++
-	}
-	for _, o := range w.jobObs {
-		o.JobSent(now, j)
-	}
-	if d := w.Net.Latency(caller.Place, rep.Place); d > 0 {
-		w.Eng.At(now+d, ClassRequest, w.kReach, uint64(jref))
-	} else {
-		w.reach(jref)
-	}
-}
-
-// reach is an attempt arriving at its replica.
-func (w *World) reach(ref Ref) {
-	j := w.jobs.get(ref)
-	rep := w.Replicas[j.Replica]
-	j.Reached = w.Eng.Now()
-	switch {
-	case rep.State == Down:
-		w.reply(ref, j, Dropped, CauseHostDown)
-	case rep.State == Up && len(rep.serving) < rep.Service.Spec.Concurrency:
-		j.Started = j.Reached
-		w.startJob(rep, ref, j, j.Work)
-	case rep.Service.Spec.QueueCapacity != Unbounded && rep.queue.len() >= rep.Service.Spec.QueueCapacity:
-		w.reply(ref, j, Rejected, CauseQueueFull)
-	default:
-		rep.queue.push(ref.idx())
-	}
-}
-
-// startJob gives j a service slot on rep for work more time (its whole
-// service time, or what a pause left owing).
-func (w *World) startJob(rep *Replica, ref Ref, j *Job, work sim.Time) {
-	rep.touch(w.Eng.Now())
-	j.pos = int32(len(rep.serving))
-	rep.serving = append(rep.serving, ref.idx())
-	j.left = 0
-	j.finishAt = w.Eng.Now() + work
-	j.done = w.Eng.At(j.finishAt, ClassRequest, w.kFinish, uint64(ref))
-}
-
-// unserve removes j from rep's serving list. O(1).
-func (w *World) unserve(rep *Replica, j *Job) {
-	rep.touch(w.Eng.Now())
-	last := len(rep.serving) - 1
-	moved := rep.serving[last]
-	rep.serving[j.pos] = moved
-	w.jobs.items[moved].pos = j.pos
-	rep.serving = rep.serving[:last]
-}
-
-// finish is a replica completing service of an attempt.
-func (w *World) finish(ref Ref) {
-	j := w.jobs.get(ref)
-	rep := w.Replicas[j.Replica]
-	w.unserve(rep, j)
-	rep.Served++
-	j.done = 0
-	if j.ErrU < rep.Service.Spec.ErrorRate {
-		rep.Errors++
-		w.reply(ref, j, Error, CauseServerError)
-	} else {
-		w.reply(ref, j, Success, CauseNone)
-	}
-	w.serveQueue(rep)
-}
-
-// serveQueue starts queued attempts while the replica has free slots.
-func (w *World) serveQueue(rep *Replica) {
-	for rep.State == Up && len(rep.serving) < rep.Service.Spec.Concurrency && rep.queue.len() > 0 {
-		idx := rep.queue.pop()
-		j := &w.jobs.items[idx]
-		j.Started = w.Eng.Now()
-		w.startJob(rep, makeRef(idx, w.jobs.gens[idx]), j, j.Work)
-	}
-}
-
-// SetEjected marks replica rep as ejected (or no longer ejected) from
-// caller c's point of view: c's pickers see it as unhealthy. Outlier
-// detection and similar per-decider guards use it.
-func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
-	if c.ejected[rep.Index] == ejected {
-		return
-	}
-	c.ejected[rep.Index] = ejected
-	if rep.State != Down {
-		if ejected {
-			c.healthy[rep.Cluster]--
-		} else {
-			c.healthy[rep.Cluster]++
-		}
-	}
-	w.healthGen++
-}
-
-// Crash takes rep down (see SetState) until the returned restart function
-// is called. Crashes and pauses nest, so overlapping faults compose: the
-// replica is down while any crash holds it, paused while any pause and no
-// crash does, and up otherwise. Calling restart twice is a no-op.
-func (w *World) Crash(rep *Replica) (restart func()) {
-	rep.crashes++
-	w.settle(rep)
-	return w.once(func() { rep.crashes--; w.settle(rep) })
-}
-
-// Pause stalls rep (see SetState) until the returned resume function is
-// called; pauses nest with crashes as Crash describes.
-func (w *World) Pause(rep *Replica) (resume func()) {
-	rep.pauses++
-	w.settle(rep)
-	return w.once(func() { rep.pauses--; w.settle(rep) })
-}
-
-func (w *World) settle(rep *Replica) {
-	switch {
-	case rep.crashes > 0:
-		w.SetState(rep, Down)
-	case rep.pauses > 0:
-		w.SetState(rep, Paused)
-	default:
-		w.SetState(rep, Up)
-	}
-}
-
-func (w *World) once(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
-}
-
-// SetState moves rep to state s, with what that does to its work:
-//
-//   - Down (a crash): every queued and in-service attempt is lost; each
-//     caller learns of it as a dropped attempt (connection reset) after the
-//     return latency. Volatile state is gone: a later Up starts empty.
-//   - Paused (a GC stall, SIGSTOP): service stops where it is; queued work
-//     waits and new work is accepted into the queue.
-//   - Up: from Paused, interrupted service resumes with the time it still
-//     owed and the queue drains; from Down, the replica starts empty.
-func (w *World) SetState(rep *Replica, s NodeState) {
-	old := rep.State
-	if old == s {
-		return
-	}
-	now := w.Eng.Now()
-	if (old == Down) != (s == Down) {
-		d := 1
-		if s == Down {
-			d = -1
-		} else {
-			rep.UpSince = now
-		}
-		rep.Service.Up += d
-		rep.Service.Clusters[rep.Cluster].Up += d
-		for _, c := range rep.Service.callers {
-			if !c.ejected[rep.Index] {
-				c.healthy[rep.Cluster] += d
-			}
-		}
-		w.healthGen++
-	}
-	rep.State = s
-	switch s {
-	case Down:
-		rep.touch(now)
-		for len(rep.serving) > 0 {
-			idx := rep.serving[len(rep.serving)-1]
-			rep.serving = rep.serving[:len(rep.serving)-1]
-			j := &w.jobs.items[idx]
-			w.Eng.Cancel(j.done)
-			j.done = 0
-			w.reply(makeRef(idx, w.jobs.gens[idx]), j, Dropped, CauseHostDown)
-		}
-		for rep.queue.len() > 0 {
-			idx := rep.queue.pop()
-			w.reply(makeRef(idx, w.jobs.gens[idx]), &w.jobs.items[idx], Dropped, CauseHostDown)
-		}
-	case Paused:
-		for _, idx := range rep.serving {
-			j := &w.jobs.items[idx]
-			w.Eng.Cancel(j.done)
-			j.done = 0
-			j.left = j.finishAt - now
-		}
-	case Up:
-		if old == Paused {
-			serving := rep.serving
-			rep.serving = nil
-			for _, idx := range serving {
-				j := &w.jobs.items[idx]
-				w.startJob(rep, makeRef(idx, w.jobs.gens[idx]), j, j.left)
-			}
-		}
-		w.serveQueue(rep)
-	}
-}
-
-// reply sends the attempt's result back to its caller.
-func (w *World) reply(ref Ref, j *Job, o Outcome, c Cause) {
-	j.Outcome, j.Cause = o, c
-	caller := w.Callers[j.Caller]
-	if d := w.Net.Latency(w.Replicas[j.Replica].Place, caller.Place); d > 0 {
-		w.Eng.After(d, ClassRequest, w.kRespond, uint64(ref))
-	} else {
-		w.response(ref)
-	}
-}
-
-// response is an attempt's result reaching its caller. The job ends here.
-func (w *World) response(ref Ref) {
-	j := w.jobs.get(ref)
-	if !j.detached {
-		w.detachJob(j, j.Outcome == Success)
-		if r := w.reqs.get(j.Req); r != nil && r.Outcome == Pending {
-			if j.Outcome == Success || j.Outcome == Error {
-				r.Waited = j.Started - j.Reached
-			}
-			w.end(j.Req, r, j.Outcome, j.Cause)
-		}
-	}
-	w.jobs.release(ref.idx())
-}
-
-// timeout is a client giving up on a request.
-func (w *World) timeout(ref Ref) {
-	r := w.reqs.get(ref)
-	r.timeout = 0
-	w.detach(r)
-	w.end(ref, r, Timeout, CauseTimeout)
-}
-
-// detach releases the caller's hold on the request's outstanding attempt,
-// if any: the caller stops counting it, though the replica may still be
-// working on it.
-func (w *World) detach(r *Request) {
-	if j := w.jobs.get(r.job); j != nil && !j.detached {
-		w.detachJob(j, false)
-	}
-}
-
-func (w *World) detachJob(j *Job, ok bool) {
-	j.detached = true
-	caller := w.Callers[j.Caller]
-	rep := w.Replicas[j.Replica]
-	caller.inflight[rep.Index]--
-	if j.Cluster >= 0 {
-		caller.Client.Edge.inflight[j.Cluster]--
-	}
-	if fb := w.fb[j.Caller]; fb != nil {
-		now := w.Eng.Now()
-		fb.ObserveResponse(now, int(rep.ID), now-j.Sent, ok)
-	}
-}
-
-// end records r's outcome, tells the observers and frees it.
-func (w *World) end(ref Ref, r *Request, o Outcome, c Cause) {
-	now := w.Eng.Now()
-	r.Outcome, r.Cause, r.Ended = o, c, now
-	if r.timeout != 0 {
-		w.Eng.Cancel(r.timeout)
-		r.timeout = 0
-	}
-	for _, ob := range w.obs {
-		ob.RequestEnded(now, r)
-	}
-	w.reqs.release(ref.idx())
-	if w.drain && w.reqs.live == 0 {
-		w.Eng.Stop()
 	}
 }

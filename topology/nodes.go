@@ -1,0 +1,203 @@
+package topology
+
+import (
+	"math"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// SetEjected marks replica rep as ejected (or no longer ejected) from
+// caller c's point of view: c's pickers see it as unhealthy. Outlier
+// detection and similar per-decider guards use it.
+func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
+	if c.ejected[rep.Index] == ejected {
+		return
+	}
+	c.ejected[rep.Index] = ejected
+	if rep.State != Down {
+		if ejected {
+			c.healthy[rep.Cluster]--
+		} else {
+			c.healthy[rep.Cluster]++
+		}
+	}
+	w.healthGen++
+}
+
+// Crash takes rep down (see SetState) until the returned restart function
+// is called. Crashes and pauses nest, so overlapping faults compose: the
+// replica is down while any crash holds it, paused while any pause and no
+// crash does, and up otherwise. Calling restart twice is a no-op.
+func (w *World) Crash(rep *Replica) (restart func()) {
+	rep.crashes++
+	w.settle(rep)
+	return w.once(func() { rep.crashes--; w.settle(rep) })
+}
+
+// Pause stalls rep (see SetState) until the returned resume function is
+// called; pauses nest with crashes as Crash describes.
+func (w *World) Pause(rep *Replica) (resume func()) {
+	rep.pauses++
+	w.settle(rep)
+	return w.once(func() { rep.pauses--; w.settle(rep) })
+}
+
+func (w *World) settle(rep *Replica) {
+	switch {
+	case rep.crashes > 0:
+		w.SetState(rep, Down)
+	case rep.pauses > 0:
+		w.SetState(rep, Paused)
+	default:
+		w.SetState(rep, Up)
+	}
+}
+
+func (w *World) once(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
+
+// SetState moves rep to state s, with what that does to its work:
+//
+//   - Down (a crash): every queued and in-service attempt is lost; each
+//     caller learns of it as a dropped attempt (connection reset) after the
+//     return latency. Volatile state is gone: a later Up starts empty.
+//   - Paused (a GC stall, SIGSTOP): service stops where it is; queued work
+//     waits and new work is accepted into the queue.
+//   - Up: from Paused, interrupted service resumes with the time it still
+//     owed and the queue drains; from Down, the replica starts empty.
+func (w *World) SetState(rep *Replica, s NodeState) {
+	old := rep.State
+	if old == s {
+		return
+	}
+	now := w.Eng.Now()
+	if (old == Down) != (s == Down) {
+		d := 1
+		if s == Down {
+			d = -1
+		} else {
+			rep.UpSince = now
+		}
+		rep.Service.Up += d
+		rep.Service.Clusters[rep.Cluster].Up += d
+		for _, c := range rep.Service.callers {
+			if !c.ejected[rep.Index] {
+				c.healthy[rep.Cluster] += d
+			}
+		}
+		w.healthGen++
+	}
+	rep.State = s
+	switch s {
+	case Down:
+		rep.touch(now)
+		for len(rep.serving) > 0 {
+			idx := rep.serving[len(rep.serving)-1]
+			rep.serving = rep.serving[:len(rep.serving)-1]
+			j := &w.jobs.items[idx]
+			w.Eng.Cancel(j.done)
+			j.done = 0
+			w.reply(makeRef(idx, w.jobs.gens[idx]), j, Dropped, CauseHostDown)
+		}
+		for rep.queue.len() > 0 {
+			idx := rep.queue.pop()
+			w.reply(makeRef(idx, w.jobs.gens[idx]), &w.jobs.items[idx], Dropped, CauseHostDown)
+		}
+	case Paused:
+		for _, idx := range rep.serving {
+			j := &w.jobs.items[idx]
+			w.Eng.Cancel(j.done)
+			j.done = 0
+			j.left = j.finishAt - now
+		}
+	case Up:
+		if old == Paused {
+			serving := rep.serving
+			rep.serving = nil
+			for _, idx := range serving {
+				j := &w.jobs.items[idx]
+				w.startJob(rep, makeRef(idx, w.jobs.gens[idx]), j, j.left)
+			}
+		}
+		w.serveQueue(rep)
+	}
+}
+
+// Degradation worsens a replica while a fault holds it. Degradations stack:
+// extra latencies add, slowdowns multiply, error probabilities combine as
+// independent failures, capacity losses multiply their remaining capacity.
+type Degradation struct {
+	ExtraLatency sim.Time // added to every service time
+	Slowdown     float64  // service-time multiplier (values ≤ 1 mean none)
+	ErrorRate    float64  // additional probability a served request fails, 0..1
+	CapacityLoss float64  // fraction of service slots lost, 0..1
+}
+
+// Degrade applies d to rep until the returned revert function is called.
+// Work already in service keeps its service time; new work sees d.
+func (w *World) Degrade(rep *Replica, d Degradation) (revert func()) {
+	p := &d
+	rep.degr = append(rep.degr, p)
+	rep.recompute()
+	return w.once(func() {
+		for i, q := range rep.degr {
+			if q == p {
+				rep.degr = append(rep.degr[:i], rep.degr[i+1:]...)
+				break
+			}
+		}
+		rep.recompute()
+		w.serveQueue(rep)
+	})
+}
+
+// Warm starts a cold-start warm-up on rep now: service times are
+// multiplied by 1 + factor·e^(−t/tau), t the time since now (a JVM or
+// cache warming after a restart or scale-up). factor 0 cancels it.
+func (w *World) Warm(rep *Replica, factor float64, tau sim.Time) {
+	rep.coldFactor, rep.coldTau, rep.coldSince = factor, tau, w.Eng.Now()
+}
+
+// recompute folds the active degradations into the effective values.
+func (r *Replica) recompute() {
+	r.extra, r.slow, r.errOK, r.capLeft = 0, 1, 1-r.Service.Spec.ErrorRate, 1
+	for _, d := range r.degr {
+		r.extra += d.ExtraLatency
+		if d.Slowdown > 1 {
+			r.slow *= d.Slowdown
+		}
+		r.errOK *= 1 - d.ErrorRate
+		r.capLeft *= 1 - d.CapacityLoss
+	}
+	r.conc = r.Service.Spec.Concurrency
+	if r.capLeft < 1 {
+		r.conc = int(math.Round(float64(r.Service.Spec.Concurrency) * r.capLeft))
+	}
+}
+
+// concurrency is the number of service slots the replica has now.
+func (r *Replica) concurrency() int { return r.conc }
+
+// errorRate is the probability a request served now fails.
+func (r *Replica) errorRate() float64 { return 1 - r.errOK }
+
+// serviceTime turns a request's drawn work into its service time on this
+// replica now: slowed, warmed up and delayed by the active faults.
+func (r *Replica) serviceTime(work, now sim.Time) sim.Time {
+	t := work
+	f := r.slow
+	if r.coldFactor > 0 && r.coldTau > 0 {
+		f *= 1 + r.coldFactor*math.Exp(-float64(now-r.coldSince)/float64(r.coldTau))
+	}
+	if f != 1 {
+		t = sim.Time(float64(t) * f)
+	}
+	return t + r.extra
+}
