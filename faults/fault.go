@@ -85,10 +85,12 @@ func (s Selector) String() string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// Targets are the resolved targets of one firing of a fault.
+// Targets are the resolved targets of one firing of a fault, with the
+// fault's own random stream for injectors that draw (faults/<index>).
 type Targets struct {
 	Replicas []*topology.Replica
 	Places   []topology.PlaceID
+	Rand     *rand.Rand
 }
 
 // Names lists the targets' names, in world order.
@@ -184,12 +186,13 @@ func (s Selector) Resolve(w *topology.World, kind TargetKind, rng *rand.Rand) Ta
 	all := s.candidates(w, kind)
 	n := len(all.Replicas) + len(all.Places)
 	k := s.pick(n)
+	all.Rand = rng
 	if k == n {
 		return all
 	}
 	chosen := rng.Perm(n)[:k]
 	slices.Sort(chosen)
-	var t Targets
+	t := Targets{Rand: rng}
 	for _, i := range chosen {
 		if kind == Replicas {
 			t.Replicas = append(t.Replicas, all.Replicas[i])

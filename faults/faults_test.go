@@ -124,3 +124,114 @@ func TestRegistry(t *testing.T) {
 		t.Fatal("crash not registered")
 	}
 }
+
+func TestPartitionShapes(t *testing.T) {
+	ids := func(n int) []topology.PlaceID {
+		var p []topology.PlaceID
+		for i := 0; i < n; i++ {
+			p = append(p, topology.PlaceID(i))
+		}
+		return p
+	}
+	reach := func(shape string, targets []topology.PlaceID, n int) [][]bool {
+		ok := make([][]bool, n)
+		for i := range ok {
+			ok[i] = make([]bool, n)
+			for j := range ok[i] {
+				ok[i][j] = true
+			}
+		}
+		for _, c := range Cuts(shape, targets, n) {
+			ok[c[0]][c[1]], ok[c[1]][c[0]] = false, false
+		}
+		return ok
+	}
+	// isolate one of five: it reaches nobody, the others reach each other.
+	r := reach("isolate", []topology.PlaceID{2}, 5)
+	for j := 0; j < 5; j++ {
+		if j != 2 && (r[2][j] || !r[0][j]) {
+			t.Fatalf("isolate: %v", r)
+		}
+	}
+	// halves of five: {0,1} | {2,3,4}.
+	r = reach("halves", ids(5), 5)
+	if r[0][2] || r[1][4] || !r[0][1] || !r[2][4] {
+		t.Fatalf("halves: %v", r)
+	}
+	// bridge of five: {0,1} | 2 | {3,4}: 2 reaches everyone, the sides not each other.
+	r = reach("bridge", ids(5), 5)
+	if !r[2][0] || !r[2][4] || r[0][3] || r[1][4] {
+		t.Fatalf("bridge: %v", r)
+	}
+	// majorities-ring: every node sees a majority (itself included), and
+	// no two nodes see the same set.
+	for _, n := range []int{5, 7, 9} {
+		r = reach("majorities-ring", ids(n), n)
+		seen := map[string]bool{}
+		for i := 0; i < n; i++ {
+			k, key := 0, ""
+			for j := 0; j < n; j++ {
+				if r[i][j] {
+					k++
+					key += "1"
+				} else {
+					key += "0"
+				}
+			}
+			if k <= n/2 || seen[key] {
+				t.Fatalf("majorities-ring n=%d: node %d sees %d (%s)", n, i, k, key)
+			}
+			seen[key] = true
+		}
+	}
+}
+
+func TestSignalFaultsBuild(t *testing.T) {
+	for _, c := range []struct {
+		kind string
+		p    sim.Params
+		ok   bool
+	}{
+		{"stale-signals", sim.Params{"delay": sim.Time(0)}, false},
+		{"stale-signals", sim.Params{"delay": sim.Time(0), "freeze": true}, true},
+		{"metric-poisoning", sim.Params{"mode": "scale", "value": -1.0}, false},
+		{"metric-poisoning", sim.Params{"mode": "offset", "value": -1.0}, true},
+		{"degradation", sim.Params{"slowdown": 1.0}, false},
+		{"link", sim.Params{"latency": sim.Time(0)}, false},
+	} {
+		d, _ := Lookup(c.kind)
+		p, err := d.Params.Complete(c.p)
+		if err == nil {
+			_, err = d.Build(p)
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("%s %v: error %v, want ok=%v", c.kind, c.p, err, c.ok)
+		}
+	}
+}
+
+func TestMetricPoisoningRewritesLoad(t *testing.T) {
+	w := world(t)
+	w.Bus.Spec = topology.BusSpec{Interval: sim.Second}
+	d, _ := Lookup("metric-poisoning")
+	for _, c := range []struct {
+		mode  string
+		value float64
+		in    float64
+		want  float64
+	}{{"scale", 0.5, 4, 2}, {"offset", -3, 2, 0}, {"constant", 7, 2, 7}, {"inverted", 10, 4, 6}} {
+		inj, err := d.Build(sim.Params{"mode": c.mode, "value": c.value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev := inj.Inject(w, Targets{Replicas: w.Replicas[:1], Rand: sim.NewStream(1, "p")})
+		_ = rev
+		// The tamper is registered on the bus; apply it as a measurement would.
+		s := topology.Signal{Value: c.in, Utilization: 0.8, Valid: true}
+		got := w.Bus.Poisoned(w.Replicas[0], s)
+		rev()
+		if got.Value != c.want {
+			t.Errorf("%s %g on %g = %g, want %g", c.mode, c.value, c.in, got.Value, c.want)
+		}
+	}
+}

@@ -8,11 +8,27 @@ import (
 // nodeFaults stop replicas: crashes and process pauses.
 var nodeFaults = []*Def{
 	{
-		Name:        "crash",
-		Description: "replicas crash: queued and in-service work is lost (callers see connection resets) and they refuse work until the window ends, then restart empty",
-		Source:      "crash/restart of any node (DESIGN fault catalogue); Jepsen :kill/:start",
-		Targets:     Replicas,
-		Build:       constant(perReplica((*topology.World).Crash)),
+		Name: "crash",
+		Description: "replicas crash: queued and in-service work is lost (callers see connection resets) and they refuse work until the window ends, " +
+			"then restart empty — cold if cold_factor > 0 (to model a scale-up, crash the new replicas from 0s until they join)",
+		Source:  "crash/restart of any node (DESIGN fault catalogue); Jepsen :kill/:start",
+		Targets: Replicas,
+		Params: sim.ParamSet{
+			{Name: "cold_factor", Kind: sim.Float, Default: 0.0, Min: sim.Bound(0), Description: "on restart, service times are multiplied by 1 + cold_factor·e^(−t/cold_tau)"},
+			{Name: "cold_tau", Kind: sim.Duration, Default: 30 * sim.Second, Min: sim.Bound(0.001), Description: "warm-up time constant after the restart"},
+		},
+		Build: func(p sim.Params) (Injector, error) {
+			f, tau := p.Float("cold_factor"), p.Duration("cold_tau")
+			return perReplica(func(w *topology.World, r *topology.Replica) func() {
+				restart := w.Crash(r)
+				return func() {
+					restart()
+					if f > 0 {
+						w.Warm(r, f, tau)
+					}
+				}
+			}), nil
+		},
 	},
 	{
 		Name:        "pause",

@@ -46,19 +46,16 @@ func (t *Timeline) Windows() []Window {
 func (s Schedule) Install(w *topology.World) (*Timeline, error) {
 	tl := &Timeline{windows: make([]Window, len(s))}
 	reverts := make([]func(), len(s))
+	injectors := make([]Injector, len(s))
 	var start, stop sim.Kind
 	start = w.Eng.Handle("fault.start", func(arg uint64) {
 		i := int(arg)
 		f := s[i]
-		inj, err := f.Def.Build(f.Params)
-		if err != nil { // parameters were checked when the schedule was built
-			panic(fmt.Sprintf("faults: %s: %v", f.Def.Name, err))
-		}
 		rng := sim.NewStream(w.Seed, fmt.Sprintf("faults/%d", i))
 		t := f.Target.Resolve(w, f.Def.Targets, rng)
 		now := w.Eng.Now()
 		tl.windows[i] = Window{Index: i, Kind: f.Def.Name, Target: f.Target.String(), Targets: t.Names(w), Start: now, End: sim.Never}
-		reverts[i] = inj.Inject(w, t)
+		reverts[i] = injectors[i].Inject(w, t)
 		if f.Duration > 0 {
 			w.Eng.At(now+f.Duration, topology.ClassFault, stop, arg)
 		}
@@ -78,7 +75,11 @@ func (s Schedule) Install(w *topology.World) (*Timeline, error) {
 		if f.Start < 0 || f.Duration < 0 {
 			return nil, fmt.Errorf("faults: fault %d (%s): negative start or duration", i, f.Def.Name)
 		}
-		if _, err := f.Def.Build(f.Params); err != nil {
+		params, err := f.Def.Params.Complete(f.Params)
+		if err != nil {
+			return nil, fmt.Errorf("faults: fault %d (%s): %w", i, f.Def.Name, err)
+		}
+		if injectors[i], err = f.Def.Build(params); err != nil {
 			return nil, fmt.Errorf("faults: fault %d (%s): %w", i, f.Def.Name, err)
 		}
 		w.Eng.At(f.Start, topology.ClassFault, start, uint64(i))

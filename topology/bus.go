@@ -1,6 +1,10 @@
 package topology
 
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"math/rand/v2"
+
+	"github.com/tangle-sim/tangle/sim"
+)
 
 // BusSpec configures the signal bus: every Interval each replica's
 // in-flight count is measured, and the measurement reaches the deciders
@@ -37,10 +41,49 @@ type Bus struct {
 	lastErrors []uint64
 	lastBusy   []float64
 
-	tick, deliver sim.Kind
+	tick, deliver, deliverOne sim.Kind
 
-	// Published and Delivered count signals measured and delivered.
-	Published, Delivered uint64
+	tampers  [][]*Tamper  // per replica: the faults acting on its signals
+	loss     *rand.Rand   // telemetry-loss draws
+	late     []lateSignal // signals held back by an extra delay, by slot
+	lateFree []int
+
+	// Published counts signals measured; Delivered those written to the
+	// boards; Lost those dropped by telemetry loss; Frozen those a freeze
+	// held back.
+	Published, Delivered, Lost, Frozen uint64
+}
+
+// Tamper is what a fault does to one replica's signals while it holds:
+// the seam that stale-signal, telemetry-loss and metric-poisoning faults
+// act through. Tampers on one replica stack: any freeze freezes, delays
+// add, losses combine as independent drops, poisons apply in order.
+type Tamper struct {
+	Freeze bool                // deliver nothing: the board keeps its last value, which ages
+	Delay  sim.Time            // extra delay from measurement to delivery
+	Loss   float64             // probability each signal is dropped
+	Poison func(Signal) Signal // rewrite the measurement (the sensor lies)
+}
+
+type lateSignal struct {
+	rep int32
+	sig Signal
+}
+
+// Tamper applies t to rep's signals until the returned revert function is
+// called.
+func (b *Bus) Tamper(rep *Replica, t Tamper) (revert func()) {
+	p := &t
+	b.tampers[rep.ID] = append(b.tampers[rep.ID], p)
+	return b.w.once(func() {
+		ts := b.tampers[rep.ID]
+		for i, q := range ts {
+			if q == p {
+				b.tampers[rep.ID] = append(ts[:i:i], ts[i+1:]...)
+				break
+			}
+		}
+	})
 }
 
 // Board returns the latest delivered signal of replica i of service s.
@@ -55,6 +98,9 @@ func newBus(w *World, spec BusSpec) *Bus {
 	b.lastServed = make([]uint64, len(w.Replicas))
 	b.lastErrors = make([]uint64, len(w.Replicas))
 	b.lastBusy = make([]float64, len(w.Replicas))
+	b.tampers = make([][]*Tamper, len(w.Replicas))
+	b.loss = sim.NewStream(w.Seed, "bus/loss")
+	b.deliverOne = w.Eng.Handle("bus.deliver-late", b.applyLate)
 	b.tick = w.Eng.Handle("bus.measure", b.measure)
 	b.deliver = w.Eng.Handle("bus.deliver", func(slot uint64) { b.apply(int(slot)) })
 	return b
@@ -88,6 +134,9 @@ func (b *Bus) measure(uint64) {
 		}
 		snap[i] = s
 		b.lastServed[i], b.lastErrors[i], b.lastBusy[i] = r.Served, r.Errors, busy
+		if len(b.tampers[i]) > 0 {
+			snap[i] = b.tamper(i, s)
+		}
 	}
 	b.lastAt = now
 	b.Published += uint64(len(snap))
@@ -99,16 +148,74 @@ func (b *Bus) measure(uint64) {
 	b.w.Eng.After(b.Spec.Interval, ClassSignal, b.tick, 0)
 }
 
+// tamper applies replica i's tampers to its fresh measurement s. It
+// returns s with Valid false when the signal does not travel with the
+// snapshot (frozen, lost, or sent separately with an extra delay).
+func (b *Bus) tamper(i int, s Signal) Signal {
+	var delay sim.Time
+	keep := 1.0
+	for _, t := range b.tampers[i] {
+		if t.Freeze {
+			b.Frozen++
+			return Signal{}
+		}
+		delay += t.Delay
+		keep *= 1 - t.Loss
+	}
+	s = b.Poisoned(b.w.Replicas[i], s)
+	if keep < 1 && b.loss.Float64() >= keep {
+		b.Lost++
+		return Signal{}
+	}
+	if delay > 0 {
+		var k int
+		if n := len(b.lateFree); n > 0 {
+			k, b.lateFree = b.lateFree[n-1], b.lateFree[:n-1]
+		} else {
+			b.late = append(b.late, lateSignal{})
+			k = len(b.late) - 1
+		}
+		b.late[k] = lateSignal{rep: int32(i), sig: s}
+		b.w.Eng.After(b.Spec.Delay+delay, ClassSignal, b.deliverOne, uint64(k))
+		return Signal{}
+	}
+	return s
+}
+
 // apply writes a measurement onto the boards and frees its buffer.
 func (b *Bus) apply(slot int) {
-	for i, r := range b.w.Replicas {
-		s := b.snaps[slot][i]
-		sig := &b.boards[r.Service.ID][r.Index]
-		if sig.Valid && s.Emitted < sig.Emitted { // never replace a newer signal with an older one
-			continue
+	for i, s := range b.snaps[slot] {
+		if s.Valid {
+			b.write(i, s)
 		}
-		*sig = s
-		b.Delivered++
 	}
 	b.free = append(b.free, slot)
+}
+
+// applyLate delivers one signal an extra delay held back.
+func (b *Bus) applyLate(k uint64) {
+	l := b.late[k]
+	b.write(int(l.rep), l.sig)
+	b.lateFree = append(b.lateFree, int(k))
+}
+
+// write puts s on replica i's board unless the board holds a newer one.
+func (b *Bus) write(i int, s Signal) {
+	r := b.w.Replicas[i]
+	sig := &b.boards[r.Service.ID][r.Index]
+	if sig.Valid && s.Emitted < sig.Emitted {
+		return
+	}
+	*sig = s
+	b.Delivered++
+}
+
+// Poisoned returns s as rep's active poisoning tampers rewrite it.
+func (b *Bus) Poisoned(rep *Replica, s Signal) Signal {
+	for _, t := range b.tampers[rep.ID] {
+		if t.Poison != nil {
+			s = t.Poison(s)
+		}
+	}
+	return s
 }

@@ -224,3 +224,53 @@ func TestEjectionAndHealthCountsCompose(t *testing.T) {
 		t.Fatalf("after uneject: %d, clusters %d %d", c0.all.HealthyCount(), c0.views[0].HealthyCount(), c0.views[1].HealthyCount())
 	}
 }
+
+func TestBusTampersStackAndRevert(t *testing.T) {
+	spec := oneReplica(Unbounded, 0)
+	spec.Services[0].Replicas = 2
+	spec.Bus = BusSpec{Interval: sim.Second}
+	w, _ := build(t, spec)
+	r0, r1 := w.Replicas[0], w.Replicas[1]
+	var revFreeze, revDelay func()
+	at(w, 4500*sim.Millisecond, func() {
+		revFreeze = w.Bus.Tamper(r0, Tamper{Freeze: true})
+		revDelay = w.Bus.Tamper(r1, Tamper{Delay: 3 * sim.Second, Poison: func(s Signal) Signal { s.Value = 100; return s }})
+	})
+	at(w, 9500*sim.Millisecond, func() { revFreeze(); revDelay() })
+	type sample struct{ e0, e1 sim.Time; v1 float64 }
+	var got []sample
+	for _, s := range []sim.Time{4600, 8600, 9600, 12600} {
+		at(w, s*sim.Millisecond, func() {
+			got = append(got, sample{w.Bus.Board(0, 0).Emitted, w.Bus.Board(0, 1).Emitted, w.Bus.Board(0, 1).Value})
+		})
+	}
+	w.Start(sim.Minute)
+	w.Eng.Run(13 * sim.Second)
+	want := []sample{
+		{4 * sim.Second, 4 * sim.Second, got[0].v1}, // just before the faults' first measurement
+		{4 * sim.Second, 5 * sim.Second, 100},       // r0 frozen at 4 s; r1's 5 s signal arrived at 8 s, poisoned
+		{4 * sim.Second, 6 * sim.Second, 100},       // reverted at 9.5 s: nothing new measured yet
+		{12 * sim.Second, 12 * sim.Second, got[3].v1},
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sample %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got[3].v1 == 100 || w.Bus.Frozen != 5 {
+		t.Fatalf("poison outlived its fault (%g) or frozen count %d != 5", got[3].v1, w.Bus.Frozen)
+	}
+}
+
+func TestTelemetryLossDropsAFraction(t *testing.T) {
+	spec := oneReplica(Unbounded, 0)
+	spec.Bus = BusSpec{Interval: 100 * sim.Millisecond}
+	w, _ := build(t, spec)
+	w.Bus.Tamper(w.Replicas[0], Tamper{Loss: 0.3})
+	w.Start(sim.Hour)
+	w.Eng.Run(1000 * sim.Second)
+	frac := float64(w.Bus.Lost) / float64(w.Bus.Published)
+	if math.Abs(frac-0.3) > 0.02 || w.Bus.Lost+w.Bus.Delivered != w.Bus.Published {
+		t.Fatalf("lost %.3f of signals (want 0.3 ± 0.02); published %d = delivered %d + lost %d?", frac, w.Bus.Published, w.Bus.Delivered, w.Bus.Lost)
+	}
+}
