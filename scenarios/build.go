@@ -113,7 +113,10 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if err != nil {
 		return topology.Routing{}, fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
-	r := topology.Routing{Caller: caller, Load: s.load}
+	r := topology.Routing{Caller: caller, Load: s.load, PanicThreshold: 0.5, Retry: s.retry, Guards: s.guards}
+	if s.PanicThreshold != nil {
+		r.PanicThreshold = float64(*s.PanicThreshold)
+	}
 	edgeName, edgeParams := "round-robin", sim.Params{}
 	if s.Edge != nil {
 		edgeName, edgeParams = s.Edge.Routing, s.edgeParams

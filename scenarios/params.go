@@ -47,7 +47,11 @@ func readParams(d *decoder, path, owner string, set sim.ParamSet, raw RawParams)
 			if pe, isPE := err.(*sim.ParamError); isPE {
 				msg = pe.Msg
 			}
-			d.errorPath(kp, "", "%s", msg)
+			hint := ""
+			if pd.Kind == sim.Duration && raw[k].Kind == yaml.ScalarNode {
+				hint = durationHint(raw[k].Value)
+			}
+			d.errorPath(kp, hint, "%s", msg)
 			ok = false
 			continue
 		}

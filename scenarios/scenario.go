@@ -117,10 +117,22 @@ type Strategy struct {
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
 	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
+	// PanicThreshold is Envoy's healthy panic threshold; nil means the default.
+	PanicThreshold *Ratio     `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
+	Retries        RawParams  `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
+	Guards         []GuardUse `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
 
 	params     sim.Params
 	edgeParams sim.Params
 	load       topology.LoadSource
+	retry      topology.RetryPolicy
+	guards     []topology.NewGuard
+}
+
+// GuardUse names a guard and its parameters.
+type GuardUse struct {
+	Guard  string    `yaml:"guard,required" doc:"the guard (see tangle list strategies)"`
+	Params RawParams `yaml:"params" doc:"its parameters"`
 }
 
 // EdgeRoute is the picker an edge uses over the target's regions.
@@ -556,6 +568,36 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 		s.params = sc.checkRouting(d, join(p, "routing"), join(p, "params"), s.Routing, s.Params)
 		if s.Edge != nil {
 			s.edgeParams = sc.checkRouting(d, join(p, "edge.routing"), join(p, "edge.params"), s.Edge.Routing, s.Edge.Params)
+		}
+		if s.PanicThreshold != nil && !(*s.PanicThreshold >= 0 && *s.PanicThreshold <= 1) {
+			d.errorPath(join(p, "panic_threshold"), "", "must be a ratio in [0, 1] (or 0%% to 100%%), got %g", float64(*s.PanicThreshold))
+		}
+		if d.has(join(p, "retries")) {
+			if vals, ok := readParams(d, join(p, "retries"), "retries", strategies.RetryParams, s.Retries); ok {
+				pol, err := strategies.RetryPolicy(vals)
+				if err != nil {
+					d.errorPath(join(p, "retries"), "", "%v", err)
+				}
+				s.retry = pol
+			}
+		}
+		for j, g := range s.Guards {
+			gp := index(join(p, "guards"), j)
+			def, ok := strategies.LookupGuard(g.Guard)
+			if !ok {
+				d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; expected one of %s", g.Guard, strings.Join(strategies.GuardNames(), ", "))
+				continue
+			}
+			vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
+			if !ok {
+				continue
+			}
+			ng, err := def.Build(vals)
+			if err != nil {
+				d.errorPath(join(gp, "params"), "", "%v", err)
+				continue
+			}
+			s.guards = append(s.guards, ng)
 		}
 	}
 }

@@ -16,10 +16,11 @@ const (
 	Ratio                     // float64 in [0, 1] (written 0.2 or "20%")
 	Bool                      // bool
 	Enum                      // string, one of Param.Choices
+	String                    // string, checked by Param.Valid
 )
 
 func (k ParamKind) String() string {
-	return [...]string{"int", "float", "duration", "ratio", "bool", "enum"}[k]
+	return [...]string{"int", "float", "duration", "ratio", "bool", "enum", "string"}[k]
 }
 
 // Param declares one parameter of a pluggable component (a strategy, a
@@ -33,7 +34,8 @@ type Param struct {
 	Unit        string
 	Default     any // int64, float64, Time, bool or string, matching Kind
 	Min, Max    *float64
-	Choices     []string // for Enum
+	Choices     []string           // for Enum
+	Valid       func(string) error // for String: nil accepts anything
 	Description string
 	Source      string
 }
@@ -118,6 +120,17 @@ func (p Param) Check(v any) error {
 		s, ok := v.(string)
 		if !ok || !slices.Contains(p.Choices, s) {
 			return bad("expected one of %s", strings.Join(p.Choices, ", "))
+		}
+		return nil
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return bad("expected a string")
+		}
+		if p.Valid != nil {
+			if err := p.Valid(s); err != nil {
+				return bad("%v", err)
+			}
 		}
 		return nil
 	}

@@ -90,6 +90,15 @@ var listCmd = &command{
 					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
 					listParams(tw, d.Params)
 				}
+				for _, d := range strategies.Guards() {
+					fmt.Fprintln(tw)
+					fmt.Fprintf(tw, "guard: %s\t%s\n", d.Name, d.Description)
+					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+					listParams(tw, d.Params)
+				}
+				fmt.Fprintln(tw)
+				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")
+				listParams(tw, strategies.RetryParams)
 			case "faults":
 				for i, d := range faults.Defs() {
 					if i > 0 {
