@@ -60,7 +60,9 @@ var coreDefs = []Def{
 	{"requests_dropped", "requests", Lower, "requests lost: no host to route to, host down, or unfinished at the drain limit", ""},
 	{"failures_server_error", "requests", Lower, "failures caused by a replica answering with an error", ""},
 	{"failures_timeout", "requests", Lower, "failures caused by the client's request timeout", ""},
+	{"failures_try_timeout", "requests", Lower, "failures whose last attempt hit its per-try timeout with no retry left", ""},
 	{"failures_queue_full", "requests", Lower, "failures caused by a full replica queue", ""},
+	{"failures_circuit_open", "requests", Lower, "failures a caller's guard refused locally (circuit breaker open, overflow)", ""},
 	{"failures_no_host", "requests", Lower, "failures caused by the picker finding no healthy host", ""},
 	{"failures_host_down", "requests", Lower, "failures caused by the chosen replica being down", ""},
 	{"failures_unfinished", "requests", Lower, "requests still in flight when the drain limit ended the run", ""},
@@ -78,7 +80,7 @@ var coreDefs = []Def{
 
 // catalog is every Def, sorted by name. Each family of metrics lives in its
 // own slice; add new families here.
-var catalog = buildCatalog(coreDefs)
+var catalog = buildCatalog(coreDefs, routingDefs)
 
 func buildCatalog(families ...[]Def) []Def {
 	var all []Def

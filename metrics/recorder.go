@@ -63,9 +63,10 @@ type Recorder struct {
 	sojournN   uint64
 	occupancy  float64 // ∫ requests-in-system dt over the window, request·seconds
 
-	series *Series
-	bucket bucketStats
-	kTick  sim.Kind
+	series  *Series
+	bucket  bucketStats
+	routing *routingStats
+	kTick   sim.Kind
 }
 
 type bucketStats struct {
@@ -79,10 +80,10 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Recorder{w: w, cfg: cfg, latency: newSketch()}
+	r := &Recorder{w: w, cfg: cfg, latency: newSketch(), routing: newRoutingStats(w)}
 	w.Observe(r)
 	if cfg.SeriesInterval > 0 {
-		r.series = newSeries(cfg.SeriesInterval, coreColumns)
+		r.series = newSeries(cfg.SeriesInterval, append(append([]Column(nil), coreColumns...), routingColumns(w)...))
 		r.bucket.latency = newSketch()
 		r.kTick = w.Eng.Handle("metrics.series", r.tick)
 		w.Eng.At(min(cfg.SeriesInterval, cfg.Horizon), topology.ClassObserve, r.kTick, 0)
@@ -118,6 +119,7 @@ func (r *Recorder) RequestEnded(now sim.Time, q *topology.Request) {
 	if q.Arrived < r.cfg.Warmup || q.Arrived >= r.cfg.Horizon {
 		return
 	}
+	r.routing.ended(q)
 	r.outcomes[q.Outcome]++
 	r.causes[q.Cause]++
 	r.sojournSum += lat
@@ -171,8 +173,12 @@ func (r *Recorder) Summary() Summary {
 		s["sojourn_mean"] = r.sojournSum / float64(r.sojournN)
 	}
 	s["in_flight_mean"] = r.occupancy / window
+	r.routing.summarize(s)
 	return s
 }
+
+// JobSent implements topology.JobObserver.
+func (r *Recorder) JobSent(now sim.Time, j *topology.Job) { r.routing.JobSent(now, j) }
 
 // Series returns the run's time series (nil when disabled).
 func (r *Recorder) Series() *Series { return r.series }
@@ -219,14 +225,16 @@ func (r *Recorder) tick(uint64) {
 		gen += c.Generated
 	}
 	b := &r.bucket
-	r.series.append(now, []float64{
+	row := []float64{
 		float64(gen-b.generated) / width,
 		float64(b.success) / width,
 		ratio(b.success, b.ended),
 		quantile(b.latency, 0.5),
 		quantile(b.latency, 0.99),
 		float64(r.w.InFlight()),
-	})
+	}
+	measured := now-r.cfg.SeriesInterval >= r.cfg.Warmup
+	r.series.append(now, r.routing.tick(row, measured))
 	b.ended, b.success, b.generated = 0, 0, gen
 	b.latency.Clear()
 	if next := now + r.cfg.SeriesInterval; now < r.cfg.Horizon {

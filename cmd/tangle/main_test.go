@@ -152,7 +152,7 @@ func TestRunOutWritesFiles(t *testing.T) {
 		}
 	}
 	csv, _ := os.ReadFile(filepath.Join(dir, "series/round-robin/replication-0.csv"))
-	if !strings.HasPrefix(string(csv), "time_s,request_rate,throughput,route_success_rate,latency_p50,latency_p99,in_flight\n") {
+	if !strings.HasPrefix(string(csv), "time_s,request_rate,throughput,route_success_rate,latency_p50,latency_p99,in_flight,routing_churn,load_imbalance,ejected_fraction,share:server-0\n") {
 		t.Errorf("CSV header: %q", strings.SplitN(string(csv), "\n", 2)[0])
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
