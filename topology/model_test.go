@@ -237,7 +237,10 @@ func TestBusTampersStackAndRevert(t *testing.T) {
 		revDelay = w.Bus.Tamper(r1, Tamper{Delay: 3 * sim.Second, Poison: func(s Signal) Signal { s.Value = 100; return s }})
 	})
 	at(w, 9500*sim.Millisecond, func() { revFreeze(); revDelay() })
-	type sample struct{ e0, e1 sim.Time; v1 float64 }
+	type sample struct {
+		e0, e1 sim.Time
+		v1     float64
+	}
 	var got []sample
 	for _, s := range []sim.Time{4600, 8600, 9600, 12600} {
 		at(w, s*sim.Millisecond, func() {
