@@ -10,4 +10,7 @@ require (
 	pgregory.net/rapid v1.3.0
 )
 
-require google.golang.org/protobuf v1.36.11 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)

@@ -128,3 +128,41 @@ func TestRegistry(t *testing.T) {
 }
 
 var _ topology.Endpoints = (*hosts)(nil)
+
+// pickCounts makes n picks from p over eps at now and counts them per host.
+func pickCounts(t *testing.T, p topology.Picker, eps topology.Endpoints, now sim.Time, n int) []int {
+	t.Helper()
+	counts := make([]int, eps.Len())
+	for i := 0; i < n; i++ {
+		k := p.Pick(now, eps, &topology.Request{Key: uint64(i)})
+		if k < 0 {
+			t.Fatalf("pick %d: no host", i)
+		}
+		counts[k]++
+	}
+	return counts
+}
+
+// build makes a picker of the named routing with params over its defaults.
+func build(t *testing.T, routing string, params sim.Params, seed uint64) topology.Picker {
+	t.Helper()
+	d, ok := LookupRouting(routing)
+	if !ok {
+		t.Fatalf("no routing %q", routing)
+	}
+	full, err := d.Params.Complete(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := d.Build(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f(sim.NewStream(seed, routing))
+}
+
+// binomialOK reports whether k successes in n trials are within z standard
+// deviations of probability p.
+func binomialOK(k, n int, p, z float64) bool {
+	return math.Abs(float64(k)-float64(n)*p) <= z*math.Sqrt(float64(n)*p*(1-p))+1e-9
+}
