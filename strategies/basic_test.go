@@ -18,6 +18,7 @@ type hosts struct {
 	since    []sim.Time
 	report   []topology.Signal
 	gen      uint64
+	id0      int // ID of host 0; host i has ID id0+i
 }
 
 func newHosts(n int) *hosts {
@@ -35,7 +36,7 @@ func (h *hosts) Len() int                     { return len(h.load) }
 func (h *hosts) Load(i int) float64           { return h.load[i] }
 func (h *hosts) Weight(i int) float64         { return h.weight[i] }
 func (h *hosts) Healthy(i int) bool           { return h.healthy[i] }
-func (h *hosts) ID(i int) int                 { return i }
+func (h *hosts) ID(i int) int                 { return h.id0 + i }
 func (h *hosts) Priority(i int) int           { return h.priority[i] }
 func (h *hosts) Locality(i int) int           { return h.locality[i] }
 func (h *hosts) Since(i int) sim.Time         { return h.since[i] }
