@@ -1,11 +1,14 @@
 package scenarios_test
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 )
 
@@ -165,5 +168,67 @@ strategies:
 					imbalance[0], sojourn[0], imbalance[1], sojourn[1])
 			}
 		})
+	}
+}
+
+// TestEveryRoutingRuns runs every routing strategy on a multi-zone,
+// multi-region topology with weighted-by-zone latency, several callers, an
+// edge client, the signal bus and zone crashes (health changes, restarts),
+// and checks that each run accounts for every request, routes traffic while
+// healthy hosts exist, and is deterministic.
+func TestEveryRoutingRuns(t *testing.T) {
+	t.Parallel()
+	src := `
+name: every-routing
+duration: 400s
+warmup: 60s
+replications: 2
+topology:
+  regions: [{name: east, zones: [a, b]}, {name: west, zones: [a]}]
+  network: {same_zone: 1ms, same_region: 2ms, cross_region: 40ms}
+  services:
+    - {name: api, replicas: 9, concurrency: 2, zones: [east/a, east/b, west/a], service_time: {dist: exponential, mean: 50ms}, error_rate: 1%}
+  clients:
+    - {name: web, target: api, rate: 60/s, callers: 3, zone: east/a, timeout: 2s}
+    - {name: global, target: api, rate: 20/s, edge: true, zone: west/a}
+  telemetry: {interval: 1s, delay: 500ms}
+faults:
+  - {kind: crash, at: 150s, duration: 100s, target: {zone: east/a}}
+  - {kind: crash, at: 300s, duration: 60s, target: {service: api, mode: count, value: 2}}
+strategies:
+`
+	for _, name := range strategies.RoutingNames() {
+		src += fmt.Sprintf("  - {name: %s, routing: %s}\n", name, name)
+	}
+	src += `  - {name: lr-signal, routing: least-request, load: signal}
+  - {name: locality-weighted, routing: locality, params: {locality_weighted: true, inner: least-request}}
+  - {name: slow-start, routing: weighted-round-robin, params: {slow_start_window: 30s}}
+  - {name: maglev-bounded, routing: maglev, params: {hash_balance_factor: 150}}
+`
+	sc, err := scenarios.Parse(t.Name()+".yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(context.Background(), sc, scenarios.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	par, err := scenarios.Run(context.Background(), sc, scenarios.Options{Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range res.Strategies {
+		if !reflect.DeepEqual(s.Metrics, par.Strategies[i].Metrics) {
+			t.Errorf("%s: sequential and parallel runs differ", s.Name)
+		}
+		m := func(name string) float64 { return s.Metrics[name].Mean }
+		ended := m("requests_success") + m("requests_error") + m("requests_timeout") + m("requests_rejected") + m("requests_dropped")
+		if total := m("requests_total"); total == 0 || ended != total {
+			t.Errorf("%s: %g requests, %g ended", s.Name, total, ended)
+		}
+		if sr := m("route_success_rate"); sr < 0.9 {
+			t.Errorf("%s: success rate %.3f", s.Name, sr)
+		}
+		t.Logf("%-22s success %.4f  p99 %.3fs  dropped %g", s.Name, m("route_success_rate"), m("latency_p99"), m("requests_dropped"))
 	}
 }

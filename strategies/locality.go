@@ -276,20 +276,22 @@ func (p *Locality) Pick(now sim.Time, eps topology.Endpoints, req *topology.Requ
 	switch {
 	case lv.panic:
 		set = lv.all
-		p.fb = topology.FallbackPanic
 	case lv.sched.len() > 0:
 		set = lv.live[lv.sched.pickAndAdd(lv)].healthy
 	}
 	if set.sub.Len() == 0 {
 		return -1
 	}
-	if li > 0 && p.fb == topology.FallbackNone {
-		p.fb = topology.FallbackFailover
-	}
 	set.sub.eps = eps
 	k := set.inner.Pick(now, &set.sub, req)
 	if k < 0 {
 		return -1
+	}
+	switch {
+	case lv.panic:
+		p.fb = topology.FallbackPanic
+	case li > 0:
+		p.fb = topology.FallbackFailover
 	}
 	return int(set.sub.idx[k])
 }
