@@ -21,7 +21,7 @@ var basicRoutings = []*RoutingDef{
 			// While a host ramps up, Envoy's round robin schedules by
 			// (slow-start) weight; configured weights stay ignored here.
 			return func(rng *rand.Rand) topology.Picker {
-				p := NewWeightedRoundRobin(rng, true, false, slow)
+				p := newWeightedRoundRobin(rng, true, false, slow)
 				p.unit = true
 				return p
 			}, nil

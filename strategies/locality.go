@@ -388,7 +388,7 @@ func (p *Locality) newInner() topology.Picker {
 	case "least-request":
 		return NewLeastRequest(rng)
 	}
-	return NewWeightedRoundRobin(rng, true, false, slowStart{})
+	return NewWeightedRoundRobin(rng)
 }
 
 // subset is an Endpoints over some of a view's hosts, all of which the

@@ -27,7 +27,7 @@ var wrrRoutings = []*RoutingDef{
 		Build: func(p sim.Params) (topology.NewPicker, error) {
 			desync, legacy, slow := p.Bool("desynchronize"), p.Bool("legacy_init"), readSlowStart(p)
 			return func(rng *rand.Rand) topology.Picker {
-				return NewWeightedRoundRobin(rng, desync, legacy, slow)
+				return newWeightedRoundRobin(rng, desync, legacy, slow)
 			}, nil
 		},
 	},
@@ -71,10 +71,16 @@ type wrrView struct {
 	sched    edf     // entries are positions in hosts
 }
 
-// NewWeightedRoundRobin returns a weighted round-robin picker: desync
+// NewWeightedRoundRobin returns Envoy's weighted round robin as it is
+// today: desynchronised (PR #32233), no slow start.
+func NewWeightedRoundRobin(rng *rand.Rand) *WeightedRoundRobin {
+	return newWeightedRoundRobin(rng, true, false, slowStart{})
+}
+
+// newWeightedRoundRobin returns a weighted round-robin picker: desync
 // pre-advances schedules randomly (legacy: by seed mod hosts, as before
 // Envoy PR #32233), slow eases restarted hosts in.
-func NewWeightedRoundRobin(rng *rand.Rand, desync, legacy bool, slow slowStart) *WeightedRoundRobin {
+func newWeightedRoundRobin(rng *rand.Rand, desync, legacy bool, slow slowStart) *WeightedRoundRobin {
 	seed := rng.Uint64()
 	return &WeightedRoundRobin{seed: seed, rr: seed, desync: desync, legacy: legacy, slow: slow}
 }
