@@ -11,9 +11,20 @@ var basicRoutings = []*RoutingDef{
 	{
 		Name:        "round-robin",
 		Description: "each healthy host in turn, from a random starting point per decider",
-		Source:      "Envoy ROUND_ROBIN (load_balancers.rst; RoundRobinLoadBalancer seeds each worker's index randomly)",
-		Build: func(sim.Params) (topology.NewPicker, error) {
-			return func(rng *rand.Rand) topology.Picker { return NewRoundRobin(rng) }, nil
+		Source:      "Envoy ROUND_ROBIN (load_balancers.rst; RoundRobinLoadBalancer seeds each worker's index randomly; slow_start.rst)",
+		Params:      slowStartParams,
+		Build: func(p sim.Params) (topology.NewPicker, error) {
+			slow := readSlowStart(p)
+			if slow.window == 0 {
+				return func(rng *rand.Rand) topology.Picker { return NewRoundRobin(rng) }, nil
+			}
+			// While a host ramps up, Envoy's round robin schedules by
+			// (slow-start) weight; configured weights stay ignored here.
+			return func(rng *rand.Rand) topology.Picker {
+				p := newWeightedRoundRobin(rng, true, false, slow)
+				p.unit = true
+				return p
+			}, nil
 		},
 	},
 	{

@@ -18,6 +18,7 @@ type hosts struct {
 	since    []sim.Time
 	report   []topology.Signal
 	gen      uint64
+	id0      int // ID of host 0; host i has ID id0+i
 }
 
 func newHosts(n int) *hosts {
@@ -35,7 +36,7 @@ func (h *hosts) Len() int                     { return len(h.load) }
 func (h *hosts) Load(i int) float64           { return h.load[i] }
 func (h *hosts) Weight(i int) float64         { return h.weight[i] }
 func (h *hosts) Healthy(i int) bool           { return h.healthy[i] }
-func (h *hosts) ID(i int) int                 { return i }
+func (h *hosts) ID(i int) int                 { return h.id0 + i }
 func (h *hosts) Priority(i int) int           { return h.priority[i] }
 func (h *hosts) Locality(i int) int           { return h.locality[i] }
 func (h *hosts) Since(i int) sim.Time         { return h.since[i] }
@@ -128,3 +129,41 @@ func TestRegistry(t *testing.T) {
 }
 
 var _ topology.Endpoints = (*hosts)(nil)
+
+// pickCounts makes n picks from p over eps at now and counts them per host.
+func pickCounts(t *testing.T, p topology.Picker, eps topology.Endpoints, now sim.Time, n int) []int {
+	t.Helper()
+	counts := make([]int, eps.Len())
+	for i := 0; i < n; i++ {
+		k := p.Pick(now, eps, &topology.Request{Key: uint64(i)})
+		if k < 0 {
+			t.Fatalf("pick %d: no host", i)
+		}
+		counts[k]++
+	}
+	return counts
+}
+
+// build makes a picker of the named routing with params over its defaults.
+func build(t *testing.T, routing string, params sim.Params, seed uint64) topology.Picker {
+	t.Helper()
+	d, ok := LookupRouting(routing)
+	if !ok {
+		t.Fatalf("no routing %q", routing)
+	}
+	full, err := d.Params.Complete(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := d.Build(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f(sim.NewStream(seed, routing))
+}
+
+// binomialOK reports whether k successes in n trials are within z standard
+// deviations of probability p.
+func binomialOK(k, n int, p, z float64) bool {
+	return math.Abs(float64(k)-float64(n)*p) <= z*math.Sqrt(float64(n)*p*(1-p))+1e-9
+}

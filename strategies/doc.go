@@ -8,6 +8,16 @@
 // events or reaches into the world.
 //
 //	def, _ := strategies.LookupRouting("round-robin")
-//	newPicker, err := def.Build(def.Defaults())
+//	newPicker, err := def.Build(def.Params.Defaults())
 //	w, err := topology.New(spec, topology.Routing{Caller: newPicker}, seed)
+//
+// The routings, one family per file: round-robin and random (basic.go),
+// weighted-round-robin (wrr.go, Envoy's EDF scheduler in edf.go),
+// least-request and shortest-queue (leastrequest.go), peak-ewma
+// (peakewma.go), ring-hash and maglev (hash.go), locality (locality.go:
+// Envoy's priority levels, locality weighting and panic threshold), and
+// grpc-wrr (grpcwrr.go, gRFC A58); slow start (slowstart.go) applies to
+// the round robins and least-request. Pickers cache what they derive from
+// the host set per set and rebuild it when its Generation changes
+// (view.go); picks do not allocate.
 package strategies

@@ -21,7 +21,8 @@ type RoutingDef struct {
 
 // routings is every routing strategy, sorted by name. Each family lives in
 // its own file; add new ones here.
-var routings = sortRoutings(basicRoutings)
+var routings = sortRoutings(basicRoutings, wrrRoutings, leastRequestRoutings, peakEWMARoutings,
+	hashRoutings, localityRoutings, grpcWRRRoutings)
 
 func sortRoutings(families ...[]*RoutingDef) []*RoutingDef {
 	var all []*RoutingDef
