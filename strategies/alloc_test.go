@@ -29,7 +29,7 @@ var pickerCases = []struct {
 	{"maglev", sim.Params{"hash_balance_factor": int64(125)}},
 	{"locality", nil},
 	{"locality", sim.Params{"locality_weighted": true, "inner": "least-request"}},
-	{"locality", sim.Params{"inner": "random", "panic_threshold": 0.9}},
+	{"locality", sim.Params{"inner": "random"}},
 	{"grpc-wrr", sim.Params{"blackout_period": sim.Time(0)}},
 }
 
@@ -99,7 +99,7 @@ func TestPickersSwitchHostSets(t *testing.T) {
 			if k := p.Pick(now, empty, &topology.Request{}); k != -1 {
 				t.Fatalf("%s %v: picked %d from no hosts", c.routing, c.params, k)
 			}
-			if c.params["panic_threshold"] == nil && c.routing != "ring-hash" && c.routing != "maglev" && c.routing != "locality" {
+			if _, ownPanic := p.(topology.PanicHandler); !ownPanic {
 				if k := p.Pick(now, down, &topology.Request{}); k != -1 {
 					t.Fatalf("%s %v: picked %d with no healthy host", c.routing, c.params, k)
 				}

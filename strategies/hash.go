@@ -22,11 +22,6 @@ var hashParams = sim.ParamSet{
 		Description: "bounded-load consistent hashing: a host may hold at most factor/100 × the mean load (weighted) before its keys overflow to other hosts; 0 is off, otherwise at least 100 (typically 120–200)",
 		Source:      "Envoy ConsistentHashingLbConfig.hash_balance_factor (Mirrokni, Thorup, Zadimoghaddam, arXiv 1608.01350; random-jump probing, arXiv 1908.08762)",
 	},
-	{
-		Name: "panic_threshold", Kind: sim.Ratio, Default: 0.5,
-		Description: "when fewer than this fraction of hosts is healthy, hash over all hosts, healthy or not (panic mode); 0 disables",
-		Source:      "Envoy CommonLbConfig.healthy_panic_threshold, default 50% (panic_threshold.rst; applies to the hashing load balancers too)",
-	},
 }
 
 var hashRoutings = []*RoutingDef{
@@ -89,15 +84,20 @@ const maxRingSize = 8 * 1024 * 1024
 
 type hashConfig struct {
 	balance   float64 // hash_balance_factor, 0 off
-	panicFrac float64
+	panicFrac float64 // the strategy's panic threshold (SetPanicThreshold)
 }
+
+// SetPanicThreshold implements topology.PanicHandler: the hash pickers
+// rebuild their table from all hosts in panic, as Envoy's hashing load
+// balancers do (panic_threshold.rst applies to them too).
+func (c *hashConfig) SetPanicThreshold(t float64) { c.panicFrac = t }
 
 func readHashConfig(p sim.Params) (hashConfig, error) {
 	f := p.Int("hash_balance_factor")
 	if f != 0 && f < 100 {
 		return hashConfig{}, &sim.ParamError{Param: "hash_balance_factor", Msg: fmt.Sprintf("must be 0 (off) or at least 100, got %d", f)}
 	}
-	return hashConfig{balance: float64(f), panicFrac: p.Float("panic_threshold")}, nil
+	return hashConfig{balance: float64(f), panicFrac: 0.5}, nil
 }
 
 func isPrime(n uint64) bool {
@@ -242,8 +242,8 @@ func (s *hashSet) bounded(eps topology.Endpoints, factor float64, hash uint64, f
 // and weights are honoured); the entries are sorted by hash. A request's key
 // hash picks the first entry at or after it, wrapping round (Ketama). With
 // hash_balance_factor set, overloaded hosts overflow as Envoy's bounded-load
-// wrapper does; below panic_threshold healthy hosts it hashes over all of
-// them. Picks are O(log ring) and do not allocate.
+// wrapper does; below the strategy's panic threshold of healthy hosts it
+// hashes over all of them. Picks are O(log ring) and do not allocate.
 type RingHash struct {
 	min, max float64
 	hashConfig
@@ -346,7 +346,7 @@ func (p *RingHash) build(v *ringView, eps topology.Endpoints) {
 // max_j w_j) claims its next unclaimed slot, until all M are taken — so
 // entries are proportional to weight (A=1, B=2 over 65537: 21,846 and
 // 43,691) and every host gets at least one. A key goes to table[hash mod
-// M]. hash_balance_factor and panic_threshold behave as for ring-hash.
+// M]. hash_balance_factor and the panic threshold behave as for ring-hash.
 // Picks are O(1) and do not allocate.
 type Maglev struct {
 	size uint64

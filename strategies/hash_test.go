@@ -40,7 +40,7 @@ func TestMaglevWeightedTable(t *testing.T) {
 		}
 	}
 	d, _ := LookupRouting("maglev")
-	if _, err := d.Build(sim.Params{"table_size": int64(65536), "hash_balance_factor": int64(0), "panic_threshold": 0.5}); err == nil {
+	if _, err := d.Build(sim.Params{"table_size": int64(65536), "hash_balance_factor": int64(0)}); err == nil {
 		t.Error("a table size that is not prime was accepted")
 	}
 }
@@ -93,12 +93,13 @@ func TestHashConsistency(t *testing.T) {
 			h.weight[i] = float64(rapid.IntRange(1, 3).Draw(t, "weight"))
 		}
 		d, _ := LookupRouting(routing)
-		params, _ := d.Params.Complete(declared(sim.Params{"panic_threshold": 0.0, "table_size": int64(1009)}, d.Params))
+		params, _ := d.Params.Complete(declared(sim.Params{"table_size": int64(1009)}, d.Params))
 		f, err := d.Build(params)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := f(sim.NewStream(1, routing))
+		p.(topology.PanicHandler).SetPanicThreshold(0) // healthy hosts only
 		keys := rapid.SliceOfN(rapid.Uint64(), 1, 20).Draw(t, "keys")
 		first := map[uint64]int{}
 		for round := 0; round < 2; round++ {
@@ -231,7 +232,8 @@ func TestHashPanic(t *testing.T) {
 		if unhealthy == 0 {
 			t.Errorf("%s: in panic no key went to an unhealthy host", routing)
 		}
-		p = build(t, routing, sim.Params{"panic_threshold": 0.0}, 1).(hashPicker)
+		p = build(t, routing, nil, 1).(hashPicker)
+		p.(topology.PanicHandler).SetPanicThreshold(0)
 		for k := 0; k < 1000; k++ {
 			if !h.healthy[p.Pick(0, h, &topology.Request{Key: uint64(k)})] || p.LastFallback() != topology.FallbackNone {
 				t.Fatalf("%s with panic off: key %d went to an unhealthy host", routing, k)

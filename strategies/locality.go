@@ -21,11 +21,6 @@ var localityRoutings = []*RoutingDef{
 				Source:      "Envoy ClusterLoadAssignment.Policy.overprovisioning_factor, default 140 (1.4)",
 			},
 			{
-				Name: "panic_threshold", Kind: sim.Ratio, Default: 0.5,
-				Description: "when total health is short and a level has fewer healthy hosts than this, it balances over all its hosts, healthy or not; 0 disables panic (no healthy host ⇒ no route)",
-				Source:      "Envoy CommonLbConfig.healthy_panic_threshold, default 50% (Istio's minHealthPercent defaults to 0)",
-			},
-			{
 				Name: "inner", Kind: sim.Enum, Default: "round-robin", Choices: []string{"round-robin", "random", "least-request"},
 				Description: "how a host is picked inside the chosen level or locality (each with Envoy's defaults)",
 				Source:      "Envoy: the cluster's lb_policy picks the host after priority and locality (locality_weight.rst, step 3)",
@@ -39,7 +34,7 @@ var localityRoutings = []*RoutingDef{
 		Build: func(p sim.Params) (topology.NewPicker, error) {
 			cfg := localityConfig{
 				opf:      int(math.Round(p.Float("overprovisioning_factor") * 100)),
-				panic:    p.Float("panic_threshold"),
+				panic:    0.5, // the strategy's panic_threshold, via SetPanicThreshold
 				inner:    p.String("inner"),
 				weighted: p.Bool("locality_weighted"),
 			}
@@ -251,6 +246,12 @@ type hostSet struct {
 	sub   subset
 	inner topology.Picker
 }
+
+// SetPanicThreshold implements topology.PanicHandler: the strategy's
+// panic threshold, applied per priority level (when total health is short
+// and a level has fewer healthy hosts than this, it balances over all its
+// hosts; 0 disables panic, so no healthy host means no route).
+func (p *Locality) SetPanicThreshold(t float64) { p.cfg.panic = t }
 
 func newLocality(rng *rand.Rand, cfg localityConfig) *Locality {
 	return &Locality{rng: rng, cfg: cfg, seed: rng.Uint64()}

@@ -139,7 +139,9 @@ func TestLocalityPick(t *testing.T) {
 	}
 	// Panic disabled and nothing healthy: "no healthy upstream".
 	h := levels([]int{3, 3}, []int{0, 0})
-	if k := build(t, "locality", sim.Params{"panic_threshold": 0.0}, 1).Pick(0, h, nil); k != -1 {
+	noPanic := build(t, "locality", nil, 1)
+	noPanic.(topology.PanicHandler).SetPanicThreshold(0)
+	if k := noPanic.Pick(0, h, nil); k != -1 {
 		t.Errorf("panic off, no healthy host: picked %d", k)
 	}
 }

@@ -142,11 +142,12 @@ type Routing struct {
 	Retry          RetryPolicy // zero value: no retries
 }
 
-// PanicHandler is an optional Picker ability: a picker that evaluates
-// panic mode itself (per priority level, as Envoy's locality-aware
-// balancing does) sees the true health of every host.
+// PanicHandler is an optional Picker ability: a picker that applies the
+// panic threshold itself (per priority level, as Envoy's locality-aware
+// balancing does, or while rebuilding a hash ring) is given the routing's
+// threshold and sees the true health of every host.
 type PanicHandler interface {
-	HandlesPanic() bool
+	SetPanicThreshold(t float64)
 }
 
 // Caller is a sidecar of a calling instance: an independent decider with

@@ -193,7 +193,8 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 				cl.healthy[ci] = svc.Clusters[ci].Up
 			}
 			svc.callers = append(svc.callers, cl)
-			if ph, ok := cl.Picker.(PanicHandler); ok && ph.HandlesPanic() {
+			if ph, ok := cl.Picker.(PanicHandler); ok {
+				ph.SetPanicThreshold(routing.PanicThreshold)
 				cl.ownPanic = true
 			}
 			cl.rng = sim.NewStream(seed, "retry/"+name)
