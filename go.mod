@@ -1,6 +1,6 @@
 module github.com/tangle-sim/tangle
 
-go 1.24.0
+go 1.25
 
 require (
 	github.com/DataDog/sketches-go v1.4.8
@@ -10,4 +10,12 @@ require (
 	pgregory.net/rapid v1.3.0
 )
 
-require google.golang.org/protobuf v1.36.11 // indirect
+require (
+	github.com/bahlo/generic-list-go v0.2.0 // indirect
+	github.com/buger/jsonparser v1.1.2 // indirect
+	github.com/invopop/jsonschema v0.14.0 // indirect
+	github.com/pb33f/ordered-map/v2 v2.3.1 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+	go.yaml.in/yaml/v4 v4.0.0-rc.2 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)

@@ -35,8 +35,11 @@ type Scenario struct {
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
-	// Hash is the SHA-256 of the scenario's bytes, hex.
+	// Hash is the SHA-256 of the scenario file's bytes, hex (before
+	// overrides, which are listed in Overrides).
 	Hash string `yaml:"-"`
+	// Overrides are the --set values applied to the file, in order.
+	Overrides []Override `yaml:"-"`
 
 	places []topology.Place
 	pos    map[string]Pos
@@ -159,23 +162,28 @@ type Target struct {
 	Value   float64  `yaml:"value" doc:"the count for mode count, the percentage for mode percent"`
 }
 
-// Load reads and validates a scenario file.
-func Load(path string) (*Scenario, error) {
+// Load reads and validates a scenario file, with overrides applied.
+func Load(path string, sets ...Override) (*Scenario, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src)
+	return Parse(path, src, sets...)
 }
 
 // Parse reads and validates scenario text; name is used in error positions.
-// On failure the error is an ErrorList with every problem found.
-func Parse(name string, src []byte) (*Scenario, error) {
+// Overrides (--set) are applied to the YAML tree first and validated with
+// it. On failure the error is an ErrorList with every problem found.
+func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	root, perr := parse(name, src)
 	if perr != nil {
 		return nil, ErrorList{perr}
 	}
+	if errs := applyOverrides(root, sets); len(errs) > 0 {
+		return nil, errs
+	}
 	d := newDecoder(name)
+	d.sets = sets
 	d.pos[""] = posOf(root)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
@@ -188,6 +196,7 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	}
 	sum := sha256.Sum256(src)
 	sc.Source, sc.Hash, sc.pos = name, hex.EncodeToString(sum[:]), d.pos
+	sc.Overrides = append([]Override(nil), sets...)
 	return sc, nil
 }
 
