@@ -32,6 +32,8 @@ type Scenario struct {
 	Topology       Topology   `yaml:"topology,required" doc:"the simulated system"`
 	Strategies     []Strategy `yaml:"strategies" doc:"routing strategies compared side by side on common random numbers; default: one round-robin strategy"`
 	Faults         []Fault    `yaml:"faults" doc:"faults injected during the run, the same for every strategy (see tangle list faults)"`
+	SLOs           []SLO      `yaml:"slos" doc:"service level objectives: error budgets and SRE Workbook burn-rate alerts; a missed objective or a page fails the run (exit code 1)"`
+	Checks         []Check    `yaml:"checks" doc:"thresholds on metrics, over the run or before/during/after the faults; any failure makes the run exit with code 1"`
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
@@ -286,6 +288,7 @@ func (sc *Scenario) validate(d *decoder) {
 	}
 	sc.validateStrategies(d)
 	sc.validateFaults(d)
+	sc.validateChecks(d)
 }
 
 func (sc *Scenario) validateFaults(d *decoder) {
