@@ -180,17 +180,17 @@ type SLOReport struct {
 }
 
 type sloState struct {
-	spec       SLOSpec
-	long       []*sliding // per alert row
-	short      []*sliding
-	firing     []bool
-	fired      [][]sim.Time
-	cleared    [][]sim.Time
-	good, all  uint64
-	bucketBad  uint64
-	bucketAll  uint64
-	firstBad   sim.Time
-	kEval      sim.Kind
+	spec      SLOSpec
+	long      []*sliding // per alert row
+	short     []*sliding
+	firing    []bool
+	fired     [][]sim.Time
+	cleared   [][]sim.Time
+	good, all uint64
+	bucketBad uint64
+	bucketAll uint64
+	firstBad  sim.Time
+	kEval     sim.Kind
 }
 
 // SLOTracker is a streaming collector of SLOs: it counts good and bad
