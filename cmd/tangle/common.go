@@ -141,3 +141,9 @@ func openScenario(arg string, sets ...scenarios.Override) (*scenarios.Scenario, 
 	}
 	return sc, nil
 }
+
+// runScenario runs sc; it exists so every command runs scenarios the same
+// way.
+func runScenario(ctx context.Context, sc *scenarios.Scenario, opts scenarios.Options) (*scenarios.Result, error) {
+	return scenarios.Run(ctx, sc, opts)
+}
