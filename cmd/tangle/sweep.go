@@ -179,7 +179,7 @@ type sweepPlan struct {
 	Scenario      reports.ScenarioInfo   `json:"scenario"`
 	Params        []scenarios.SweepParam `json:"params"`
 	Zip           bool                   `json:"zip"`
-	Strategies    []string               `json:"strategies"` // swept strategies, in order
+	Strategies    []string               `json:"strategies"`   // swept strategies, in order
 	Seed          uint64                 `json:"seed"`         // --seed or the scenario's
 	Replications  int                    `json:"replications"` // --replications or the scenario's
 	Cells         int                    `json:"cells"`
