@@ -154,7 +154,11 @@ func (sc *Scenario) validateChecks(d *decoder) {
 			}
 			v, err := parseThreshold(def.Unit, t.Text)
 			if err != nil {
-				d.errorAt(t.node, join(p, map[bool]string{true: "max", false: "min"}[t == c.Max]), "", "%v", err)
+				hint := ""
+				if def.Unit == "s" {
+					hint = durationHint(t.Text)
+				}
+				d.errorAt(t.node, join(p, map[bool]string{true: "max", false: "min"}[t == c.Max]), hint, "%v", err)
 				continue
 			}
 			t.Value = v

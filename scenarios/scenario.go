@@ -181,11 +181,11 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	if perr != nil {
 		return nil, ErrorList{perr}
 	}
-	if errs := applyOverrides(root, sets); len(errs) > 0 {
-		return nil, errs
-	}
 	d := newDecoder(name)
 	d.sets = sets
+	// An override whose path cannot be followed is reported and skipped;
+	// the rest of the file and overrides are still checked.
+	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")

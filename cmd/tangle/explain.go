@@ -172,7 +172,7 @@ func explainKey(w io.Writer, k scenarios.Key) {
 	} else if k.Default != "" {
 		fmt.Fprintf(w, "  default:\t%s\n", k.Default)
 	}
-	fmt.Fprintf(w, "\noverride it:\n  tangle run FILE --set %s=VALUE\n", k.Example())
+	fmt.Fprintf(w, "\noverride it:\n  tangle run FILE --set %s\n", k.Example())
 }
 
 var newCmd = &command{
