@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -104,5 +105,31 @@ func TestCheckValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.extra, err, c.want)
 		}
+	}
+}
+
+// TestPhaseAndSLOCollectorsDeterministic runs a scenario with faults and
+// an SLO with one worker and with four: every summary, series and alert
+// record must be identical.
+func TestPhaseAndSLOCollectorsDeterministic(t *testing.T) {
+	sc, err := Parse("burn.yaml", []byte(strings.Replace(burnScenario, "duration: 3h", "duration: 3h\nreplications: 3", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := func(workers int) string {
+		res, err := Run(context.Background(), sc, Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, s := range res.Strategies {
+			for _, r := range s.Runs {
+				fmt.Fprintf(&b, "%v\n%v\n%v\n", r.Summary, r.Series.Values, r.SLOs)
+			}
+		}
+		return b.String()
+	}
+	if a, b := dump(1), dump(4); a != b {
+		t.Error("parallel replications differ from sequential ones")
 	}
 }
