@@ -1,11 +1,11 @@
 module github.com/tangle-sim/tangle
 
-go 1.25
+go 1.24.0
 
 require (
 	github.com/DataDog/sketches-go v1.4.8
 	github.com/invopop/jsonschema v0.14.0
-	github.com/rogpeppe/go-internal v1.16.0
+	github.com/rogpeppe/go-internal v1.14.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/pflag v1.1.0
 	go.yaml.in/yaml/v3 v3.0.6
