@@ -80,7 +80,7 @@ var coreDefs = []Def{
 
 // catalog is every Def, sorted by name. Each family of metrics lives in its
 // own slice; add new families here.
-var catalog = buildCatalog(coreDefs, routingDefs)
+var catalog = buildCatalog(coreDefs, routingDefs, sloDefs)
 
 func buildCatalog(families ...[]Def) []Def {
 	var all []Def

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"slices"
+
+	"github.com/tangle-sim/tangle/sim"
+)
 
 // Column names one time series and its unit.
 type Column struct {
@@ -53,4 +57,13 @@ func DefaultSeriesInterval(d sim.Time) sim.Time {
 		}
 	}
 	return (d/2000 + sim.Hour - 1) / sim.Hour * sim.Hour
+}
+
+// Join returns a series with s's columns followed by o's, which must share
+// s's time axis (both from collectors ticking at the same interval).
+func (s *Series) Join(o *Series) *Series {
+	if len(o.Time) != len(s.Time) {
+		panic("metrics: joining series with different time axes")
+	}
+	return &Series{Interval: s.Interval, Columns: append(slices.Clip(s.Columns), o.Columns...), Time: s.Time, Values: append(slices.Clip(s.Values), o.Values...)}
 }

@@ -18,6 +18,7 @@ type Manifest struct {
 	Scenario         string   `json:"scenario"`
 	ScenarioSource   string   `json:"scenario_source"`
 	ScenarioSHA256   string   `json:"scenario_sha256"`
+	Overrides        []string `json:"overrides"` // --set arguments, in order
 	Seed             uint64   `json:"seed"`
 	Replications     int      `json:"replications"`
 	ReplicationSeeds []uint64 `json:"replication_seeds"`
@@ -28,7 +29,7 @@ type Manifest struct {
 func NewManifest(doc *Summary) *Manifest {
 	return &Manifest{
 		SchemaVersion: SchemaVersion, Tool: doc.Tool,
-		Scenario: doc.Scenario.Name, ScenarioSource: doc.Scenario.Source, ScenarioSHA256: doc.Scenario.SHA256,
+		Scenario: doc.Scenario.Name, ScenarioSource: doc.Scenario.Source, ScenarioSHA256: doc.Scenario.SHA256, Overrides: doc.Scenario.Overrides,
 		Seed: doc.Seed, Replications: doc.Replications, ReplicationSeeds: doc.ReplicationSeeds, Rerun: doc.Rerun,
 	}
 }

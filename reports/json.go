@@ -66,8 +66,12 @@ type AlertDoc struct {
 	LongWindowS  Float   `json:"long_window_s"`
 	ShortWindowS Float   `json:"short_window_s"`
 	BurnRate     Float   `json:"burn_rate"`
-	FiredS       []Float `json:"fired_s"`     // start of each firing, seconds into the run
-	DetectionS   Float   `json:"detection_s"` // from the first fault (or budget burn) to the first firing; null if it never fired
+	FiredS       []Float `json:"fired_s"`     // start of each firing in replication 0, seconds into the run
+	DetectionS   Float   `json:"detection_s"` // from the first fault (or budget burn) to the first firing, mean over the replications where it fired; null if it never fired
+	// FiredRuns is how many replications it fired in; Runs has each
+	// replication's firings and detection time.
+	FiredRuns int           `json:"fired_runs"`
+	Runs      []AlertRunDoc `json:"runs"`
 }
 
 // Tool identifies the program that produced a result.
@@ -82,7 +86,9 @@ type ScenarioInfo struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Source      string `json:"source"`
-	SHA256      string `json:"sha256"`
+	SHA256      string `json:"sha256"` // of the file, before overrides
+	// Overrides are the --set path=value arguments applied to the file.
+	Overrides []string `json:"overrides"`
 }
 
 // StrategySummary is one strategy's metrics, and in the full results
@@ -173,7 +179,7 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 	doc := &Summary{
 		SchemaVersion:    SchemaVersion,
 		Tool:             Tool{Name: "tangle", Version: meta.Version, Go: runtime.Version()},
-		Scenario:         ScenarioInfo{Name: sc.Name, Description: sc.Description, Source: sc.Source, SHA256: sc.Hash},
+		Scenario:         scenarioInfo(sc),
 		Seed:             res.Seed,
 		Replications:     res.Replications,
 		ReplicationSeeds: res.Seeds,
@@ -183,6 +189,7 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 		Verdict:          "none",
 		Checks:           []CheckDoc{},
 	}
+	doc.Checks, doc.Verdict = checkDocs(res)
 	for _, s := range res.Strategies {
 		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Metrics: map[string]MetricStat{}}
 		for name, st := range s.Metrics {
@@ -247,8 +254,17 @@ func ReadResults(r io.Reader) (*Summary, error) {
 	return &doc, nil
 }
 
+// scenarioInfo identifies a scenario and the overrides applied to it.
+func scenarioInfo(sc *scenarios.Scenario) ScenarioInfo {
+	info := ScenarioInfo{Name: sc.Name, Description: sc.Description, Source: sc.Source, SHA256: sc.Hash, Overrides: []string{}}
+	for _, o := range sc.Overrides {
+		info.Overrides = append(info.Overrides, o.Arg())
+	}
+	return info
+}
+
 func metricStat(name string, st metrics.Stat) MetricStat {
-	def, _ := metrics.Lookup(name)
+	def, _ := metrics.Describe(name)
 	m := MetricStat{
 		Unit: def.Unit, Better: def.Better.String(),
 		Mean: Float(st.Mean), StdDev: Float(st.StdDev), CI95Low: Float(st.CILow), CI95Hi: Float(st.CIHigh), N: st.N,

@@ -16,6 +16,13 @@ type SweepDoc struct {
 	Constraints   []string     `json:"constraints"` // e.g. "routing_churn <= 0.1"
 	Cells         []SweepCell  `json:"cells"`       // in grid order
 	Rerun         string       `json:"rerun"`
+	// Zip is true when parameter values were zipped rather than combined.
+	Zip bool `json:"zip"`
+	// TotalCells is the number of cells of the whole sweep; Shard is
+	// "i/n" in a shard's document (which holds only its cells) and absent
+	// from a whole or merged sweep.
+	TotalCells int    `json:"total_cells"`
+	Shard      string `json:"shard,omitempty"`
 }
 
 // SweepCell is one combination of parameter values and its metrics.
@@ -27,4 +34,6 @@ type SweepCell struct {
 	Feasible bool                  `json:"feasible"` // every constraint held
 	Rank     int                   `json:"rank"`     // 1 = best feasible; 0 = infeasible
 	Rerun    string                `json:"rerun"`    // command that reruns just this cell
+	Seeds    []uint64              `json:"replication_seeds"`
+	Verdict  string                `json:"verdict"` // the scenario's checks on this cell: pass, fail or none
 }

@@ -24,9 +24,13 @@ var headline = []string{
 // every other metric except counters that are zero for every strategy.
 func tableMetrics(res *scenarios.Result) []string {
 	rows := slices.Clone(headline)
-	var rest []string
+	var rest, qualified []string
 	for name := range res.Strategies[0].Metrics {
 		if slices.Contains(headline, name) || name == "requests_total" {
+			continue
+		}
+		if strings.Contains(name, ":") {
+			qualified = append(qualified, name)
 			continue
 		}
 		if strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_") {
@@ -43,7 +47,31 @@ func tableMetrics(res *scenarios.Result) []string {
 		rest = append(rest, name)
 	}
 	slices.Sort(rest)
-	return append(rows, rest...)
+	return append(append(rows, rest...), orderQualified(qualified)...)
+}
+
+// orderQualified orders SLO metrics (NAME:SLO) by SLO, then phase metrics
+// (NAME:PHASE) by phase in time order, each in catalogue order.
+func orderQualified(names []string) []string {
+	key := func(n string) (int, string, int) {
+		base, q, _ := strings.Cut(n, ":")
+		if ph, err := metrics.ParsePhase(q); err == nil {
+			return 1, strconv.Itoa(int(ph)), slices.Index(metrics.PhaseMetrics, base)
+		}
+		return 0, q, slices.Index(metrics.SLOMetrics, base)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ga, qa, ia := key(a)
+		gb, qb, ib := key(b)
+		if ga != gb {
+			return ga - gb
+		}
+		if qa != qb {
+			return strings.Compare(qa, qb)
+		}
+		return ia - ib
+	})
+	return names
 }
 
 // WriteTable writes the human-readable result: a header naming the run,
@@ -76,7 +104,7 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 	}
 	fmt.Fprintln(tw)
 	for _, name := range tableMetrics(res) {
-		def, _ := metrics.Lookup(name)
+		def, _ := metrics.Describe(name)
 		best := -1
 		if len(res.Strategies) > 1 {
 			best = bestStrategy(res, name, def.Better)
@@ -97,15 +125,38 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 	if res.Replications > 1 {
 		fmt.Fprintln(w, "\nvalues are mean ± 95% confidence half-width across replications")
 	}
-	if len(res.Strategies) > 1 {
-		fmt.Fprintln(w, "* best mean for the metric's direction (higher or lower is better)")
+	if len(res.Strategies) > 1 && res.Replications > 1 {
+		fmt.Fprintln(w, "* best for the metric's direction, and better than every other strategy by a paired 95% interval")
+		fmt.Fprintln(w, "  (replications share their random numbers across strategies; `tangle compare` shows the differences)")
+	} else if len(res.Strategies) > 1 {
+		fmt.Fprintln(w, "* best mean for the metric's direction (one replication: no interval to tell noise from difference)")
 	}
 	return nil
 }
 
-// bestStrategy is the index of the strategy with the best mean, or -1 for
-// neutral metrics, ties and undefined values.
+// bestStrategy is the index of the strategy to mark best on a metric: the
+// best mean by the metric's direction, provided that with two or more
+// replications its paired difference against every other strategy is
+// significant (common random numbers make the paired interval the right
+// test; overlapping unpaired intervals would hide real differences).
+// It is -1 for neutral metrics, ties, undefined values and differences
+// within noise.
 func bestStrategy(res *scenarios.Result, name string, dir metrics.Direction) int {
+	best := bestMean(res, name, dir)
+	if best < 0 || res.Replications < 2 {
+		return best
+	}
+	for i, s := range res.Strategies {
+		if i != best && !metrics.Paired(res.Strategies[best].Metrics[name].Values, s.Metrics[name].Values).Significant() {
+			return -1
+		}
+	}
+	return best
+}
+
+// bestMean is the index of the strategy with the best mean, or -1 for
+// neutral metrics, ties and undefined values.
+func bestMean(res *scenarios.Result, name string, dir metrics.Direction) int {
 	best := -1
 	for i, s := range res.Strategies {
 		m := s.Metrics[name].Mean

@@ -148,6 +148,8 @@ type Built struct {
 	World    *topology.World
 	Recorder *metrics.Recorder
 	Faults   *faults.Timeline
+	Phases   *metrics.PhaseRecorder // when the scenario has faults
+	SLOs     *metrics.SLOTracker    // when the scenario has slos
 }
 
 // Build makes the world for strategy i with the given seed, with a
@@ -175,5 +177,9 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{World: w, Recorder: rec, Faults: tl}, nil
+	b := &Built{World: w, Recorder: rec, Faults: tl}
+	if err := sc.instrument(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

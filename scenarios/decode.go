@@ -26,6 +26,7 @@ type decoder struct {
 	file string
 	errs ErrorList
 	pos  map[string]Pos
+	sets []Override // applied to the tree before decoding
 }
 
 func newDecoder(file string) *decoder {
@@ -41,13 +42,22 @@ func posOf(n *yaml.Node) Pos {
 
 // errorAt records an error at n.
 func (d *decoder) errorAt(n *yaml.Node, path, hint, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Pos: posOf(n), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	d.add(&Error{File: d.file, Pos: posOf(n), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
 // errorPath records an error at the position recorded for path (or the
 // nearest recorded ancestor, for a key that is missing).
 func (d *decoder) errorPath(path, hint, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Pos: d.nearest(path), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	d.add(&Error{File: d.file, Pos: d.nearest(path), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// add records e; an error at a value that came from an override (a
+// negative line) is reported at the flag instead of the file.
+func (d *decoder) add(e *Error) {
+	if k := -e.Pos.Line - 1; e.Pos.Line < 0 && k < len(d.sets) {
+		e.File, e.Pos = d.sets[k].String(), Pos{}
+	}
+	d.errs = append(d.errs, e)
 }
 
 func (d *decoder) nearest(path string) Pos {

@@ -57,24 +57,24 @@ func BuiltinSource(name string) ([]byte, error) {
 }
 
 // Builtin loads a built-in scenario by name.
-func Builtin(name string) (*Scenario, error) {
+func Builtin(name string, sets ...Override) (*Scenario, error) {
 	src, err := BuiltinSource(name)
 	if err != nil {
 		return nil, err
 	}
-	return Parse("builtin:"+name, src)
+	return Parse("builtin:"+name, src, sets...)
 }
 
 // Open loads a scenario from a file path, or from the built-in library
 // when no such file exists and arg names a built-in scenario.
-func Open(arg string) (*Scenario, error) {
+func Open(arg string, sets ...Override) (*Scenario, error) {
 	if _, err := os.Stat(arg); err == nil {
-		return Load(arg)
+		return Load(arg, sets...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if slices.Contains(builtinNames(), arg) {
-		return Builtin(arg)
+		return Builtin(arg, sets...)
 	}
 	hint := didYouMean(strings.TrimSuffix(path.Base(arg), ".yaml"), builtinNames())
 	msg := fmt.Sprintf("%s: no such file, and no built-in scenario of that name (built-ins: %s)", arg, strings.Join(builtinNames(), ", "))

@@ -63,6 +63,7 @@ type RunResult struct {
 	Series  *metrics.Series
 	Faults  []faults.Window // what fired, when, on which targets
 	Events  uint64
+	SLOs    []metrics.SLOReport // burn-rate alert firings, per SLO
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -163,7 +164,7 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	w.Drain(sc.Drain.T())
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
-	return RunResult{Seed: seed, Summary: b.Recorder.Summary(), Series: b.Recorder.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events()}, nil
+	return RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}, nil
 }
 
 // aggregate turns per-replication summaries into per-metric statistics.

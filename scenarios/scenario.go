@@ -32,11 +32,16 @@ type Scenario struct {
 	Topology       Topology   `yaml:"topology,required" doc:"the simulated system"`
 	Strategies     []Strategy `yaml:"strategies" doc:"routing strategies compared side by side on common random numbers; default: one round-robin strategy"`
 	Faults         []Fault    `yaml:"faults" doc:"faults injected during the run, the same for every strategy (see tangle list faults)"`
+	SLOs           []SLO      `yaml:"slos" doc:"service level objectives: error budgets and SRE Workbook burn-rate alerts; a missed objective or a page fails the run (exit code 1)"`
+	Checks         []Check    `yaml:"checks" doc:"thresholds on metrics, over the run or before/during/after the faults; any failure makes the run exit with code 1"`
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
-	// Hash is the SHA-256 of the scenario's bytes, hex.
+	// Hash is the SHA-256 of the scenario file's bytes, hex (before
+	// overrides, which are listed in Overrides).
 	Hash string `yaml:"-"`
+	// Overrides are the --set values applied to the file, in order.
+	Overrides []Override `yaml:"-"`
 
 	places []topology.Place
 	pos    map[string]Pos
@@ -171,23 +176,28 @@ type Target struct {
 	Value   float64  `yaml:"value" doc:"the count for mode count, the percentage for mode percent"`
 }
 
-// Load reads and validates a scenario file.
-func Load(path string) (*Scenario, error) {
+// Load reads and validates a scenario file, with overrides applied.
+func Load(path string, sets ...Override) (*Scenario, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src)
+	return Parse(path, src, sets...)
 }
 
 // Parse reads and validates scenario text; name is used in error positions.
-// On failure the error is an ErrorList with every problem found.
-func Parse(name string, src []byte) (*Scenario, error) {
+// Overrides (--set) are applied to the YAML tree first and validated with
+// it. On failure the error is an ErrorList with every problem found.
+func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	root, perr := parse(name, src)
 	if perr != nil {
 		return nil, ErrorList{perr}
 	}
 	d := newDecoder(name)
+	d.sets = sets
+	// An override whose path cannot be followed is reported and skipped;
+	// the rest of the file and overrides are still checked.
+	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
@@ -200,6 +210,7 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	}
 	sum := sha256.Sum256(src)
 	sc.Source, sc.Hash, sc.pos = name, hex.EncodeToString(sum[:]), d.pos
+	sc.Overrides = append([]Override(nil), sets...)
 	return sc, nil
 }
 
@@ -289,6 +300,7 @@ func (sc *Scenario) validate(d *decoder) {
 	}
 	sc.validateStrategies(d)
 	sc.validateFaults(d)
+	sc.validateChecks(d)
 }
 
 func (sc *Scenario) validateFaults(d *decoder) {

@@ -166,10 +166,16 @@ func (r *Ratio) decodeYAML(dec *decoder, n *yaml.Node, path string) {
 func ParseRatio(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
+		p = strings.TrimSpace(p)
+		if _, err := strconv.ParseFloat(p, 64); err != nil {
 			return 0, fmt.Errorf("expected a percentage such as 5%%, got %q", s)
 		}
+		// Shift the decimal point in the text, so 99.9% reads as the
+		// double nearest 0.999 (99.9/100 would be 0.9990000000000001).
+		if v, err := strconv.ParseFloat(p+"e-2", 64); err == nil {
+			return v, nil
+		}
+		v, _ := strconv.ParseFloat(p, 64)
 		return v / 100, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)

@@ -21,15 +21,26 @@ var validateCmd = &command{
 	summary: "Check scenario files and report every problem, with file:line:col positions.",
 	usage:   "FILE...",
 	examples: `  tangle validate my-scenario.yaml
-  tangle validate scenarios/*.yaml    # exit code 2 if any file is invalid`,
+  tangle validate scenarios/*.yaml    # exit code 2 if any file is invalid
+  tangle validate my.yaml --set topology.services[api].replicas=8`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		var setArgs []string
+		fs.StringArrayVar(&setArgs, "set", nil, "override a scenario value before validating: path=value (repeatable)")
 		return func(args []string) error {
 			if len(args) == 0 {
 				return usagef("tangle validate: name at least one scenario file (or built-in)")
 			}
+			var sets []scenarios.Override
+			for _, s := range setArgs {
+				o, err := scenarios.ParseOverride(s)
+				if err != nil {
+					return usagef("tangle validate: --set %s: %v", s, err)
+				}
+				sets = append(sets, o)
+			}
 			var bad []string
 			for _, arg := range args {
-				sc, err := scenarios.Open(arg)
+				sc, err := scenarios.Open(arg, sets...)
 				if err != nil {
 					var list scenarios.ErrorList
 					if errors.As(err, &list) {
@@ -58,7 +69,7 @@ var validateCmd = &command{
 
 var listCmd = &command{
 	name:    "list",
-	summary: "List built-in scenarios, strategies or metrics.",
+	summary: "List built-in scenarios, routing strategies, fault kinds or metrics.",
 	usage:   "scenarios|strategies|faults|metrics",
 	examples: `  tangle list scenarios
   tangle list strategies   # every routing strategy with its parameters, units, defaults and sources

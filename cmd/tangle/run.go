@@ -6,35 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tangle-sim/tangle/reports"
 	"github.com/tangle-sim/tangle/scenarios"
-	"github.com/tangle-sim/tangle/sim"
 )
 
 var runCmd = &command{
 	name:    "run",
-	summary: "Simulate a scenario and report its metrics for every strategy.",
+	summary: "Simulate a scenario and report its metrics for every strategy; exit 1 if a check or SLO failed.",
 	usage:   "[flags] [FILE | BUILTIN]",
 	examples: `  tangle run                          # the default built-in scenario (` + scenarios.DefaultBuiltin + `)
   tangle run mm1 --json               # summary JSON on stdout
   tangle run my-scenario.yaml --seed 7 --replications 20
+  tangle run my.yaml --set topology.services[api].replicas=8 --set topology.telemetry.delay=2s
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
-  tangle list scenarios               # the built-in library`,
+  tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
-		seed := fs.Uint64("seed", 0, "master random seed (default: the scenario's seed)")
-		reps := fs.Int("replications", 0, "number of replications (default: the scenario's)")
+		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
-		workers := fs.Int("workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
-		quiet := fs.BoolP("quiet", "q", false, "no progress on stderr")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -43,20 +37,14 @@ var runCmd = &command{
 			if len(args) == 1 {
 				arg = args[0]
 			}
-			if fs.Changed("replications") && *reps < 1 {
-				return usagef("tangle run: --replications must be at least 1, got %d", *reps)
-			}
-			sc, err := openScenario(arg)
+			sc, err := rf.load("run", arg)
 			if err != nil {
 				return err
 			}
-			opts := scenarios.Options{Replications: *reps, Workers: *workers, Progress: &scenarios.Progress{}}
-			if fs.Changed("seed") {
-				opts.Seed = seed
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			opts := rf.options()
+			ctx, stop := interruptible()
 			defer stop()
-			done := a.showProgress(sc.Name, opts.Progress, *quiet)
+			done := a.showProgress(sc.Name, func() progressSnapshot { return snapshotOf(opts.Progress) }, rf.quiet)
 			res, err := scenarios.Run(ctx, sc, opts)
 			done()
 			if err != nil {
@@ -65,7 +53,7 @@ var runCmd = &command{
 				}
 				return err
 			}
-			meta := reports.Meta{Version: version, Rerun: rerunCommand(arg, res)}
+			meta := reports.Meta{Version: version, Rerun: "tangle run " + shellQuote(arg) + rerunArgs(sc, rf.strategies, res.Seed, res.Replications)}
 			doc := reports.NewSummary(res, meta)
 			if *out != "" {
 				if err := writeOutputs(*out, res, doc, reports.NewResults(res, meta)); err != nil {
@@ -73,37 +61,27 @@ var runCmd = &command{
 				}
 			}
 			if *asJSON {
-				return reports.WriteJSON(a.stdout, doc)
+				if err := reports.WriteJSON(a.stdout, doc); err != nil {
+					return err
+				}
+			} else {
+				if err := reports.WriteTable(a.stdout, res); err != nil {
+					return err
+				}
+				if err := reports.WriteVerdict(a.stdout, doc); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
+				if *out != "" {
+					fmt.Fprintf(a.stdout, "results written to %s\n", *out)
+				}
 			}
-			if err := reports.WriteTable(a.stdout, res); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
-			if *out != "" {
-				fmt.Fprintf(a.stdout, "results written to %s\n", *out)
+			if doc.Verdict == "fail" {
+				return errChecksFailed
 			}
 			return nil
 		}
 	},
-}
-
-// openScenario loads a file or built-in, turning scenario errors into
-// usage errors (exit code 2) with every problem on its own line.
-func openScenario(arg string) (*scenarios.Scenario, error) {
-	sc, err := scenarios.Open(arg)
-	if err != nil {
-		var list scenarios.ErrorList
-		if errors.As(err, &list) {
-			return nil, usageError{list}
-		}
-		return nil, usageError{err}
-	}
-	return sc, nil
-}
-
-// rerunCommand is the command line that reproduces res exactly.
-func rerunCommand(arg string, res *scenarios.Result) string {
-	return fmt.Sprintf("tangle run %s --seed %d --replications %d", shellQuote(arg), res.Seed, res.Replications)
 }
 
 func shellQuote(s string) string {
@@ -114,59 +92,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// showProgress prints a progress line on stderr while a run lasts longer
-// than a second, if stderr is a terminal and not --quiet. It returns the
-// function that stops it and clears the line.
-func (a *app) showProgress(name string, p *scenarios.Progress, quiet bool) func() {
-	if quiet || !a.stderrTTY {
-		return func() {}
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		start := time.Now()
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		shown := false
-		for {
-			select {
-			case <-stop:
-				if shown {
-					fmt.Fprint(a.stderr, "\r\033[K")
-				}
-				return
-			case <-tick.C:
-			}
-			el := time.Since(start)
-			if el < time.Second {
-				continue
-			}
-			shown = true
-			fmt.Fprintf(a.stderr, "\r\033[K%s", progressLine(name, p, el))
-		}
-	}()
-	return func() { close(stop); wg.Wait() }
-}
-
-// progressLine renders "name: runs 3/10 · sim 2d/5d · 4.1M events/s · ETA 12s".
-func progressLine(name string, p *scenarios.Progress, elapsed time.Duration) string {
-	simT, total := p.SimTime.Load(), p.TotalTime.Load()
-	frac := 0.0
-	if total > 0 {
-		frac = float64(simT) / float64(total)
-	}
-	rate := float64(p.Events.Load()) / elapsed.Seconds()
-	eta := "?"
-	if frac > 0.01 {
-		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
-	}
-	return fmt.Sprintf("%s: runs %d/%d · simulated %v of %v (%.0f%%) · %.2fM events/s · ETA %s",
-		name, p.Done.Load(), p.Runs.Load(), sim.Time(simT).Duration().Round(time.Second), sim.Time(total).Duration().Round(time.Second),
-		100*frac, rate/1e6, eta)
 }
 
 // writeOutputs writes the result files into dir, each atomically:

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tangle-sim/tangle/scenarios"
+)
+
+// runFlags are the flags shared by the commands that simulate: which
+// scenario values to override, which strategies, seeds and replications,
+// how many workers, and whether to show progress.
+type runFlags struct {
+	fs         *pflag.FlagSet
+	sets       []string
+	strategies []string
+	seed       uint64
+	reps       int
+	workers    int
+	quiet      bool
+}
+
+func addRunFlags(fs *pflag.FlagSet) *runFlags {
+	f := &runFlags{fs: fs}
+	fs.StringArrayVar(&f.sets, "set", nil, "override a scenario value: path=value, such as topology.services[api].replicas=8 (repeatable)")
+	fs.StringSliceVar(&f.strategies, "strategies", nil, "run only these strategies, comma-separated (default: all of the scenario's)")
+	fs.Uint64Var(&f.seed, "seed", 0, "master random seed (default: the scenario's seed)")
+	fs.IntVar(&f.reps, "replications", 0, "number of replications (default: the scenario's)")
+	fs.IntVar(&f.workers, "workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	return f
+}
+
+// overrides parses the --set flags.
+func (f *runFlags) overrides(cmd string) ([]scenarios.Override, error) {
+	var out []scenarios.Override
+	for _, s := range f.sets {
+		o, err := scenarios.ParseOverride(s)
+		if err != nil {
+			return nil, usagef("tangle %s: --set %s: %v", cmd, s, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// load opens the scenario with the overrides applied and the strategies
+// selected, and checks the flags that need no scenario.
+func (f *runFlags) load(cmd, arg string) (*scenarios.Scenario, error) {
+	if f.fs.Changed("replications") && f.reps < 1 {
+		return nil, usagef("tangle %s: --replications must be at least 1, got %d", cmd, f.reps)
+	}
+	sets, err := f.overrides(cmd)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := openScenario(arg, sets...)
+	if err != nil {
+		return nil, err
+	}
+	return selectStrategies(cmd, sc, f.strategies)
+}
+
+// selectStrategies keeps only the named strategies, in the order named.
+// Replication seeds do not depend on the strategies, so the selection
+// keeps common random numbers.
+func selectStrategies(cmd string, sc *scenarios.Scenario, names []string) (*scenarios.Scenario, error) {
+	if len(names) == 0 {
+		return sc, nil
+	}
+	var all []string
+	for _, s := range sc.Strategies {
+		all = append(all, s.Name)
+	}
+	out := *sc
+	out.Strategies = nil
+	for _, n := range names {
+		i := slices.Index(all, n)
+		if i < 0 {
+			hint := ""
+			if s := scenarios.Suggest(n, all); s != "" {
+				hint = " (" + s + ")"
+			}
+			return nil, usagef("tangle %s: --strategies: no strategy %q in %s%s; it has %s", cmd, n, sc.Name, hint, strings.Join(all, ", "))
+		}
+		if slices.ContainsFunc(out.Strategies, func(s scenarios.Strategy) bool { return s.Name == n }) {
+			return nil, usagef("tangle %s: --strategies: %q is named twice", cmd, n)
+		}
+		out.Strategies = append(out.Strategies, sc.Strategies[i])
+	}
+	return &out, nil
+}
+
+func (f *runFlags) options() scenarios.Options {
+	opts := scenarios.Options{Replications: f.reps, Workers: f.workers, Progress: &scenarios.Progress{}}
+	if f.fs.Changed("seed") {
+		opts.Seed = &f.seed
+	}
+	return opts
+}
+
+// rerunArgs are the flags that reproduce a run of sc exactly: every
+// override, the strategy selection, the seed and the replications.
+func rerunArgs(sc *scenarios.Scenario, strategies []string, seed uint64, reps int) string {
+	var b strings.Builder
+	for _, o := range sc.Overrides {
+		b.WriteString(" --set ")
+		b.WriteString(shellQuote(o.Arg()))
+	}
+	if len(strategies) > 0 {
+		b.WriteString(" --strategies ")
+		b.WriteString(shellQuote(strings.Join(strategies, ",")))
+	}
+	fmt.Fprintf(&b, " --seed %d --replications %d", seed, reps)
+	return b.String()
+}
+
+// interruptible returns a context cancelled by Ctrl-C.
+func interruptible() (context.Context, func()) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// openScenario loads a file or built-in with overrides, turning scenario
+// errors into usage errors (exit code 2) with every problem on its own
+// line.
+func openScenario(arg string, sets ...scenarios.Override) (*scenarios.Scenario, error) {
+	sc, err := scenarios.Open(arg, sets...)
+	if err != nil {
+		var list scenarios.ErrorList
+		if errors.As(err, &list) {
+			return nil, usageError{list}
+		}
+		return nil, usageError{err}
+	}
+	return sc, nil
+}
+
+// runScenario runs sc; it exists so every command runs scenarios the same
+// way.
+func runScenario(ctx context.Context, sc *scenarios.Scenario, opts scenarios.Options) (*scenarios.Result, error) {
+	return scenarios.Run(ctx, sc, opts)
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tangle-sim/tangle/faults"
+	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
+)
+
+var explainCmd = &command{
+	name:    "explain",
+	summary: "Explain one metric, routing strategy, fault kind or scenario key, with an example.",
+	usage:   "NAME",
+	examples: `  tangle explain latency_p99                    # definition, unit, direction
+  tangle explain round-robin                    # parameters with units, defaults and sources
+  tangle explain crash                          # targets, parameters, a faults: snippet
+  tangle explain topology.telemetry.delay       # a scenario key: type, default, meaning`,
+	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			if len(args) != 1 {
+				return usagef("tangle explain: name one metric, strategy, fault or scenario key (see tangle list)")
+			}
+			name := args[0]
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			found := 0
+			if d, ok := metrics.Describe(name); ok {
+				found++
+				explainMetric(tw, d)
+			}
+			if d, ok := strategies.LookupRouting(name); ok {
+				if found > 0 {
+					fmt.Fprintln(tw)
+				}
+				found++
+				explainRouting(tw, d)
+			}
+			if d, ok := faults.Lookup(name); ok {
+				if found > 0 {
+					fmt.Fprintln(tw)
+				}
+				found++
+				explainFault(tw, d)
+			}
+			if k, ok := scenarios.LookupKey(name); ok {
+				if found > 0 {
+					fmt.Fprintln(tw)
+				}
+				found++
+				explainKey(tw, k)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if found == 0 {
+				hint := ""
+				if s := scenarios.Suggest(name, explainable()); s != "" {
+					hint = " (" + s + ")"
+				}
+				return usagef("tangle explain: nothing is called %q%s; see tangle list metrics|strategies|faults, or docs/scenario-format.md for keys", name, hint)
+			}
+			return nil
+		}
+	},
+}
+
+// explainable lists every name explain knows, for suggestions.
+func explainable() []string {
+	var n []string
+	for _, d := range metrics.Catalog() {
+		n = append(n, d.Name)
+	}
+	n = append(n, strategies.RoutingNames()...)
+	n = append(n, faults.Names()...)
+	for _, k := range scenarios.Keys() {
+		n = append(n, k.Path)
+	}
+	return n
+}
+
+func explainMetric(w io.Writer, d metrics.Def) {
+	fmt.Fprintf(w, "metric %s\n  %s\n", d.Name, d.Description)
+	fmt.Fprintf(w, "  unit:\t%s\n  better:\t%s\n", d.Unit, d.Better)
+	if d.Source != "" {
+		fmt.Fprintf(w, "  source:\t%s\n", d.Source)
+	}
+	base, _, _ := strings.Cut(d.Name, ":")
+	if slices.Contains(metrics.SLOMetrics, base) {
+		fmt.Fprintf(w, "  reported per SLO as %s:NAME\n", base)
+	}
+	if slices.Contains(metrics.PhaseMetrics, base) {
+		fmt.Fprintf(w, "  also per fault phase as %s:before, %s:during, %s:after\n", base, base, base)
+	}
+	op, bound := "max", exampleBound(d)
+	if d.Better == metrics.Higher {
+		op = "min"
+	}
+	name := d.Name
+	if slices.Contains(metrics.SLOMetrics, base) && !strings.Contains(name, ":") {
+		name += ":availability"
+	}
+	fmt.Fprintf(w, "\nexample check:\n  checks:\n    - {metric: %s, %s: %s}\n", name, op, bound)
+	fmt.Fprintf(w, "\nread it from JSON:\n  tangle run FILE --json | jq '.strategies[0].metrics[\"%s\"].mean'\n", d.Name)
+}
+
+func exampleBound(d metrics.Def) string {
+	switch d.Unit {
+	case "s":
+		return "500ms"
+	case "ratio":
+		if d.Better == metrics.Higher {
+			return "99%"
+		}
+		return "1%"
+	}
+	return "100"
+}
+
+func explainRouting(w io.Writer, d *strategies.RoutingDef) {
+	fmt.Fprintf(w, "routing %s\n  %s\n  source:\t%s\n", d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      routing: %s\n", d.Name, d.Name)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, "      params: {%s}\n", paramsSnippet(d.Params))
+	}
+}
+
+func explainFault(w io.Writer, d *faults.Def) {
+	fmt.Fprintf(w, "fault %s\n  %s\n  targets:\t%s\n  source:\t%s\n", d.Name, d.Description, d.Targets, d.Source)
+	explainParams(w, d.Params)
+	target := "{service: api, mode: one}"
+	if d.Targets == faults.Places {
+		target = "{zone: east/a}"
+	}
+	fmt.Fprintf(w, "\nexample:\n  faults:\n    - {kind: %s, at: 2m, duration: 1m, target: %s", d.Name, target)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, ", params: {%s}", paramsSnippet(d.Params))
+	}
+	fmt.Fprintln(w, "}")
+}
+
+func explainParams(w io.Writer, ps sim.ParamSet) {
+	if len(ps) == 0 {
+		fmt.Fprintln(w, "  parameters:\tnone")
+		return
+	}
+	fmt.Fprintln(w, "  parameters:")
+	listParams(w, ps)
+}
+
+func paramsSnippet(ps sim.ParamSet) string {
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, p.Name+": "+p.DefaultString())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func explainKey(w io.Writer, k scenarios.Key) {
+	fmt.Fprintf(w, "scenario key %s\n  %s\n  type:\t%s\n", k.Path, k.Doc, k.Type)
+	if k.Required {
+		fmt.Fprintln(w, "  required")
+	} else if k.Default != "" {
+		fmt.Fprintf(w, "  default:\t%s\n", k.Default)
+	}
+	fmt.Fprintf(w, "\noverride it:\n  tangle run FILE --set %s\n", k.Example())
+}
+
+var newCmd = &command{
+	name:    "new",
+	summary: "Write a commented starter scenario that validates and runs.",
+	usage:   "[--name NAME] [FILE]",
+	examples: `  tangle new > my.yaml              # on stdout
+  tangle new --name checkout my.yaml   # into a file (never overwrites)
+  tangle validate my.yaml && tangle run my.yaml`,
+	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		name := fs.String("name", "my-scenario", "the scenario's name")
+		return func(args []string) error {
+			if len(args) > 1 {
+				return usagef("tangle new: expected at most one file name, got %d", len(args))
+			}
+			if strings.ContainsAny(*name, " \t\n:") || *name == "" {
+				return usagef("tangle new: --name must be a short identifier without spaces or colons, got %q", *name)
+			}
+			src := scenarios.Starter(*name)
+			if len(args) == 0 {
+				_, err := a.stdout.Write(src)
+				return err
+			}
+			f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				if os.IsExist(err) {
+					return usagef("tangle new: %s already exists; choose another name", args[0])
+				}
+				return usageError{err}
+			}
+			if _, err := f.Write(src); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s; run it with: tangle run %s\n", args[0], shellQuote(args[0]))
+			return nil
+		}
+	},
+}
+
+var schemaCmd = &command{
+	name:    "schema",
+	summary: "Print the JSON Schema of scenario files, for editors to validate and complete them.",
+	usage:   "",
+	examples: `  tangle schema > tangle.schema.json
+  # VS Code (redhat.vscode-yaml), first line of a scenario file:
+  # yaml-language-server: $schema=./tangle.schema.json`,
+	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			if len(args) > 0 {
+				return usagef("tangle schema: takes no arguments")
+			}
+			b, err := scenarios.JSONSchema()
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(b)
+			return err
+		}
+	},
+}
