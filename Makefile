@@ -16,7 +16,6 @@ build: assets
 ## run: simulate the default built-in scenario, print its result and write its HTML report
 run: build
 	./$(BIN) run --out results/ --html results/report.html
-	@echo "HTML report: results/report.html (results.json, summary.json and series CSVs beside it)"
 
 ## test: vet, then every test (calibration, determinism, the report in headless Chromium)
 test: vet assets

@@ -270,10 +270,10 @@ func newVerdict(doc *Summary) *verdictView {
 		v.Headline = "No verdict: this scenario declares no checks or SLOs, so nothing passed or failed. Add checks: or slos: to the scenario to get one."
 	case v.Status == "fail" || failed > 0:
 		v.Status = "fail"
-		v.Headline = fmt.Sprintf("FAIL — %d of %d checks and SLOs failed", failed, len(doc.Checks))
+		v.Headline = fmt.Sprintf("%d of %d checks and SLOs failed", failed, len(doc.Checks))
 	default:
 		v.Status = "pass"
-		v.Headline = fmt.Sprintf("PASS — all %d checks and SLOs held", len(doc.Checks))
+		v.Headline = fmt.Sprintf("All %d checks and SLOs held", len(doc.Checks))
 	}
 	return v
 }
@@ -772,8 +772,11 @@ func newSeries(doc *Summary, o HTMLOptions, cs *chartSet) *seriesView {
 			return
 		}
 		yr := yRange{}
-		if unit == "ratio" {
+		switch unit {
+		case "ratio":
 			yr = yRange{Max: 1, Scale: true}
+		case "s":
+			yr = yRange{Log: true}
 		}
 		v.Charts = append(v.Charts, cs.timeChart(title, unit, doc.DurationS, yr, lines, bands))
 	}
@@ -804,7 +807,7 @@ func newSeries(doc *Summary, o HTMLOptions, cs *chartSet) *seriesView {
 		if seen["latency_p50"] {
 			lines = append(lines, perStrategy("latency_p50", " p50", true)...)
 		}
-		chart("Latency: p99 (solid) and p50 (dashed)", "s", lines)
+		chart("Latency: p99 (solid) and p50 (dashed), log scale", "s", lines)
 		done["latency_p99"], done["latency_p50"] = true, true
 	}
 	if seen["in_flight"] {
@@ -877,7 +880,7 @@ func seriesBands(doc *Summary, runs []*RunDoc) []band {
 				continue
 			}
 			seen[k] = true
-			bands = append(bands, band{Name: f.Kind, Start: k.start, End: k.end, Color: "rgba(" + colors[f.Kind] + ",0.16)"})
+			bands = append(bands, band{Name: f.Kind, Start: k.start, End: k.end, Color: "rgba(" + colors[f.Kind] + ",0.16)", Fault: true})
 		}
 	}
 	return bands

@@ -91,6 +91,7 @@ type band struct {
 	Name       string
 	Start, End float64
 	Color      string
+	Fault      bool
 }
 
 // mark is a vertical line on a time axis: an alert firing.
@@ -111,31 +112,60 @@ type timeLine struct {
 }
 
 // yRange bounds a value axis; nil bounds are automatic. Scale lets the
-// axis leave out zero.
+// axis leave out zero; Log makes it logarithmic (latencies spanning
+// decades), where values ≤ 0 are not plotted.
 type yRange struct {
 	Min, Max any
 	Scale    bool
+	Log      bool
 }
 
-// timeChart is a line chart over the run's time axis (seconds), with
-// bands shaded behind the lines.
+// axisName is the name shown on a value axis: the unit, unless report.js
+// already writes it into every label (seconds, ratios, rates).
+func axisName(unit string) string {
+	switch unit {
+	case "s", "ratio", "1/s":
+		return ""
+	}
+	return unit
+}
+
+// legend and grid leave the title the top line and the legend the second,
+// so neither covers the other whatever their lengths.
+var (
+	chartLegend = opts.Legend{Show: opts.Bool(true), Type: "scroll", Left: "0", Top: "22"}
+	chartTitle  = func(t string) opts.Title {
+		return opts.Title{Title: t, Left: "0", TitleStyle: &opts.TextStyle{FontSize: 14}}
+	}
+)
+
+// timeChart is a line chart over the run's time axis, with bands shaded
+// behind the lines. Times are given in seconds and plotted on an ECharts
+// time axis in milliseconds from zero (UTC), which picks whole minutes,
+// hours and days as ticks; report.js writes them as durations. (A time
+// axis also makes ECharts stack lines by y: on a value axis it would stack
+// the x values.)
 func (cs *chartSet) timeChart(title, unit string, duration float64, yr yRange, lines []timeLine, bands []band) chartRef {
 	id := cs.nextID()
-	label, _ := displayUnit(unit, 0)
-	if unit == "s" {
-		label = "" // latency axes format their own ms/s labels
+	yType := "value"
+	if yr.Log {
+		yType = "log"
+	}
+	if n := axisName(unit); n != "" {
+		title += " [" + n + "]"
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id}),
 		charts.WithAnimation(false),
-		charts.WithTitleOpts(opts.Title{Title: title, TitleStyle: &opts.TextStyle{FontSize: 14}}),
+		charts.WithTitleOpts(chartTitle(title)),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Left: "220", Right: "16", Top: "0"}),
-		charts.WithGridOpts(opts.Grid{Left: "64", Right: "24", Top: "40", Bottom: "58"}),
+		charts.WithLegendOpts(chartLegend),
+		// a fixed left margin lines every time chart's axis up with the others
+		charts.WithGridOpts(opts.Grid{Left: "76", Right: "24", Top: "58", Bottom: "52"}),
 		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside", FilterMode: "none"}, opts.DataZoom{Type: "slider", FilterMode: "none"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: duration, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: label, Min: yr.Min, Max: yr.Max, Scale: opts.Bool(yr.Scale)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time", Min: 0, Max: num(duration * 1e3), SplitLine: &opts.SplitLine{Show: opts.Bool(false)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: yType, Min: yr.Min, Max: yr.Max, Scale: opts.Bool(yr.Scale)}),
 	)
 	if len(bands) > 0 {
 		// The bands hang on a series of their own, so hiding a strategy
@@ -143,11 +173,17 @@ func (cs *chartSet) timeChart(title, unit string, duration float64, yr yRange, l
 		var areas []interface{}
 		for _, b := range bands {
 			areas = append(areas, []any{
-				map[string]any{"name": b.Name, "xAxis": num(b.Start), "itemStyle": map[string]any{"color": b.Color}},
-				map[string]any{"xAxis": num(b.End)},
+				map[string]any{"name": b.Name, "xAxis": num(b.Start * 1e3), "itemStyle": map[string]any{"color": b.Color}},
+				map[string]any{"xAxis": num(b.End * 1e3)},
 			})
 		}
-		l.AddSeries("fault windows", nil, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+		name := "warmup"
+		for _, b := range bands {
+			if b.Fault {
+				name = "fault windows"
+			}
+		}
+		l.AddSeries(name, nil, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
 			s.Color = "rgba(238,102,102,0.5)"
 			s.Data = []any{}
 			s.MarkAreas = &opts.MarkAreas{Data: areas, MarkAreaStyle: opts.MarkAreaStyle{
@@ -158,7 +194,11 @@ func (cs *chartSet) timeChart(title, unit string, duration float64, yr yRange, l
 	for _, ln := range lines {
 		data := make([]any, len(ln.X))
 		for i := range ln.X {
-			data[i] = []any{num(ln.X[i]), num(ln.Y[i])}
+			y := num(ln.Y[i])
+			if yr.Log && ln.Y[i] <= 0 {
+				y = nil
+			}
+			data[i] = []any{num(ln.X[i] * 1e3), y}
 		}
 		l.AddSeries(ln.Name, nil, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
 			s.Data = data
@@ -177,7 +217,7 @@ func (cs *chartSet) timeChart(title, unit string, duration float64, yr yRange, l
 			if len(ln.Marks) > 0 {
 				var ms []interface{}
 				for _, m := range ln.Marks {
-					ms = append(ms, map[string]any{"name": m.Name, "xAxis": num(m.At)})
+					ms = append(ms, map[string]any{"name": m.Name, "xAxis": num(m.At * 1e3)})
 				}
 				s.MarkLines = &opts.MarkLines{Data: ms, MarkLineStyle: opts.MarkLineStyle{
 					Symbol:    []string{"none", "triangle"},
@@ -187,7 +227,9 @@ func (cs *chartSet) timeChart(title, unit string, duration float64, yr yRange, l
 			}
 		}))
 	}
-	return cs.add("time", unit, title, 300, l)
+	ref := cs.add("time", unit, title, 320, l)
+	cs.specs[len(cs.specs)-1].Option["useUTC"] = true
+	return ref
 }
 
 // boxChart draws one metric's distribution across replications, a box
@@ -199,12 +241,12 @@ func (cs *chartSet) boxChart(title, unit string, names []string, boxes [][5]floa
 	b.SetGlobalOptions(
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id}),
 		charts.WithAnimation(false),
-		charts.WithTitleOpts(opts.Title{Title: title, TitleStyle: &opts.TextStyle{FontSize: 13}}),
+		charts.WithTitleOpts(opts.Title{Title: title, Left: "0", TitleStyle: &opts.TextStyle{FontSize: 13}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "64", Right: "16", Top: "36", Bottom: "40"}),
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category"}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Scale: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: axisName(unit), Scale: opts.Bool(true)}),
 	)
 	b.SetXAxis(names)
 	items := make([]opts.BoxPlotData, len(boxes))
@@ -258,7 +300,7 @@ func (cs *chartSet) timelineChart(duration float64, rows []timelineRow) chartRef
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "16", Right: "24", Top: "12", Bottom: "28", ContainLabel: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: duration}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: duration, MinInterval: niceStep(duration), MaxInterval: niceStep(duration)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: labels, Inverse: opts.Bool(true)}),
 	)
 	for k := 0; k < depth; k++ {
@@ -285,6 +327,19 @@ func (cs *chartSet) timelineChart(duration float64, rows []timelineRow) chartRef
 		}))
 	}
 	return cs.add("timeline", "s", "fault timeline", 40+28*max(len(rows), 2), bar)
+}
+
+// niceSteps are tick steps in seconds that read well as durations.
+var niceSteps = []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400}
+
+// niceStep is the smallest nice step giving at most 10 ticks over d seconds.
+func niceStep(d float64) float64 {
+	for _, s := range niceSteps {
+		if d/s <= 10 {
+			return s
+		}
+	}
+	return math.Ceil(d/10/86400/28) * 28 * 86400
 }
 
 // heatCell is one cell of a sweep heatmap.
@@ -315,6 +370,12 @@ func (cs *chartSet) heatmapChart(title, unit, xName, yName string, xs, ys []stri
 	if math.IsInf(lo, 0) {
 		lo, hi = 0, 1
 	}
+	// the y name sits beside the widest value label (about 7 px a rune)
+	yGap := 0
+	for _, y := range ys {
+		yGap = max(yGap, len([]rune(y)))
+	}
+	yGap = 14 + 7*yGap
 	colors := []string{"#1a9850", "#fee08b", "#d73027"}
 	if !lowerBetter {
 		colors = []string{"#d73027", "#fee08b", "#1a9850"}
@@ -323,12 +384,12 @@ func (cs *chartSet) heatmapChart(title, unit, xName, yName string, xs, ys []stri
 	h.SetGlobalOptions(
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id}),
 		charts.WithAnimation(false),
-		charts.WithTitleOpts(opts.Title{Title: title, TitleStyle: &opts.TextStyle{FontSize: 14}}),
+		charts.WithTitleOpts(chartTitle(title)),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "16", Right: "110", Top: "40", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "28", Right: "110", Top: "40", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: xName, NameLocation: "middle", NameGap: 28, Data: xs, SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: yName, Data: ys, SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: yName, NameLocation: "middle", NameGap: yGap, Data: ys, SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
 	)
 	h.AddSeries("feasible", nil, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
 		s.Data = ok

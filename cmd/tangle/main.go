@@ -54,7 +54,7 @@ type app struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCmd, validateCmd, listCmd, versionCmd}
+	commands = []*command{runCmd, reportCmd, validateCmd, listCmd, versionCmd}
 }
 
 func main() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,12 +28,14 @@ var runCmd = &command{
   tangle run mm1 --json               # summary JSON on stdout
   tangle run my-scenario.yaml --seed 7 --replications 20
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
+  tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle list scenarios               # the built-in library`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		seed := fs.Uint64("seed", 0, "master random seed (default: the scenario's seed)")
 		reps := fs.Int("replications", 0, "number of replications (default: the scenario's)")
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
+		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
 		workers := fs.Int("workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
 		quiet := fs.BoolP("quiet", "q", false, "no progress on stderr")
 		return func(args []string) error {
@@ -67,8 +70,17 @@ var runCmd = &command{
 			}
 			meta := reports.Meta{Version: version, Rerun: rerunCommand(arg, res)}
 			doc := reports.NewSummary(res, meta)
+			var full *reports.Summary
+			if *out != "" || *htmlOut != "" {
+				full = reports.NewResults(res, meta)
+			}
 			if *out != "" {
-				if err := writeOutputs(*out, res, doc, reports.NewResults(res, meta)); err != nil {
+				if err := writeOutputs(*out, res, doc, full); err != nil {
+					return err
+				}
+			}
+			if *htmlOut != "" {
+				if err := a.writeHTML(*htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, full, reports.HTMLOptions{}) }); err != nil {
 					return err
 				}
 			}
@@ -81,6 +93,9 @@ var runCmd = &command{
 			fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
 			if *out != "" {
 				fmt.Fprintf(a.stdout, "results written to %s\n", *out)
+			}
+			if *htmlOut != "" {
+				fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
 			}
 			return nil
 		}

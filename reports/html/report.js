@@ -47,24 +47,31 @@
   }
   function axisList(a) { return Array.isArray(a) ? a : (a ? [a] : []); }
 
+  // tick writes a value-axis label: units that val() abbreviates (s, %,
+  // /s) are written into each label; other units name the axis instead.
+  function tick(v, unit) {
+    if (unit === "s" || unit === "ratio" || unit === "1/s") return val(v, unit);
+    return num(v, 4);
+  }
+
   function decorate(spec) {
     var o = spec.option, unit = spec.unit;
     o.tooltip = o.tooltip || {};
     o.tooltip.valueFormatter = function (v) { return val(v, unit); };
     axisList(o.yAxis).forEach(function (ax) {
-      if (ax.type === "value") { ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = function (v) { return val(v, unit); }; }
+      if (ax.type === "value" || ax.type === "log") { ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = function (v) { return tick(v, unit); }; }
     });
-    if (spec.kind === "time" || spec.kind === "timeline") {
-      axisList(o.xAxis).forEach(function (ax) {
-        ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = dur;
-        ax.axisPointer = { label: { formatter: function (p) { return dur(p.value); } } };
-      });
-      (o.dataZoom || []).forEach(function (z) { z.labelFormatter = dur; });
-    }
     if (spec.kind === "time") {
+      // a time axis in ms from zero: labels are durations
+      var ms = function (v) { return dur(v / 1000); };
+      axisList(o.xAxis).forEach(function (ax) {
+        ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = ms;
+        ax.axisPointer = { label: { formatter: function (p) { return ms(p.value); } } };
+      });
+      (o.dataZoom || []).forEach(function (z) { z.labelFormatter = ms; });
       o.tooltip.formatter = function (ps) {
         if (!ps.length) return "";
-        var lines = ["<b>" + esc(dur(ps[0].value[0])) + "</b>"];
+        var lines = ["<b>" + esc(ms(ps[0].value[0])) + "</b>"];
         ps.forEach(function (p) {
           var y = p.value && p.value[1];
           if (y === null || y === undefined) return;
@@ -72,6 +79,9 @@
         });
         return lines.join("<br>");
       };
+    }
+    if (spec.kind === "timeline") {
+      axisList(o.xAxis).forEach(function (ax) { ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = dur; });
     }
     if (spec.kind === "timeline") {
       o.tooltip.valueFormatter = dur;
