@@ -26,7 +26,7 @@ type HTMLOptions struct {
 	// audit trail are shown; default 0.
 	Replication int
 	// AuditRows is the number of audit-trail rows shown per strategy;
-	// default 50.
+	// default 25.
 	AuditRows int
 	// Heatmap names the two swept parameters of a sweep's heatmap; default
 	// the first two.
@@ -38,7 +38,7 @@ func (o HTMLOptions) withDefaults() HTMLOptions {
 		o.MaxPoints = 2000
 	}
 	if o.AuditRows <= 0 {
-		o.AuditRows = 50
+		o.AuditRows = 25
 	}
 	return o
 }
@@ -311,6 +311,7 @@ type compareView struct {
 
 type strategyHead struct {
 	Name, Routing, Params string
+	Wins                  string       // "best on 6 of 17 ranked metrics (4 established)"
 	Color                 template.CSS // generated, never user text
 }
 
@@ -425,6 +426,27 @@ func newCompare(doc *Summary) *compareView {
 			row.Cells = append(row.Cells, cell)
 		}
 		v.Rows = append(v.Rows, row)
+	}
+	if len(doc.Strategies) > 1 {
+		ranked := 0
+		wins := make([]int, len(doc.Strategies))
+		established := make([]int, len(doc.Strategies))
+		for _, r := range v.Rows {
+			if r.Better != metrics.Neutral.String() {
+				ranked++
+			}
+			for i, c := range r.Cells {
+				if c.Best {
+					wins[i]++
+					if !c.Overlap {
+						established[i]++
+					}
+				}
+			}
+		}
+		for i := range v.Heads {
+			v.Heads[i].Wins = fmt.Sprintf("best on %d of %d ranked metrics (★ %d)", wins[i], ranked, established[i])
+		}
 	}
 	if doc.Replications > 1 {
 		v.Notes = append(v.Notes, fmt.Sprintf("Cells are the mean across %d replications ± the 95%% Student-t confidence half-width; hover a cell for the interval.", doc.Replications))

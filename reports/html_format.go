@@ -49,15 +49,18 @@ func rowScale(unit string, xs []float64) (string, float64) {
 }
 
 // formatQuantity writes x of an SI unit with its display unit, e.g.
-// "89.8 ms", "99.9 %", "3.6 /s".
+// "89.8 ms", "99.9%", "3.6/s".
 func formatQuantity(x float64, unit string) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "—"
 	}
 	label, scale := displayUnit(unit, x)
 	s := formatNum(x*scale, 4)
-	if label == "" {
+	switch label {
+	case "":
 		return s
+	case "%", "/s":
+		return s + label
 	}
 	return s + " " + label
 }

@@ -597,3 +597,30 @@ func TestEChartsPin(t *testing.T) {
 		t.Errorf("%d third-party notices, want 4", len(thirdPartyNotices()))
 	}
 }
+
+func TestDisplayFormats(t *testing.T) {
+	for _, c := range []struct {
+		x          float64
+		unit, want string
+	}{
+		{0.0898, "s", "89.8 ms"}, {12.5, "s", "12.5 s"}, {4e-5, "s", "40 µs"}, {0.999, "ratio", "99.9%"},
+		{3.6, "1/s", "3.6/s"}, {8.979, "requests", "8.979 requests"}, {2, "", "2"}, {math.NaN(), "s", "—"},
+	} {
+		if got := formatQuantity(c.x, c.unit); got != c.want {
+			t.Errorf("formatQuantity(%g, %q) = %q, want %q", c.x, c.unit, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		s    float64
+		want string
+	}{{0, "0s"}, {45, "45s"}, {150, "2m30s"}, {300, "5m"}, {3600, "1h"}, {3900, "1h5m"}, {432000, "5d"}, {97200, "1d3h"}, {0.25, "250 ms"}} {
+		if got := formatSeconds(c.s); got != c.want {
+			t.Errorf("formatSeconds(%g) = %q, want %q", c.s, got, c.want)
+		}
+	}
+	for d, want := range map[float64]float64{10: 1, 600: 60, 3600: 600, 432000: 43200, 30: 5} {
+		if got := niceStep(d); got != want {
+			t.Errorf("niceStep(%g) = %g, want %g", d, got, want)
+		}
+	}
+}

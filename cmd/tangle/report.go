@@ -26,7 +26,7 @@ var reportCmd = &command{
 		output := fs.StringP("output", "o", "", "the HTML file to write (default: the input's path with .html)")
 		rep := fs.Int("replication", 0, "the replication whose time series, fault windows and audit trail are shown")
 		points := fs.Int("max-points", 2000, "downsample each plotted series to about this many points (LTTB, extremes kept)")
-		auditRows := fs.Int("audit-rows", 50, "audit-trail rows shown per strategy")
+		auditRows := fs.Int("audit-rows", 25, "audit-trail rows shown per strategy")
 		heatmap := fs.StringSlice("heatmap", nil, "sweep documents: the two swept parameters the heatmap spans (default: the first two)")
 		return func(args []string) error {
 			if len(args) != 1 {
