@@ -188,6 +188,20 @@ func TestReportInBrowser(t *testing.T) {
 		}},
 	}
 
+	// An empty profile of its own, outside t.TempDir: Chromium's helper
+	// processes may still be writing to it for a moment after it quits.
+	profile, err := os.MkdirTemp("", "tangle-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.NoSandbox,
@@ -195,7 +209,7 @@ func TestReportInBrowser(t *testing.T) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.UserDataDir(profile),
 	)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
@@ -204,6 +218,7 @@ func TestReportInBrowser(t *testing.T) {
 	if err := chromedp.Run(browser); err != nil {
 		t.Fatalf("starting %s: %v", bin, err)
 	}
+	defer chromedp.Cancel(browser) // closes the browser and waits for it
 
 	for _, pg := range pages {
 		res := load(t, browser, pg.file, pg.check, pg.shot)

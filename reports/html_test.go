@@ -371,11 +371,12 @@ func TestHTMLBestIsDirectionAware(t *testing.T) {
 func TestHTMLEscapesUserStrings(t *testing.T) {
 	const evil = `</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">`
 	doc := fixture(t)
-	doc.Scenario.Name = "x" + evil
+	doc.Scenario.Name = `x{"name": "</script><script>window.pwned=4</script>", "a": '\u003c'}` + evil
 	doc.Scenario.Description = `"'</script>` + evil + `__f__alert(1)__f__`
 	doc.Strategies[0].Name = `rr</script><b>` + evil
 	doc.Strategies[0].Params = map[string]string{"k</script>": `v"'<i>`}
 	doc.Strategies[0].Runs[0].Faults[0].Kind = "crash" + evil
+	doc.Strategies[0].Runs[0].Faults[0].Target = "{service: api}" + evil
 	doc.Strategies[0].Runs[0].Faults[0].Targets = []string{`api-0"><script>window.pwned=3</script>`}
 	doc.Strategies[0].Runs[0].Audit[0].Actor = evil
 	doc.Strategies[0].Runs[0].Audit[0].Decision = `{"weights": "</script>"}` + evil
@@ -412,7 +413,7 @@ func checkInert(t *testing.T, html string) {
 	if n := strings.Count(lower, "<script"); n != 3 {
 		t.Errorf("%d <script elements, want 3 (ECharts, chart data, report.js)", n)
 	}
-	for _, bad := range []string{"<img", `onerror="window`, "</script><b>", "<i>", "window.pwned=1</script>", "zgotmplz", "__f__alert(1)__f__\""} {
+	for _, bad := range []string{"<img", `onerror="window`, "</script><b>", "<i>", "window.pwned=1</script>", "window.pwned=4</script>", "zgotmplz", "__f__alert(1)__f__\""} {
 		if strings.Contains(lower, strings.ToLower(bad)) {
 			t.Errorf("output contains %q", bad)
 		}

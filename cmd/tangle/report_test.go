@@ -49,6 +49,11 @@ func TestRunHTMLAndReportShareOnePath(t *testing.T) {
 		t.Error("tangle report renders different bytes from the document tangle run --html rendered")
 	}
 
+	code, _, stderr = tangle(t, "report", filepath.Join(dir, "results.json"), "--replication", "2")
+	if code != 2 || !strings.Contains(stderr, "has replications 0 to 1") {
+		t.Errorf("--replication out of range: exit %d, %q", code, stderr)
+	}
+
 	// a summary document: rendered, and the command says what is missing
 	code, _, stderr = tangle(t, "report", filepath.Join(dir, "summary.json"))
 	if code != 0 || !strings.Contains(stderr, "has no per-run data") {
