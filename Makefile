@@ -4,19 +4,44 @@ BIN     := bin/tangle
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test bench vet fmt clean
+NPM     ?= npm
+ASSETS  := reports/assets
 
-## build: compile bin/tangle
-build:
+.PHONY: build run test bench vet fmt clean assets
+
+## build: fetch the report's ECharts asset, then compile bin/tangle
+build: assets
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tangle
 
-## run: simulate the default built-in scenario and print its result
+## run: simulate the default built-in scenario, print its result and write its HTML report
 run: build
-	./$(BIN) run
+	./$(BIN) run --out results/ --html results/report.html
 
-## test: vet, then every test (calibration and determinism included)
-test: vet
+## test: vet, then every test (calibration, determinism, the report in headless Chromium)
+test: vet assets
 	$(GO) test ./...
+
+## assets: install the pinned ECharts from npm (npm ci) and copy it into reports/assets,
+## where go:embed inlines it into every HTML report (see reports/assets/README.md).
+## Without npm the build still works and reports load ECharts from a CDN (an error under CI=true).
+assets: $(ASSETS)/echarts.min.js
+
+$(ASSETS)/echarts.min.js: package.json package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		set -e; \
+		echo "$(NPM) ci (ECharts for the HTML report)"; \
+		$(NPM) ci --no-audit --no-fund --loglevel=error; \
+		cp node_modules/echarts/LICENSE $(ASSETS)/LICENSE-echarts.txt; \
+		cp node_modules/echarts/NOTICE $(ASSETS)/NOTICE-echarts.txt; \
+		cp node_modules/echarts/licenses/LICENSE-d3 $(ASSETS)/LICENSE-d3.txt; \
+		cp node_modules/zrender/LICENSE $(ASSETS)/LICENSE-zrender.txt; \
+		node -p "require('./node_modules/echarts/package.json').version" > $(ASSETS)/echarts-version.txt; \
+		cp node_modules/echarts/dist/echarts.min.js $@.tmp && mv $@.tmp $@; \
+	elif [ "$$CI" = true ]; then \
+		echo "error: npm is required to build the HTML report's ECharts asset" >&2; exit 1; \
+	else \
+		echo "warning: npm not found: building without the embedded ECharts; HTML reports will load it from a CDN" >&2; \
+	fi
 
 vet:
 	$(GO) vet ./...
@@ -31,4 +56,4 @@ fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './node_modules/*')
 
 clean:
-	rm -rf bin
+	rm -rf bin node_modules $(ASSETS)/*.js $(ASSETS)/*.txt

@@ -110,6 +110,7 @@ type RunDoc struct {
 	Events      uint64     `json:"events"`
 	Series      *SeriesDoc `json:"series,omitempty"`
 	Faults      []FaultDoc `json:"faults"`
+	Audit       []AuditDoc `json:"audit,omitempty"` // decision audit trail, in time order
 }
 
 // SeriesDoc is a run's fixed-interval time series: Time[k] is the end of

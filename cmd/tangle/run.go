@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,11 +25,13 @@ var runCmd = &command{
   tangle run my-scenario.yaml --seed 7 --replications 20
   tangle run my.yaml --set topology.services[api].replicas=8 --set topology.telemetry.delay=2s
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
+  tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
+		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -55,8 +58,17 @@ var runCmd = &command{
 			}
 			meta := reports.Meta{Version: version, Rerun: "tangle run " + shellQuote(arg) + rerunArgs(sc, rf.strategies, res.Seed, res.Replications)}
 			doc := reports.NewSummary(res, meta)
+			var full *reports.Summary
+			if *out != "" || *htmlOut != "" {
+				full = reports.NewResults(res, meta)
+			}
 			if *out != "" {
-				if err := writeOutputs(*out, res, doc, reports.NewResults(res, meta)); err != nil {
+				if err := writeOutputs(*out, res, doc, full); err != nil {
+					return err
+				}
+			}
+			if *htmlOut != "" {
+				if err := a.writeHTML(*htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, full, reports.HTMLOptions{}) }); err != nil {
 					return err
 				}
 			}
@@ -74,6 +86,9 @@ var runCmd = &command{
 				fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
 				if *out != "" {
 					fmt.Fprintf(a.stdout, "results written to %s\n", *out)
+				}
+				if *htmlOut != "" {
+					fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
 				}
 			}
 			if doc.Verdict == "fail" {
