@@ -171,6 +171,15 @@ func (p *PhaseRecorder) Summary() Summary {
 		put("latency_p99", quantile(s.latency, 0.99))
 		put("latency_p999", quantile(s.latency, 0.999))
 	}
+	// The routing document's impact metrics compare each phase with the
+	// pre-fault baseline (E-M13, E-M14).
+	base := &p.stats[Before]
+	baseP95, baseSR := quantile(base.latency, 0.95), ratio(base.success, base.total)
+	for _, ph := range []Phase{During, After} {
+		s := &p.stats[ph]
+		out["latency_impact:"+ph.String()] = quantile(s.latency, 0.95)/baseP95 - 1
+		out["route_success_delta:"+ph.String()] = ratio(s.success, s.total) - baseSR
+	}
 	return out
 }
 

@@ -20,6 +20,8 @@ var routingDefs = []Def{
 	{"load_imbalance", "ratio", Lower, "time-average over series ticks of max/mean in-flight requests across a service's replicas (1 = perfectly even)", ""},
 	{"load_cv", "ratio", Lower, "time-average coefficient of variation of in-flight requests across a service's replicas", ""},
 	{"ejected_fraction", "ratio", Lower, "time-average fraction of hosts ejected by callers' guards (over callers and hosts)", ""},
+	{"latency_impact", "ratio", Lower, "relative change of p95 latency against the pre-fault baseline: p95(phase)/p95(before) − 1, reported for the during and after phases (latency_impact:during)", "E-M14"},
+	{"route_success_delta", "ratio", Higher, "success rate in a phase minus the pre-fault baseline's, reported for the during and after phases (route_success_delta:after)", "E-M13"},
 }
 
 // maxShareColumns bounds the per-backend share series: beyond this many
