@@ -15,7 +15,7 @@ import (
 var library embed.FS
 
 // DefaultBuiltin is the scenario `tangle run` runs without arguments.
-const DefaultBuiltin = "mm1"
+const DefaultBuiltin = "stale-herd"
 
 // BuiltinInfo describes one scenario of the built-in library.
 type BuiltinInfo struct {

@@ -125,7 +125,7 @@ func TestHelpHasExamples(t *testing.T) {
 
 func TestListings(t *testing.T) {
 	for what, want := range map[string]string{
-		"scenarios":  "mm1 (default)",
+		"scenarios":  "stale-herd (default)",
 		"strategies": "routing: round-robin",
 		"faults":     "fault: crash",
 		"metrics":    "latency_p99",
