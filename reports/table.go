@@ -51,14 +51,22 @@ func tableMetrics(res *scenarios.Result) []string {
 }
 
 // orderQualified orders SLO metrics (NAME:SLO) by SLO, then phase metrics
-// (NAME:PHASE) by phase in time order, each in catalogue order.
+// (NAME:PHASE) by phase in time order, each in catalogue order with any
+// other names after, by name. The order is total, so the input's (map)
+// order never shows.
 func orderQualified(names []string) []string {
+	rank := func(list []string, base string) int {
+		if i := slices.Index(list, base); i >= 0 {
+			return i
+		}
+		return len(list)
+	}
 	key := func(n string) (int, string, int) {
 		base, q, _ := strings.Cut(n, ":")
 		if ph, err := metrics.ParsePhase(q); err == nil {
-			return 1, strconv.Itoa(int(ph)), slices.Index(metrics.PhaseMetrics, base)
+			return 1, strconv.Itoa(int(ph)), rank(metrics.PhaseMetrics, base)
 		}
-		return 0, q, slices.Index(metrics.SLOMetrics, base)
+		return 0, q, rank(metrics.SLOMetrics, base)
 	}
 	slices.SortFunc(names, func(a, b string) int {
 		ga, qa, ia := key(a)
@@ -69,7 +77,10 @@ func orderQualified(names []string) []string {
 		if qa != qb {
 			return strings.Compare(qa, qb)
 		}
-		return ia - ib
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
 	})
 	return names
 }
