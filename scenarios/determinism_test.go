@@ -40,6 +40,9 @@ func summaryJSON(t *testing.T, sc *scenarios.Scenario, workers int) []byte {
 			}
 		}
 	}
+	if err := reports.WriteTable(&buf, res); err != nil { // the terminal table too
+		t.Fatal(err)
+	}
 	return buf.Bytes()
 }
 
