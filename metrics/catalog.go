@@ -1,9 +1,6 @@
 package metrics
 
-import (
-	"slices"
-	"strings"
-)
+import "github.com/tangle-sim/tangle/sim"
 
 // Direction says which way a metric improves.
 type Direction int8
@@ -78,32 +75,12 @@ var coreDefs = []Def{
 	{"in_flight_mean", "requests", Lower, "time-average number of requests in the system over the measurement window (L in Little's law)", ""},
 }
 
-// catalog is every Def, sorted by name. Each family of metrics lives in its
-// own slice; add new families here.
-var catalog = buildCatalog(coreDefs, routingDefs, sloDefs)
-
-func buildCatalog(families ...[]Def) []Def {
-	var all []Def
-	for _, f := range families {
-		all = append(all, f...)
-	}
-	slices.SortFunc(all, func(a, b Def) int { return strings.Compare(a.Name, b.Name) })
-	for i := 1; i < len(all); i++ {
-		if all[i].Name == all[i-1].Name {
-			panic("metrics: duplicate metric " + all[i].Name)
-		}
-	}
-	return all
-}
+// catalog is every Def. Each family of metrics lives in its own slice;
+// add new families here.
+var catalog = sim.NewRegistry(func(d Def) string { return d.Name }, coreDefs, routingDefs, sloDefs)
 
 // Catalog returns every metric definition, sorted by name.
-func Catalog() []Def { return slices.Clone(catalog) }
+func Catalog() []Def { return catalog.All() }
 
 // Lookup returns the definition of the named metric.
-func Lookup(name string) (Def, bool) {
-	i, ok := slices.BinarySearchFunc(catalog, name, func(d Def, n string) int { return strings.Compare(d.Name, n) })
-	if !ok {
-		return Def{}, false
-	}
-	return catalog[i], true
-}
+func Lookup(name string) (Def, bool) { return catalog.Lookup(name) }

@@ -1,9 +1,6 @@
 package strategies
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
@@ -20,38 +17,17 @@ type GuardDef struct {
 	Build func(p sim.Params) (topology.NewGuard, error)
 }
 
-// guards is every guard, sorted by name.
-var guards = sortGuards(outlierGuards, breakerGuards)
-
-func sortGuards(families ...[]*GuardDef) []*GuardDef {
-	var all []*GuardDef
-	for _, f := range families {
-		all = append(all, f...)
-	}
-	slices.SortFunc(all, func(a, b *GuardDef) int { return strings.Compare(a.Name, b.Name) })
-	return all
-}
+// guards is every guard. Each family lives in its own file.
+var guards = sim.NewRegistry(func(d *GuardDef) string { return d.Name }, outlierGuards, breakerGuards)
 
 // Guards returns every guard, sorted by name.
-func Guards() []*GuardDef { return slices.Clone(guards) }
+func Guards() []*GuardDef { return guards.All() }
 
 // LookupGuard returns the guard called name.
-func LookupGuard(name string) (*GuardDef, bool) {
-	i := slices.IndexFunc(guards, func(d *GuardDef) bool { return d.Name == name })
-	if i < 0 {
-		return nil, false
-	}
-	return guards[i], true
-}
+func LookupGuard(name string) (*GuardDef, bool) { return guards.Lookup(name) }
 
 // GuardNames lists the guards' names, sorted.
-func GuardNames() []string {
-	var n []string
-	for _, d := range guards {
-		n = append(n, d.Name)
-	}
-	return n
-}
+func GuardNames() []string { return guards.Names() }
 
 // isFailure reports whether an attempt result counts against a host or a
 // breaker: any result but success. (Local refusals never reach a guard.)

@@ -1,9 +1,6 @@
 package strategies
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
@@ -19,37 +16,16 @@ type RoutingDef struct {
 	Build func(p sim.Params) (topology.NewPicker, error)
 }
 
-// routings is every routing strategy, sorted by name. Each family lives in
-// its own file; add new ones here.
-var routings = sortRoutings(basicRoutings, wrrRoutings, leastRequestRoutings, peakEWMARoutings,
-	hashRoutings, localityRoutings, grpcWRRRoutings)
-
-func sortRoutings(families ...[]*RoutingDef) []*RoutingDef {
-	var all []*RoutingDef
-	for _, f := range families {
-		all = append(all, f...)
-	}
-	slices.SortFunc(all, func(a, b *RoutingDef) int { return strings.Compare(a.Name, b.Name) })
-	return all
-}
+// routings is every routing strategy. Each family lives in its own file;
+// add new ones here.
+var routings = sim.NewRegistry(func(d *RoutingDef) string { return d.Name },
+	basicRoutings, wrrRoutings, leastRequestRoutings, peakEWMARoutings, hashRoutings, localityRoutings, grpcWRRRoutings)
 
 // Routings returns every routing strategy, sorted by name.
-func Routings() []*RoutingDef { return slices.Clone(routings) }
+func Routings() []*RoutingDef { return routings.All() }
 
 // LookupRouting returns the routing strategy called name.
-func LookupRouting(name string) (*RoutingDef, bool) {
-	i := slices.IndexFunc(routings, func(d *RoutingDef) bool { return d.Name == name })
-	if i < 0 {
-		return nil, false
-	}
-	return routings[i], true
-}
+func LookupRouting(name string) (*RoutingDef, bool) { return routings.Lookup(name) }
 
 // RoutingNames lists the routing strategies' names, sorted.
-func RoutingNames() []string {
-	var n []string
-	for _, d := range routings {
-		n = append(n, d.Name)
-	}
-	return n
-}
+func RoutingNames() []string { return routings.Names() }
