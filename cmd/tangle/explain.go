@@ -33,37 +33,10 @@ var explainCmd = &command{
 			name := args[0]
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			found := 0
-			if d, ok := metrics.Describe(name); ok {
-				found++
-				explainMetric(tw, d)
-			}
-			if d, ok := strategies.LookupRouting(name); ok {
-				if found > 0 {
-					fmt.Fprintln(tw)
+			for _, explain := range explainers {
+				if ok := explain(tw, name, found > 0); ok {
+					found++
 				}
-				found++
-				explainRouting(tw, d)
-			}
-			if d, ok := strategies.LookupGuard(name); ok {
-				if found > 0 {
-					fmt.Fprintln(tw)
-				}
-				found++
-				explainGuard(tw, d)
-			}
-			if d, ok := faults.Lookup(name); ok {
-				if found > 0 {
-					fmt.Fprintln(tw)
-				}
-				found++
-				explainFault(tw, d)
-			}
-			if k, ok := scenarios.LookupKey(name); ok {
-				if found > 0 {
-					fmt.Fprintln(tw)
-				}
-				found++
-				explainKey(tw, k)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -78,6 +51,29 @@ var explainCmd = &command{
 			return nil
 		}
 	},
+}
+
+// explainers each explain name if it is theirs (a metric, a routing, a
+// guard, a fault kind, a scenario key), after a blank line when sep.
+var explainers = []func(w io.Writer, name string, sep bool) bool{
+	explainer(metrics.Describe, explainMetric),
+	explainer(strategies.LookupRouting, explainRouting),
+	explainer(strategies.LookupGuard, explainGuard),
+	explainer(faults.Lookup, explainFault),
+	explainer(scenarios.LookupKey, explainKey),
+}
+
+func explainer[T any](lookup func(string) (T, bool), explain func(io.Writer, T)) func(io.Writer, string, bool) bool {
+	return func(w io.Writer, name string, sep bool) bool {
+		d, ok := lookup(name)
+		if ok {
+			if sep {
+				fmt.Fprintln(w)
+			}
+			explain(w, d)
+		}
+		return ok
+	}
 }
 
 // explainable lists every name explain knows, for suggestions.
