@@ -8,25 +8,12 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 )
 
-// fleet is the whole-scenario benchmark: 100 replicas behind 100 caller
-// sidecars at 10,000 requests/s (utilisation 0.9) for 10 simulated minutes,
-// about 6 million requests, with time series and latency sketches on.
-const fleet = `
-name: fleet
-duration: 10m
-topology:
-  services:
-    - {name: api, replicas: 100, service_time: {dist: exponential, mean: 9ms}}
-  clients:
-    - {name: users, target: api, rate: 10000/s, callers: 100, timeout: 5s}
-strategies:
-  - {name: rr, routing: round-robin}
-`
-
 // BenchmarkScenario reports simulated requests per wall-clock second on one
 // core (run with -cpu 1 -benchtime 1x) and the heap in use at the end.
 func BenchmarkScenario(b *testing.B) {
-	sc, err := scenarios.Parse("fleet.yaml", []byte(fleet))
+	// docs/examples/fleet.yaml: 100 replicas behind 100 P2C sidecars at
+	// 10,000 requests/s for 10 simulated minutes (about 6 million requests).
+	sc, err := scenarios.Load("../docs/examples/fleet.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
