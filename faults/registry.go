@@ -7,7 +7,7 @@ import (
 
 // defs is every fault kind, sorted by name. Each family lives in its own
 // file; add new families here.
-var defs = sortDefs(nodeFaults)
+var defs = sortDefs(nodeFaults, driftFaults)
 
 func sortDefs(families ...[]*Def) []*Def {
 	var all []*Def

@@ -78,7 +78,7 @@ var coreDefs = []Def{
 
 // catalog is every Def, sorted by name. Each family of metrics lives in its
 // own slice; add new families here.
-var catalog = buildCatalog(coreDefs)
+var catalog = buildCatalog(coreDefs, decoherenceDefs)
 
 func buildCatalog(families ...[]Def) []Def {
 	var all []Def

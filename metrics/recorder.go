@@ -66,6 +66,32 @@ type Recorder struct {
 	series *Series
 	bucket bucketStats
 	kTick  sim.Kind
+	ext    []Extension
+}
+
+// Extension is a collector that adds to a recorder's output: columns of
+// its time series (sampled when the recorder closes a bucket) and values
+// of its summary. Attach it with Recorder.Extend.
+type Extension interface {
+	// Columns are the extension's series columns, in order.
+	Columns() []Column
+	// Sample appends the values of its columns for the bucket that ends at
+	// now and lasted width seconds.
+	Sample(now sim.Time, width float64, row []float64) []float64
+	// Summarize adds the extension's metrics to s.
+	Summarize(s Summary)
+}
+
+// Extend attaches x: its columns follow the recorder's own. Call it before
+// the world starts.
+func (r *Recorder) Extend(x Extension) {
+	r.ext = append(r.ext, x)
+	if r.series != nil {
+		for _, c := range x.Columns() {
+			r.series.Columns = append(r.series.Columns, c)
+			r.series.Values = append(r.series.Values, nil)
+		}
+	}
 }
 
 type bucketStats struct {
@@ -171,6 +197,9 @@ func (r *Recorder) Summary() Summary {
 		s["sojourn_mean"] = r.sojournSum / float64(r.sojournN)
 	}
 	s["in_flight_mean"] = r.occupancy / window
+	for _, x := range r.ext {
+		x.Summarize(s)
+	}
 	return s
 }
 
@@ -219,14 +248,18 @@ func (r *Recorder) tick(uint64) {
 		gen += c.Generated
 	}
 	b := &r.bucket
-	r.series.append(now, []float64{
+	row := []float64{
 		float64(gen-b.generated) / width,
 		float64(b.success) / width,
 		ratio(b.success, b.ended),
 		quantile(b.latency, 0.5),
 		quantile(b.latency, 0.99),
 		float64(r.w.InFlight()),
-	})
+	}
+	for _, x := range r.ext {
+		row = x.Sample(now, width, row)
+	}
+	r.series.append(now, row)
 	b.ended, b.success, b.generated = 0, 0, gen
 	b.latency.Clear()
 	if next := now + r.cfg.SeriesInterval; now < r.cfg.Horizon {

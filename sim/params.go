@@ -16,10 +16,11 @@ const (
 	Ratio                     // float64 in [0, 1] (written 0.2 or "20%")
 	Bool                      // bool
 	Enum                      // string, one of Param.Choices
+	Text                      // string: a name, such as a key of desired state ("" when unset)
 )
 
 func (k ParamKind) String() string {
-	return [...]string{"int", "float", "duration", "ratio", "bool", "enum"}[k]
+	return [...]string{"int", "float", "duration", "ratio", "bool", "enum", "text"}[k]
 }
 
 // Param declares one parameter of a pluggable component (a strategy, a
@@ -50,6 +51,10 @@ func FormatValue(v any) string {
 		return fmt.Sprintf("%g", x)
 	case nil:
 		return "none"
+	case string:
+		if x == "" {
+			return `""`
+		}
 	}
 	return fmt.Sprint(v)
 }
@@ -69,7 +74,7 @@ func (p Params) Duration(name string) Time { return p[name].(Time) }
 // Bool returns the named bool parameter.
 func (p Params) Bool(name string) bool { return p[name].(bool) }
 
-// String returns the named enum parameter.
+// String returns the named enum or text parameter.
 func (p Params) String(name string) string { return p[name].(string) }
 
 // ParamError is a bad parameter value; scenarios report it at the value's
@@ -118,6 +123,11 @@ func (p Param) Check(v any) error {
 		s, ok := v.(string)
 		if !ok || !slices.Contains(p.Choices, s) {
 			return bad("expected one of %s", strings.Join(p.Choices, ", "))
+		}
+		return nil
+	case Text:
+		if _, ok := v.(string); !ok {
+			return bad("expected a name")
 		}
 		return nil
 	}

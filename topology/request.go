@@ -76,6 +76,7 @@ type Request struct {
 	Fallback Fallback // how the caller's picker routed the last attempt
 	Waited   sim.Time // time the answering attempt spent queued at its replica (responses only)
 	Cluster  int32    // cluster chosen by the edge (-1 without an edge)
+	Served   Served   // the state that served the answering attempt (with a state model; responses only)
 
 	attempts uint16      // attempts sent so far
 	job      Ref         // the outstanding attempt, if any
@@ -101,6 +102,7 @@ type Job struct {
 	ErrU    float64  // uniform draw in [0,1) compared with the error probability
 	Outcome Outcome  // the attempt's result, once the replica has answered
 	Cause   Cause
+	Served  Served // the state that served it (with a state model), stamped when service completed
 
 	done     sim.EventID // pending service completion
 	finishAt sim.Time    // when service completes (while not paused)

@@ -27,6 +27,7 @@ type Spec struct {
 	Services []ServiceSpec
 	Clients  []ClientSpec
 	Bus      BusSpec
+	State    *StateSpec // desired-vs-actual state model; nil for none (see state.go)
 }
 
 // Observer hears every request end, exactly once, at the moment it ends.
@@ -59,12 +60,14 @@ type World struct {
 	Callers  []*Caller
 	Edges    []*Edge
 	Bus      *Bus
+	State    *State // the desired-vs-actual state model; nil when Spec.State is nil
 
 	routing Routing
 	obs     []Observer
 	jobObs  []JobObserver
 	fb      []ResponseObserver // per caller; nil entries for pickers without feedback
 	fbk     []FallbackReporter // per caller; nil entries for pickers that never fall back
+	stateFn []func(rep *Replica, old NodeState)
 
 	reqs      arena[Request]
 	jobs      arena[Job]
@@ -197,7 +200,22 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		}
 		w.Clients = append(w.Clients, c)
 	}
+	if spec.State != nil {
+		st, err := newState(w, *spec.State)
+		if err != nil {
+			return nil, err
+		}
+		w.State = st
+	}
 	return w, nil
+}
+
+// OnStateChange adds f to the functions called after a replica's state
+// changes (crash, pause, restart), with its previous state. The state model
+// uses it to carry process semantics (paused timers, lost volatile state)
+// over to its nodes.
+func (w *World) OnStateChange(f func(rep *Replica, old NodeState)) {
+	w.stateFn = append(w.stateFn, f)
 }
 
 // Observe adds an observer. Observers are called in the order added.
@@ -219,6 +237,9 @@ func (w *World) Start(horizon sim.Time) {
 		}
 	}
 	w.Bus.start()
+	if w.State != nil {
+		w.State.start(horizon)
+	}
 }
 
 // InFlight is the number of requests generated and not yet ended.
@@ -362,7 +383,11 @@ func (w *World) finish(ref Ref) {
 	w.unserve(rep, j)
 	rep.Served++
 	j.done = 0
-	if j.ErrU < rep.Service.Spec.ErrorRate {
+	errRate := rep.Service.Spec.ErrorRate
+	if w.State != nil { // stamp the state that served it (see State.served)
+		errRate = w.State.served(rep, j, w.reqs.get(j.Req), errRate)
+	}
+	if j.ErrU < errRate {
 		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
 	} else {
@@ -503,6 +528,9 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 		}
 		w.serveQueue(rep)
 	}
+	for _, f := range w.stateFn {
+		f(rep, old)
+	}
 }
 
 // reply sends the attempt's result back to its caller.
@@ -524,6 +552,7 @@ func (w *World) response(ref Ref) {
 		if r := w.reqs.get(j.Req); r != nil && r.Outcome == Pending {
 			if j.Outcome == Success || j.Outcome == Error {
 				r.Waited = j.Started - j.Reached
+				r.Served = j.Served
 			}
 			w.end(j.Req, r, j.Outcome, j.Cause)
 		}
