@@ -125,11 +125,12 @@ var reconcilerDefs = []*ControlDef{
 		Source:      "fluxcd/kustomize-controller docs/spec/v1/kustomizations.md; --interval-jitter-percentage",
 		Params: sim.ParamSet{
 			dur("interval", 10*sim.Minute, 1, ".spec.interval (required by Flux; at least 60 s recommended)", "kustomizations.md"),
+			dur("source_interval", sim.Minute, 0, "the GitRepository's .spec.interval: new revisions are fetched this often (0: seen at once, as with a webhook Receiver)", "fluxcd/source-controller docs/spec/v1/gitrepositories.md"),
 			dur("retry_interval", 0, 0, ".spec.retryInterval after a failed reconcile; 0 means the interval", "kustomizations.md"),
 			{Name: "jitter", Kind: sim.Ratio, Default: 0.05, Description: "interval jitter, ±", Source: "kustomize-controller --interval-jitter-percentage (5)"},
 		},
 		Build: func(p sim.Params, c *topology.Control) error {
-			cfg := FluxConfig{Interval: p.Duration("interval"), RetryInterval: p.Duration("retry_interval"), Jitter: p.Float("jitter")}
+			cfg := FluxConfig{Source: p.Duration("source_interval"), Interval: p.Duration("interval"), RetryInterval: p.Duration("retry_interval"), Jitter: p.Float("jitter")}
 			c.Reconciler = func(rng *rand.Rand) topology.Reconciler { return NewFlux(cfg, rng) }
 			return nil
 		},

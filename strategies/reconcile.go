@@ -232,9 +232,11 @@ func DefaultArgoConfig() ArgoConfig {
 // Argo is Argo CD's application controller for one Application whose
 // resources are the items:
 //
-//   - refresh (CompareAppState) every Resync + U[0, ResyncJitter] — the new
-//     git revision is seen then (at once with webhooks) — and whenever a
-//     managed live resource changes (the cluster cache's watch);
+//   - refresh (CompareAppState) every Resync + U[0, ResyncJitter], which
+//     resolves the latest git revision (CompareWithLatest; at once with
+//     webhooks), and whenever a managed live resource changes (the cluster
+//     cache's watch), which compares with the revision already known
+//     (CompareWithRecent) and so does not see new commits;
 //   - autoSync, when the app is OutOfSync: a revision not yet attempted is
 //     synced at once; the same revision again only with selfHeal, after
 //     selfHealRemainingBackoff: the k-th self-heal waits SelfHealBackoff(k)
@@ -244,6 +246,12 @@ func DefaultArgoConfig() ArgoConfig {
 //     retried against it;
 //   - a sync operation applies every OutOfSync resource and writes the
 //     application's status; the app is refreshed when it finishes.
+//
+// Simplification: the comparison and the sync use the desired state in the
+// controller's cache, the latest it was told of, rather than the revision
+// Argo CD resolved last; they differ only between a commit and the refresh
+// that resolves it, and only matter when another path updates the live
+// objects ahead of git (Argo CD would then revert them).
 type Argo struct {
 	cfg          ArgoConfig
 	rng          *rand.Rand
@@ -271,23 +279,25 @@ func (a *Argo) Step(now sim.Time, v topology.ReconcileView, ev topology.Reconcil
 	case topology.RecStart:
 		a.seen = v.Revision()
 		a.synced, a.hasSynced = a.seen, true // the app starts synced at its initial revision
-		out = a.refresh(now, v, out)
+		out = a.refresh(now, v, true, out)
 		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
 	case topology.RecChanged:
 		switch {
-		case ev.Source == topology.FromDesired && a.cfg.Webhook,
-			ev.Source == topology.FromLive && a.cfg.Watch:
-			return a.refresh(now, v, out)
+		case ev.Source == topology.FromDesired && a.cfg.Webhook:
+			return a.refresh(now, v, true, out)
+		case ev.Source == topology.FromLive && a.cfg.Watch:
+			return a.refresh(now, v, false, out)
 		}
 	case topology.RecTimer:
 		if ev.Timer == timerArgoResync {
 			out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
+			return a.refresh(now, v, true, out)
 		}
-		return a.refresh(now, v, out)
+		return a.refresh(now, v, false, out)
 	case topology.RecDone:
 		a.running = false
 		a.finished, a.lastOK = now, ev.OK
-		return a.refresh(now, v, out)
+		return a.refresh(now, v, false, out)
 	}
 	return out
 }
@@ -306,12 +316,15 @@ func outOfSync(v topology.ReconcileView) bool {
 	return false
 }
 
-// refresh compares the app and runs autoSync.
-func (a *Argo) refresh(now sim.Time, v topology.ReconcileView, out []topology.ReconcileAction) []topology.ReconcileAction {
+// refresh compares the app (with the latest git revision when latest is
+// set, else with the one last resolved) and runs autoSync.
+func (a *Argo) refresh(now sim.Time, v topology.ReconcileView, latest bool, out []topology.ReconcileAction) []topology.ReconcileAction {
 	if a.running {
 		return out
 	}
-	a.seen = v.Revision()
+	if latest {
+		a.seen = v.Revision()
+	}
 	if !a.cfg.AutoSync || !outOfSync(v) {
 		return out
 	}
@@ -346,6 +359,7 @@ func (a *Argo) sync(out []topology.ReconcileAction) []topology.ReconcileAction {
 
 // FluxConfig configures a Flux kustomize-controller Kustomization.
 type FluxConfig struct {
+	Source        sim.Time // the GitRepository's .spec.interval: how often new revisions are fetched
 	Interval      sim.Time // .spec.interval (required by Flux; ≥ 60 s recommended)
 	RetryInterval sim.Time // .spec.retryInterval, default = Interval
 	Jitter        float64  // --interval-jitter-percentage: 5 %
@@ -353,7 +367,9 @@ type FluxConfig struct {
 
 // Flux is Flux's kustomize-controller for one Kustomization
 // (fluxcd/kustomize-controller docs/spec/v1/kustomizations.md): a new
-// source revision is applied at once (event-driven); otherwise it
+// revision, once the source-controller has fetched it (its GitRepository
+// polls every Source, at a phase unrelated to the commit, so the wait is
+// U[0, Source)), is applied at once (event-driven); otherwise it
 // reconciles every Interval ± Jitter, applying every drifted object (its
 // server-side-apply dry-run finds the drift) — drift of live objects is not
 // watched between intervals; a failed reconcile retries after RetryInterval.
@@ -362,7 +378,13 @@ type Flux struct {
 	rng     *rand.Rand
 	running bool
 	again   bool
+	fetch   bool // a new revision waits for the source's next fetch
 }
+
+const (
+	timerFluxInterval = 0
+	timerFluxSource   = 1
+)
 
 // NewFlux returns a Flux Kustomization reconciler.
 func NewFlux(cfg FluxConfig, rng *rand.Rand) *Flux {
@@ -378,10 +400,21 @@ func (f *Flux) Step(now sim.Time, v topology.ReconcileView, ev topology.Reconcil
 	case topology.RecStart:
 		return f.run(out)
 	case topology.RecChanged:
-		if ev.Source == topology.FromDesired {
+		if ev.Source != topology.FromDesired {
+			break
+		}
+		if f.cfg.Source <= 0 {
 			return f.run(out)
 		}
+		if !f.fetch {
+			f.fetch = true
+			wait := sim.Time(f.rng.Float64() * float64(f.cfg.Source))
+			return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerFluxSource, After: wait})
+		}
 	case topology.RecTimer:
+		if ev.Timer == timerFluxSource {
+			f.fetch = false
+		}
 		return f.run(out)
 	case topology.RecDone:
 		f.running = false
@@ -393,7 +426,7 @@ func (f *Flux) Step(now sim.Time, v topology.ReconcileView, ev topology.Reconcil
 		if ev.OK {
 			next = sim.Time(float64(f.cfg.Interval) * (1 + f.cfg.Jitter*(2*f.rng.Float64()-1)))
 		}
-		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, After: next})
+		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerFluxInterval, After: next})
 	}
 	return out
 }
