@@ -184,6 +184,10 @@ func (q *WorkQueue) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 		q.done(ev.Item)
 		q.busy--
 	}
+	for len(q.waiting) > 0 && q.waiting[0].at <= now {
+		q.Add(q.waiting[0].item)
+		q.waiting = q.waiting[1:]
+	}
 	for q.busy < q.cfg.Workers && len(q.queue) > 0 {
 		item := q.get()
 		q.busy++

@@ -1,6 +1,10 @@
 package topology
 
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"math"
+
+	"github.com/tangle-sim/tangle/sim"
+)
 
 // Clock is a node's modelled clock: two readings derived from virtual time,
 // never from the wall clock of the machine running the simulation.
@@ -59,14 +63,24 @@ func (c *Clock) Step(now sim.Time, d sim.Time) {
 	c.mono, c.wall, c.at = c.Mono(now), c.Wall(now)+d, now
 }
 
-// Real converts a duration measured on this clock (a timer set for d local
-// seconds) into virtual time at the current rate. A timer does not follow
-// later rate changes: it fires when the rate at arming says it should.
-func (c *Clock) Real(d sim.Time) sim.Time {
+// Real converts a timer of d on this clock, armed at virtual time now,
+// into virtual time: the shortest wait after which the monotonic reading
+// has advanced by at least d at the current rate, so a timer never fires
+// early on the clock that set it. A timer does not follow later rate
+// changes.
+func (c *Clock) Real(now, d sim.Time) sim.Time {
 	if c.rate == 1 || d <= 0 {
-		return d
+		return max(d, 0)
 	}
-	return sim.Time(float64(d) / c.rate)
+	target := c.Mono(now) + d
+	r := sim.Time(math.Ceil(float64(d) / c.rate))
+	for r > 0 && c.Mono(now+r-1) >= target { // flooring can make the estimate long
+		r--
+	}
+	for c.Mono(now+r) < target { // or short
+		r++
+	}
+	return r
 }
 
 // DriftClock makes node n's clock run at rate (1.5: 50% fast) until the

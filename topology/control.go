@@ -321,7 +321,7 @@ func (s *State) elect(m *member, ev ElectionEvent) {
 			s.schedule(now+s.w.Net.Latency(m.node.Place, s.store.place), task{kind: tLease, node: -1, a: m.index, item: op, rec: a.Record})
 		case ElectSetTimer:
 			m.eTimer[a.Timer]++
-			s.schedule(now+m.node.Clock.Real(a.After), task{kind: tElect, node: m.node.ID, item: int32(ElectTimer), key: int32(a.Timer), gen: m.eTimer[a.Timer]})
+			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tElect, node: m.node.ID, item: int32(ElectTimer), key: int32(a.Timer), gen: m.eTimer[a.Timer]})
 		case ElectLead:
 			s.lead(m, a.Token)
 		case ElectResign:
@@ -452,14 +452,14 @@ func (s *State) reconcile(m *member, ev ReconcileEvent) {
 			if a.Status {
 				status = 1
 			}
-			s.schedule(now+m.node.Clock.Real(s.Spec.Control.Work*sim.Time(items)),
+			s.schedule(now+m.node.Clock.Real(now, s.Spec.Control.Work*sim.Time(items)),
 				task{kind: tSyncWork, node: m.node.ID, item: a.Item, a: status, gen: m.term})
 		case RecSetTimer:
 			if a.Timer < 0 || a.Timer >= len(m.rTimer) {
 				panic(fmt.Sprintf("topology: reconciler timer %d out of range", a.Timer))
 			}
 			m.rTimer[a.Timer]++
-			s.schedule(now+m.node.Clock.Real(a.After), task{kind: tRecTimer, node: m.node.ID, key: int32(a.Timer), gen: m.rTimer[a.Timer], n: uint64(m.term)})
+			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tRecTimer, node: m.node.ID, key: int32(a.Timer), gen: m.rTimer[a.Timer], n: uint64(m.term)})
 		}
 	}
 }

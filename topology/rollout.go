@@ -205,7 +205,7 @@ func (s *State) roll(m *member, si int, ev RolloutEvent) {
 	for _, a := range m.roll {
 		if a.Kind == RollSetTimer {
 			m.rollGen[si]++
-			s.schedule(now+m.node.Clock.Real(a.After), task{kind: tRollTimer, node: m.node.ID, a: int32(si), gen: m.rollGen[si], n: uint64(m.term)})
+			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tRollTimer, node: m.node.ID, a: int32(si), gen: m.rollGen[si], n: uint64(m.term)})
 			continue
 		}
 		if a.Kind == RollStalled {
