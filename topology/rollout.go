@@ -369,3 +369,12 @@ func (s *State) FailPods(rep *Replica) (restore func()) {
 		}
 	})
 }
+
+// RolloutOf is the rollout view of service svc (nil for the control plane).
+func (s *State) RolloutOf(svc *Service) RolloutView {
+	rs := s.services[svc.ID].rollout
+	if rs == nil {
+		return nil
+	}
+	return rolloutView{s, rs}
+}
