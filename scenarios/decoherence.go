@@ -195,8 +195,8 @@ func (sc *Scenario) validateState(d *decoder) {
 				st.store = ids[0]
 			}
 		}
-		if cp.Members < 0 {
-			d.errorPath(join(p, "members"), "", "must not be negative, got %d", cp.Members)
+		if cp.Members < 0 || cp.Members > 255 {
+			d.errorPath(join(p, "members"), "", "must be between 0 and 255, got %d", cp.Members)
 		}
 		if cp.Work <= 0 {
 			d.errorPath(join(p, "work"), "", "must be positive, got %v", cp.Work)

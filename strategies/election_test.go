@@ -294,3 +294,32 @@ func TestFencingRejectsEveryDeposedWrite(t *testing.T) {
 	}
 	t.Logf("over the schedules: %d stale writes accepted without fencing, %d rejected with it", unfenced, deposed)
 }
+
+// TestRestartedLeaderIsANewCandidate: a leader that crashes and restarts
+// three seconds later comes back with a new identity (client-go users such
+// as kube-controller-manager use hostname_uuid), so nobody leads until the
+// old lease has expired on some candidate's clock: about LeaseDuration
+// without a leader.
+func TestRestartedLeaderIsANewCandidate(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		w := electionWorld(t, seed, strategies.DefaultLeaseConfig(), false)
+		log := &leaderLog{w: w}
+		w.State.Observe(log)
+		at(w, 60*sim.Second, func() {
+			restart := w.Crash(leader(w).Replica)
+			at(w, 63*sim.Second, restart)
+		})
+		w.Start(2 * sim.Minute)
+		w.Eng.Run(2 * sim.Minute)
+		back := sim.Time(-1)
+		for i, c := range log.changes {
+			if c > 60*sim.Second && log.counts[i] == 1 {
+				back = c
+				break
+			}
+		}
+		if gap := back - 60*sim.Second; back < 0 || gap < 13*sim.Second {
+			t.Fatalf("seed %d: a leader again %v after the crash, want about the lease duration", seed, gap)
+		}
+	}
+}

@@ -12,7 +12,10 @@ import (
 // holder's own wall clock (informational: expiry is judged by each
 // candidate on its own clock).
 type LeaseRecord struct {
-	Holder        int32    // member index of the holder; -1 when none
+	// Holder is the holder's identity, -1 when none: unique per process, as
+	// kube-controller-manager's hostname_uuid (see Identity), so a
+	// restarted member is a new candidate.
+	Holder        int32
 	LeaseDuration sim.Time // the holder's LeaseDurationSeconds
 	AcquireTime   sim.Time // holder's wall clock when it acquired
 	RenewTime     sim.Time // holder's wall clock at its last renewal
@@ -70,8 +73,16 @@ type Elector interface {
 	Step(now LocalTime, ev ElectionEvent, out []ElectionAction) []ElectionAction
 }
 
-// NewElector makes the elector of member index id for one process lifetime.
+// NewElector makes the elector of one process of a member; id is the
+// process's identity (see Identity).
 type NewElector func(id int32, rng *rand.Rand) Elector
+
+// Identity is the lease identity of the start-th process of member index
+// member: unique per process, like client-go users' hostname_uuid.
+func Identity(member int32, start int) int32 { return member | int32(start)<<8 }
+
+// IdentityMember is the member index of a lease identity.
+func IdentityMember(id int32) int32 { return id & 0xff }
 
 // ReconcileSource is where an informer event comes from.
 type ReconcileSource uint8
@@ -210,8 +221,6 @@ func (s *State) initMembers() {
 		n.member = &member{node: n}
 		s.Nodes = append(s.Nodes, n)
 		s.members = append(s.members, n.member)
-		// The store's tables were sized before this node existed.
-		s.store.init(s, s.store.place)
 	}
 	for _, m := range s.members {
 		m.cache = make([]Version, len(s.Keys))
@@ -244,7 +253,7 @@ func (s *State) memberBooted(m *member) {
 	m.rng = s.memberRNG(m)
 	copyDesired(m, s)
 	if s.ctl.Elector != nil {
-		m.elector = s.ctl.Elector(m.index, m.rng)
+		m.elector = s.ctl.Elector(Identity(m.index, m.starts), m.rng)
 		s.elect(m, ElectionEvent{Kind: ElectStart})
 	} else if m.index == 0 {
 		s.lead(m, 1)
@@ -267,10 +276,6 @@ func (s *State) memberCrashed(m *member) {
 		m.eTimer[i]++
 	}
 }
-
-// memberCut: a member cut from the store loses its watch; it relists when
-// healed (see Cut). Its lease and API calls fail while cut.
-func (s *State) memberCut(*Node) {}
 
 // relist refreshes a member's caches after its watch was cut, and makes
 // its reconciler look at every item again.

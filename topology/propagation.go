@@ -332,7 +332,6 @@ func (s *State) Cut(n *Node) (heal func()) {
 				s.disconnect(l)
 			}
 		}
-		s.memberCut(n)
 	}
 	return s.w.once(func() {
 		n.cut--

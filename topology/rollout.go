@@ -239,7 +239,6 @@ func (s *State) rollTimer(t *task) {
 // rolloutAct applies one pod operation or a rollback.
 func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 	k := s.services[rs.si].software
-	now := s.w.Eng.Now()
 	if a.Kind == RollBack {
 		if rs.back || k.desired == rs.previous {
 			return
@@ -282,7 +281,6 @@ func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 			s.startPod(rs, a.Slot)
 		}
 	}
-	_ = now
 }
 
 // startPod starts slot i's new pod: it passes readiness after its

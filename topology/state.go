@@ -364,6 +364,9 @@ func newState(w *World, spec StateSpec) (*State, error) {
 	if cp >= len(w.Services) {
 		return nil, fmt.Errorf("state: control-plane service %d does not exist", cp)
 	}
+	if cp >= 0 && len(w.Services[cp].Replicas) > 255 {
+		return nil, fmt.Errorf("state: at most 255 control-plane members, got %d", len(w.Services[cp].Replicas))
+	}
 	if int(spec.Control.Store) >= len(w.Places) || spec.Control.Store < 0 {
 		return nil, fmt.Errorf("state: control-plane store at unknown place %d", spec.Control.Store)
 	}
@@ -428,8 +431,9 @@ func newState(w *World, spec StateSpec) (*State, error) {
 		n.late = make([]sim.Time, len(s.Keys))
 		n.syncFail = make([]uint16, len(s.Keys))
 	}
+	s.store.place = spec.Control.Store
+	s.initMembers() // may add the implicit controller's node
 	s.store.init(s, spec.Control.Store)
-	s.initMembers()
 	w.OnStateChange(s.replicaState)
 	return s, nil
 }
@@ -653,4 +657,120 @@ func (s *State) setDesired(k *Key, v Version, invalid bool) {
 		s.settlePending(k, now)
 	}
 	s.desiredChanged(k)
+}
+
+// Configure attaches the strategy side of the control plane (election,
+// fencing, reconciler, rollout, where flags are evaluated) and assigns the
+// holders of every key. Call it once, before World.Start.
+func (s *State) Configure(c Control) error {
+	if s.configured {
+		return fmt.Errorf("state: configured twice")
+	}
+	s.ctl = c
+	s.configured = true
+	nrep := len(s.w.Replicas)
+	for _, k := range s.Keys {
+		if k.Kind == Flag && c.Flags == FlagsClient {
+			k.client = true
+			for _, cl := range s.w.Callers {
+				if cl.Client.Target == k.Service {
+					k.holders = append(k.holders, s.Nodes[nrep+int(cl.ID)])
+				}
+			}
+		} else {
+			for _, r := range k.Service.Replicas {
+				k.holders = append(k.holders, s.Nodes[r.ID])
+			}
+		}
+		for _, h := range k.holders {
+			h.held = append(h.held, k)
+			h.values[k.ID] = Value{Version: 1}
+			if k.Kind != Software {
+				if ch := s.channelOf(k); ch.Kind != ChannelNone {
+					h.links[k.ID] = &link{node: h, key: k, spec: ch}
+				}
+				s.store.object(h, k).version = 1
+			}
+			s.store.obs[int(h.ID)*s.store.keys+k.ID] = Value{Version: 1}
+		}
+	}
+	for _, n := range s.Nodes {
+		if len(n.held) > 0 && n.member == nil {
+			s.counted++
+		}
+		if n.Replica != nil && n.member == nil && slices.ContainsFunc(n.held, func(k *Key) bool { return k.Kind != Software && !k.client }) {
+			n.item = int32(len(s.items))
+			s.items = append(s.items, n)
+		}
+	}
+	s.initRollouts()
+	return nil
+}
+
+// start schedules the state model's work: desired changes, the members'
+// processes, the channels and the periodic reports. Called by World.Start.
+func (s *State) start(horizon sim.Time) {
+	if !s.configured {
+		_ = s.Configure(Control{})
+	}
+	s.horizon = horizon
+	for i, c := range s.Spec.Changes {
+		if c.At < horizon {
+			s.schedule(c.At, task{kind: tChange, node: -1, a: int32(i)})
+		}
+	}
+	for _, k := range s.Keys {
+		for _, h := range k.holders {
+			l := h.links[k.ID]
+			if l == nil {
+				continue
+			}
+			switch l.spec.Kind {
+			case ChannelPoll:
+				// Holders start with the initial value; their polls are
+				// spread over the first interval.
+				l.connected = true
+				l.gen++
+				s.schedule(sim.Time(s.rng.Float64()*float64(l.spec.Interval)), task{kind: tPollTick, node: h.ID, key: int32(k.ID), gen: l.gen})
+			default:
+				l.connected, l.connectedAt = true, 0
+			}
+		}
+	}
+	for _, m := range s.members {
+		if !m.node.Down() {
+			s.memberBooted(m)
+		}
+	}
+	s.schedule(0, task{kind: tReport, node: -1})
+}
+
+// runChange applies scheduled change i of desired state and schedules its
+// repetition.
+func (s *State) runChange(i int, repeat bool) {
+	c := s.Spec.Changes[i]
+	if repeat {
+		c.Version = 0
+	}
+	if c.Key >= 0 {
+		s.setDesired(s.Keys[s.softwareKeys()+c.Key], c.Version, c.Invalid)
+	} else {
+		s.setDesired(s.services[c.Service].software, c.Version, c.Invalid)
+	}
+	if c.Every > 0 {
+		if next := s.w.Eng.Now() + c.Every; next < s.horizon {
+			s.schedule(next, task{kind: tChange, node: -1, a: int32(i), item: 1})
+		}
+	}
+}
+
+// softwareKeys is the number of software keys, which come first in Keys.
+func (s *State) softwareKeys() int {
+	n := 0
+	for _, k := range s.Keys {
+		if k.Kind == Software {
+			n++
+		}
+	}
+	return n
 }

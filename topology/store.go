@@ -140,8 +140,9 @@ func (s *State) reobserveKey(k *Key) {
 	}
 }
 
-// ObservedOutOfSync reports whether the control plane sees reconcile item
-// n differing from the desired state (software aside).
+// observedOutOfSync reports whether the control plane sees reconcile item
+// n differing from the desired state given by desired (software and
+// client-side flags aside).
 func (s *State) observedOutOfSync(n *Node, desired func(*Key) Version) bool {
 	for _, k := range n.held {
 		if k.Kind == Software || k.client {
