@@ -214,3 +214,49 @@ func TestFluxInterval(t *testing.T) {
 		t.Fatal("the fetched revision was not applied")
 	}
 }
+
+// TestDebouncedQuietPeriodAndBackoff: drift events within the quiet
+// period coalesce into one sync, a burst waits at most DebounceMax, and
+// repairs that do not stick double the quiet period up to BackoffMax,
+// which a quiet Settle resets.
+func TestDebouncedQuietPeriodAndBackoff(t *testing.T) {
+	d := &Debounced{Debounce: 100 * sim.Millisecond, DebounceMax: sim.Second, BackoffMax: 800 * sim.Millisecond, Settle: 30 * sim.Second}
+	v := &fakeView{out: []bool{true}}
+	drift := topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromLive, OutOfSync: true}
+	// A burst of events every 50 ms for 3 s: the timer keeps moving, but
+	// never past 1 s after the first event.
+	var fire sim.Time
+	for now := sim.Time(0); now < 3*sim.Second; now += 50 * sim.Millisecond {
+		if at, ok := timer(d.Step(now, v, drift, nil), 0); ok {
+			fire = now + at
+		}
+		if now >= fire && fire > 0 {
+			break
+		}
+	}
+	if fire != sim.Second {
+		t.Fatalf("burst synced at %v, want 1s (DebounceMax)", fire)
+	}
+	if s := syncs(d.Step(fire, v, topology.ReconcileEvent{Kind: topology.RecTimer}, nil)); !slices.Equal(s, []int32{-1}) {
+		t.Fatalf("timer fired without syncing every drifted item: %v", s)
+	}
+	// The repair does not stick: each time drift returns at once the quiet
+	// period doubles: 200, 400, 800, 800 ms.
+	now := fire
+	for _, want := range []sim.Time{200, 400, 800, 800} {
+		now += 10 * sim.Millisecond
+		d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+		at, _ := timer(d.Step(now, v, drift, nil), 0)
+		if at != want*sim.Millisecond {
+			t.Fatalf("quiet period %v, want %vms", at, want)
+		}
+		now += at
+		d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecTimer}, nil)
+	}
+	// A repair that held for the settle period resets it.
+	d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+	now += time1h
+	if at, _ := timer(d.Step(now, v, drift, nil), 0); at != 100*sim.Millisecond {
+		t.Fatalf("after a quiet hour the quiet period is %v, want 100ms", at)
+	}
+}
