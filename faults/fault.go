@@ -17,12 +17,17 @@ type TargetKind uint8
 const (
 	Replicas TargetKind = iota // service replicas
 	Places                     // zones (network faults between places)
+	// Nodes are state-model nodes: replicas (including control-plane
+	// members), or with a client filter the SDKs of that client's callers.
+	Nodes
 )
 
 func (k TargetKind) String() string {
 	switch k {
 	case Places:
 		return "places"
+	case Nodes:
+		return "nodes"
 	}
 	return "replicas"
 }
@@ -60,6 +65,7 @@ type Selector struct {
 	Region  string   // targets in this region
 	Zone    string   // targets in this zone ("region/zone")
 	Names   []string // targets with these names (replica names such as api-0, or zones such as east/a)
+	Client  string   // Nodes: the SDKs of this client's callers instead of replicas
 	Mode    Mode
 	Value   float64 // the count for Count, the percentage for Percent
 }
@@ -75,6 +81,7 @@ func (s Selector) String() string {
 	add("service", s.Service)
 	add("region", s.Region)
 	add("zone", s.Zone)
+	add("client", s.Client)
 	if len(s.Names) > 0 {
 		add("names", "["+strings.Join(s.Names, ", ")+"]")
 	}
@@ -91,6 +98,7 @@ type Targets struct {
 	Replicas []*topology.Replica
 	Places   []topology.PlaceID
 	Rand     *rand.Rand
+	Nodes    []*topology.Node
 }
 
 // Names lists the targets' names, in world order.
@@ -101,6 +109,9 @@ func (t Targets) Names(w *topology.World) []string {
 	}
 	for _, p := range t.Places {
 		n = append(n, w.Places[p].String())
+	}
+	for _, x := range t.Nodes {
+		n = append(n, x.Name)
 	}
 	return n
 }
@@ -153,6 +164,25 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 				t.Replicas = append(t.Replicas, r)
 			}
 		}
+	case Nodes:
+		if w.State == nil {
+			break
+		}
+		if s.Client != "" {
+			for _, c := range w.Callers {
+				n := w.State.CallerNode(c)
+				if c.Client.Name == s.Client && inPlace(c.Place) && (len(s.Names) == 0 || slices.Contains(s.Names, n.Name)) {
+					t.Nodes = append(t.Nodes, n)
+				}
+			}
+			break
+		}
+		for _, r := range w.Replicas {
+			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
+				(len(s.Names) == 0 || slices.Contains(s.Names, r.Name)) {
+				t.Nodes = append(t.Nodes, w.State.NodeOf(r))
+			}
+		}
 	case Places:
 		for i, pl := range w.Places {
 			p := topology.PlaceID(i)
@@ -184,7 +214,7 @@ func (s Selector) pick(n int) int {
 // choice from rng. The result is in world order.
 func (s Selector) Resolve(w *topology.World, kind TargetKind, rng *rand.Rand) Targets {
 	all := s.candidates(w, kind)
-	n := len(all.Replicas) + len(all.Places)
+	n := len(all.Replicas) + len(all.Places) + len(all.Nodes)
 	k := s.pick(n)
 	all.Rand = rng
 	if k == n {
@@ -194,9 +224,12 @@ func (s Selector) Resolve(w *topology.World, kind TargetKind, rng *rand.Rand) Ta
 	slices.Sort(chosen)
 	t := Targets{Rand: rng}
 	for _, i := range chosen {
-		if kind == Replicas {
+		switch kind {
+		case Replicas:
 			t.Replicas = append(t.Replicas, all.Replicas[i])
-		} else {
+		case Nodes:
+			t.Nodes = append(t.Nodes, all.Nodes[i])
+		default:
 			t.Places = append(t.Places, all.Places[i])
 		}
 	}

@@ -9,6 +9,10 @@
 //	sum := rec.Summary()           // map of canonical name → value (SI units)
 //	stat := metrics.Aggregate(xs)  // across replications
 //
+// A world with a state model also gets the decoherence collector
+// (NewDecoherence), which adds its series columns and summary metrics to
+// the recorder through Recorder.Extend.
+//
 // Collectors never keep a record per request: memory is bounded by the
 // sketch size and the number of series buckets, not by run length.
 package metrics

@@ -63,10 +63,35 @@ type Recorder struct {
 	sojournN   uint64
 	occupancy  float64 // ∫ requests-in-system dt over the window, request·seconds
 
-	series  *Series
-	bucket  bucketStats
-	routing *routingStats
-	kTick   sim.Kind
+	series *Series
+	bucket bucketStats
+	kTick  sim.Kind
+	ext    []Extension
+}
+
+// Extension is a collector that adds to a recorder's output: columns of
+// its time series (sampled when the recorder closes a bucket) and values
+// of its summary. Attach it with Recorder.Extend.
+type Extension interface {
+	// Columns are the extension's series columns, in order.
+	Columns() []Column
+	// Sample appends the values of its columns for the bucket that ends at
+	// now and lasted width seconds.
+	Sample(now sim.Time, width float64, row []float64) []float64
+	// Summarize adds the extension's metrics to s.
+	Summarize(s Summary)
+}
+
+// Extend attaches x: its columns follow the recorder's own. Call it before
+// the world starts.
+func (r *Recorder) Extend(x Extension) {
+	r.ext = append(r.ext, x)
+	if r.series != nil {
+		for _, c := range x.Columns() {
+			r.series.Columns = append(r.series.Columns, c)
+			r.series.Values = append(r.series.Values, nil)
+		}
+	}
 }
 
 type bucketStats struct {
@@ -80,14 +105,18 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Recorder{w: w, cfg: cfg, latency: newSketch(), routing: newRoutingStats(w)}
+	r := &Recorder{w: w, cfg: cfg, latency: newSketch()}
 	w.Observe(r)
 	if cfg.SeriesInterval > 0 {
-		r.series = newSeries(cfg.SeriesInterval, append(append([]Column(nil), coreColumns...), routingColumns(w)...))
+		r.series = newSeries(cfg.SeriesInterval, coreColumns)
 		r.bucket.latency = newSketch()
 		r.kTick = w.Eng.Handle("metrics.series", r.tick)
 		w.Eng.At(min(cfg.SeriesInterval, cfg.Horizon), topology.ClassObserve, r.kTick, 0)
 	}
+	// Routing metrics are an extension of every recorder.
+	rs := newRoutingStats(w, cfg)
+	w.Observe(rs)
+	r.Extend(rs)
 	return r, nil
 }
 
@@ -119,7 +148,6 @@ func (r *Recorder) RequestEnded(now sim.Time, q *topology.Request) {
 	if q.Arrived < r.cfg.Warmup || q.Arrived >= r.cfg.Horizon {
 		return
 	}
-	r.routing.ended(q)
 	r.outcomes[q.Outcome]++
 	r.causes[q.Cause]++
 	r.sojournSum += lat
@@ -173,12 +201,11 @@ func (r *Recorder) Summary() Summary {
 		s["sojourn_mean"] = r.sojournSum / float64(r.sojournN)
 	}
 	s["in_flight_mean"] = r.occupancy / window
-	r.routing.summarize(s)
+	for _, x := range r.ext {
+		x.Summarize(s)
+	}
 	return s
 }
-
-// JobSent implements topology.JobObserver.
-func (r *Recorder) JobSent(now sim.Time, j *topology.Job) { r.routing.JobSent(now, j) }
 
 // Series returns the run's time series (nil when disabled).
 func (r *Recorder) Series() *Series { return r.series }
@@ -233,8 +260,10 @@ func (r *Recorder) tick(uint64) {
 		quantile(b.latency, 0.99),
 		float64(r.w.InFlight()),
 	}
-	measured := now-r.cfg.SeriesInterval >= r.cfg.Warmup
-	r.series.append(now, r.routing.tick(row, measured))
+	for _, x := range r.ext {
+		row = x.Sample(now, width, row)
+	}
+	r.series.append(now, row)
 	b.ended, b.success, b.generated = 0, 0, gen
 	b.latency.Clear()
 	if next := now + r.cfg.SeriesInterval; now < r.cfg.Horizon {

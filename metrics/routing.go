@@ -28,9 +28,11 @@ var routingDefs = []Def{
 // replicas a stacked chart is unreadable and the series too wide.
 const maxShareColumns = 64
 
-// routingStats measures how traffic moves between backends.
+// routingStats measures how traffic moves between backends. It is an
+// Extension of the recorder and observes requests and attempts itself.
 type routingStats struct {
-	w *topology.World
+	w   *topology.World
+	cfg Config
 
 	sent []uint64 // attempts sent per replica in the current bucket
 
@@ -51,9 +53,9 @@ type routingStats struct {
 	bucketChurn, bucketChurnN float64 // for the series column
 }
 
-func newRoutingStats(w *topology.World) *routingStats {
+func newRoutingStats(w *topology.World, cfg Config) *routingStats {
 	rs := &routingStats{
-		w: w, sent: make([]uint64, len(w.Replicas)), moved: make([]float64, len(w.Replicas)),
+		w: w, cfg: cfg, sent: make([]uint64, len(w.Replicas)), moved: make([]float64, len(w.Replicas)),
 		prev: make([][]float64, len(w.Services)), first: make([][]float64, len(w.Services)),
 		churn: make([]float64, len(w.Services)), pairs: make([]int, len(w.Services)),
 		shares: make([]float64, len(w.Replicas)),
@@ -61,13 +63,13 @@ func newRoutingStats(w *topology.World) *routingStats {
 	return rs
 }
 
-// routingColumns are the routing series after the core ones: churn, load
-// imbalance and ejections per bucket, then each replica's traffic share
-// ("share:<replica>") when there are few enough replicas.
-func routingColumns(w *topology.World) []Column {
+// Columns implements Extension: churn, load imbalance and ejections per
+// bucket, then each replica's traffic share ("share:<replica>") when there
+// are few enough replicas.
+func (rs *routingStats) Columns() []Column {
 	cols := []Column{{Name: "routing_churn", Unit: "ratio"}, {Name: "load_imbalance", Unit: "ratio"}, {Name: "ejected_fraction", Unit: "ratio"}}
-	if len(w.Replicas) <= maxShareColumns {
-		for _, r := range w.Replicas {
+	if len(rs.w.Replicas) <= maxShareColumns {
+		for _, r := range rs.w.Replicas {
 			cols = append(cols, Column{Name: "share:" + r.Name, Unit: "ratio"})
 		}
 	}
@@ -77,8 +79,12 @@ func routingColumns(w *topology.World) []Column {
 // JobSent implements topology.JobObserver: it counts attempts per replica.
 func (rs *routingStats) JobSent(_ sim.Time, j *topology.Job) { rs.sent[j.Replica]++ }
 
-// ended records a measured request's routing facts.
-func (rs *routingStats) ended(q *topology.Request) {
+// RequestEnded implements topology.Observer: it records the routing facts
+// of requests generated in the measurement window.
+func (rs *routingStats) RequestEnded(_ sim.Time, q *topology.Request) {
+	if q.Arrived < rs.cfg.Warmup || q.Arrived >= rs.cfg.Horizon {
+		return
+	}
 	rs.routed++
 	if q.Fallback != topology.FallbackNone {
 		rs.fallbacks++
@@ -90,8 +96,14 @@ func (rs *routingStats) ended(q *topology.Request) {
 	rs.attempts += uint64(q.Attempts())
 }
 
-// tick closes a bucket: it appends the routing columns to row and, when
-// the bucket is inside the measurement window, accumulates the summary.
+// Sample implements Extension: it closes a bucket, appending the routing
+// columns to row and, when the bucket lies inside the measurement window,
+// accumulating the summary.
+func (rs *routingStats) Sample(now sim.Time, width float64, row []float64) []float64 {
+	measured := now-sim.Seconds(width) >= rs.cfg.Warmup
+	return rs.tick(row, measured)
+}
+
 func (rs *routingStats) tick(row []float64, measured bool) []float64 {
 	bucketTV, services := 0.0, 0
 	for si, svc := range rs.w.Services {
@@ -211,8 +223,8 @@ func (rs *routingStats) ejectedNow() float64 {
 	return float64(ej) / float64(all)
 }
 
-// summarize writes the routing metrics into s.
-func (rs *routingStats) summarize(s Summary) {
+// Summarize implements Extension: it writes the routing metrics into s.
+func (rs *routingStats) Summarize(s Summary) {
 	churn, osc, k := 0.0, 0.0, 0
 	for si, svc := range rs.w.Services {
 		if rs.pairs[si] == 0 {

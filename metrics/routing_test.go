@@ -52,7 +52,7 @@ func TestRoutingStatsMatchesDefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := newRoutingStats(w)
+	rs := newRoutingStats(w, Config{Warmup: 0, Horizon: sim.Hour})
 	counts := [][]int{{50, 30, 20}, {10, 80, 10}, {60, 20, 20}, {10, 80, 10}, {50, 30, 20}}
 	var shares [][]float64
 	for _, row := range counts {
@@ -67,7 +67,7 @@ func TestRoutingStatsMatchesDefinition(t *testing.T) {
 		rs.tick(nil, true)
 	}
 	s := Summary{}
-	rs.summarize(s)
+	rs.Summarize(s)
 	churn, osc := ShareChurn(shares)
 	if math.Abs(s["routing_churn"]-churn) > 1e-12 || math.Abs(s["oscillation_index"]-osc) > 1e-12 {
 		t.Fatalf("streaming churn %g osc %g, definition %g %g", s["routing_churn"], s["oscillation_index"], churn, osc)

@@ -98,6 +98,7 @@ type StrategySummary struct {
 	Routing string                `json:"routing"`
 	Load    string                `json:"load"`
 	Params  map[string]string     `json:"params"`
+	Control map[string]string     `json:"control,omitempty"` // control-plane strategies (with a state model)
 	Metrics map[string]MetricStat `json:"metrics"`
 	Runs    []RunDoc              `json:"runs,omitempty"`
 }
@@ -192,7 +193,7 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 	}
 	doc.Checks, doc.Verdict = checkDocs(res)
 	for _, s := range res.Strategies {
-		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Metrics: map[string]MetricStat{}}
+		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Control: s.Control, Metrics: map[string]MetricStat{}}
 		for name, st := range s.Metrics {
 			ss.Metrics[name] = metricStat(name, st)
 		}

@@ -69,6 +69,14 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 		}
 		spec.Clients = append(spec.Clients, cs)
 	}
+	if sc.State != nil { // the state model; control-plane members are a service of their own, last
+		cp := -1
+		if ss, ok := sc.controlPlaneService(); ok {
+			cp = len(spec.Services)
+			spec.Services = append(spec.Services, ss)
+		}
+		spec.State = sc.stateSpec(cp)
+	}
 	return spec, nil
 }
 
@@ -167,10 +175,12 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := metrics.NewRecorder(w, metrics.Config{
-		Warmup: sc.Warmup.T(), Horizon: sc.Duration.T(), SeriesInterval: sc.seriesInterval(),
-	})
+	mcfg := metrics.Config{Warmup: sc.Warmup.T(), Horizon: sc.Duration.T(), SeriesInterval: sc.seriesInterval()}
+	rec, err := metrics.NewRecorder(w, mcfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := sc.attachState(i, w, rec, mcfg); err != nil {
 		return nil, err
 	}
 	tl, err := sc.Schedule().Install(w)

@@ -50,6 +50,10 @@ type StrategyResult struct {
 	Routing string
 	Load    string
 	Params  sim.Params
+	// Control names the control-plane strategies (reconciler, election,
+	// rollout, flags) with their parameters as written; empty without a
+	// state model.
+	Control map[string]string
 	// Metrics holds each metric across replications, by canonical name.
 	Metrics map[string]metrics.Stat
 	// Runs holds the per-replication summaries and series, in order.
@@ -131,7 +135,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	}
 	for s := range sc.Strategies {
 		st := &sc.Strategies[s]
-		sr := StrategyResult{Name: st.Name, Routing: st.Routing, Load: st.Load, Params: st.params, Runs: runs[s*reps : (s+1)*reps]}
+		sr := StrategyResult{Name: st.Name, Routing: st.Routing, Load: st.Load, Params: st.params, Control: sc.ControlChoices(s), Runs: runs[s*reps : (s+1)*reps]}
 		sr.Metrics = aggregate(sr.Runs)
 		res.Strategies = append(res.Strategies, sr)
 	}

@@ -34,6 +34,7 @@ type Scenario struct {
 	Faults         []Fault    `yaml:"faults" doc:"faults injected during the run, the same for every strategy (see tangle list faults)"`
 	SLOs           []SLO      `yaml:"slos" doc:"service level objectives: error budgets and SRE Workbook burn-rate alerts; a missed objective or a page fails the run (exit code 1)"`
 	Checks         []Check    `yaml:"checks" doc:"thresholds on metrics, over the run or before/during/after the faults; any failure makes the run exit with code 1"`
+	State          *State     `yaml:"state" doc:"desired-vs-actual state model: keys, versions, control plane and changes (decoherence; see decoherence.go)"`
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
@@ -118,7 +119,7 @@ type Telemetry struct {
 // Strategy is one routing configuration to compare.
 type Strategy struct {
 	Name    string     `yaml:"name,required" doc:"label in reports; unique within the scenario"`
-	Routing string     `yaml:"routing,required" doc:"picker used by every caller sidecar (see tangle list strategies)"`
+	Routing string     `yaml:"routing" default:"round-robin" doc:"picker used by every caller sidecar (see tangle list strategies)"`
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
 	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
@@ -126,6 +127,11 @@ type Strategy struct {
 	PanicThreshold *Ratio     `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
 	Retries        RawParams  `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
 	Guards         []GuardUse `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	// Control-plane strategies (with a state section).
+	Reconciler *Plug  `yaml:"reconciler" doc:"what repairs drift: a reconciler name or {kind, params} (see tangle list strategies); default none"`
+	Election   *Plug  `yaml:"election" doc:"how control-plane members elect a leader; default none (the first member leads)"`
+	Rollout    *Plug  `yaml:"rollout" doc:"how deploys replace replicas; default deployment (Kubernetes RollingUpdate)"`
+	Flags      string `yaml:"flags" default:"server" doc:"where feature flags are evaluated: server (the service's replicas) or client (each caller's SDK)"`
 
 	params     sim.Params
 	edgeParams sim.Params
@@ -172,6 +178,7 @@ type Target struct {
 	Region  string   `yaml:"region" doc:"targets in this region"`
 	Zone    string   `yaml:"zone" doc:"targets in this zone (region/zone)"`
 	Names   []string `yaml:"names" doc:"targets by name: replicas (api-0) or places (east/a)"`
+	Client  string   `yaml:"client" doc:"faults on nodes: the SDKs of this client's callers instead of replicas"`
 	Mode    string   `yaml:"mode" default:"all" doc:"all, one, count or percent of the matches, chosen at random"`
 	Value   float64  `yaml:"value" doc:"the count for mode count, the percentage for mode percent"`
 }
@@ -266,7 +273,14 @@ func (sc *Scenario) defaults(d *decoder) {
 		if sc.Strategies[i].Load == "" {
 			sc.Strategies[i].Load = "local"
 		}
+		if sc.Strategies[i].Routing == "" {
+			sc.Strategies[i].Routing = "round-robin"
+		}
+		if sc.Strategies[i].Flags == "" {
+			sc.Strategies[i].Flags = "server"
+		}
 	}
+	sc.stateDefaults(d)
 }
 
 // validate checks values and cross-references, recording every problem.
@@ -298,6 +312,7 @@ func (sc *Scenario) validate(d *decoder) {
 	if sc.Topology.Telemetry.Delay < 0 {
 		d.errorPath("topology.telemetry.delay", "", "must not be negative")
 	}
+	sc.validateState(d)
 	sc.validateStrategies(d)
 	sc.validateFaults(d)
 	sc.validateChecks(d)
@@ -325,20 +340,26 @@ func (sc *Scenario) validateFaults(d *decoder) {
 			if _, err := def.Build(params); err != nil {
 				d.errorPath(join(p, "params"), "", "%v", err)
 			}
+			sc.checkKeyParam(d, join(p, "params"), params)
 			f.params = params
 		}
 		f.sel = sc.checkTarget(d, join(p, "target"), f.Target, def.Targets)
+		sc.checkClientTarget(d, join(p, "target"), f.Target, def.Targets)
 	}
 }
 
 // checkTarget validates a fault's target selector against the topology.
 func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.TargetKind) faults.Selector {
-	sel := faults.Selector{Service: t.Service, Region: t.Region, Zone: t.Zone, Names: t.Names, Value: t.Value}
+	sel := faults.Selector{Service: t.Service, Region: t.Region, Zone: t.Zone, Names: t.Names, Client: t.Client, Value: t.Value}
 	if t.Service != "" {
-		if kind != faults.Replicas {
+		services := sc.serviceNames()
+		if cp := sc.controlPlaneName(); cp != "" {
+			services = append(services, cp)
+		}
+		if kind != faults.Replicas && kind != faults.Nodes {
 			d.errorPath(join(path, "service"), "", "this fault acts on %s, not on a service's replicas", kind)
-		} else if !slices.Contains(sc.serviceNames(), t.Service) {
-			d.errorPath(join(path, "service"), didYouMean(t.Service, sc.serviceNames()), "unknown service %q; services are %s", t.Service, strings.Join(sc.serviceNames(), ", "))
+		} else if !slices.Contains(services, t.Service) {
+			d.errorPath(join(path, "service"), didYouMean(t.Service, services), "unknown service %q; services are %s", t.Service, strings.Join(services, ", "))
 		}
 	}
 	if t.Region != "" && !slices.ContainsFunc(sc.Topology.Regions, func(r Region) bool { return r.Name == t.Region }) {
@@ -351,9 +372,12 @@ func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.T
 	}
 	for j, n := range t.Names {
 		known := sc.zoneNames()
-		if kind == faults.Replicas {
+		switch {
+		case kind == faults.Nodes && t.Client != "":
+			known = sc.callerNames(t.Client)
+		case kind == faults.Replicas || kind == faults.Nodes:
 			known = sc.replicaNames()
-		} else {
+		default:
 			for _, r := range sc.Topology.Regions {
 				known = append(known, r.Name)
 			}
@@ -393,12 +417,31 @@ func (sc *Scenario) zoneNames() []string {
 	return n
 }
 
-// replicaNames lists every replica's name, as the world names them.
+// replicaNames lists every replica's name, as the world names them
+// (control-plane members included).
 func (sc *Scenario) replicaNames() []string {
 	var n []string
 	for _, s := range sc.Topology.Services {
 		for i := 0; i < s.Replicas; i++ {
 			n = append(n, fmt.Sprintf("%s-%d", s.Name, i))
+		}
+	}
+	if cp, ok := sc.controlPlaneService(); ok {
+		for i := 0; i < cp.Replicas; i++ {
+			n = append(n, fmt.Sprintf("%s-%d", cp.Name, i))
+		}
+	}
+	return n
+}
+
+// callerNames lists the SDK node names of a client's callers.
+func (sc *Scenario) callerNames(client string) []string {
+	var n []string
+	for _, c := range sc.Topology.Clients {
+		if c.Name == client {
+			for i := 0; i < c.Callers; i++ {
+				n = append(n, fmt.Sprintf("%s/caller-%d", c.Name, i))
+			}
 		}
 	}
 	return n
@@ -578,6 +621,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 			d.errorPath(join(p, "load"), "set topology.telemetry.interval", "load: signal needs the signal bus, which is disabled")
 		}
 		s.params = sc.checkRouting(d, join(p, "routing"), join(p, "params"), s.Routing, s.Params)
+		sc.validateStrategyControl(d, p, s)
 		if s.Edge != nil {
 			s.edgeParams = sc.checkRouting(d, join(p, "edge.routing"), join(p, "edge.params"), s.Edge.Routing, s.Edge.Params)
 		}

@@ -270,10 +270,50 @@ func scalarSchema(t reflect.Type) *jsonschema.Schema {
 		}
 	case reflect.TypeFor[RawParams]():
 		return &jsonschema.Schema{Type: "object", Description: "parameters of the chosen component (see tangle list)"}
+	case reflect.TypeFor[Plug]():
+		return nameOrObject("a strategy name, or {kind, params}", reflect.TypeFor[plugFields]())
+	case reflect.TypeFor[ChannelDecl]():
+		return nameOrObject("a channel name (none, push, poll, stream), or {kind, ...settings}", reflect.TypeFor[channelFields]())
 	case reflect.TypeFor[Threshold]():
 		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "number"}, {Type: "string"}}}
 	}
 	return nil
+}
+
+// nameOrObject is the schema of a type written either as a name or as a
+// mapping with t's fields (the decoder accepts both).
+func nameOrObject(desc string, t reflect.Type) *jsonschema.Schema {
+	props := jsonschema.NewProperties()
+	var required []string
+	for _, fi := range fieldsOf(t) {
+		f := t.FieldByIndex(fi.index)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		p := scalarSchema(ft)
+		if p == nil {
+			switch ft.Kind() {
+			case reflect.String:
+				p = &jsonschema.Schema{Type: "string"}
+			case reflect.Bool:
+				p = &jsonschema.Schema{Type: "boolean"}
+			case reflect.Int, reflect.Int64, reflect.Uint64, reflect.Float64:
+				p = &jsonschema.Schema{Type: "number"}
+			default:
+				p = &jsonschema.Schema{}
+			}
+		}
+		p.Description = f.Tag.Get("doc")
+		props.Set(fi.name, p)
+		if fi.required {
+			required = append(required, fi.name)
+		}
+	}
+	return &jsonschema.Schema{Description: desc, AnyOf: []*jsonschema.Schema{
+		{Type: "string"},
+		{Type: "object", Properties: props, Required: required, AdditionalProperties: jsonschema.FalseSchema},
+	}}
 }
 
 func contains(xs []string, x string) bool {

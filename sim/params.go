@@ -52,6 +52,10 @@ func FormatValue(v any) string {
 		return fmt.Sprintf("%g", x)
 	case nil:
 		return "none"
+	case string:
+		if x == "" {
+			return `""`
+		}
 	}
 	return fmt.Sprint(v)
 }
@@ -71,7 +75,7 @@ func (p Params) Duration(name string) Time { return p[name].(Time) }
 // Bool returns the named bool parameter.
 func (p Params) Bool(name string) bool { return p[name].(bool) }
 
-// String returns the named enum parameter.
+// String returns the named enum or text parameter.
 func (p Params) String(name string) string { return p[name].(string) }
 
 // ParamError is a bad parameter value; scenarios report it at the value's

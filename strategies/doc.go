@@ -7,6 +7,10 @@
 // time and a view of the hosts and returns its choice; it never schedules
 // events or reaches into the world.
 //
+// The control-plane strategies (reconcilers, electors, rollouts: control.go)
+// are step machines in the same spirit: topology feeds them events with the
+// leader's local clock and applies the actions they return.
+//
 //	def, _ := strategies.LookupRouting("round-robin")
 //	newPicker, err := def.Build(def.Params.Defaults())
 //	w, err := topology.New(spec, topology.Routing{Caller: newPicker}, seed)

@@ -19,4 +19,51 @@
 //	w.Start()
 //	w.Eng.Run(spec.Duration)
 //	w.Drain(limit)
+//
+// # Desired and actual state
+//
+// With Spec.State set, the world carries a state model (World.State):
+//
+//   - a desired store: per key (a service's software version, config
+//     resources, feature flags) the desired version now and its history,
+//     so any request can be judged against the desired state at its
+//     arrival (Key.DesiredAt);
+//   - the actual state on every node (Node): replicas, control-plane
+//     members, and callers' SDKs for flags evaluated client-side. Each has
+//     a place, the up/down/paused state of its replica, a modelled clock
+//     (Clock: monotonic and wall readings derived from virtual time, with
+//     drift rates and steps) and a Value per key it holds;
+//   - channels that propagate desired changes to holders (propagation.go:
+//     xDS-like push with debounce, ACK/NACK and last known good; polling;
+//     streaming with reconnect backoff);
+//   - a store (the API server: the lease, controller-written objects, and
+//     its view of every node from reports and notifications, which
+//     telemetry gaps and partitions interrupt) and members running the
+//     strategy side — an Elector, a Reconciler and a Rollout per service,
+//     each a step machine fed events and returning actions (control.go,
+//     rollout.go). Writes carry the leader's fencing token.
+//
+// Work runs as tasks owned by a node's process (process.go): a paused
+// process runs what came due when it resumes, in order; a crashed one loses
+// it. Responses are stamped with the state that served them (Served), and
+// StateObserver hears divergence, observed divergence, leadership and
+// convergence for metrics.
+//
+//	spec.State = &topology.StateSpec{Keys: …, Changes: …, Control: …}
+//	w, _ := topology.New(spec, routing, seed)
+//	w.State.Configure(topology.Control{Elector: …, Reconciler: …, Rollout: …})
+//	w.Start(horizon)
+//
+// Extension point for the data layer. Data versions, schema versions and
+// price tables plug into the same model: declare them as keys (KeyKind
+// Schema and Price are reserved, and any kind flows through the desired
+// store, Served stamping, divergence and convergence accounting
+// unchanged); give their holders a new ChannelKind for asynchronous
+// replication with lag, or TTL caches with invalidation, by extending
+// desiredChanged and deliver in propagation.go; express read/write
+// compatibility between versions by extending State.served (today a stale
+// key fails a request with its StaleErrorRate); and write anti-entropy,
+// read repair or a migration coordinator as Reconciler or Rollout
+// strategies, whose writes go through the store's fenced write path and
+// are counted as repairs.
 package topology

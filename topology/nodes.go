@@ -128,6 +128,9 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 		}
 		w.serveQueue(rep)
 	}
+	for _, f := range w.stateFn {
+		f(rep, old)
+	}
 }
 
 // Degradation worsens a replica while a fault holds it. Degradations stack:
@@ -167,13 +170,13 @@ func (w *World) Warm(rep *Replica, factor float64, tau sim.Time) {
 
 // recompute folds the active degradations into the effective values.
 func (r *Replica) recompute() {
-	r.extra, r.slow, r.errOK, r.capLeft = 0, 1, 1-r.Service.Spec.ErrorRate, 1
+	r.extra, r.slow, r.degrOK, r.capLeft = 0, 1, 1, 1
 	for _, d := range r.degr {
 		r.extra += d.ExtraLatency
 		if d.Slowdown > 1 {
 			r.slow *= d.Slowdown
 		}
-		r.errOK *= 1 - d.ErrorRate
+		r.degrOK *= 1 - d.ErrorRate
 		r.capLeft *= 1 - d.CapacityLoss
 	}
 	r.conc = r.Service.Spec.Concurrency
@@ -184,9 +187,6 @@ func (r *Replica) recompute() {
 
 // concurrency is the number of service slots the replica has now.
 func (r *Replica) concurrency() int { return r.conc }
-
-// errorRate is the probability a request served now fails.
-func (r *Replica) errorRate() float64 { return 1 - r.errOK }
 
 // serviceTime turns a request's drawn work into its service time on this
 // replica now: slowed, warmed up and delayed by the active faults.

@@ -178,7 +178,14 @@ func (w *World) finish(ref Ref) {
 	w.unserve(rep, j)
 	rep.Served++
 	j.done = 0
-	if j.fail {
+	// The base error rate is the service's, or what the state model says of
+	// the state that served it (a version's error rate, a stale key); the
+	// degradations in force when service began combine with it.
+	base := rep.Service.Spec.ErrorRate
+	if w.State != nil { // stamp the state that served it (see State.served)
+		base = w.State.served(rep, j, w.reqs.get(j.Req), base)
+	}
+	if j.ErrU < 1-(1-base)*j.degrOK {
 		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
 	} else {
@@ -195,12 +202,13 @@ func (w *World) serveQueue(rep *Replica) {
 	}
 }
 
-// beginService starts serving j: its service time and whether it fails
-// are fixed now, by the replica's state (and faults) at this moment.
+// beginService starts serving j: its service time and the faults' share
+// of its failure probability are fixed now, by the replica's degradations
+// at this moment.
 func (w *World) beginService(rep *Replica, ref Ref, j *Job) {
 	now := w.Eng.Now()
 	j.Started = now
-	j.fail = j.ErrU < rep.errorRate()
+	j.degrOK = rep.degrOK
 	w.startJob(rep, ref, j, rep.serviceTime(j.Work, now))
 }
 
@@ -230,7 +238,7 @@ func (w *World) response(ref Ref) {
 		w.jobs.release(ref.idx())
 		return
 	}
-	req, caller, o, c, waited := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached
+	req, caller, o, c, waited, served := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached, j.Served
 	w.detachJob(j, o)
 	w.jobs.release(ref.idx())
 	r := w.reqs.get(req)
@@ -238,7 +246,7 @@ func (w *World) response(ref Ref) {
 		return
 	}
 	if o == Success || o == Error {
-		r.Waited = waited
+		r.Waited, r.Served = waited, served
 	}
 	w.decide(req, r, caller, o, c)
 }

@@ -81,6 +81,7 @@ type Request struct {
 	SignalAge sim.Time
 	Waited    sim.Time // time the answering attempt spent queued at its replica (responses only)
 	Cluster   int32    // cluster chosen by the edge (-1 without an edge)
+	Served    Served   // the state that served the answering attempt (with a state model; responses only)
 
 	attempts     uint16      // attempts sent so far
 	job          Ref         // the outstanding attempt, if any
@@ -111,13 +112,14 @@ type Job struct {
 	ErrU    float64  // uniform draw in [0,1) compared with the error probability
 	Outcome Outcome  // the attempt's result, once the replica has answered
 	Cause   Cause
+	Served  Served // the state that served it (with a state model), stamped when service completed
 
 	done       sim.EventID // pending service completion
 	tryTimeout sim.EventID // pending per-try timeout at the caller
 	finishAt   sim.Time    // when service completes (while not paused)
 	left       sim.Time    // service time still owed after a pause interrupted it
 	pos        int32       // index in the replica's serving list
-	fail       bool        // service will end in an error (decided when service starts)
+	degrOK     float64     // probability the degradations in force when service began let it succeed
 	detached   bool        // the caller no longer waits for it (answered or given up)
 	landed     bool        // its result reached the caller or was lost: no event refers to it any more
 }

@@ -70,14 +70,14 @@ func (on RetryOn) matches(o Outcome, c Cause) bool {
 	return false // local refusals, no host, overall timeouts
 }
 
-// Backoff is how long a retry waits.
-type Backoff uint8
+// RetryBackoff is how long a retry waits.
+type RetryBackoff uint8
 
 const (
 	// BackoffJittered is Envoy's fully jittered exponential back-off: retry
 	// n waits U[0, (2^n − 1)·base), capped at max (router_filter.rst:
 	// base 25 ms, max 10 × base = 250 ms).
-	BackoffJittered Backoff = iota
+	BackoffJittered RetryBackoff = iota
 	// BackoffFixed waits base before every retry, without jitter (a naive
 	// client library).
 	BackoffFixed
@@ -90,7 +90,7 @@ type RetryPolicy struct {
 	Attempts      int      // attempts per request including the first, ≥ 1
 	On            RetryOn  // which failures are retried
 	PerTryTimeout sim.Time // 0: an attempt waits as long as the request may
-	Backoff       Backoff
+	Backoff       RetryBackoff
 	BackoffBase   sim.Time
 	BackoffMax    sim.Time
 	// BudgetPercent > 0 enables an Envoy retry budget: concurrent retries

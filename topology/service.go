@@ -110,7 +110,7 @@ type Replica struct {
 	degr    []*Degradation // active degradations, in the order applied
 	extra   sim.Time       // effective extra latency
 	slow    float64        // effective slowdown
-	errOK   float64        // probability a served request succeeds
+	degrOK  float64        // probability the degradations let a served request succeed
 	capLeft float64        // fraction of service slots left
 	conc    int            // effective service slots
 

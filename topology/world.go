@@ -27,6 +27,7 @@ type Spec struct {
 	Services []ServiceSpec
 	Clients  []ClientSpec
 	Bus      BusSpec
+	State    *StateSpec // desired-vs-actual state model; nil for none (see state.go)
 }
 
 // Observer hears every request end, exactly once, at the moment it ends.
@@ -59,12 +60,14 @@ type World struct {
 	Callers  []*Caller
 	Edges    []*Edge
 	Bus      *Bus
+	State    *State // the desired-vs-actual state model; nil when Spec.State is nil
 
 	routing Routing
 	obs     []Observer
 	jobObs  []JobObserver
 	fb      []ResponseObserver // per caller; nil entries for pickers without feedback
 	fbk     []FallbackReporter // per caller; nil entries for pickers that never fall back
+	stateFn []func(rep *Replica, old NodeState)
 
 	reqs      arena[Request]
 	jobs      arena[Job]
@@ -224,7 +227,22 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		}
 		w.Clients = append(w.Clients, c)
 	}
+	if spec.State != nil {
+		st, err := newState(w, *spec.State)
+		if err != nil {
+			return nil, err
+		}
+		w.State = st
+	}
 	return w, nil
+}
+
+// OnStateChange adds f to the functions called after a replica's state
+// changes (crash, pause, restart), with its previous state. The state model
+// uses it to carry process semantics (paused timers, lost volatile state)
+// over to its nodes.
+func (w *World) OnStateChange(f func(rep *Replica, old NodeState)) {
+	w.stateFn = append(w.stateFn, f)
 }
 
 // Observe adds an observer. Observers are called in the order added.
@@ -249,6 +267,9 @@ func (w *World) Start(horizon sim.Time) {
 		}
 	}
 	w.Bus.start()
+	if w.State != nil {
+		w.State.start(horizon)
+	}
 }
 
 // InFlight is the number of requests generated and not yet ended.

@@ -110,6 +110,15 @@ var listCmd = &command{
 				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")
 				listParams(tw, strategies.RetryParams)
+				// Control-plane strategies (reconciler:, election:, rollout: on a strategy).
+				for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+					for _, d := range strategies.Controls(k) {
+						fmt.Fprintln(tw)
+						fmt.Fprintf(tw, "%s: %s\t%s\n", k, d.Name, d.Description)
+						fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+						listParams(tw, d.Params)
+					}
+				}
 			case "faults":
 				for i, d := range faults.Defs() {
 					if i > 0 {

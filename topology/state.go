@@ -1,0 +1,776 @@
+package topology
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// This file is the desired-vs-actual state model: the keys of desired
+// state, what every node actually holds, and how a request learns which
+// state served it. See doc.go ("Desired and actual state") for the whole
+// picture and the extension point for the data layer.
+
+// Version numbers the values of one key in the order the desired store
+// assigned them: 1 is the initial value, 0 means "nothing applied".
+type Version uint32
+
+// KeyKind is what a key of desired state describes.
+type KeyKind uint8
+
+const (
+	Software KeyKind = iota // a service's software version: changed by rollouts, never by channels
+	Config                  // a configuration resource: an xDS resource, an env/secret set, a ConfigMap
+	Flag                    // a feature flag's rules, evaluated server-side (replicas) or client-side (callers)
+	Schema                  // reserved for the data layer: a database schema version
+	Price                   // reserved for the data layer: a price table
+)
+
+var keyKindNames = [...]string{"software", "config", "flag", "schema", "price"}
+
+func (k KeyKind) String() string {
+	if int(k) < len(keyKindNames) {
+		return keyKindNames[k]
+	}
+	return "kind(?)"
+}
+
+// ParseKeyKind maps a kind's name to the KeyKind.
+func ParseKeyKind(s string) (KeyKind, error) {
+	if i := slices.Index(keyKindNames[:], s); i >= 0 {
+		return KeyKind(i), nil
+	}
+	return 0, fmt.Errorf("unknown key kind %q", s)
+}
+
+// KeySpec declares one key of desired state held by the replicas of a
+// service (or, for flags evaluated client-side, by the SDKs of the callers
+// that target it).
+type KeySpec struct {
+	Name    string
+	Kind    KeyKind // Config or Flag; Schema and Price are for the data layer
+	Service int     // index into Spec.Services: whose replicas hold it
+	// Channel is how holders receive desired changes (ChannelNone: only
+	// reconcilers write the key, as a controller manages Kubernetes objects).
+	Channel ChannelSpec
+	// ClientChannel is how caller SDKs receive a flag evaluated client-side.
+	ClientChannel ChannelSpec
+	// Size is the bytes one write of the value carries, for repair costs.
+	Size int
+	// StaleErrorRate is the probability that a request served with a value
+	// other than the desired one fails (a rotated secret that was revoked:
+	// 1; a cosmetic setting: 0).
+	StaleErrorRate float64
+}
+
+// VersionSpec gives a software version of a service its behaviour.
+type VersionSpec struct {
+	Service      int
+	Version      Version
+	ErrorRate    float64  // probability a request it serves fails, replacing the service's error rate
+	HasErrorRate bool     // ErrorRate is set
+	ReadyAfter   sim.Time // from pod start until it passes readiness; 0: DefaultReadyAfter
+}
+
+// DefaultReadyAfter is how long a new pod takes to become ready when its
+// version does not say: container start plus the first successful readiness
+// probe (Kubernetes has no default; 10 s is a typical small service).
+const DefaultReadyAfter = 10 * sim.Second
+
+// ChangeSpec is a change of desired state at a time: a key bumped to a new
+// version (a config push, a flag flip), or a service deployed at a new
+// software version (a rollout).
+type ChangeSpec struct {
+	At      sim.Time
+	Key     int     // index into StateSpec.Keys, or -1 for a deploy
+	Service int     // for a deploy: the service
+	Version Version // the new version; 0 means the next one
+	Invalid bool    // holders reject this version (an xDS NACK): they keep their last good value
+	Every   sim.Time
+	// Every > 0 repeats the change (a new version each time) until the run's
+	// horizon: steady churn of desired state.
+}
+
+// ControlPlaneSpec places the control plane: the store (API server and
+// config store: the lease, the objects controllers write, the xDS server)
+// and the members that run controllers.
+type ControlPlaneSpec struct {
+	Store PlaceID // where the store runs
+	// Service is the index into Spec.Services of the control-plane service
+	// whose replicas are the members (candidates for leadership, running
+	// reconcilers and rollouts); -1 means one implicit controller at Store
+	// that never fails and always leads.
+	Service int
+	// Work is the processing time of one reconcile of one item on a member
+	// (the part of a controller's loop between reading its cache and
+	// writing); 0 means 10 ms.
+	Work sim.Time
+}
+
+// StateSpec is a world's desired-vs-actual state model. A nil *StateSpec in
+// Spec means the world has none.
+type StateSpec struct {
+	Keys     []KeySpec
+	Versions []VersionSpec
+	Changes  []ChangeSpec
+	Control  ControlPlaneSpec
+	// ReportInterval is how often every replica reports its state to the
+	// control plane (kubelet nodeStatusUpdateFrequency: 10 s); 0 means 10 s.
+	ReportInterval sim.Time
+}
+
+// Value is what a node holds for one key.
+type Value struct {
+	Version Version
+	Foreign bool // written by someone other than the control plane (drift): never equal to any desired value
+}
+
+// Key is one key of desired state at run time: its spec, its desired
+// version and the history of desired versions, and its holders.
+type Key struct {
+	ID      int
+	Name    string
+	Kind    KeyKind
+	Service *Service
+	Spec    KeySpec
+
+	desired Version
+	prev    Version     // the desired version before the last change
+	history []desiredAt // ascending in time; history[0] is the initial version at time 0
+	invalid []bool      // by version: holders NACK it
+	latest  Version     // highest version ever assigned
+
+	slot    int     // bit of Served.Stale for this key (0 is the service's software)
+	holders []*Node // nodes that hold it (assigned by Configure)
+	client  bool    // a flag evaluated client-side: held by caller SDKs
+	behind  int     // holders not at the desired value
+	push    pushState
+	pending []pendingChange // desired changes not yet held by every holder
+}
+
+type desiredAt struct {
+	At      sim.Time
+	Version Version
+}
+
+type pendingChange struct {
+	at      sim.Time
+	version Version
+	holding int // holders at this version or later
+}
+
+// Desired is the key's desired version now.
+func (k *Key) Desired() Version { return k.desired }
+
+// DesiredAt is the key's desired version at time t (the last change at or
+// before t). O(1) for t after the last change, O(log changes) otherwise.
+func (k *Key) DesiredAt(t sim.Time) Version {
+	h := k.history
+	if last := h[len(h)-1]; t >= last.At {
+		return last.Version
+	}
+	i, found := slices.BinarySearchFunc(h, t, func(d desiredAt, t sim.Time) int {
+		switch {
+		case d.At < t:
+			return -1
+		case d.At > t:
+			return 1
+		}
+		return 0
+	})
+	if found {
+		for i+1 < len(h) && h[i+1].At == t {
+			i++
+		}
+		return h[i].Version
+	}
+	if i == 0 {
+		return h[0].Version
+	}
+	return h[i-1].Version
+}
+
+// Valid reports whether holders accept version v (false: they NACK it).
+func (k *Key) Valid(v Version) bool { return int(v) >= len(k.invalid) || !k.invalid[v] }
+
+// Holders lists the nodes that hold the key.
+func (k *Key) Holders() []*Node { return k.holders }
+
+// Behind is the number of holders not at the desired value.
+func (k *Key) Behind() int { return k.behind }
+
+// matches reports whether a held value is the desired one.
+func (k *Key) matches(v Value) bool { return !v.Foreign && v.Version == k.desired }
+
+// Node is a participant of the state model: a replica (of a service, or a
+// control-plane member), a caller's client-side SDK, or the implicit
+// controller. It has a place, a modelled clock and, for holders, a value
+// per key. A replica node's up/down/paused state is its replica's.
+type Node struct {
+	ID      int32
+	Name    string
+	Place   PlaceID
+	Replica *Replica // nil for caller SDKs and the implicit controller
+	Caller  *Caller  // the caller whose SDK this is, for client-side flags
+	Clock   Clock
+
+	values []Value    // per key ID
+	links  []*link    // per key ID: the channel the node receives it by (nil when it does not hold it)
+	held   []*Key     // keys it holds, software first
+	off    int        // held keys whose value is not the desired one
+	member *member    // for control-plane members and the implicit controller
+	item   int32      // index among reconcile items (replicas holding config or flags), -1 otherwise
+	slot   *slotState // for replicas of serving services: rollout state
+
+	epoch    uint32   // bumped on every crash: work of a dead process is discarded
+	deferred []Ref    // tasks that came due while paused, in order
+	cut      int      // control-plane partitions holding it
+	gap      int      // telemetry gaps hiding it
+	lost     []uint16 // per key: config-skew faults losing its updates
+	late     []sim.Time
+	syncFail []uint16 // per key: SDK sync failures
+}
+
+// Value is what the node holds for key k.
+func (n *Node) Value(k *Key) Value { return n.values[k.ID] }
+
+// Software is the software version a replica node runs (0 for others).
+func (n *Node) Software() Version {
+	if len(n.held) == 0 || n.held[0].Kind != Software {
+		return 0
+	}
+	return n.values[n.held[0].ID].Version
+}
+
+// Coherent reports whether every key the node holds is at its desired value.
+func (n *Node) Coherent() bool { return n.off == 0 }
+
+// Paused reports whether the node's process is stalled.
+func (n *Node) Paused() bool { return n.Replica != nil && n.Replica.State == Paused }
+
+// Down reports whether the node's process is not running.
+func (n *Node) Down() bool { return n.Replica != nil && n.Replica.State == Down }
+
+// Cut reports whether the node is partitioned from the control plane.
+func (n *Node) Cut() bool { return n.cut > 0 }
+
+// Served records what served a request: the serving replica's software
+// version and which parts of the state that served it were not the desired
+// state at the request's arrival. Client-side flags are judged on the
+// request's caller SDK.
+type Served struct {
+	Software Version // the serving replica's software version; 0 if no replica answered
+	// Stale has bit 0 set when the software version was not the desired one,
+	// and bit i when the service's i-th key (in declaration order) was not.
+	Stale uint32
+}
+
+// Consistent reports whether the request was served entirely by the
+// desired state at its arrival.
+func (s Served) Consistent() bool { return s.Stale == 0 }
+
+// StateObserver hears the state model's changes that metrics integrate
+// over time. Each method is called at the moment of the change.
+type StateObserver interface {
+	// Divergence: off of total nodes now differ from the desired state.
+	Divergence(now sim.Time, off, total int)
+	// ObservedDivergence: the control plane now sees off nodes diverged
+	// (it sees what reports and notifications delivered: telemetry gaps and
+	// partitions hide drift).
+	ObservedDivergence(now sim.Time, off int)
+	// Leaders: n members now act as leader.
+	Leaders(now sim.Time, n int)
+	// Converged: a desired change of k made at `at` is now held by every holder.
+	Converged(now sim.Time, k *Key, at sim.Time)
+}
+
+// Stats are the state model's cumulative counters since the run began.
+type Stats struct {
+	DesiredChanges  uint64 // config and flag changes of desired state
+	Pushes          uint64 // channel deliveries (push, stream and poll responses carrying a value)
+	NACKs           uint64 // deliveries holders rejected, keeping their last good value
+	Reports         uint64 // status reports expected (one per replica per report interval)
+	ReportsLost     uint64 // of which not received (node down, cut, or in a telemetry gap)
+	Reconciles      uint64 // reconciles of one item (a sync of every item counts each item)
+	APICalls        uint64 // control-plane API calls made by controllers: repairs, status writes, rollout steps
+	Repairs         uint64 // repair writes issued (a desired value written to a node's object)
+	RepairBytes     uint64 // bytes of repair writes
+	RepairsApplied  uint64 // repair writes that reached their node and were applied
+	RepairsFailed   uint64 // repair writes rejected by fencing, unreachable, or whose node was down
+	Writes          uint64 // fenced writes that reached the store (repairs and status writes)
+	StaleAccepted   uint64 // of which accepted from a deposed leader (its token below the lease's)
+	StaleRejected   uint64 // of which rejected by fencing
+	LostUpdates     uint64 // accepted writes that replaced a newer version of an object with an older one
+	LeaderChanges   uint64 // times a member started leading
+	LeaseOps        uint64 // lease reads and writes by electors
+	Rollouts        uint64 // rollouts started by deploys
+	RolloutsDone    uint64 // rollouts that completed (every replica updated and available)
+	RolloutsPartial uint64 // rollouts that stalled past their progress deadline or were rolled back
+	Rollbacks       uint64 // automated rollbacks
+}
+
+// State is a world's state model at run time. World.State is nil when the
+// world has none.
+type State struct {
+	w     *World
+	Spec  StateSpec
+	Keys  []*Key
+	Nodes []*Node // replica nodes in World.Replicas order, then caller SDKs, then the implicit controller
+	Stats Stats
+
+	services []svcState // per world service
+	items    []*Node    // reconcile items
+	counted  int        // nodes whose coherence counts towards divergence
+	offNodes int
+	obsOff   int
+	store    store
+	members  []*member
+	leaders  int
+	ctl      Control
+	obs      []StateObserver
+	rng      *rand.Rand
+	horizon  sim.Time
+
+	tasks    arena[task]
+	syncs    arena[syncRec]
+	mutators []*mutator
+	strobes  []*strobe
+	kTask    sim.Kind
+
+	configured bool
+}
+
+// svcState is a service's part of the state model.
+type svcState struct {
+	software *Key   // nil for the control-plane service
+	keys     []*Key // software first, then declared keys, in slot order
+	versions []VersionSpec
+	rollout  *rolloutState
+}
+
+// newState builds the state model of w from spec. Call it from New after
+// services and clients exist.
+func newState(w *World, spec StateSpec) (*State, error) {
+	s := &State{w: w, Spec: spec, rng: sim.NewStream(w.Seed, "state"), services: make([]svcState, len(w.Services))}
+	if s.Spec.ReportInterval <= 0 {
+		s.Spec.ReportInterval = 10 * sim.Second
+	}
+	if s.Spec.Control.Work <= 0 {
+		s.Spec.Control.Work = 10 * sim.Millisecond
+	}
+	cp := spec.Control.Service
+	if cp >= len(w.Services) {
+		return nil, fmt.Errorf("state: control-plane service %d does not exist", cp)
+	}
+	if cp >= 0 && len(w.Services[cp].Replicas) > 255 {
+		return nil, fmt.Errorf("state: at most 255 control-plane members, got %d", len(w.Services[cp].Replicas))
+	}
+	if int(spec.Control.Store) >= len(w.Places) || spec.Control.Store < 0 {
+		return nil, fmt.Errorf("state: control-plane store at unknown place %d", spec.Control.Store)
+	}
+	s.kTask = w.Eng.Handle("state.task", func(a uint64) { s.runTask(Ref(a)) })
+	for _, r := range w.Replicas {
+		s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: r.Name, Place: r.Place, Replica: r, Clock: NewClock(), item: -1})
+	}
+	for _, c := range w.Callers {
+		s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: fmt.Sprintf("%s/caller-%d", c.Client.Name, int(c.ID)-int(c.Client.Callers[0].ID)), Place: c.Place, Caller: c, Clock: NewClock(), item: -1})
+	}
+	// Software keys: one per serving service.
+	for si, svc := range w.Services {
+		if si == cp {
+			continue
+		}
+		k := s.addKey(KeySpec{Name: "software/" + svc.Name, Kind: Software, Service: si})
+		s.services[si].software = k
+		s.services[si].keys = append(s.services[si].keys, k)
+	}
+	for i, ks := range spec.Keys {
+		if ks.Service < 0 || ks.Service >= len(w.Services) || ks.Service == cp {
+			return nil, fmt.Errorf("state: key %s: unknown or control-plane service %d", ks.Name, ks.Service)
+		}
+		if ks.Kind == Software {
+			return nil, fmt.Errorf("state: key %s: software versions are not declared as keys", ks.Name)
+		}
+		if err := ks.Channel.Validate(); err != nil {
+			return nil, fmt.Errorf("state: key %s: %w", ks.Name, err)
+		}
+		if err := ks.ClientChannel.Validate(); err != nil {
+			return nil, fmt.Errorf("state: key %s: client channel: %w", ks.Name, err)
+		}
+		if slices.ContainsFunc(spec.Keys[:i], func(o KeySpec) bool { return o.Name == ks.Name }) {
+			return nil, fmt.Errorf("state: key %s is declared twice", ks.Name)
+		}
+		k := s.addKey(ks)
+		ss := &s.services[ks.Service]
+		k.slot = len(ss.keys)
+		if k.slot >= 32 {
+			return nil, fmt.Errorf("state: service %s holds more than 31 keys", w.Services[ks.Service].Name)
+		}
+		ss.keys = append(ss.keys, k)
+	}
+	for _, v := range spec.Versions {
+		if v.Service < 0 || v.Service >= len(w.Services) || v.Service == cp || v.Version < 1 {
+			return nil, fmt.Errorf("state: version %d of service %d: unknown service or version below 1", v.Version, v.Service)
+		}
+		s.services[v.Service].versions = append(s.services[v.Service].versions, v)
+	}
+	for i, c := range spec.Changes {
+		if c.At < 0 || c.Every < 0 {
+			return nil, fmt.Errorf("state: change %d: negative time", i)
+		}
+		if c.Key >= len(spec.Keys) || (c.Key < 0 && (c.Service < 0 || c.Service >= len(w.Services) || c.Service == cp)) {
+			return nil, fmt.Errorf("state: change %d: unknown key or service", i)
+		}
+	}
+	for _, n := range s.Nodes {
+		n.values = make([]Value, len(s.Keys))
+		n.links = make([]*link, len(s.Keys))
+		n.lost = make([]uint16, len(s.Keys))
+		n.late = make([]sim.Time, len(s.Keys))
+		n.syncFail = make([]uint16, len(s.Keys))
+	}
+	s.store.place = spec.Control.Store
+	s.initMembers() // may add the implicit controller's node
+	s.store.init(s, spec.Control.Store)
+	w.OnStateChange(s.replicaState)
+	return s, nil
+}
+
+func (s *State) addKey(ks KeySpec) *Key {
+	if ks.Size <= 0 {
+		ks.Size = 1024
+	}
+	k := &Key{ID: len(s.Keys), Name: ks.Name, Kind: ks.Kind, Service: s.w.Services[ks.Service], Spec: ks, desired: 1, latest: 1,
+		history: []desiredAt{{0, 1}}}
+	s.Keys = append(s.Keys, k)
+	return k
+}
+
+// Observe adds an observer of the state model.
+func (s *State) Observe(o StateObserver) { s.obs = append(s.obs, o) }
+
+// Key returns the key called name.
+func (s *State) Key(name string) (*Key, bool) {
+	i := slices.IndexFunc(s.Keys, func(k *Key) bool { return k.Name == name })
+	if i < 0 {
+		return nil, false
+	}
+	return s.Keys[i], true
+}
+
+// NodeOf returns the node of replica rep.
+func (s *State) NodeOf(rep *Replica) *Node { return s.Nodes[rep.ID] }
+
+// CallerNode returns the SDK node of caller c.
+func (s *State) CallerNode(c *Caller) *Node { return s.Nodes[len(s.w.Replicas)+int(c.ID)] }
+
+// Software returns a service's software key (nil for the control plane).
+func (s *State) Software(svc *Service) *Key { return s.services[svc.ID].software }
+
+// Counted is the number of nodes whose coherence counts towards divergence.
+func (s *State) Counted() int { return s.counted }
+
+// OffNodes is the number of nodes now off the desired state.
+func (s *State) OffNodes() int { return s.offNodes }
+
+// ObservedOff is the number of nodes the control plane now sees diverged.
+func (s *State) ObservedOff() int { return s.obsOff }
+
+// Leaders is the number of members acting as leader now.
+func (s *State) Leaders() int { return s.leaders }
+
+// errorRate is the probability a request served by a replica of svc
+// running version v fails, before stale-key effects.
+func (ss *svcState) errorRate(v Version, base float64) float64 {
+	for _, vs := range ss.versions {
+		if vs.Version == v && vs.HasErrorRate {
+			return vs.ErrorRate
+		}
+	}
+	return base
+}
+
+func (ss *svcState) readyAfter(v Version) sim.Time {
+	for _, vs := range ss.versions {
+		if vs.Version == v && vs.ReadyAfter > 0 {
+			return vs.ReadyAfter
+		}
+	}
+	return DefaultReadyAfter
+}
+
+// served stamps attempt j, completed by rep, with the state that served it
+// and returns its error probability: the version's error rate combined with
+// the stale-error rates of keys it served stale. r is the request (nil if it
+// already ended). Called per response: O(keys of the service), no allocation.
+func (s *State) served(rep *Replica, j *Job, r *Request, base float64) float64 {
+	ss := &s.services[rep.Service.ID]
+	if ss.software == nil {
+		return base
+	}
+	n := s.Nodes[rep.ID]
+	arrival := j.Sent
+	if r != nil {
+		arrival = r.Arrived
+	}
+	sw := n.values[ss.software.ID].Version
+	p := ss.errorRate(sw, base)
+	var stale uint32
+	for _, k := range ss.keys {
+		h := n
+		if k.client {
+			h = s.Nodes[len(s.w.Replicas)+int(j.Caller)]
+		}
+		v := h.values[k.ID]
+		if v.Foreign || v.Version != k.DesiredAt(arrival) {
+			stale |= 1 << k.slot
+			if q := k.Spec.StaleErrorRate; q > 0 {
+				p = 1 - (1-p)*(1-q)
+			}
+		}
+	}
+	j.Served = Served{Software: sw, Stale: stale}
+	if rs := ss.rollout; rs != nil {
+		rs.countServed(sw, j.ErrU < p)
+	}
+	return p
+}
+
+// setValue changes what n holds for k and keeps the coherence counts and
+// pending changes up to date. It reports whether the value changed.
+func (s *State) setValue(n *Node, k *Key, v Value) bool {
+	old := n.values[k.ID]
+	if old == v {
+		return false
+	}
+	n.values[k.ID] = v
+	if !s.holds(n, k) {
+		return true
+	}
+	was, is := k.matches(old), k.matches(v)
+	if was != is {
+		if is {
+			k.behind--
+			s.nodeOff(n, -1)
+		} else {
+			k.behind++
+			s.nodeOff(n, +1)
+		}
+	}
+	now := s.w.Eng.Now()
+	for i := 0; i < len(k.pending); i++ {
+		pc := &k.pending[i]
+		had, has := !old.Foreign && old.Version >= pc.version, !v.Foreign && v.Version >= pc.version
+		if had != has {
+			if has {
+				pc.holding++
+			} else {
+				pc.holding--
+			}
+		}
+	}
+	s.settlePending(k, now)
+	s.notify(n)
+	return true
+}
+
+// holds reports whether n holds k.
+func (s *State) holds(n *Node, k *Key) bool { return slices.Contains(n.held, k) }
+
+func (s *State) settlePending(k *Key, now sim.Time) {
+	j := 0
+	for _, pc := range k.pending {
+		if pc.holding >= len(k.holders) {
+			for _, o := range s.obs {
+				o.Converged(now, k, pc.at)
+			}
+			continue
+		}
+		k.pending[j] = pc
+		j++
+	}
+	k.pending = k.pending[:j]
+}
+
+// nodeOff adjusts n's count of off keys by d and the fleet's divergence.
+func (s *State) nodeOff(n *Node, d int) {
+	was := n.off > 0
+	n.off += d
+	if is := n.off > 0; was != is {
+		if is {
+			s.offNodes++
+		} else {
+			s.offNodes--
+		}
+		now := s.w.Eng.Now()
+		for _, o := range s.obs {
+			o.Divergence(now, s.offNodes, s.counted)
+		}
+	}
+}
+
+// setDesired makes v the desired version of k at now (0: the next
+// version) and recounts which holders are behind. invalid marks a version
+// holders will reject.
+func (s *State) setDesired(k *Key, v Version, invalid bool) {
+	now := s.w.Eng.Now()
+	if v == 0 {
+		v = k.latest + 1
+	}
+	k.latest = max(k.latest, v)
+	for int(v) >= len(k.invalid) {
+		k.invalid = append(k.invalid, false)
+	}
+	k.invalid[v] = invalid
+	if v == k.desired {
+		return
+	}
+	old := k.desired
+	k.desired, k.prev = v, old
+	if last := &k.history[len(k.history)-1]; last.At == now {
+		last.Version = v
+	} else {
+		k.history = append(k.history, desiredAt{now, v})
+	}
+	holding := 0
+	for _, h := range k.holders {
+		val := h.values[k.ID]
+		if !val.Foreign && val.Version >= v {
+			holding++
+		}
+		was, is := !val.Foreign && val.Version == old, !val.Foreign && val.Version == v
+		if was != is {
+			if is {
+				k.behind--
+				s.nodeOff(h, -1)
+			} else {
+				k.behind++
+				s.nodeOff(h, +1)
+			}
+		}
+	}
+	if k.Kind != Software {
+		s.Stats.DesiredChanges++
+		k.pending = append(k.pending, pendingChange{at: now, version: v, holding: holding})
+		s.settlePending(k, now)
+	}
+	s.desiredChanged(k)
+}
+
+// Configure attaches the strategy side of the control plane (election,
+// fencing, reconciler, rollout, where flags are evaluated) and assigns the
+// holders of every key. Call it once, before World.Start.
+func (s *State) Configure(c Control) error {
+	if s.configured {
+		return fmt.Errorf("state: configured twice")
+	}
+	s.ctl = c
+	s.configured = true
+	nrep := len(s.w.Replicas)
+	for _, k := range s.Keys {
+		if k.Kind == Flag && c.Flags == FlagsClient {
+			k.client = true
+			for _, cl := range s.w.Callers {
+				if cl.Client.Target == k.Service {
+					k.holders = append(k.holders, s.Nodes[nrep+int(cl.ID)])
+				}
+			}
+		} else {
+			for _, r := range k.Service.Replicas {
+				k.holders = append(k.holders, s.Nodes[r.ID])
+			}
+		}
+		for _, h := range k.holders {
+			h.held = append(h.held, k)
+			h.values[k.ID] = Value{Version: 1}
+			if k.Kind != Software {
+				if ch := s.channelOf(k); ch.Kind != ChannelNone {
+					h.links[k.ID] = &link{node: h, key: k, spec: ch}
+				}
+				s.store.object(h, k).version = 1
+			}
+			s.store.obs[int(h.ID)*s.store.keys+k.ID] = Value{Version: 1}
+		}
+	}
+	for _, n := range s.Nodes {
+		if len(n.held) > 0 && n.member == nil {
+			s.counted++
+		}
+		if n.Replica != nil && n.member == nil && slices.ContainsFunc(n.held, func(k *Key) bool { return k.Kind != Software && !k.client }) {
+			n.item = int32(len(s.items))
+			s.items = append(s.items, n)
+		}
+	}
+	s.initRollouts()
+	return nil
+}
+
+// start schedules the state model's work: desired changes, the members'
+// processes, the channels and the periodic reports. Called by World.Start.
+func (s *State) start(horizon sim.Time) {
+	if !s.configured {
+		_ = s.Configure(Control{})
+	}
+	s.horizon = horizon
+	for i, c := range s.Spec.Changes {
+		if c.At < horizon {
+			s.schedule(c.At, task{kind: tChange, node: -1, a: int32(i)})
+		}
+	}
+	for _, k := range s.Keys {
+		for _, h := range k.holders {
+			l := h.links[k.ID]
+			if l == nil {
+				continue
+			}
+			switch l.spec.Kind {
+			case ChannelPoll:
+				// Holders start with the initial value; their polls are
+				// spread over the first interval.
+				l.connected = true
+				l.gen++
+				s.schedule(sim.Time(s.rng.Float64()*float64(l.spec.Interval)), task{kind: tPollTick, node: h.ID, key: int32(k.ID), gen: l.gen})
+			default:
+				l.connected, l.connectedAt = true, 0
+			}
+		}
+	}
+	for _, m := range s.members {
+		if !m.node.Down() {
+			s.memberBooted(m)
+		}
+	}
+	s.schedule(0, task{kind: tReport, node: -1})
+}
+
+// runChange applies scheduled change i of desired state and schedules its
+// repetition.
+func (s *State) runChange(i int, repeat bool) {
+	c := s.Spec.Changes[i]
+	if repeat {
+		c.Version = 0
+	}
+	if c.Key >= 0 {
+		s.setDesired(s.Keys[s.softwareKeys()+c.Key], c.Version, c.Invalid)
+	} else {
+		s.setDesired(s.services[c.Service].software, c.Version, c.Invalid)
+	}
+	if c.Every > 0 {
+		if next := s.w.Eng.Now() + c.Every; next < s.horizon {
+			s.schedule(next, task{kind: tChange, node: -1, a: int32(i), item: 1})
+		}
+	}
+}
+
+// softwareKeys is the number of software keys, which come first in Keys.
+func (s *State) softwareKeys() int {
+	n := 0
+	for _, k := range s.Keys {
+		if k.Kind == Software {
+			n++
+		}
+	}
+	return n
+}
