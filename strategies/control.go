@@ -3,8 +3,6 @@ package strategies
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
@@ -212,35 +210,21 @@ var rolloutDefs = []*ControlDef{
 	},
 }
 
-var controlDefs = [...][]*ControlDef{
-	ReconcilerKind: sortControls(reconcilerDefs),
-	ElectionKind:   sortControls(electionDefs),
-	RolloutKind:    sortControls(rolloutDefs),
+var controlDefs = [...]sim.Registry[*ControlDef]{
+	ReconcilerKind: sim.NewRegistry(controlName, reconcilerDefs),
+	ElectionKind:   sim.NewRegistry(controlName, electionDefs),
+	RolloutKind:    sim.NewRegistry(controlName, rolloutDefs),
 }
 
-func sortControls(defs []*ControlDef) []*ControlDef {
-	out := slices.Clone(defs)
-	slices.SortFunc(out, func(a, b *ControlDef) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
+func controlName(d *ControlDef) string { return d.Name }
 
 // Controls returns the strategies of one control plug point, sorted by name.
-func Controls(k ControlKind) []*ControlDef { return slices.Clone(controlDefs[k]) }
+func Controls(k ControlKind) []*ControlDef { return controlDefs[k].All() }
 
 // LookupControl returns the strategy of plug point k called name.
 func LookupControl(k ControlKind, name string) (*ControlDef, bool) {
-	i := slices.IndexFunc(controlDefs[k], func(d *ControlDef) bool { return d.Name == name })
-	if i < 0 {
-		return nil, false
-	}
-	return controlDefs[k][i], true
+	return controlDefs[k].Lookup(name)
 }
 
 // ControlNames lists the names of plug point k's strategies, sorted.
-func ControlNames(k ControlKind) []string {
-	var n []string
-	for _, d := range controlDefs[k] {
-		n = append(n, d.Name)
-	}
-	return n
-}
+func ControlNames(k ControlKind) []string { return controlDefs[k].Names() }

@@ -59,6 +59,7 @@ var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(metrics.Describe, explainMetric),
 	explainer(strategies.LookupRouting, explainRouting),
 	explainer(strategies.LookupGuard, explainGuard),
+	explainer(lookupControl, explainControl),
 	explainer(faults.Lookup, explainFault),
 	explainer(scenarios.LookupKey, explainKey),
 }
@@ -84,6 +85,9 @@ func explainable() []string {
 	}
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
+	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+		n = append(n, strategies.ControlNames(k)...)
+	}
 	n = append(n, faults.Names()...)
 	for _, k := range scenarios.Keys() {
 		n = append(n, k.Path)
@@ -148,6 +152,31 @@ func explainRouting(w io.Writer, d *strategies.RoutingDef) {
 	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      routing: %s\n", d.Name, d.Name)
 	if len(d.Params) > 0 {
 		fmt.Fprintf(w, "      params: {%s}\n", paramsSnippet(d.Params))
+	}
+}
+
+// lookupControl finds a reconciler, elector or rollout strategy by name.
+func lookupControl(name string) (controlUse, bool) {
+	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+		if d, ok := strategies.LookupControl(k, name); ok {
+			return controlUse{k, d}, true
+		}
+	}
+	return controlUse{}, false
+}
+
+type controlUse struct {
+	kind strategies.ControlKind
+	def  *strategies.ControlDef
+}
+
+func explainControl(w io.Writer, c controlUse) {
+	d := c.def
+	fmt.Fprintf(w, "%s %s\n  %s\n  source:\t%s\n", c.kind, d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      %s: %s\n", d.Name, c.kind, d.Name)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, "      # or {kind: %s, params: {%s}}\n", d.Name, paramsSnippet(d.Params))
 	}
 }
 
