@@ -150,7 +150,7 @@ type oracleEvent struct {
 // sequence renumbering, and checks they run the same events in the same
 // order.
 func TestQueueAgainstSortedOracle(t *testing.T) {
-	for _, limit := range []uint32{1 << seqBits, 48} {
+	for _, limit := range []uint32{1 << seqBits, 16} {
 		t.Run(fmt.Sprintf("seqLimit=%d", limit), func(t *testing.T) {
 			old := seqLimit
 			seqLimit = limit
@@ -218,7 +218,7 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 
 	t.Repeat(map[string]func(*rapid.T){
 		"schedule": func(t *rapid.T) {
-			if len(e.q.h) >= 40 { // stay below the forced sequence limit
+			if len(e.q.h) >= 12 { // stay below the forced sequence limit (16)
 				t.Skip("queue full for this test")
 			}
 			at := e.Now() + Time(rapid.IntRange(0, 5).Draw(t, "delay"))
