@@ -335,32 +335,14 @@ func compareMetrics(doc *Summary) []string {
 			present[name] = true
 		}
 	}
-	var rows []string
-	for _, name := range headline {
-		if present[name] {
-			rows = append(rows, name)
-		}
-	}
-	var rest []string
-	for name := range present {
-		if slices.Contains(headline, name) || name == "requests_total" {
-			continue
-		}
-		if strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_") {
-			zero := true
-			for _, s := range doc.Strategies {
-				if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
-					zero = false
-				}
-			}
-			if zero {
-				continue
+	return metricRows(present, func(name string) bool {
+		for _, s := range doc.Strategies {
+			if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
+				return false
 			}
 		}
-		rest = append(rest, name)
-	}
-	slices.Sort(rest)
-	return append(rows, rest...)
+		return true
+	})
 }
 
 func newCompare(doc *Summary) *compareView {

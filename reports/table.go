@@ -20,31 +20,44 @@ var headline = []string{
 	"sojourn_mean", "queue_wait_mean", "wait_probability", "in_flight_mean",
 }
 
-// tableMetrics picks the rows of the table: the headline metrics, then
-// every other metric except counters that are zero for every strategy.
+// tableMetrics picks the rows of the terminal table (see metricRows).
 func tableMetrics(res *scenarios.Result) []string {
-	rows := slices.Clone(headline)
-	var rest, qualified []string
-	for name := range res.Strategies[0].Metrics {
-		if slices.Contains(headline, name) || name == "requests_total" {
-			continue
+	present := map[string]bool{}
+	for _, s := range res.Strategies {
+		for name := range s.Metrics {
+			present[name] = true
 		}
-		if strings.Contains(name, ":") {
+	}
+	return metricRows(present, func(name string) bool {
+		for _, s := range res.Strategies {
+			if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// metricRows orders the rows of a comparison — the terminal table and the
+// HTML report's: the headline metrics present, then every other metric
+// except outcome and failure counters that are zero for every strategy,
+// by name, then the phase- and SLO-qualified metrics (orderQualified).
+func metricRows(present map[string]bool, allZero func(name string) bool) []string {
+	var rows, rest, qualified []string
+	for _, name := range headline {
+		if present[name] {
+			rows = append(rows, name)
+		}
+	}
+	for name := range present {
+		switch {
+		case slices.Contains(headline, name) || name == "requests_total":
+		case strings.Contains(name, ":"):
 			qualified = append(qualified, name)
-			continue
+		case (strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_")) && allZero(name):
+		default:
+			rest = append(rest, name)
 		}
-		if strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_") {
-			zero := true
-			for _, s := range res.Strategies {
-				if s.Metrics[name].Mean != 0 {
-					zero = false
-				}
-			}
-			if zero {
-				continue
-			}
-		}
-		rest = append(rest, name)
 	}
 	slices.Sort(rest)
 	return append(append(rows, rest...), orderQualified(qualified)...)
