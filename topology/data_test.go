@@ -1,0 +1,229 @@
+package topology
+
+import (
+	"testing"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// dataLog records the datastore's notifications and the data outcomes of
+// requests.
+type dataLog struct {
+	behind    int
+	total     int
+	lags      []sim.Time
+	converged int
+	reads     int
+	stale     int
+	failed    int
+	maxQueue  int
+}
+
+func (l *dataLog) DataDivergence(_ sim.Time, behind, total int) { l.behind, l.total = behind, total }
+func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)         { l.lags = append(l.lags, lag) }
+func (l *dataLog) WriteConverged(sim.Time, sim.Time)           { l.converged++ }
+func (l *dataLog) Backlog(_ sim.Time, q int)                   { l.maxQueue = max(l.maxQueue, q) }
+func (l *dataLog) RequestEnded(_ sim.Time, r *Request) {
+	if r.Data.Kind == DataRead {
+		if r.Outcome == Success {
+			l.reads++
+			if r.Served.Data.Stale {
+				l.stale++
+			}
+		} else {
+			l.failed++
+		}
+	}
+}
+
+// dataWorld is an app service of 3 replicas (one per zone) whose client
+// sends rate requests per second, each a data operation (reads a fraction
+// of them) on keys keys, over a datastore of 3 replicas (one per zone) in
+// the given mode. Latency is 1 ms within a zone and 2 ms between zones.
+func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol DataPolicy, tweak func(*DataSpec)) (*World, Datastore, *dataLog) {
+	t.Helper()
+	ds := DataSpec{Service: 1, Mode: mode, Keys: keys, RF: 3, Size: 1024,
+		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: reads}}}
+	if tweak != nil {
+		tweak(&ds)
+	}
+	spec := Spec{
+		Places:  []Place{{"r", "a"}, {"r", "b"}, {"r", "c"}},
+		Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
+		Services: []ServiceSpec{
+			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+		},
+		Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Poisson, Rate: RateProfile{{0, rate}}, Callers: 3}},
+		State:   &StateSpec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+	}
+	w, _ := build(t, spec)
+	if err := w.State.Configure(Control{Data: pol}); err != nil {
+		t.Fatal(err)
+	}
+	d, ok := w.State.Data()
+	if !ok {
+		t.Fatal("no datastore")
+	}
+	log := &dataLog{}
+	d.Observe(log)
+	w.Observe(log)
+	return w, d, log
+}
+
+// TestQuorumNoStaleAndConverges: Dynamo's (3, 2, 2) with no faults never
+// answers a read older than an acknowledged write, and every replica ends
+// holding every acknowledged write.
+func TestQuorumNoStaleAndConverges(t *testing.T) {
+	w, d, log := dataWorld(t, DataLeaderless, 20, 200, 0.5, DataPolicy{}, nil)
+	run(w, 30*sim.Second)
+	w.Drain(10 * sim.Second)
+	w.Eng.Run(w.Eng.Now() + 5*sim.Second)
+	st := d.Stats()
+	if st.Acked < 2000 || log.reads < 2000 {
+		t.Fatalf("acked %d writes, %d reads: the workload did not run", st.Acked, log.reads)
+	}
+	if log.stale != 0 || st.StaleReads != 0 {
+		t.Errorf("%d stale reads with R + W > N", log.stale)
+	}
+	if log.behind != 0 || d.Behind() != 0 {
+		t.Errorf("%d (key, replica) pairs still behind after the run", d.Behind())
+	}
+	if uint64(log.converged) != st.Acked {
+		t.Errorf("%d of %d acknowledged writes converged", log.converged, st.Acked)
+	}
+}
+
+// TestReplicaLagMakesOneStale: with R = W = 1, a replica whose apply is
+// slower than the write rate builds a backlog and its reads go stale;
+// quorums on the same schedule stay fresh.
+func TestReplicaLagMakesOneStale(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		pol       DataPolicy
+		wantStale bool
+	}{
+		{"one", DataPolicy{Read: 1, Write: 1}, true},
+		{"quorum", DataPolicy{}, false},
+	} {
+		w, d, log := dataWorld(t, DataLeaderless, 10, 200, 0.5, c.pol, nil)
+		w.State.LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
+		run(w, 20*sim.Second)
+		if got := log.stale > 0; got != c.wantStale {
+			t.Errorf("%s: %d stale reads of %d", c.name, log.stale, log.reads)
+		}
+		if c.name == "one" && d.Stats().StaleReads < 50 {
+			t.Errorf("one: only %d stale reads behind a 200 ms lag", d.Stats().StaleReads)
+		}
+	}
+}
+
+// TestBacklogGrowsPastApplyCapacity: a replica applying one mutation per
+// 10 ms receiving 100 writes/s of 150 falls behind linearly.
+func TestBacklogGrowsPastApplyCapacity(t *testing.T) {
+	w, d, log := dataWorld(t, DataLeaderless, 10, 150, 0, DataPolicy{Read: 1, Write: 1}, nil)
+	w.State.LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
+	run(w, 20*sim.Second)
+	// 150/s arrive, 100/s are applied: about 50/s pile up, 1000 in 20 s.
+	if q := d.Queued(); q < 700 || q > 1300 {
+		t.Errorf("backlog %d after 20 s, want about 1000", q)
+	}
+	if log.maxQueue < d.Queued() {
+		t.Errorf("backlog notifications saw at most %d, now %d", log.maxQueue, d.Queued())
+	}
+}
+
+// TestReadRepairConvergesInvolved: one replica holds a newer value the
+// others lack; a blocking ALL read returns it and writes it back, so
+// every replica read from holds it when the read answers.
+func TestReadRepairConvergesInvolved(t *testing.T) {
+	for _, rr := range []ReadRepair{RepairBlocking, RepairNone} {
+		w, d, _ := dataWorld(t, DataLeaderless, 1, 1, 1, DataPolicy{Read: -1, ReadRepair: rr}, nil)
+		db := w.Services[1].Replicas
+		d.Put(db[0], 0, 7)
+		run(w, 10*sim.Second)
+		held := 0
+		for _, r := range db {
+			if d.Version(r, 0) == 7 {
+				held++
+			}
+		}
+		switch {
+		case rr == RepairBlocking && (held != 3 || d.Behind() != 0 || d.Stats().ReadRepairs != 2):
+			t.Errorf("blocking: %d replicas hold the newest value, %d pairs behind, %d repairs; want 3, 0, 2", held, d.Behind(), d.Stats().ReadRepairs)
+		case rr == RepairNone && held != 1:
+			t.Errorf("none: %d replicas hold the newest value, want only the one it was put on", held)
+		}
+	}
+}
+
+// TestPrimaryReplicaReads: reads from the primary are never stale; reads
+// from replicas behind a replication lag are.
+func TestPrimaryReplicaReads(t *testing.T) {
+	for _, c := range []struct {
+		from      ReadFrom
+		wantStale bool
+	}{{FromPrimary, false}, {FromReplica, true}} {
+		w, d, log := dataWorld(t, DataPrimary, 10, 200, 0.5, DataPolicy{ReadFrom: c.from}, func(s *DataSpec) {
+			s.Lag = sim.Constant{V: 0.1}
+		})
+		run(w, 20*sim.Second)
+		if got := log.stale > 0; got != c.wantStale {
+			t.Errorf("read from %d: %d stale of %d reads", c.from, log.stale, log.reads)
+		}
+		if d.Stats().Acked < 1500 {
+			t.Errorf("read from %d: %d writes acknowledged", c.from, d.Stats().Acked)
+		}
+		for _, l := range log.lags {
+			if l < 100*sim.Millisecond {
+				t.Fatalf("a replica applied a write %v after its commit, inside the 100 ms lag", l)
+			}
+		}
+	}
+}
+
+// TestPrimaryReplicaCrashRefetches: a replica that crashes loses its
+// queued log entries and re-fetches them from its applied position when
+// it restarts; a partitioned one reconnects after the heal. Both end
+// caught up.
+func TestPrimaryReplicaCrashRefetches(t *testing.T) {
+	w, d, _ := dataWorld(t, DataPrimary, 10, 200, 0, DataPolicy{}, func(s *DataSpec) { s.Lag = sim.Constant{V: 0.5} })
+	db := w.Services[1].Replicas
+	var restart, heal func()
+	at(w, 5*sim.Second, func() { restart = w.Crash(db[1]) })
+	at(w, 8*sim.Second, func() { restart() })
+	at(w, 5*sim.Second, func() { heal = w.Net.Cut(0, 2) })
+	at(w, 12*sim.Second, func() { heal() })
+	run(w, 20*sim.Second)
+	w.Eng.Run(30 * sim.Second)
+	st := d.Stats()
+	if st.MutationsLost == 0 {
+		t.Errorf("the crash lost no queued entries (lag 500 ms at 200 writes/s)")
+	}
+	if d.Behind() != 0 {
+		t.Errorf("%d (key, replica) pairs behind 10 s after the last write", d.Behind())
+	}
+}
+
+// TestHintedHandoffAfterPartition: writes at ONE during a partition that
+// cuts replica c off are hinted by the coordinators and replayed when it
+// heals; without hints replica c stays behind.
+func TestHintedHandoffAfterPartition(t *testing.T) {
+	for _, hints := range []bool{true, false} {
+		w, d, _ := dataWorld(t, DataLeaderless, 50, 100, 0, DataPolicy{Read: 1, Write: 1, Hints: hints}, nil)
+		var heal func()
+		at(w, 2*sim.Second, func() { heal = w.Net.Cut(2, 0) })
+		at(w, 2*sim.Second, func() { h := w.Net.Cut(2, 1); at(w, 10*sim.Second, h) })
+		at(w, 10*sim.Second, func() { heal() })
+		run(w, 12*sim.Second)
+		w.Drain(sim.Second)
+		w.Eng.Run(40 * sim.Second)
+		st := d.Stats()
+		if hints && (st.HintsStored == 0 || st.HintsDelivered != st.HintsStored || d.Behind() != 0) {
+			t.Errorf("hints: stored %d delivered %d, %d pairs behind; want all delivered and none behind", st.HintsStored, st.HintsDelivered, d.Behind())
+		}
+		if !hints && d.Behind() == 0 {
+			t.Errorf("without hints replica c caught up with nothing to repair it")
+		}
+	}
+}
