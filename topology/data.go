@@ -673,10 +673,10 @@ func (ds *datastore) version(wall sim.Time) uint64 {
 // zipfian draws ranks in [0, n) with P(i) ∝ 1/(i+1)^θ by Gray et al.'s
 // method (YCSB ZipfianGenerator): O(n) set-up, O(1) per draw.
 type zipfian struct {
-	n                         int
-	theta, alpha, zetan, eta  float64
-	half                      float64 // 1 + 0.5^θ
-	uniform                   bool
+	n                        int
+	theta, alpha, zetan, eta float64
+	half                     float64 // 1 + 0.5^θ
+	uniform                  bool
 }
 
 func newZipfian(n int, theta float64) zipfian {

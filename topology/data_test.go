@@ -20,9 +20,9 @@ type dataLog struct {
 }
 
 func (l *dataLog) DataDivergence(_ sim.Time, behind, total int) { l.behind, l.total = behind, total }
-func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)         { l.lags = append(l.lags, lag) }
-func (l *dataLog) WriteConverged(sim.Time, sim.Time)           { l.converged++ }
-func (l *dataLog) Backlog(_ sim.Time, q int)                   { l.maxQueue = max(l.maxQueue, q) }
+func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)          { l.lags = append(l.lags, lag) }
+func (l *dataLog) WriteConverged(sim.Time, sim.Time)            { l.converged++ }
+func (l *dataLog) Backlog(_ sim.Time, q int)                    { l.maxQueue = max(l.maxQueue, q) }
 func (l *dataLog) RequestEnded(_ sim.Time, r *Request) {
 	if r.Data.Kind == DataRead {
 		if r.Outcome == Success {

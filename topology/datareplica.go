@@ -15,29 +15,29 @@ import "github.com/tangle-sim/tangle/sim"
 
 // Data task sub-kinds (task.a of a tData task).
 const (
-	dWriteReq   int32 = iota // a write reaches a replica
-	dWriteAck                // the replica applied it: reaches the coordinator
-	dWriteNack               // the replica's schema refused it: reaches the coordinator
-	dReadReq                 // a read reaches a replica
-	dReadResp                // its answer reaches the coordinator
-	dRepairReq               // a read-repair write reaches a replica
-	dRepairAck               // the replica applied it: reaches the coordinator
-	dOpTimeout               // a coordinator's quorum timeout
-	dEnqueue                 // a mutation joins a replica's apply queue after its lag
-	dApply                   // a replica finishes applying its queue's head
-	dRepl                    // a primary-mode log entry reaches a replica
-	dReconnect               // a primary-mode replica retries its replication connection
-	dHintTick                // a holder's hint dispatcher
-	dHintSend                // a holder replays one hint
-	dHintReq                 // a replayed hint reaches its replica
-	dHintAck                 // the replica applied it: reaches the holder
-	dInvalidate              // a cache invalidation reaches a cache
-	dUpdate                  // an operator's scheduled write
-	dRepTimer                // an anti-entropy repairer's timer
-	dSyncReq                 // an anti-entropy exchange reaches the peer
-	dSyncApply               // streamed values reach a side of an exchange
-	dSyncDone                // an exchange ends at its initiator
-	dSyncTimeout             // an initiator gives up on an exchange
+	dWriteReq    int32 = iota // a write reaches a replica
+	dWriteAck                 // the replica applied it: reaches the coordinator
+	dWriteNack                // the replica's schema refused it: reaches the coordinator
+	dReadReq                  // a read reaches a replica
+	dReadResp                 // its answer reaches the coordinator
+	dRepairReq                // a read-repair write reaches a replica
+	dRepairAck                // the replica applied it: reaches the coordinator
+	dOpTimeout                // a coordinator's quorum timeout
+	dEnqueue                  // a mutation joins a replica's apply queue after its lag
+	dApply                    // a replica finishes applying its queue's head
+	dRepl                     // a primary-mode log entry reaches a replica
+	dReconnect                // a primary-mode replica retries its replication connection
+	dHintTick                 // a holder's hint dispatcher
+	dHintSend                 // a holder replays one hint
+	dHintReq                  // a replayed hint reaches its replica
+	dHintAck                  // the replica applied it: reaches the holder
+	dInvalidate               // a cache invalidation reaches a cache
+	dUpdate                   // an operator's scheduled write
+	dRepTimer                 // an anti-entropy repairer's timer
+	dSyncReq                  // an anti-entropy exchange reaches the peer
+	dSyncApply                // streamed values reach a side of an exchange
+	dSyncDone                 // an exchange ends at its initiator
+	dSyncTimeout              // an initiator gives up on an exchange
 )
 
 // dataTask runs one data task.
