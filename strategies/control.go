@@ -213,7 +213,7 @@ var rolloutDefs = []*ControlDef{
 }
 
 var controlDefs = [...][]*ControlDef{
-	ReconcilerKind: sortControls(reconcilerDefs),
+	ReconcilerKind: sortControls(allReconcilerDefs()),
 	ElectionKind:   sortControls(electionDefs),
 	RolloutKind:    sortControls(rolloutDefs),
 }
