@@ -30,6 +30,7 @@ var dataDefs = []Def{
 	{"replication_backlog_max", "count", Lower, "largest number of mutations queued at the data replicas at once", "D-F1"},
 	{"data_convergence_time", "s", Lower, "mean time from a write's acknowledgement to the moment every replica of its key holds it or a newer version; writes never fully replicated are left out and counted in data_unconverged", "D-M8"},
 	{"data_convergence_p99", "s", Lower, "99th percentile of data_convergence_time (DDSketch, 1% relative accuracy)", "D-M8"},
+	{"data_convergence_max", "s", Lower, "the longest time an acknowledged write took to reach every replica of its key (after a partition: its length plus the repair delay)", "D-M8"},
 	{"data_unconverged", "count", Lower, "writes acknowledged in the window that some replica of their key did not hold (nor a newer version) by the end of the run", "D-M8"},
 	{"read_repairs", "count", Neutral, "read-repair writes coordinators sent to replicas that answered a read with an older version", "reconcile-slo.md §3.2"},
 	{"hints_delivered", "count", Neutral, "hinted writes replayed to a replica that was unavailable when written, and acknowledged", "reconcile-slo.md §3.2"},
@@ -66,6 +67,7 @@ type Data struct {
 	conv     *ddsketch.DDSketch
 	convSum  float64
 	convN    uint64
+	convMax  float64
 	bDiv     float64
 	bAt      sim.Time
 	bReads   uint64
@@ -174,6 +176,7 @@ func (d *Data) WriteConverged(now, ackedAt sim.Time) {
 	_ = d.conv.Add(max(s, 1e-9))
 	d.convSum += s
 	d.convN++
+	d.convMax = max(d.convMax, s)
 }
 
 // Backlog implements topology.DataObserver.
@@ -246,6 +249,10 @@ func (d *Data) Summarize(s Summary) {
 	s["replication_backlog_max"] = float64(d.qMax)
 	s["data_convergence_time"] = mean(d.convSum, d.convN)
 	s["data_convergence_p99"] = quantile(d.conv, 0.99)
+	s["data_convergence_max"] = d.convMax
+	if d.convN == 0 {
+		s["data_convergence_max"] = math.NaN()
+	}
 	s["data_unconverged"] = math.Max(0, delta(func(x topology.DataStats) uint64 { return x.Acked })-float64(d.convN))
 	s["read_repairs"] = delta(func(x topology.DataStats) uint64 { return x.ReadRepairs })
 	s["hints_delivered"] = delta(func(x topology.DataStats) uint64 { return x.HintsDelivered })
