@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -224,6 +225,111 @@ func TestHintedHandoffAfterPartition(t *testing.T) {
 		}
 		if !hints && d.Behind() == 0 {
 			t.Errorf("without hints replica c caught up with nothing to repair it")
+		}
+	}
+}
+
+// TestQuorumSize: Cassandra QUORUM = ⌊RF/2⌋+1 (reconcile-slo.md §3.1);
+// levels above RF and ALL ask every replica.
+func TestQuorumSize(t *testing.T) {
+	for _, c := range []struct{ level, rf, want int }{
+		{0, 1, 1}, {0, 2, 2}, {0, 3, 2}, {0, 4, 3}, {0, 5, 3}, {0, 6, 4}, {0, 7, 4},
+		{1, 3, 1}, {2, 3, 2}, {-1, 3, 3}, {-1, 5, 5},
+	} {
+		if got := Needed(c.level, c.rf); got != c.want {
+			t.Errorf("Needed(%d, RF %d) = %d, want %d", c.level, c.rf, got, c.want)
+		}
+	}
+}
+
+// oneSync is a repairer that makes one exchange with peer 1 as soon as it
+// starts (only replica 0's does).
+type oneSync struct{ act RepairAction }
+
+func (o *oneSync) Step(_ sim.Time, v RepairView, ev RepairEvent, out []RepairAction) []RepairAction {
+	if ev.Kind == RepairStart && v.Self() == 0 {
+		return append(out, o.act)
+	}
+	return out
+}
+
+// TestMerkleStreamsOneLeaf: one damaged key among 65 536 in a range is
+// found by descending one path of a depth-11 tree (2 hashes per level
+// below the root), and its whole leaf — 65 536/2¹¹ = 32 keys — streams,
+// as Cassandra streams one leaf's worth (about 30 partitions of 1 M at
+// depth 15, reconcile-slo.md §3.2). A flat checksum per 1000 keys streams
+// the whole chunk.
+func TestMerkleStreamsOneLeaf(t *testing.T) {
+	for _, c := range []struct {
+		method       RepairMethod
+		keys, hashes int
+	}{{RepairMerkle, 32, 1 + 2*11 + 1}, {RepairChecksum, 1000, 66 + 66}} {
+		spec := Spec{
+			Places:   []Place{{"r", "a"}},
+			Network:  NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []ServiceSpec{{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
+			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+				Data: &DataSpec{Service: 0, Mode: DataLeaderless, Keys: 1 << 17, RF: 2, Size: 100}},
+		}
+		w, _ := build(t, spec)
+		act := RepairAction{Kind: RepairSync, Peer: 1, Method: c.method, Depth: 11, ChunkKeys: 1000, Push: true, HashSize: 32, Throughput: 1e9}
+		if err := w.State.Configure(Control{Repair: func(*rand.Rand) Repairer { return &oneSync{act} }}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := w.State.Data()
+		d.Put(w.Replicas[0], 12345, 9) // in the first range, [0, 65 536)
+		run(w, 5*sim.Second)
+		st := d.Stats()
+		if streamed := int(st.SyncStreamBytes / 100); streamed != c.keys {
+			t.Errorf("method %d: %d keys streamed, want %d", c.method, streamed, c.keys)
+		}
+		// Both ranges are shared (RF 2 of 2); the undamaged one costs its root.
+		if hashes := int(st.SyncHashBytes / 64); hashes != c.hashes {
+			t.Errorf("method %d: %d hashes compared, want %d", c.method, hashes, c.hashes)
+		}
+		if st.KeysRepaired != 1 || d.Version(w.Replicas[1], 12345) != 9 || d.Behind() != 0 {
+			t.Errorf("method %d: %d keys repaired, replica 1 holds version %d", c.method, st.KeysRepaired, d.Version(w.Replicas[1], 12345))
+		}
+	}
+}
+
+// TestSloppyQuorumStandIn: with replica c down, Dynamo's sloppy quorum
+// writes to the next node on the ring, which keeps a hinted copy (readable)
+// and hands it to the home when it is back; a strict quorum has fewer
+// homes than W and fails the write.
+func TestSloppyQuorumStandIn(t *testing.T) {
+	for _, sloppy := range []bool{true, false} {
+		spec := Spec{
+			Places:  []Place{{"r", "a"}},
+			Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []ServiceSpec{
+				{Name: "api", Replicas: 1, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+				{Name: "db", Replicas: 4, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+			},
+			Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 10}}, Callers: 1}},
+			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+				Data: &DataSpec{Service: 1, Mode: DataLeaderless, Keys: 4, RF: 3, Size: 100, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}},
+		}
+		w, _ := build(t, spec)
+		if err := w.State.Configure(Control{Data: DataPolicy{Write: -1, Sloppy: sloppy, Hints: true}}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := w.State.Data()
+		db := w.Services[1].Replicas
+		var restart func()
+		at(w, 0, func() { restart = w.Crash(db[2]) })
+		at(w, 10*sim.Second, func() { restart() })
+		run(w, 10*sim.Second)
+		st := d.Stats()
+		w.Eng.Run(40 * sim.Second)
+		if sloppy {
+			// Keys 0–2 have db-2 as a home; db-3 (or db-0) stands in.
+			if st.WritesFailed != 0 || st.HintsStored == 0 || d.Stats().HintsDelivered != st.HintsStored || d.Behind() != 0 {
+				t.Errorf("sloppy: %d writes failed, %d hints stored, %d delivered, %d pairs behind; want 0, some, all, 0",
+					st.WritesFailed, st.HintsStored, d.Stats().HintsDelivered, d.Behind())
+			}
+		} else if st.WritesFailed == 0 || st.Acked == 0 {
+			t.Errorf("strict ALL: %d writes failed, %d acknowledged; want the keys homed on db-2 to fail and the others to succeed", st.WritesFailed, st.Acked)
 		}
 	}
 }
