@@ -19,7 +19,7 @@ import (
 
 var explainCmd = &command{
 	name:    "explain",
-	summary: "Explain one metric, routing strategy, fault kind or scenario key, with an example.",
+	summary: "Explain one metric, routing or control-plane strategy, fault kind or scenario key, with an example.",
 	usage:   "NAME",
 	examples: `  tangle explain latency_p99                    # definition, unit, direction
   tangle explain round-robin                    # parameters with units, defaults and sources
@@ -61,6 +61,37 @@ var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(strategies.LookupGuard, explainGuard),
 	explainer(faults.Lookup, explainFault),
 	explainer(scenarios.LookupKey, explainKey),
+	explainer(lookupControl, explainControl),
+}
+
+// controlKinds are the control-plane plug points, in list order.
+var controlKinds = []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind}
+
+// control is a control-plane strategy and its plug point.
+type control struct {
+	kind strategies.ControlKind
+	def  *strategies.ControlDef
+}
+
+func lookupControl(name string) (control, bool) {
+	for _, k := range controlKinds {
+		if d, ok := strategies.LookupControl(k, name); ok {
+			return control{k, d}, true
+		}
+	}
+	return control{}, false
+}
+
+func explainControl(w io.Writer, c control) {
+	d := c.def
+	fmt.Fprintf(w, "%s %s\n  %s\n  source:\t%s\n", c.kind, d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      %s: ", d.Name, c.kind)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, "{kind: %s, params: {%s}}\n", d.Name, paramsSnippet(d.Params))
+	} else {
+		fmt.Fprintf(w, "%s\n", d.Name)
+	}
 }
 
 func explainer[T any](lookup func(string) (T, bool), explain func(io.Writer, T)) func(io.Writer, string, bool) bool {
@@ -85,6 +116,9 @@ func explainable() []string {
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
 	n = append(n, faults.Names()...)
+	for _, k := range controlKinds {
+		n = append(n, strategies.ControlNames(k)...)
+	}
 	for _, k := range scenarios.Keys() {
 		n = append(n, k.Path)
 	}
