@@ -376,3 +376,34 @@ func TestSkewedClockLosesUpdates(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairPeersShareRanges: a replica's anti-entropy peers are exactly
+// the replicas it shares a key range with, each once.
+func TestRepairPeersShareRanges(t *testing.T) {
+	for _, c := range []struct{ d, rf int }{{6, 3}, {4, 3}, {5, 2}, {3, 3}, {7, 1}} {
+		ds := &datastore{spec: DataSpec{Mode: DataLeaderless}, rf: c.rf, nodes: make([]*dataNode, c.d)}
+		for i := range ds.nodes {
+			ds.nodes[i] = &dataNode{idx: int32(i)}
+		}
+		for i := range ds.nodes {
+			v := repairView{ds, ds.nodes[i]}
+			got := map[int32]bool{}
+			for j := 0; j < v.Peers(); j++ {
+				p := v.Peer(j)
+				if got[p] || p == int32(i) {
+					t.Fatalf("d=%d rf=%d: replica %d lists peer %d twice or itself", c.d, c.rf, i, p)
+				}
+				got[p] = true
+			}
+			for p := 0; p < c.d; p++ {
+				share := false
+				for r := int32(0); r < int32(c.d); r++ {
+					share = share || (p != i && ds.shares(int32(i), int32(p), r))
+				}
+				if share != got[int32(p)] {
+					t.Errorf("d=%d rf=%d: replica %d shares a range with %d: %v, listed: %v", c.d, c.rf, i, p, share, got[int32(p)])
+				}
+			}
+		}
+	}
+}

@@ -126,8 +126,16 @@ type repairView struct {
 
 func (v repairView) Self() int32 { return v.n.idx }
 
+// everyone reports whether every other replica shares a range with this
+// one: full replication, or a ring so small that the N−1 neighbours on
+// each side cover it.
+func (v repairView) everyone() bool {
+	d := len(v.ds.nodes)
+	return v.ds.spec.Mode == DataPrimary || 2*(v.ds.rf-1) >= d-1
+}
+
 func (v repairView) Peers() int {
-	if v.ds.spec.Mode == DataPrimary || v.ds.rf == len(v.ds.nodes) {
+	if v.everyone() {
 		return len(v.ds.nodes) - 1
 	}
 	return 2 * (v.ds.rf - 1)
@@ -135,14 +143,14 @@ func (v repairView) Peers() int {
 
 func (v repairView) Peer(i int) int32 {
 	d := int32(len(v.ds.nodes))
-	if v.ds.spec.Mode == DataPrimary || v.ds.rf == len(v.ds.nodes) {
+	if v.everyone() {
 		p := int32(i)
 		if p >= v.n.idx {
 			p++
 		}
 		return p
 	}
-	// Ring neighbours within N−1 positions share a range.
+	// The ring neighbours within N−1 positions on either side share a range.
 	off := int32(i/2 + 1)
 	if i%2 == 1 {
 		off = -off
