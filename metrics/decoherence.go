@@ -13,7 +13,7 @@ import (
 // state model's counters between the window's ends, times are integrals
 // over it, per-request rates count requests generated in it.
 var decoherenceDefs = []Def{
-	{"inconsistent_response_rate", "ratio", Lower, "fraction of responses served by a state other than the desired one at the request's arrival: the replica's software version, a config key's value, or a flag's value in the SDK that evaluated it (the caller's, for client-side evaluation)", "D-M4"},
+	{"inconsistent_response_rate", "ratio", Lower, "fraction of responses served by a state other than the desired one at the request's arrival: the replica's software version, a config key's value, or a flag's value in the SDK that evaluated it (the caller's, for client-side evaluation); with a datastore, also a data read older than the newest write acknowledged at arrival, or a corrupt row", "D-M4"},
 	{"config_convergence_time", "s", Lower, "mean time from a config or flag change of desired state to the moment every holder holds it (or a later version); changes never fully held are left out and counted in config_unconverged", "D-M2"},
 	{"config_unconverged", "count", Lower, "config and flag changes in the window that some holder never received by the end of the run", "D-M2"},
 	{"reconciliation_success_rate", "ratio", Higher, "fraction of repair writes that reached their node and were applied, of those that were applied or failed (rejected by fencing, control plane unreachable, node down or cut off)", "D-M3"},
