@@ -10,7 +10,8 @@ var nodeFaults = []*Def{
 	{
 		Name: "crash",
 		Description: "replicas crash: queued and in-service work is lost (callers see connection resets) and they refuse work until the window ends, " +
-			"then restart empty — cold if cold_factor > 0 (to model a scale-up, crash the new replicas from 0s until they join)",
+			"then restart empty — cold if cold_factor > 0 (to model a scale-up, crash the new replicas from 0s until they join); " +
+			"a data replica loses the mutations it had not applied yet (a primary-mode replica re-fetches the log from its applied position), a coordinator its operations in flight and its cache",
 		Source:  "crash/restart of any node (DESIGN fault catalogue); Jepsen :kill/:start",
 		Targets: Replicas,
 		Params: sim.ParamSet{
@@ -32,7 +33,7 @@ var nodeFaults = []*Def{
 	},
 	{
 		Name:        "pause",
-		Description: "replicas stall (a GC pause, SIGSTOP): service stops where it is and queued work waits, then everything resumes",
+		Description: "replicas stall (a GC pause, SIGSTOP): service stops where it is and queued work waits, then everything resumes; a data replica answers no read and applies no write meanwhile",
 		Source:      "process pause (D leases; Jepsen :pause/:resume)",
 		Targets:     Replicas,
 		Build:       constant(perReplica((*topology.World).Pause)),

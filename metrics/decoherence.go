@@ -13,7 +13,7 @@ import (
 // state model's counters between the window's ends, times are integrals
 // over it, per-request rates count requests generated in it.
 var decoherenceDefs = []Def{
-	{"inconsistent_response_rate", "ratio", Lower, "fraction of responses served by a state other than the desired one at the request's arrival: the replica's software version, a config key's value, or a flag's value in the SDK that evaluated it (the caller's, for client-side evaluation)", "D-M4"},
+	{"inconsistent_response_rate", "ratio", Lower, "fraction of responses served by a state other than the desired one at the request's arrival: the replica's software version, a config key's value, or a flag's value in the SDK that evaluated it (the caller's, for client-side evaluation); with a datastore, also a data read older than the newest write acknowledged at arrival, or a corrupt row", "D-M4"},
 	{"config_convergence_time", "s", Lower, "mean time from a config or flag change of desired state to the moment every holder holds it (or a later version); changes never fully held are left out and counted in config_unconverged", "D-M2"},
 	{"config_unconverged", "count", Lower, "config and flag changes in the window that some holder never received by the end of the run", "D-M2"},
 	{"reconciliation_success_rate", "ratio", Higher, "fraction of repair writes that reached their node and were applied, of those that were applied or failed (rejected by fencing, control plane unreachable, node down or cut off)", "D-M3"},
@@ -27,7 +27,7 @@ var decoherenceDefs = []Def{
 	{"partial_deploy_rate", "ratio", Lower, "fraction of rollouts started in the window that stalled past their progress deadline or were rolled back", "D-M9"},
 	{"reconciliation_cost", "count", Lower, "control-plane API calls made by controllers in the window: repair writes, status writes and rollout pod operations (lease traffic excluded)", "D-M10"},
 	{"repair_operations", "count", Lower, "repair writes issued (a desired value written to a node's object)", "D-M10"},
-	{"repair_bytes", "bytes", Lower, "bytes of repair writes (each carries its key's size)", "D-M10"},
+	{"repair_bytes", "bytes", Lower, "bytes of repair writes (each carries its key's size), plus the datastore's repair traffic: read repairs, replayed hints, anti-entropy hashes and streams", "D-M10"},
 	{"reconcile_rate", "1/s", Lower, "reconciles of one item per second (a sync of every item counts each item): a controller hot loop shows here", "D-F5"},
 	{"drift_flapping", "ratio", Lower, "fraction of the control plane's sync-status samples (one per report interval, at a random phase as Nagios interleaves checks) during which the status was flapping by Nagios' rule: 21 samples, recent changes weighted 0.75..1.25, start at ≥ 20% change, stop at ≤ 5%", "D-F5; reconcile-slo.md §5.3"},
 	{"drift_events", "count", Lower, "times the control plane saw the fleet go from in sync to out of sync (each propagating change and each drift counts)", "D-F5"},
@@ -35,7 +35,7 @@ var decoherenceDefs = []Def{
 	{"rollbacks", "count", Neutral, "automated rollbacks", ""},
 	{"stale_writes_accepted", "count", Lower, "writes the store accepted from a deposed leader (its token below the current lease's): split-brain damage", "D-F6"},
 	{"stale_writes_rejected", "count", Neutral, "writes from a deposed leader that fencing rejected", "D-F6"},
-	{"lost_updates", "count", Lower, "accepted writes that replaced a newer version of an object with an older one", "D-F6"},
+	{"lost_updates", "count", Lower, "accepted writes that replaced a newer version of an object with an older one; in the datastore, acknowledged writes whose version is older than a write acknowledged before they were issued, so last write wins discards them (skewed clocks)", "D-F6"},
 	{"dual_leader_time", "s", Lower, "time during which two or more members acted as leader", "D-F6"},
 	{"leaderless_time", "s", Lower, "time during which no member acted as leader (with a control plane that elects one)", ""},
 	{"leader_changes", "count", Lower, "times a member started leading (etcd-mixin alerts at ≥ 4 in 15 min)", "reconcile-slo.md §5.3"},

@@ -69,13 +69,26 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 		}
 		spec.Clients = append(spec.Clients, cs)
 	}
-	if sc.State != nil { // the state model; control-plane members are a service of their own, last
+	if sc.State != nil { // the state model; data replicas and control-plane members are services of their own, last
+		db := -1
+		if ss, ok := sc.datastoreService(); ok {
+			db = len(spec.Services)
+			spec.Services = append(spec.Services, ss)
+		}
 		cp := -1
 		if ss, ok := sc.controlPlaneService(); ok {
 			cp = len(spec.Services)
 			spec.Services = append(spec.Services, ss)
 		}
 		spec.State = sc.stateSpec(cp)
+		if db >= 0 {
+			spec.State.Data = sc.dataSpec(db)
+			for i := range spec.State.Keys {
+				if spec.State.Keys[i].Kind == topology.Schema {
+					spec.State.Keys[i].Service = db
+				}
+			}
+		}
 	}
 	return spec, nil
 }

@@ -26,6 +26,7 @@ type State struct {
 	Keys           []KeyDecl     `yaml:"keys" doc:"keys of desired state: config resources and feature flags"`
 	Versions       []VersionDecl `yaml:"versions" doc:"software versions' behaviour (error rate, time to readiness)"`
 	Changes        []ChangeDecl  `yaml:"changes" doc:"changes of desired state: key bumps and deploys"`
+	Datastore      *Datastore    `yaml:"datastore" doc:"the data layer: data replicas, replication, schema compatibility and the clients' reads and writes (see data.go)"`
 
 	store   topology.PlaceID
 	members []topology.PlaceID
@@ -43,8 +44,8 @@ type ControlPlane struct {
 // KeyDecl declares a key of desired state.
 type KeyDecl struct {
 	Name           string       `yaml:"name,required" doc:"key name, used by changes and faults"`
-	Kind           string       `yaml:"kind" default:"config" doc:"config or flag"`
-	Service        string       `yaml:"service,required" doc:"the service whose replicas hold it (for a flag evaluated client-side: the SDKs of the callers that target it)"`
+	Kind           string       `yaml:"kind" default:"config" doc:"config, flag, or schema (a datastore's schema version, held by its data replicas)"`
+	Service        string       `yaml:"service,required" doc:"the service whose replicas hold it (for a flag evaluated client-side: the SDKs of the callers that target it; for a schema: the datastore)"`
 	Channel        *ChannelDecl `yaml:"channel" default:"push" doc:"how holders receive changes: none (only reconcilers write it), push (xDS-like), poll or stream; a name or {kind, ...settings}"`
 	ClientChannel  *ChannelDecl `yaml:"client_channel" default:"stream" doc:"flags evaluated client-side: how caller SDKs receive them"`
 	Size           int          `yaml:"size" default:"1024" doc:"bytes one write of the value carries (repair cost)"`
@@ -85,6 +86,7 @@ type VersionDecl struct {
 	Version    int      `yaml:"version,required" doc:"the version (1 is what every replica runs at the start)"`
 	ErrorRate  *Ratio   `yaml:"error_rate" doc:"probability a request it serves fails, replacing the service's error rate"`
 	ReadyAfter Duration `yaml:"ready_after" default:"10s" doc:"time from pod start to passing readiness"`
+	Schema     int      `yaml:"schema" default:"0" doc:"the datastore schema its code reads and writes (state.datastore.compat's code); 0: 1"`
 }
 
 // ChangeDecl is a change of desired state.
@@ -168,6 +170,7 @@ func (sc *Scenario) stateDefaults(d *decoder) {
 			st.Versions[i].ReadyAfter = Duration(topology.DefaultReadyAfter)
 		}
 	}
+	sc.datastoreDefaults(d)
 }
 
 // validateState checks the state section.
@@ -219,6 +222,7 @@ func (sc *Scenario) validateState(d *decoder) {
 			st.members = []topology.PlaceID{st.store}
 		}
 	}
+	sc.validateDatastore(d)
 	perService := map[string]int{}
 	for i := range st.Keys {
 		k := &st.Keys[i]
@@ -231,10 +235,17 @@ func (sc *Scenario) validateState(d *decoder) {
 			k.kind = topology.Config
 		case "flag":
 			k.kind = topology.Flag
+		case "schema":
+			k.kind = topology.Schema
+			if sc.datastoreName() == "" {
+				d.errorPath(join(p, "kind"), "add state.datastore", "a schema key is held by a datastore's replicas, and there is none")
+			} else if k.Service != sc.datastoreName() {
+				d.errorPath(join(p, "service"), "", "a schema key is held by the datastore's replicas: name the datastore, %q (state.datastore.name), got %q", sc.datastoreName(), k.Service)
+			}
 		default:
-			d.errorPath(join(p, "kind"), didYouMean(k.Kind, []string{"config", "flag"}), "expected config or flag, got %q", k.Kind)
+			d.errorPath(join(p, "kind"), didYouMean(k.Kind, []string{"config", "flag", "schema"}), "expected config, flag or schema, got %q", k.Kind)
 		}
-		if !slices.Contains(services, k.Service) {
+		if k.Kind != "schema" && !slices.Contains(services, k.Service) {
 			d.errorPath(join(p, "service"), didYouMean(k.Service, services), "unknown service %q; services are %s", k.Service, strings.Join(services, ", "))
 		}
 		perService[k.Service]++
@@ -266,6 +277,9 @@ func (sc *Scenario) validateState(d *decoder) {
 		}
 		if v.ReadyAfter <= 0 {
 			d.errorPath(join(p, "ready_after"), "", "must be positive, got %v", v.ReadyAfter)
+		}
+		if v.Schema < 0 {
+			d.errorPath(join(p, "schema"), "", "must not be negative (0: 1), got %d", v.Schema)
 		}
 	}
 	keys := sc.keyNames()
@@ -367,6 +381,7 @@ func (sc *Scenario) validateStrategyControl(d *decoder, p string, s *Strategy) {
 	sc.checkPlug(d, join(p, "reconciler"), strategies.ReconcilerKind, s.Reconciler)
 	sc.checkPlug(d, join(p, "election"), strategies.ElectionKind, s.Election)
 	sc.checkPlug(d, join(p, "rollout"), strategies.RolloutKind, s.Rollout)
+	sc.validateStrategyData(d, p, s)
 	if s.Flags != "server" && s.Flags != "client" {
 		d.errorPath(join(p, "flags"), didYouMean(s.Flags, []string{"server", "client"}), "expected server or client, got %q", s.Flags)
 	}
@@ -419,7 +434,7 @@ func (sc *Scenario) stateSpec(cpService int) *topology.StateSpec {
 			ClientChannel: k.ClientChannel.spec, Size: k.Size, StaleErrorRate: float64(k.StaleErrorRate)})
 	}
 	for _, v := range st.Versions {
-		vs := topology.VersionSpec{Service: svc(v.Service), Version: topology.Version(v.Version), ReadyAfter: v.ReadyAfter.T()}
+		vs := topology.VersionSpec{Service: svc(v.Service), Version: topology.Version(v.Version), ReadyAfter: v.ReadyAfter.T(), Schema: topology.Version(v.Schema)}
 		if v.ErrorRate != nil {
 			vs.ErrorRate, vs.HasErrorRate = float64(*v.ErrorRate), true
 		}
@@ -476,6 +491,9 @@ func (sc *Scenario) Control(i int) (topology.Control, error) {
 	if s.Flags == "client" {
 		c.Flags = topology.FlagsClient
 	}
+	if sc.datastoreName() != "" {
+		c.Data = sc.dataPolicy(i)
+	}
 	return c, nil
 }
 
@@ -506,6 +524,9 @@ func (sc *Scenario) ControlChoices(i int) map[string]string {
 	add("election", s.Election)
 	add("rollout", s.Rollout)
 	out["flags"] = s.Flags
+	if sc.datastoreName() != "" {
+		out["data"] = sc.dataChoice(i)
+	}
 	return out
 }
 
@@ -523,5 +544,6 @@ func (sc *Scenario) attachState(i int, w *topology.World, rec *metrics.Recorder,
 		return err
 	}
 	metrics.NewDecoherence(w, cfg, metrics.DecoherenceConfig{AlertFor: sc.State.AlertFor.T(), Settle: sc.State.Settle.T(), Check: sc.State.ReportInterval.T()}, rec)
+	sc.attachData(w, rec, cfg)
 	return nil
 }

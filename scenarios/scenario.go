@@ -132,12 +132,15 @@ type Strategy struct {
 	Election   *Plug  `yaml:"election" doc:"how control-plane members elect a leader; default none (the first member leads)"`
 	Rollout    *Plug  `yaml:"rollout" doc:"how deploys replace replicas; default deployment (Kubernetes RollingUpdate)"`
 	Flags      string `yaml:"flags" default:"server" doc:"where feature flags are evaluated: server (the service's replicas) or client (each caller's SDK)"`
+	// Data-layer choices (with a state.datastore).
+	Data RawParams `yaml:"data" doc:"how the serving replicas use the datastore: consistency levels, quorum kind, read repair, hints, timeouts, caching (see tangle list strategies); default: QUORUM reads and writes"`
 
 	params     sim.Params
 	edgeParams sim.Params
 	load       topology.LoadSource
 	retry      topology.RetryPolicy
 	guards     []topology.NewGuard
+	dataParams sim.Params
 }
 
 // GuardUse names a guard and its parameters.
@@ -356,6 +359,9 @@ func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.T
 		if cp := sc.controlPlaneName(); cp != "" {
 			services = append(services, cp)
 		}
+		if db := sc.datastoreName(); db != "" {
+			services = append(services, db)
+		}
 		if kind != faults.Replicas && kind != faults.Nodes {
 			d.errorPath(join(path, "service"), "", "this fault acts on %s, not on a service's replicas", kind)
 		} else if !slices.Contains(services, t.Service) {
@@ -429,6 +435,11 @@ func (sc *Scenario) replicaNames() []string {
 	if cp, ok := sc.controlPlaneService(); ok {
 		for i := 0; i < cp.Replicas; i++ {
 			n = append(n, fmt.Sprintf("%s-%d", cp.Name, i))
+		}
+	}
+	if db, ok := sc.datastoreService(); ok {
+		for i := 0; i < db.Replicas; i++ {
+			n = append(n, fmt.Sprintf("%s-%d", db.Name, i))
 		}
 	}
 	return n

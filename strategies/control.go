@@ -211,7 +211,7 @@ var rolloutDefs = []*ControlDef{
 }
 
 var controlDefs = [...]sim.Registry[*ControlDef]{
-	ReconcilerKind: sim.NewRegistry(controlName, reconcilerDefs),
+	ReconcilerKind: sim.NewRegistry(controlName, reconcilerDefs, dataReconcilerDefs),
 	ElectionKind:   sim.NewRegistry(controlName, electionDefs),
 	RolloutKind:    sim.NewRegistry(controlName, rolloutDefs),
 }

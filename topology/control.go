@@ -132,6 +132,9 @@ type ReconcileAction struct {
 	Status bool
 	Timer  int // 0..7
 	After  sim.Time
+	// Schema caps what a RecSync writes to schema keys (0: the desired
+	// version): a migration coordinator holding a step back.
+	Schema Version
 }
 
 // ReconcileView is what a reconciler sees of the objects it manages.
@@ -171,6 +174,8 @@ type Control struct {
 	Reconciler NewReconciler // nil: nothing repairs drift
 	Rollout    NewRollout    // nil: a deploy replaces every replica at once
 	Flags      FlagSide
+	Data       DataPolicy  // how coordinators use the datastore (zero: strict QUORUM, blocking read repair)
+	Repair     NewRepairer // each data replica's anti-entropy loop; nil: none
 }
 
 // member is a node running controllers: an elector, and while it leads the
@@ -218,6 +223,7 @@ func (s *State) initMembers() {
 		n.values = make([]Value, len(s.Keys))
 		n.links = make([]*link, len(s.Keys))
 		n.lost, n.late, n.syncFail = make([]uint16, len(s.Keys)), make([]sim.Time, len(s.Keys)), make([]uint16, len(s.Keys))
+		n.pin = make([]uint16, len(s.Keys))
 		n.member = &member{node: n}
 		s.Nodes = append(s.Nodes, n)
 		s.members = append(s.members, n.member)
@@ -458,7 +464,7 @@ func (s *State) reconcile(m *member, ev ReconcileEvent) {
 				status = 1
 			}
 			s.schedule(now+m.node.Clock.Real(now, s.Spec.Control.Work*sim.Time(items)),
-				task{kind: tSyncWork, node: m.node.ID, item: a.Item, a: status, gen: m.term})
+				task{kind: tSyncWork, node: m.node.ID, item: a.Item, a: status, gen: m.term, ver: a.Schema})
 		case RecSetTimer:
 			if a.Timer < 0 || a.Timer >= len(m.rTimer) {
 				panic(fmt.Sprintf("topology: reconciler timer %d out of range", a.Timer))
@@ -502,6 +508,11 @@ func (s *State) syncWork(t *task) {
 				continue
 			}
 			want := m.cache[k.ID]
+			if k.Kind == Schema && t.ver > 0 {
+				if want = min(want, t.ver); s.Observed(n, k).Version >= want {
+					continue // the coordinator never steps a schema back
+				}
+			}
 			if obs := s.Observed(n, k); obs.Foreign || obs.Version != want {
 				s.write(m, ref, n, k, want, false)
 			}
@@ -622,7 +633,7 @@ func (s *State) apply(n *Node, k *Key, t *task) {
 		}
 		return
 	}
-	if n.cut > 0 {
+	if n.cut > 0 || n.pin[k.ID] > 0 {
 		s.Stats.RepairsFailed++
 		return
 	}

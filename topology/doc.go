@@ -54,16 +54,40 @@
 //	w.State.Configure(topology.Control{Elector: …, Reconciler: …, Rollout: …})
 //	w.Start(horizon)
 //
-// Extension point for the data layer. Data versions, schema versions and
-// price tables plug into the same model: declare them as keys (KeyKind
-// Schema and Price are reserved, and any kind flows through the desired
-// store, Served stamping, divergence and convergence accounting
-// unchanged); give their holders a new ChannelKind for asynchronous
-// replication with lag, or TTL caches with invalidation, by extending
-// desiredChanged and deliver in propagation.go; express read/write
-// compatibility between versions by extending State.served (today a stale
-// key fails a request with its StaleErrorRate); and write anti-entropy,
-// read repair or a migration coordinator as Reconciler or Rollout
-// strategies, whose writes go through the store's fenced write path and
-// are counted as repairs.
+// # The data layer
+//
+// With StateSpec.Data set, the state model carries a datastore (data.go,
+// dataop.go, datareplica.go, datarepair.go, schema.go): the replicas of
+// one service are data replicas, each a Node with the usual process
+// semantics, holding a cell per data key (a version, the writer's schema,
+// a corrupt flag) and XOR checksums over key ranges.
+//
+//	client ─▶ caller ─▶ app replica: service time, then its data operation
+//	    ─(network)─▶ the key's replicas (primary, or N homes; sloppy: the
+//	    first N live) ─▶ apply queue (lag, apply time: the backlog) ─▶ ack
+//	    ─(network)─▶ coordinator: W acks / R answers, read repair, or the
+//	    timeout ─▶ the response leaves, Served.Data stamped
+//
+// A request's data operation is drawn at arrival (a client's workload:
+// read/write mix, zipfian keys) and runs synchronously after its service
+// time, so quorum waits and network latency are part of its latency.
+// Served.Data reports the version and schema that served it and whether
+// the read was stale (older than the newest write acknowledged at
+// arrival) or corrupt; Served.Consistent counts both, so
+// inconsistent-response accounting covers data unchanged. Primary-mode
+// replicas follow the primary's log in order over a connection that
+// partitions break and crashes reset; leaderless stores coordinate
+// quorums (strict or sloppy) with hinted handoff and read repair; caches
+// at the coordinating replicas expire by TTL and hear invalidations.
+// Schemas are keys of kind Schema held by the data replicas, changed and
+// reconciled like any key; a compatibility matrix decides what each
+// read and write does. Anti-entropy is a Repairer per data replica
+// (RepairView, RepairAction); a migration coordinator is a Reconciler
+// that caps the schema it writes (ReconcileAction.Schema, SchemaView).
+// Repairs count into Stats.Repairs/RepairBytes, lost updates into
+// Stats.LostUpdates; DataObserver hears divergence, replication lag,
+// write convergence and the backlog.
+//
+//	spec.State.Data = &topology.DataSpec{Service: db, Mode: topology.DataLeaderless, Keys: 1000, RF: 3, …}
+//	w.State.Configure(topology.Control{Data: topology.DataPolicy{Read: 1, Write: 1}, Repair: …})
 package topology

@@ -30,6 +30,9 @@ func (w *World) arrive(arg uint64) {
 	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1}
 	w.nextID++
 	c.Generated++
+	if w.State != nil && w.State.data != nil {
+		w.State.data.drawData(c, r)
+	}
 	if c.Spec.Timeout > 0 {
 		r.timeout = w.Eng.At(now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
 	}
@@ -101,7 +104,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	r.attempts++
 	*j = Job{
 		Req: ref, Attempt: r.attempts, Caller: caller.ID, Replica: rep.ID, Cluster: cluster, Sent: now,
-		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(),
+		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(), Data: r.Data,
 	}
 	jref := makeRef(jidx, w.jobs.gens[jidx])
 	r.job, r.Replica, r.Cluster = jref, rep.ID, cluster
@@ -185,10 +188,14 @@ func (w *World) finish(ref Ref) {
 	if w.State != nil { // stamp the state that served it (see State.served)
 		base = w.State.served(rep, j, w.reqs.get(j.Req), base)
 	}
-	if j.ErrU < 1-(1-base)*j.degrOK {
+	switch {
+	case j.ErrU < 1-(1-base)*j.degrOK:
 		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
-	} else {
+	case j.Data.Kind != DataNone && w.State != nil && w.State.data != nil:
+		// The data operation runs now; the reply waits for it.
+		w.State.data.begin(rep, ref, j)
+	default:
 		w.reply(ref, j, Success, CauseNone)
 	}
 	w.serveQueue(rep)

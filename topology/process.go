@@ -38,6 +38,7 @@ const (
 	tRollTimer                  // a rollout timer (member)
 	tRelist                     // a member whose watch was cut relists (member)
 	tStrobe                     // a clock strobe's next step (world)
+	tData                       // the data layer's work (datareplica.go: the sub-kind is in a)
 )
 
 // task is one unit of scheduled work. Fields are used as each kind needs.
@@ -54,6 +55,7 @@ type task struct {
 	ref   Ref
 	flag  bool
 	rec   LeaseRecord
+	c     cell // data: a value carried by a message
 }
 
 // schedule runs t at time at (not before now) in the control class.
@@ -92,8 +94,11 @@ func (s *State) runTask(ref Ref) {
 // discard accounts for a task lost with its process: a repair that reached
 // a node after it crashed failed.
 func (s *State) discard(t *task) {
-	if t.kind == tApply {
+	switch t.kind {
+	case tApply:
 		s.Stats.RepairsFailed++
+	case tData:
+		s.dataDiscarded(t)
 	}
 }
 
@@ -143,6 +148,8 @@ func (s *State) dispatch(t *task) {
 		s.relist(s.Nodes[t.node].member)
 	case tStrobe:
 		s.strobeTask(t)
+	case tData:
+		s.dataTask(t)
 	}
 }
 
@@ -188,6 +195,7 @@ func (s *State) crashNode(n *Node) {
 	if n.member != nil {
 		s.memberCrashed(n.member)
 	}
+	s.dataCrashed(n)
 }
 
 // bootNode starts a new process on a node that was down.
@@ -207,5 +215,6 @@ func (s *State) bootNode(n *Node) {
 	if n.member != nil {
 		s.memberBooted(n.member)
 	}
+	s.dataBooted(n)
 	s.notify(n)
 }

@@ -240,7 +240,7 @@ func (s *State) deliver(n *Node, k *Key, v Version, delayed int32) {
 	if l == nil || !l.connected || !l.reachable() {
 		return
 	}
-	if n.lost[k.ID] > 0 {
+	if n.lost[k.ID] > 0 || n.pin[k.ID] > 0 {
 		return
 	}
 	if d := n.late[k.ID]; d > 0 && delayed == 0 {

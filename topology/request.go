@@ -39,12 +39,18 @@ const (
 	CauseUnfinished        // still in flight when the run's drain limit was reached
 	CauseTryTimeout        // the last attempt's per-try timeout fired (no retry followed)
 	CauseCircuitOpen       // a guard refused the attempt locally (circuit breaker, overflow)
+	// CauseDataUnavailable: too few data replicas answered the attempt's
+	// data operation in time (Cassandra's Unavailable and timeout errors).
+	CauseDataUnavailable
+	// CauseSchema: the code's schema could not read or write what the
+	// datastore holds (an incompatible schema combination).
+	CauseSchema
 )
 
 // Causes lists the failure causes in report order.
-var Causes = []Cause{CauseServerError, CauseTimeout, CauseTryTimeout, CauseQueueFull, CauseCircuitOpen, CauseNoHost, CauseHostDown, CauseUnfinished}
+var Causes = []Cause{CauseServerError, CauseTimeout, CauseTryTimeout, CauseQueueFull, CauseCircuitOpen, CauseNoHost, CauseHostDown, CauseUnfinished, CauseDataUnavailable, CauseSchema}
 
-var causeNames = [...]string{"none", "server_error", "timeout", "queue_full", "no_host", "host_down", "unfinished", "try_timeout", "circuit_open"}
+var causeNames = [...]string{"none", "server_error", "timeout", "queue_full", "no_host", "host_down", "unfinished", "try_timeout", "circuit_open", "data_unavailable", "schema_mismatch"}
 
 func (c Cause) String() string {
 	if int(c) < len(causeNames) {
@@ -82,6 +88,7 @@ type Request struct {
 	Waited    sim.Time // time the answering attempt spent queued at its replica (responses only)
 	Cluster   int32    // cluster chosen by the edge (-1 without an edge)
 	Served    Served   // the state that served the answering attempt (with a state model; responses only)
+	Data      DataOp   // the data operation it performs (with a datastore workload)
 
 	attempts     uint16      // attempts sent so far
 	job          Ref         // the outstanding attempt, if any
@@ -113,6 +120,7 @@ type Job struct {
 	Outcome Outcome  // the attempt's result, once the replica has answered
 	Cause   Cause
 	Served  Served // the state that served it (with a state model), stamped when service completed
+	Data    DataOp // the request's data operation, performed after service (see dataop.go)
 
 	done       sim.EventID // pending service completion
 	tryTimeout sim.EventID // pending per-try timeout at the caller

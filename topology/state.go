@@ -24,8 +24,8 @@ const (
 	Software KeyKind = iota // a service's software version: changed by rollouts, never by channels
 	Config                  // a configuration resource: an xDS resource, an env/secret set, a ConfigMap
 	Flag                    // a feature flag's rules, evaluated server-side (replicas) or client-side (callers)
-	Schema                  // reserved for the data layer: a database schema version
-	Price                   // reserved for the data layer: a price table
+	Schema                  // a datastore's schema version (the DDL its data replicas have applied; see schema.go)
+	Price                   // reserved: a price table as configuration (the data layer keeps prices as data keys)
 )
 
 var keyKindNames = [...]string{"software", "config", "flag", "schema", "price"}
@@ -50,7 +50,7 @@ func ParseKeyKind(s string) (KeyKind, error) {
 // that target it).
 type KeySpec struct {
 	Name    string
-	Kind    KeyKind // Config or Flag; Schema and Price are for the data layer
+	Kind    KeyKind // Config, Flag, or Schema (held by the datastore's replicas)
 	Service int     // index into Spec.Services: whose replicas hold it
 	// Channel is how holders receive desired changes (ChannelNone: only
 	// reconcilers write the key, as a controller manages Kubernetes objects).
@@ -72,6 +72,7 @@ type VersionSpec struct {
 	ErrorRate    float64  // probability a request it serves fails, replacing the service's error rate
 	HasErrorRate bool     // ErrorRate is set
 	ReadyAfter   sim.Time // from pod start until it passes readiness; 0: DefaultReadyAfter
+	Schema       Version  // the datastore schema its code reads and writes; 0: 1
 }
 
 // DefaultReadyAfter is how long a new pod takes to become ready when its
@@ -119,6 +120,8 @@ type StateSpec struct {
 	// ReportInterval is how often every replica reports its state to the
 	// control plane (kubelet nodeStatusUpdateFrequency: 10 s); 0 means 10 s.
 	ReportInterval sim.Time
+	// Data is the datastore (data.go); nil for none.
+	Data *DataSpec
 }
 
 // Value is what a node holds for one key.
@@ -231,6 +234,7 @@ type Node struct {
 	lost     []uint16 // per key: config-skew faults losing its updates
 	late     []sim.Time
 	syncFail []uint16 // per key: SDK sync failures
+	pin      []uint16 // per key: schema-mismatch faults holding its value
 }
 
 // Value is what the node holds for key k.
@@ -265,11 +269,15 @@ type Served struct {
 	// Stale has bit 0 set when the software version was not the desired one,
 	// and bit i when the service's i-th key (in declaration order) was not.
 	Stale uint32
+	// Data is what the datastore did for the attempt (Data.Op is DataNone
+	// when it did nothing).
+	Data DataServed
 }
 
 // Consistent reports whether the request was served entirely by the
-// desired state at its arrival.
-func (s Served) Consistent() bool { return s.Stale == 0 }
+// desired state at its arrival: no stale key or version, no data read
+// older than the newest write acknowledged by then, no corrupt row.
+func (s Served) Consistent() bool { return s.Stale == 0 && !s.Data.Stale && !s.Data.Corrupt }
 
 // StateObserver hears the state model's changes that metrics integrate
 // over time. Each method is called at the moment of the change.
@@ -335,6 +343,7 @@ type State struct {
 
 	tasks    arena[task]
 	syncs    arena[syncRec]
+	data     *datastore
 	mutators []*mutator
 	strobes  []*strobe
 	kTask    sim.Kind
@@ -393,6 +402,9 @@ func newState(w *World, spec StateSpec) (*State, error) {
 		if ks.Kind == Software {
 			return nil, fmt.Errorf("state: key %s: software versions are not declared as keys", ks.Name)
 		}
+		if ks.Kind == Schema && (spec.Data == nil || ks.Service != spec.Data.Service) {
+			return nil, fmt.Errorf("state: key %s: a schema key is held by the datastore's replicas", ks.Name)
+		}
 		if err := ks.Channel.Validate(); err != nil {
 			return nil, fmt.Errorf("state: key %s: %w", ks.Name, err)
 		}
@@ -430,10 +442,23 @@ func newState(w *World, spec StateSpec) (*State, error) {
 		n.lost = make([]uint16, len(s.Keys))
 		n.late = make([]sim.Time, len(s.Keys))
 		n.syncFail = make([]uint16, len(s.Keys))
+		n.pin = make([]uint16, len(s.Keys))
 	}
 	s.store.place = spec.Control.Store
 	s.initMembers() // may add the implicit controller's node
 	s.store.init(s, spec.Control.Store)
+	if spec.Data != nil {
+		ds, err := newDatastore(s, *spec.Data)
+		if err != nil {
+			return nil, err
+		}
+		s.data = ds
+		for _, k := range s.Keys {
+			if k.Kind == Schema && ds.schema == nil {
+				ds.schema = k
+			}
+		}
+	}
 	w.OnStateChange(s.replicaState)
 	return s, nil
 }
@@ -668,6 +693,13 @@ func (s *State) Configure(c Control) error {
 	}
 	s.ctl = c
 	s.configured = true
+	if s.data != nil {
+		s.data.pol = c.Data
+		s.data.pol.fill()
+		if err := s.data.checkPolicy(); err != nil {
+			return err
+		}
+	}
 	nrep := len(s.w.Replicas)
 	for _, k := range s.Keys {
 		if k.Kind == Flag && c.Flags == FlagsClient {
@@ -741,6 +773,9 @@ func (s *State) start(horizon sim.Time) {
 		if !m.node.Down() {
 			s.memberBooted(m)
 		}
+	}
+	if s.data != nil {
+		s.data.run(horizon)
 	}
 	s.schedule(0, task{kind: tReport, node: -1})
 }

@@ -19,7 +19,7 @@ import (
 
 var explainCmd = &command{
 	name:    "explain",
-	summary: "Explain one metric, routing strategy, fault kind or scenario key, with an example.",
+	summary: "Explain one metric, routing or control-plane strategy, fault kind or scenario key, with an example.",
 	usage:   "NAME",
 	examples: `  tangle explain latency_p99                    # definition, unit, direction
   tangle explain round-robin                    # parameters with units, defaults and sources
@@ -64,6 +64,36 @@ var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(scenarios.LookupKey, explainKey),
 }
 
+// controlKinds are the control-plane plug points, in list order.
+var controlKinds = []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind}
+
+// control is a control-plane strategy and its plug point.
+type control struct {
+	kind strategies.ControlKind
+	def  *strategies.ControlDef
+}
+
+func lookupControl(name string) (control, bool) {
+	for _, k := range controlKinds {
+		if d, ok := strategies.LookupControl(k, name); ok {
+			return control{k, d}, true
+		}
+	}
+	return control{}, false
+}
+
+func explainControl(w io.Writer, c control) {
+	d := c.def
+	fmt.Fprintf(w, "%s %s\n  %s\n  source:\t%s\n", c.kind, d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      %s: ", d.Name, c.kind)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, "{kind: %s, params: {%s}}\n", d.Name, paramsSnippet(d.Params))
+	} else {
+		fmt.Fprintf(w, "%s\n", d.Name)
+	}
+}
+
 func explainer[T any](lookup func(string) (T, bool), explain func(io.Writer, T)) func(io.Writer, string, bool) bool {
 	return func(w io.Writer, name string, sep bool) bool {
 		d, ok := lookup(name)
@@ -85,10 +115,10 @@ func explainable() []string {
 	}
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
-	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+	n = append(n, faults.Names()...)
+	for _, k := range controlKinds {
 		n = append(n, strategies.ControlNames(k)...)
 	}
-	n = append(n, faults.Names()...)
 	for _, k := range scenarios.Keys() {
 		n = append(n, k.Path)
 	}
@@ -152,31 +182,6 @@ func explainRouting(w io.Writer, d *strategies.RoutingDef) {
 	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      routing: %s\n", d.Name, d.Name)
 	if len(d.Params) > 0 {
 		fmt.Fprintf(w, "      params: {%s}\n", paramsSnippet(d.Params))
-	}
-}
-
-// lookupControl finds a reconciler, elector or rollout strategy by name.
-func lookupControl(name string) (controlUse, bool) {
-	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
-		if d, ok := strategies.LookupControl(k, name); ok {
-			return controlUse{k, d}, true
-		}
-	}
-	return controlUse{}, false
-}
-
-type controlUse struct {
-	kind strategies.ControlKind
-	def  *strategies.ControlDef
-}
-
-func explainControl(w io.Writer, c controlUse) {
-	d := c.def
-	fmt.Fprintf(w, "%s %s\n  %s\n  source:\t%s\n", c.kind, d.Name, d.Description, d.Source)
-	explainParams(w, d.Params)
-	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      %s: %s\n", d.Name, c.kind, d.Name)
-	if len(d.Params) > 0 {
-		fmt.Fprintf(w, "      # or {kind: %s, params: {%s}}\n", d.Name, paramsSnippet(d.Params))
 	}
 }
 

@@ -110,6 +110,9 @@ var listCmd = &command{
 				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")
 				listParams(tw, strategies.RetryParams)
+				fmt.Fprintln(tw)
+				fmt.Fprintf(tw, "data:\thow the serving replicas use a state.datastore: consistency levels, quorums, repair, caching\n")
+				listParams(tw, strategies.DataParams)
 				// Control-plane strategies (reconciler:, election:, rollout: on a strategy).
 				for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
 					for _, d := range strategies.Controls(k) {

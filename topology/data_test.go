@@ -1,0 +1,409 @@
+package topology
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// dataLog records the datastore's notifications and the data outcomes of
+// requests.
+type dataLog struct {
+	behind    int
+	total     int
+	lags      []sim.Time
+	converged int
+	reads     int
+	stale     int
+	failed    int
+	maxQueue  int
+}
+
+func (l *dataLog) DataDivergence(_ sim.Time, behind, total int) { l.behind, l.total = behind, total }
+func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)          { l.lags = append(l.lags, lag) }
+func (l *dataLog) WriteConverged(sim.Time, sim.Time)            { l.converged++ }
+func (l *dataLog) Backlog(_ sim.Time, q int)                    { l.maxQueue = max(l.maxQueue, q) }
+func (l *dataLog) RequestEnded(_ sim.Time, r *Request) {
+	if r.Data.Kind == DataRead {
+		if r.Outcome == Success {
+			l.reads++
+			if r.Served.Data.Stale {
+				l.stale++
+			}
+		} else {
+			l.failed++
+		}
+	}
+}
+
+// dataWorld is an app service of 3 replicas (one per zone) whose client
+// sends rate requests per second, each a data operation (reads a fraction
+// of them) on keys keys, over a datastore of 3 replicas (one per zone) in
+// the given mode. Latency is 1 ms within a zone and 2 ms between zones.
+func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol DataPolicy, tweak func(*DataSpec)) (*World, Datastore, *dataLog) {
+	t.Helper()
+	ds := DataSpec{Service: 1, Mode: mode, Keys: keys, RF: 3, Size: 1024,
+		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: reads}}}
+	if tweak != nil {
+		tweak(&ds)
+	}
+	spec := Spec{
+		Places:  []Place{{"r", "a"}, {"r", "b"}, {"r", "c"}},
+		Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
+		Services: []ServiceSpec{
+			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+		},
+		Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Poisson, Rate: RateProfile{{0, rate}}, Callers: 3}},
+		State:   &StateSpec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+	}
+	w, _ := build(t, spec)
+	if err := w.State.Configure(Control{Data: pol}); err != nil {
+		t.Fatal(err)
+	}
+	d, ok := w.State.Data()
+	if !ok {
+		t.Fatal("no datastore")
+	}
+	log := &dataLog{}
+	d.Observe(log)
+	w.Observe(log)
+	return w, d, log
+}
+
+// TestQuorumNoStaleAndConverges: Dynamo's (3, 2, 2) with no faults never
+// answers a read older than an acknowledged write, and every replica ends
+// holding every acknowledged write.
+func TestQuorumNoStaleAndConverges(t *testing.T) {
+	w, d, log := dataWorld(t, DataLeaderless, 20, 200, 0.5, DataPolicy{}, nil)
+	run(w, 30*sim.Second)
+	w.Drain(10 * sim.Second)
+	w.Eng.Run(w.Eng.Now() + 5*sim.Second)
+	st := d.Stats()
+	if st.Acked < 2000 || log.reads < 2000 {
+		t.Fatalf("acked %d writes, %d reads: the workload did not run", st.Acked, log.reads)
+	}
+	if log.stale != 0 || st.StaleReads != 0 {
+		t.Errorf("%d stale reads with R + W > N", log.stale)
+	}
+	if log.behind != 0 || d.Behind() != 0 {
+		t.Errorf("%d (key, replica) pairs still behind after the run", d.Behind())
+	}
+	if uint64(log.converged) != st.Acked {
+		t.Errorf("%d of %d acknowledged writes converged", log.converged, st.Acked)
+	}
+}
+
+// TestReplicaLagMakesOneStale: with R = W = 1, a replica whose apply is
+// slower than the write rate builds a backlog and its reads go stale;
+// quorums on the same schedule stay fresh.
+func TestReplicaLagMakesOneStale(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		pol       DataPolicy
+		wantStale bool
+	}{
+		{"one", DataPolicy{Read: 1, Write: 1}, true},
+		{"quorum", DataPolicy{}, false},
+	} {
+		w, d, log := dataWorld(t, DataLeaderless, 10, 200, 0.5, c.pol, nil)
+		w.State.LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
+		run(w, 20*sim.Second)
+		if got := log.stale > 0; got != c.wantStale {
+			t.Errorf("%s: %d stale reads of %d", c.name, log.stale, log.reads)
+		}
+		if c.name == "one" && d.Stats().StaleReads < 50 {
+			t.Errorf("one: only %d stale reads behind a 200 ms lag", d.Stats().StaleReads)
+		}
+	}
+}
+
+// TestBacklogGrowsPastApplyCapacity: a replica applying one mutation per
+// 10 ms receiving 100 writes/s of 150 falls behind linearly.
+func TestBacklogGrowsPastApplyCapacity(t *testing.T) {
+	w, d, log := dataWorld(t, DataLeaderless, 10, 150, 0, DataPolicy{Read: 1, Write: 1}, nil)
+	w.State.LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
+	run(w, 20*sim.Second)
+	// 150/s arrive, 100/s are applied: about 50/s pile up, 1000 in 20 s.
+	if q := d.Queued(); q < 700 || q > 1300 {
+		t.Errorf("backlog %d after 20 s, want about 1000", q)
+	}
+	if log.maxQueue < d.Queued() {
+		t.Errorf("backlog notifications saw at most %d, now %d", log.maxQueue, d.Queued())
+	}
+}
+
+// TestReadRepairConvergesInvolved: one replica holds a newer value the
+// others lack; a blocking ALL read returns it and writes it back, so
+// every replica read from holds it when the read answers.
+func TestReadRepairConvergesInvolved(t *testing.T) {
+	for _, rr := range []ReadRepair{RepairBlocking, RepairNone} {
+		w, d, _ := dataWorld(t, DataLeaderless, 1, 1, 1, DataPolicy{Read: -1, ReadRepair: rr}, nil)
+		db := w.Services[1].Replicas
+		d.Put(db[0], 0, 7)
+		run(w, 10*sim.Second)
+		held := 0
+		for _, r := range db {
+			if d.Version(r, 0) == 7 {
+				held++
+			}
+		}
+		switch {
+		case rr == RepairBlocking && (held != 3 || d.Behind() != 0 || d.Stats().ReadRepairs != 2):
+			t.Errorf("blocking: %d replicas hold the newest value, %d pairs behind, %d repairs; want 3, 0, 2", held, d.Behind(), d.Stats().ReadRepairs)
+		case rr == RepairNone && held != 1:
+			t.Errorf("none: %d replicas hold the newest value, want only the one it was put on", held)
+		}
+	}
+}
+
+// TestPrimaryReplicaReads: reads from the primary are never stale; reads
+// from replicas behind a replication lag are.
+func TestPrimaryReplicaReads(t *testing.T) {
+	for _, c := range []struct {
+		from      ReadFrom
+		wantStale bool
+	}{{FromPrimary, false}, {FromReplica, true}} {
+		w, d, log := dataWorld(t, DataPrimary, 10, 200, 0.5, DataPolicy{ReadFrom: c.from}, func(s *DataSpec) {
+			s.Lag = sim.Constant{V: 0.1}
+		})
+		run(w, 20*sim.Second)
+		if got := log.stale > 0; got != c.wantStale {
+			t.Errorf("read from %d: %d stale of %d reads", c.from, log.stale, log.reads)
+		}
+		if d.Stats().Acked < 1500 {
+			t.Errorf("read from %d: %d writes acknowledged", c.from, d.Stats().Acked)
+		}
+		for _, l := range log.lags {
+			if l < 100*sim.Millisecond {
+				t.Fatalf("a replica applied a write %v after its commit, inside the 100 ms lag", l)
+			}
+		}
+	}
+}
+
+// TestPrimaryReplicaCrashRefetches: a replica that crashes loses its
+// queued log entries and re-fetches them from its applied position when
+// it restarts; a partitioned one reconnects after the heal. Both end
+// caught up.
+func TestPrimaryReplicaCrashRefetches(t *testing.T) {
+	w, d, _ := dataWorld(t, DataPrimary, 10, 200, 0, DataPolicy{}, func(s *DataSpec) { s.Lag = sim.Constant{V: 0.5} })
+	db := w.Services[1].Replicas
+	var restart, heal func()
+	at(w, 5*sim.Second, func() { restart = w.Crash(db[1]) })
+	at(w, 8*sim.Second, func() { restart() })
+	at(w, 5*sim.Second, func() { heal = w.Net.Cut(0, 2) })
+	at(w, 12*sim.Second, func() { heal() })
+	run(w, 20*sim.Second)
+	w.Eng.Run(30 * sim.Second)
+	st := d.Stats()
+	if st.MutationsLost == 0 {
+		t.Errorf("the crash lost no queued entries (lag 500 ms at 200 writes/s)")
+	}
+	if d.Behind() != 0 {
+		t.Errorf("%d (key, replica) pairs behind 10 s after the last write", d.Behind())
+	}
+}
+
+// TestHintedHandoffAfterPartition: writes at ONE during a partition that
+// cuts replica c off are hinted by the coordinators and replayed when it
+// heals; without hints replica c stays behind.
+func TestHintedHandoffAfterPartition(t *testing.T) {
+	for _, hints := range []bool{true, false} {
+		w, d, _ := dataWorld(t, DataLeaderless, 50, 100, 0, DataPolicy{Read: 1, Write: 1, Hints: hints}, nil)
+		var heal func()
+		at(w, 2*sim.Second, func() { heal = w.Net.Cut(2, 0) })
+		at(w, 2*sim.Second, func() { h := w.Net.Cut(2, 1); at(w, 10*sim.Second, h) })
+		at(w, 10*sim.Second, func() { heal() })
+		run(w, 12*sim.Second)
+		w.Drain(sim.Second)
+		w.Eng.Run(40 * sim.Second)
+		st := d.Stats()
+		if hints && (st.HintsStored == 0 || st.HintsDelivered != st.HintsStored || d.Behind() != 0) {
+			t.Errorf("hints: stored %d delivered %d, %d pairs behind; want all delivered and none behind", st.HintsStored, st.HintsDelivered, d.Behind())
+		}
+		if !hints && d.Behind() == 0 {
+			t.Errorf("without hints replica c caught up with nothing to repair it")
+		}
+	}
+}
+
+// TestQuorumSize: Cassandra QUORUM = ⌊RF/2⌋+1 (reconcile-slo.md §3.1);
+// levels above RF and ALL ask every replica.
+func TestQuorumSize(t *testing.T) {
+	for _, c := range []struct{ level, rf, want int }{
+		{0, 1, 1}, {0, 2, 2}, {0, 3, 2}, {0, 4, 3}, {0, 5, 3}, {0, 6, 4}, {0, 7, 4},
+		{1, 3, 1}, {2, 3, 2}, {-1, 3, 3}, {-1, 5, 5},
+	} {
+		if got := Needed(c.level, c.rf); got != c.want {
+			t.Errorf("Needed(%d, RF %d) = %d, want %d", c.level, c.rf, got, c.want)
+		}
+	}
+}
+
+// oneSync is a repairer that makes one exchange with peer 1 as soon as it
+// starts (only replica 0's does).
+type oneSync struct{ act RepairAction }
+
+func (o *oneSync) Step(_ sim.Time, v RepairView, ev RepairEvent, out []RepairAction) []RepairAction {
+	if ev.Kind == RepairStart && v.Self() == 0 {
+		return append(out, o.act)
+	}
+	return out
+}
+
+// TestMerkleStreamsOneLeaf: one damaged key among 65 536 in a range is
+// found by descending one path of a depth-11 tree (2 hashes per level
+// below the root), and its whole leaf — 65 536/2¹¹ = 32 keys — streams,
+// as Cassandra streams one leaf's worth (about 30 partitions of 1 M at
+// depth 15, reconcile-slo.md §3.2). A flat checksum per 1000 keys streams
+// the whole chunk.
+func TestMerkleStreamsOneLeaf(t *testing.T) {
+	for _, c := range []struct {
+		method       RepairMethod
+		keys, hashes int
+	}{{RepairMerkle, 32, 1 + 2*11 + 1}, {RepairChecksum, 1000, 66 + 66}} {
+		spec := Spec{
+			Places:   []Place{{"r", "a"}},
+			Network:  NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []ServiceSpec{{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
+			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+				Data: &DataSpec{Service: 0, Mode: DataLeaderless, Keys: 1 << 17, RF: 2, Size: 100}},
+		}
+		w, _ := build(t, spec)
+		act := RepairAction{Kind: RepairSync, Peer: 1, Method: c.method, Depth: 11, ChunkKeys: 1000, Push: true, HashSize: 32, Throughput: 1e9}
+		if err := w.State.Configure(Control{Repair: func(*rand.Rand) Repairer { return &oneSync{act} }}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := w.State.Data()
+		d.Put(w.Replicas[0], 12345, 9) // in the first range, [0, 65 536)
+		run(w, 5*sim.Second)
+		st := d.Stats()
+		if streamed := int(st.SyncStreamBytes / 100); streamed != c.keys {
+			t.Errorf("method %d: %d keys streamed, want %d", c.method, streamed, c.keys)
+		}
+		// Both ranges are shared (RF 2 of 2); the undamaged one costs its root.
+		if hashes := int(st.SyncHashBytes / 64); hashes != c.hashes {
+			t.Errorf("method %d: %d hashes compared, want %d", c.method, hashes, c.hashes)
+		}
+		if st.KeysRepaired != 1 || d.Version(w.Replicas[1], 12345) != 9 || d.Behind() != 0 {
+			t.Errorf("method %d: %d keys repaired, replica 1 holds version %d", c.method, st.KeysRepaired, d.Version(w.Replicas[1], 12345))
+		}
+	}
+}
+
+// TestSloppyQuorumStandIn: with replica c down, Dynamo's sloppy quorum
+// writes to the next node on the ring, which keeps a hinted copy (readable)
+// and hands it to the home when it is back; a strict quorum has fewer
+// homes than W and fails the write.
+func TestSloppyQuorumStandIn(t *testing.T) {
+	for _, sloppy := range []bool{true, false} {
+		spec := Spec{
+			Places:  []Place{{"r", "a"}},
+			Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []ServiceSpec{
+				{Name: "api", Replicas: 1, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+				{Name: "db", Replicas: 4, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+			},
+			Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 10}}, Callers: 1}},
+			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+				Data: &DataSpec{Service: 1, Mode: DataLeaderless, Keys: 4, RF: 3, Size: 100, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}},
+		}
+		w, _ := build(t, spec)
+		if err := w.State.Configure(Control{Data: DataPolicy{Write: -1, Sloppy: sloppy, Hints: true}}); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := w.State.Data()
+		db := w.Services[1].Replicas
+		var restart func()
+		at(w, 0, func() { restart = w.Crash(db[2]) })
+		at(w, 10*sim.Second, func() { restart() })
+		run(w, 10*sim.Second)
+		st := d.Stats()
+		w.Eng.Run(40 * sim.Second)
+		if sloppy {
+			// Keys 0–2 have db-2 as a home; db-3 (or db-0) stands in.
+			if st.WritesFailed != 0 || st.HintsStored == 0 || d.Stats().HintsDelivered != st.HintsStored || d.Behind() != 0 {
+				t.Errorf("sloppy: %d writes failed, %d hints stored, %d delivered, %d pairs behind; want 0, some, all, 0",
+					st.WritesFailed, st.HintsStored, d.Stats().HintsDelivered, d.Behind())
+			}
+		} else if st.WritesFailed == 0 || st.Acked == 0 {
+			t.Errorf("strict ALL: %d writes failed, %d acknowledged; want the keys homed on db-2 to fail and the others to succeed", st.WritesFailed, st.Acked)
+		}
+	}
+}
+
+// TestDataPathAllocations: once warm, requests' quorum reads and writes
+// (coordination, messages, apply queues, read repair) allocate nothing.
+func TestDataPathAllocations(t *testing.T) {
+	w, d, _ := dataWorld(t, DataLeaderless, 100, 500, 0.5, DataPolicy{}, nil)
+	w.State.LagData(w.Services[1].Replicas[2], 20*sim.Millisecond, 0) // read repairs happen
+	w.Start(sim.Hour)
+	w.Eng.Run(20 * sim.Second)
+	until := w.Eng.Now()
+	allocs := testing.AllocsPerRun(5, func() {
+		until += sim.Second
+		w.Eng.Run(until)
+	})
+	if d.Stats().ReadRepairs == 0 {
+		t.Fatal("no read repairs: the test does not cover them")
+	}
+	// About 500 requests and 2 500 data messages per simulated second.
+	if allocs > 10 {
+		t.Errorf("%.0f allocations per simulated second of 500 data requests/s", allocs)
+	}
+}
+
+// TestSkewedClockLosesUpdates: last write wins orders writes by the
+// coordinators' wall clocks, so a coordinator whose clock is 10 s behind
+// writes versions older than writes acknowledged before it issued its
+// own: acknowledged, yet overridden at once — lost updates (Kingsbury,
+// "The trouble with timestamps", 2013). With correct clocks there are none.
+func TestSkewedClockLosesUpdates(t *testing.T) {
+	for _, skew := range []bool{false, true} {
+		w, d, _ := dataWorld(t, DataLeaderless, 5, 200, 0, DataPolicy{}, nil)
+		if skew {
+			w.State.JumpClock(w.State.NodeOf(w.Services[0].Replicas[1]), -10*sim.Second)
+		}
+		run(w, 20*sim.Second)
+		lost := d.Stats().LostUpdates
+		if skew && (lost < 100 || w.State.Stats.LostUpdates != lost) {
+			t.Errorf("skewed: %d data lost updates (state model counts %d), want many, counted in both", lost, w.State.Stats.LostUpdates)
+		}
+		if !skew && lost != 0 {
+			t.Errorf("correct clocks: %d lost updates", lost)
+		}
+	}
+}
+
+// TestRepairPeersShareRanges: a replica's anti-entropy peers are exactly
+// the replicas it shares a key range with, each once.
+func TestRepairPeersShareRanges(t *testing.T) {
+	for _, c := range []struct{ d, rf int }{{6, 3}, {4, 3}, {5, 2}, {3, 3}, {7, 1}} {
+		ds := &datastore{spec: DataSpec{Mode: DataLeaderless}, rf: c.rf, nodes: make([]*dataNode, c.d)}
+		for i := range ds.nodes {
+			ds.nodes[i] = &dataNode{idx: int32(i)}
+		}
+		for i := range ds.nodes {
+			v := repairView{ds, ds.nodes[i]}
+			got := map[int32]bool{}
+			for j := 0; j < v.Peers(); j++ {
+				p := v.Peer(j)
+				if got[p] || p == int32(i) {
+					t.Fatalf("d=%d rf=%d: replica %d lists peer %d twice or itself", c.d, c.rf, i, p)
+				}
+				got[p] = true
+			}
+			for p := 0; p < c.d; p++ {
+				share := false
+				for r := int32(0); r < int32(c.d); r++ {
+					share = share || (p != i && ds.shares(int32(i), int32(p), r))
+				}
+				if share != got[int32(p)] {
+					t.Errorf("d=%d rf=%d: replica %d shares a range with %d: %v, listed: %v", c.d, c.rf, i, p, share, got[int32(p)])
+				}
+			}
+		}
+	}
+}
