@@ -38,7 +38,7 @@ func (d Direction) Better(a, b float64) bool {
 // M1 of the entanglement-routing document) where it comes from one.
 type Def struct {
 	Name        string
-	Unit        string // SI: "s", "1/s", "ratio" (0..1), "requests", "count"
+	Unit        string // SI: "s", "1/s", "ratio" (a fraction, 0..1), "factor" (a dimensionless multiple, such as max/mean), "requests", "count", "bytes"
 	Better      Direction
 	Description string
 	Source      string

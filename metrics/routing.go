@@ -15,10 +15,10 @@ var routingDefs = []Def{
 	{"fallback_rate", "ratio", Lower, "fraction of requests routed in failover (to a lower priority) or panic mode (to all hosts, healthy or not)", "E-M6"},
 	{"signal_freshness", "s", Lower, "mean age of the load signal of the chosen host when routing on signals (undefined when routing does not use signals)", "E-M5"},
 	{"telemetry_loss_rate", "ratio", Lower, "fraction of load signals measured that never reached the deciders", "E-M11"},
-	{"retry_amplification", "ratio", Lower, "attempts sent per request (1 = no retries)", ""},
+	{"retry_amplification", "factor", Lower, "attempts sent per request (1 = no retries)", ""},
 	{"retries_denied", "requests", Neutral, "retries a retry budget or max_retries refused", ""},
-	{"load_imbalance", "ratio", Lower, "time-average over series ticks of max/mean in-flight requests across a service's replicas (1 = perfectly even)", ""},
-	{"load_cv", "ratio", Lower, "time-average coefficient of variation of in-flight requests across a service's replicas", ""},
+	{"load_imbalance", "factor", Lower, "time-average over series ticks of max/mean in-flight requests across a service's replicas (1 = perfectly even)", ""},
+	{"load_cv", "factor", Lower, "time-average coefficient of variation of in-flight requests across a service's replicas", ""},
 	{"ejected_fraction", "ratio", Lower, "time-average fraction of hosts ejected by callers' guards (over callers and hosts)", ""},
 	{"latency_impact", "ratio", Lower, "relative change of p95 latency against the pre-fault baseline: p95(phase)/p95(before) − 1, reported for the during and after phases (latency_impact:during)", "E-M14"},
 	{"route_success_delta", "ratio", Higher, "success rate in a phase minus the pre-fault baseline's, reported for the during and after phases (route_success_delta:after)", "E-M13"},
@@ -67,7 +67,7 @@ func newRoutingStats(w *topology.World, cfg Config) *routingStats {
 // bucket, then each replica's traffic share ("share:<replica>") when there
 // are few enough replicas.
 func (rs *routingStats) Columns() []Column {
-	cols := []Column{{Name: "routing_churn", Unit: "ratio"}, {Name: "load_imbalance", Unit: "ratio"}, {Name: "ejected_fraction", Unit: "ratio"}}
+	cols := []Column{{Name: "routing_churn", Unit: "ratio"}, {Name: "load_imbalance", Unit: "factor"}, {Name: "ejected_fraction", Unit: "ratio"}}
 	if len(rs.w.Replicas) <= maxShareColumns {
 		for _, r := range rs.w.Replicas {
 			cols = append(cols, Column{Name: "share:" + r.Name, Unit: "ratio"})

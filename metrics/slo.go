@@ -93,7 +93,7 @@ var SLOMetrics = []string{"slo_compliance", "error_budget_burn_rate", "error_bud
 // SLO of a scenario, qualified by its name.
 var sloDefs = []Def{
 	{"slo_compliance", "ratio", Higher, "good events / valid events over the measurement window (the SLI); the SLO holds when it meets the objective", "SRE Workbook ch. 2"},
-	{"error_budget_burn_rate", "ratio", Lower, "(1 − SLI) / (1 − objective) over the measurement window: how fast the error budget is spent; 1 spends it exactly in the SLO window", "E-M10; SRE Workbook ch. 5"},
+	{"error_budget_burn_rate", "factor", Lower, "(1 − SLI) / (1 − objective) over the measurement window: how fast the error budget is spent; 1 spends it exactly in the SLO window", "E-M10; SRE Workbook ch. 5"},
 	{"error_budget_remaining", "ratio", Higher, "1 − burn rate × run length / SLO window: the budget left if the SLO window started with the run (negative: overspent)", "SRE Workbook ch. 5"},
 	{"slo_alert_firings", "count", Lower, "multiwindow multi-burn-rate alert firings (SRE Workbook table 5-8: 1h/5m at 14.4, 6h/30m at 6, 3d/6h at 1), all severities", "SRE Workbook ch. 5"},
 	{"slo_detection_time", "s", Lower, "from the first fault's start (or the first bad event, without faults) to the first page-severity burn-rate alert; undefined when none fired", "SRE Workbook ch. 5"},
@@ -231,7 +231,7 @@ func NewSLOTracker(w *topology.World, slos []SLOSpec, warmup, horizon, faultStar
 			st.short = append(st.short, newSliding(a.Short))
 		}
 		t.slos = append(t.slos, st)
-		cols = append(cols, Column{Name: "burn_rate:" + spec.Name, Unit: "ratio"})
+		cols = append(cols, Column{Name: "burn_rate:" + spec.Name, Unit: "factor"})
 		// Each SLO is evaluated on its own grid.
 		i := len(t.slos) - 1
 		st.kEval = w.Eng.Handle("slo.evaluate/"+spec.Name, func(uint64) { t.evaluate(i) })
