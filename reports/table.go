@@ -38,6 +38,23 @@ func tableMetrics(res *scenarios.Result) []string {
 	})
 }
 
+// briefPhaseMetrics are the per-phase metrics the terminal table shows;
+// the JSON, CSV and HTML outputs carry all of them.
+var briefPhaseMetrics = []string{"route_success_rate", "latency_p99", "latency_impact", "route_success_delta"}
+
+// inBriefTable reports whether the terminal table shows metric name:
+// every metric except phase-qualified ones outside briefPhaseMetrics.
+func inBriefTable(name string) bool {
+	base, q, ok := strings.Cut(name, ":")
+	if !ok {
+		return true
+	}
+	if _, err := metrics.ParsePhase(q); err != nil {
+		return true // an SLO's metric
+	}
+	return slices.Contains(briefPhaseMetrics, base)
+}
+
 // metricRows orders the rows of a comparison — the terminal table and the
 // HTML report's: the headline metrics present, then every other metric
 // except outcome and failure counters that are zero for every strategy,
@@ -127,7 +144,12 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 		fmt.Fprintf(tw, "\t%s", s.Name)
 	}
 	fmt.Fprintln(tw)
+	hidden := 0
 	for _, name := range tableMetrics(res) {
+		if !inBriefTable(name) {
+			hidden++
+			continue
+		}
 		def, _ := metrics.Describe(name)
 		best := -1
 		if len(res.Strategies) > 1 {
@@ -148,6 +170,9 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 	}
 	if res.Replications > 1 {
 		fmt.Fprintln(w, "\nvalues are mean ± 95% confidence half-width across replications")
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "%d more metrics per fault phase (before, during, after) are in --json, --out and --html\n", hidden)
 	}
 	if len(res.Strategies) > 1 && res.Replications > 1 {
 		fmt.Fprintln(w, "* best for the metric's direction, and better than every other strategy by a paired 95% interval")
