@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/tangle-sim/tangle/metrics"
+	"github.com/tangle-sim/tangle/scenarios"
 )
 
 // HTMLOptions tunes the HTML report; the zero value is the default.
@@ -352,9 +353,14 @@ func newCompare(doc *Summary) *compareView {
 		if s.Load != "" {
 			h.Routing += " · load " + s.Load
 		}
+		// Only what differs from the routing's defaults: the full set is in
+		// the JSON.
+		defaults := scenarios.RoutingDefaults(s.Routing)
 		keys := make([]string, 0, len(s.Params))
-		for k := range s.Params {
-			keys = append(keys, k)
+		for k, v := range s.Params {
+			if d, ok := defaults[k]; !ok || d != v {
+				keys = append(keys, k)
+			}
 		}
 		slices.Sort(keys)
 		var ps []string

@@ -123,6 +123,21 @@ func (c *Client) profile() topology.RateProfile {
 	return p
 }
 
+// RoutingDefaults returns a routing strategy's parameter defaults as
+// scenario files write them (nil for an unknown routing), so a display can
+// show only what a strategy changed.
+func RoutingDefaults(routing string) map[string]string {
+	def, ok := strategies.LookupRouting(routing)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, p := range def.Params {
+		out[p.Name] = p.DefaultString()
+	}
+	return out
+}
+
 // Routing returns the topology routing of strategy i.
 func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	s := &sc.Strategies[i]
