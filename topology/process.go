@@ -38,6 +38,13 @@ const (
 	tRollTimer                  // a rollout timer (member)
 	tRelist                     // a member whose watch was cut relists (member)
 	tStrobe                     // a clock strobe's next step (world)
+	tRouteEval                  // a routing actor's evaluation timer (actor)
+	tRouteActuate               // a routing decision's actuation, after its delay (actor)
+	tRouteWrite                 // a controller's routing config reaches the store (store)
+	tRouteBroker                // the signal broker reads the bus (world)
+	tRoutePublish               // the signal broker publishes its board (world)
+	tRouteBreach                // an attacker's unauthorised config write (world)
+	tRouteResume                // the emergency breaker's hold ends (world)
 )
 
 // task is one unit of scheduled work. Fields are used as each kind needs.
@@ -92,8 +99,11 @@ func (s *State) runTask(ref Ref) {
 // discard accounts for a task lost with its process: a repair that reached
 // a node after it crashed failed.
 func (s *State) discard(t *task) {
-	if t.kind == tApply {
+	switch t.kind {
+	case tApply:
 		s.Stats.RepairsFailed++
+	case tRouteActuate:
+		s.rt.lost(t)
 	}
 }
 
@@ -143,6 +153,8 @@ func (s *State) dispatch(t *task) {
 		s.relist(s.Nodes[t.node].member)
 	case tStrobe:
 		s.strobeTask(t)
+	case tRouteEval, tRouteActuate, tRouteWrite, tRouteBroker, tRoutePublish, tRouteBreach, tRouteResume:
+		s.rt.dispatch(t)
 	}
 }
 
@@ -206,6 +218,9 @@ func (s *State) bootNode(n *Node) {
 	}
 	if n.member != nil {
 		s.memberBooted(n.member)
+	}
+	if s.rt != nil {
+		s.rt.booted(n)
 	}
 	s.notify(n)
 }
