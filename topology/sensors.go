@@ -128,3 +128,12 @@ func (b *Bus) Price(rep *Replica) float64 { return b.sensors.price(int(b.sensors
 
 // Regions lists the regions the sensors know, in the order places declare them.
 func (b *Bus) Regions() []string { return b.sensors.names }
+
+// Sensed is what the region sensors of replica rep's region read now,
+// before any fault on its signals: the true price, threat score and
+// replication lag (for metrics of exposure).
+func (b *Bus) Sensed(rep *Replica) (price, threat float64, lag sim.Time) {
+	var s Signal
+	b.sensors.read(rep, b.w.Eng.Now(), &s)
+	return s.Billed, s.Threat, sim.Seconds(s.Lag)
+}
