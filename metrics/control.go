@@ -38,7 +38,12 @@ var controlDefs = []Def{
 	{"threat_exposure", "ratio", Lower, "mean threat score of the region serving each response", "E use case: security-driven isolation"},
 	{"cold_starts", "count", Lower, "requests that waited for a serverless instance to start (scale-to-zero)", "E scenario #2"},
 	{"cold_start_rate", "ratio", Lower, "cold starts per response", "E scenario #2"},
+	{"tenant_latency_p99", "s", Lower, "99th percentile latency of one client's (tenant's) responses, reported per client as tenant_latency_p99:CLIENT when a scenario has several clients", "E use case: multi-tenant isolation"},
+	{"tenant_success_rate", "ratio", Higher, "fraction of one client's (tenant's) requests that succeeded, reported per client as tenant_success_rate:CLIENT", "E use case: multi-tenant isolation"},
 }
+
+// TenantMetrics are the metrics reported per client (NAME:CLIENT).
+var TenantMetrics = []string{"tenant_latency_p99", "tenant_success_rate"}
 
 // ControlConfig sets how route convergence is judged.
 type ControlConfig struct {
@@ -81,6 +86,9 @@ type Control struct {
 	responses, residencyN, residencyOut uint64
 	cost, lag, threat                   float64
 
+	tenantLat         []*ddsketch.DDSketch // per client, when there are several
+	tenantN, tenantOK []uint64
+
 	regions  []string
 	bSent    []float64 // per region, responses in the bucket
 	bCost    float64
@@ -101,6 +109,12 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 	}
 	c := &Control{w: w, s: w.State, cfg: cfg, cc: cc, latency: newSketch(), ref: map[[2]int][]float64{}, regions: w.Bus.Regions()}
 	c.bSent = make([]float64, len(c.regions))
+	if len(w.Clients) > 1 {
+		for range w.Clients {
+			c.tenantLat = append(c.tenantLat, newSketch())
+		}
+		c.tenantN, c.tenantOK = make([]uint64, len(w.Clients)), make([]uint64, len(w.Clients))
+	}
 	ts := slices.Clone(cc.Perturbations)
 	slices.Sort(ts)
 	for _, t := range slices.Compact(ts) {
@@ -231,6 +245,15 @@ func tvDist(a, b []float64) float64 {
 
 // RequestEnded implements topology.Observer.
 func (c *Control) RequestEnded(now sim.Time, r *topology.Request) {
+	if c.tenantLat != nil && r.Arrived >= c.cfg.Warmup && r.Arrived < c.cfg.Horizon {
+		c.tenantN[r.Client]++
+		if r.Outcome == topology.Success {
+			c.tenantOK[r.Client]++
+		}
+		if r.Outcome == topology.Success || r.Outcome == topology.Error {
+			_ = c.tenantLat[r.Client].Add(r.Latency().Seconds())
+		}
+	}
 	if (r.Outcome != topology.Success && r.Outcome != topology.Error) || r.Replica < 0 {
 		return
 	}
@@ -353,6 +376,11 @@ func (c *Control) Summarize(s Summary) {
 		s["route_divergence"] = c.offArea / window
 	}
 	s["residency_violation_rate"] = ratio(c.residencyOut, c.residencyN)
+	for i, sk := range c.tenantLat {
+		name := c.w.Clients[i].Name
+		s["tenant_latency_p99:"+name] = quantile(sk, 0.99)
+		s["tenant_success_rate:"+name] = ratio(c.tenantOK[i], c.tenantN[i])
+	}
 	cold := float64(c.endCld - c.baseCold)
 	s["cold_starts"] = cold
 	s["cold_start_rate"] = math.NaN()

@@ -75,13 +75,15 @@ var scoringParams = sim.ParamSet{
 	{Name: "agreement", Kind: sim.Ratio, Default: 0.0, Description: "cross-source check: reject a reading whose error rate differs from the clients' by more than this, or whose latency is below a third of the clients' round trip (0: off)", Source: "E-F6 mitigation: cross-source agreement"},
 	{Name: "max_step", Kind: sim.Ratio, Default: 0.0, Description: "rate-limited actuation: no weight moves by more than this per decision (0: off)", Source: "E mitigation: rate limiting (Khanna & Zinky: limit change per update)"},
 	{Name: "damping", Kind: sim.Ratio, Default: 1.0, Description: "EWMA factor applied to each signal across evaluations (1: none; 0.2: heavy averaging)", Source: "Khanna & Zinky SIGCOMM 1989 (HN-SPF averages the metric)"},
+	dur("slo_latency", 0, 0, "SLO constraint: targets whose latency exceeds this get no traffic while another meets it (0: none)", "E scenario #4: multi-objective scoring under an SLO"),
+	{Name: "slo_error_rate", Kind: sim.Ratio, Default: 0.0, Description: "SLO constraint on the error rate (0: none)"},
 }
 
 func readScoring(p sim.Params) (ScoringConfig, error) {
 	cfg := ScoringConfig{Beta: p.Float("beta"), Normalize: p.String("normalize") == "mean",
 		Hysteresis: p.Float("hysteresis"), Dwell: p.Duration("dwell"), TTL: p.Duration("ttl"), Static: p.String("static"),
 		Bounds: p.Bool("bounds"), MaxChange: p.Float("max_change"), Agreement: p.Float("agreement"),
-		MaxStep: p.Float("max_step"), Damping: p.Float("damping")}
+		MaxStep: p.Float("max_step"), Damping: p.Float("damping"), SLOLatency: p.Duration("slo_latency"), SLOErrors: p.Float("slo_error_rate")}
 	cfg.Choice = map[string]Choice{"logit": ChoiceLogit, "best": ChoiceBest, "inverse": ChoiceInverse}[p.String("choice")]
 	cfg.Fallback = map[string]Fallback{"last-known-good": FallbackLKG, "static": FallbackStatic, "none": FallbackNone}[p.String("fallback")]
 	set := func(k topology.SignalKind, c string, sc float64) {

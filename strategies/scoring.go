@@ -73,6 +73,11 @@ type ScoringConfig struct {
 	// Damping: each signal is an EWMA of the accepted readings with this
 	// factor (1: none).
 	Damping float64
+	// SLO constraint: targets whose latency or error rate exceed these get
+	// no traffic while any target meets them (0: no constraint), so the
+	// score (cost, say) is optimised only among targets within the SLO.
+	SLOLatency sim.Time
+	SLOErrors  float64
 }
 
 // Validate reports an impossible setting.
@@ -278,10 +283,20 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 			mean[s] /= float64(max(k, 1))
 		}
 	}
+	meets := func(i int) bool {
+		return (cfg.SLOLatency <= 0 || x[i][topology.SigLatency] <= cfg.SLOLatency.Seconds()) &&
+			(cfg.SLOErrors <= 0 || x[i][topology.SigErrors] <= cfg.SLOErrors)
+	}
+	constrained := false
+	for i := 0; i < n; i++ {
+		if e.known[i] && x[i][topology.SigUnhealthy] < 1 && meets(i) {
+			constrained = true // some target meets the SLO: the others are out
+		}
+	}
 	best, bestScore := -1, math.Inf(1)
 	for i := 0; i < n; i++ {
-		if !e.known[i] || x[i][topology.SigUnhealthy] >= 1 {
-			e.score[i] = math.Inf(1) // no signals, or every replica down
+		if !e.known[i] || x[i][topology.SigUnhealthy] >= 1 || (constrained && !meets(i)) {
+			e.score[i] = math.Inf(1) // no signals, every replica down, or outside the SLO
 			continue
 		}
 		sc := 0.0
