@@ -179,13 +179,15 @@ func (c *Control) RouteWritten(now sim.Time, scope int, v topology.Version) {
 	c.recount()
 }
 
+// RouteReceived implements topology.RouteObserver.
+func (c *Control) RouteReceived(now sim.Time, scope, holder int, v topology.Version) {
+	c.accumulate(now)
+	c.held[scope][holder] = v
+	c.recount()
+}
+
 // RouteApplied implements topology.RouteObserver.
-func (c *Control) RouteApplied(now sim.Time, scope, holder int, v topology.Version, w []float64, emitted sim.Time) {
-	if v > 0 {
-		c.accumulate(now)
-		c.held[scope][holder] = v
-		c.recount()
-	}
+func (c *Control) RouteApplied(now sim.Time, scope, holder int, w []float64, emitted sim.Time) {
 	if emitted >= 0 && now >= c.cfg.Warmup && now < c.cfg.Horizon {
 		_ = c.latency.Add(max(0, (now - emitted).Seconds()))
 	}

@@ -386,8 +386,13 @@ func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.T
 		known := sc.zoneNames()
 		switch {
 		case kind == faults.Nodes && t.Client != "":
-			known = sc.callerNames(t.Client)
-		case kind == faults.Replicas || kind == faults.Nodes:
+			known = append(sc.callerNames(t.Client), sc.edgeNames(t.Client)...)
+		case kind == faults.Nodes:
+			known = append(sc.replicaNames(), sc.edgeNames("")...)
+			if sc.controlPlaneName() == "" && (sc.State != nil || sc.routed()) {
+				known = append(known, "controller")
+			}
+		case kind == faults.Replicas:
 			known = sc.replicaNames()
 		default:
 			for _, r := range sc.Topology.Regions {
@@ -441,6 +446,21 @@ func (sc *Scenario) replicaNames() []string {
 	if cp, ok := sc.controlPlaneService(); ok {
 		for i := 0; i < cp.Replicas; i++ {
 			n = append(n, fmt.Sprintf("%s-%d", cp.Name, i))
+		}
+	}
+	return n
+}
+
+// edgeNames lists the node names of the edges (of one client, or all)
+// when the routing control plane makes them nodes.
+func (sc *Scenario) edgeNames(client string) []string {
+	var n []string
+	if !sc.routed() {
+		return nil
+	}
+	for _, c := range sc.Topology.Clients {
+		if c.Edge && (client == "" || c.Name == client) {
+			n = append(n, c.Name+"/edge")
 		}
 	}
 	return n

@@ -77,13 +77,14 @@ var scoringParams = sim.ParamSet{
 	{Name: "damping", Kind: sim.Ratio, Default: 1.0, Description: "EWMA factor applied to each signal across evaluations (1: none; 0.2: heavy averaging)", Source: "Khanna & Zinky SIGCOMM 1989 (HN-SPF averages the metric)"},
 	dur("slo_latency", 0, 0, "SLO constraint: targets whose latency exceeds this get no traffic while another meets it (0: none)", "E scenario #4: multi-objective scoring under an SLO"),
 	{Name: "slo_error_rate", Kind: sim.Ratio, Default: 0.0, Description: "SLO constraint on the error rate (0: none)"},
+	boolean("rtt", true, "score latency as the decider sees it: the target's latency plus the network round trip to it", ""),
 }
 
 func readScoring(p sim.Params) (ScoringConfig, error) {
 	cfg := ScoringConfig{Beta: p.Float("beta"), Normalize: p.String("normalize") == "mean",
 		Hysteresis: p.Float("hysteresis"), Dwell: p.Duration("dwell"), TTL: p.Duration("ttl"), Static: p.String("static"),
 		Bounds: p.Bool("bounds"), MaxChange: p.Float("max_change"), Agreement: p.Float("agreement"),
-		MaxStep: p.Float("max_step"), Damping: p.Float("damping"), SLOLatency: p.Duration("slo_latency"), SLOErrors: p.Float("slo_error_rate")}
+		MaxStep: p.Float("max_step"), Damping: p.Float("damping"), SLOLatency: p.Duration("slo_latency"), SLOErrors: p.Float("slo_error_rate"), RTT: p.Bool("rtt")}
 	cfg.Choice = map[string]Choice{"logit": ChoiceLogit, "best": ChoiceBest, "inverse": ChoiceInverse}[p.String("choice")]
 	cfg.Fallback = map[string]Fallback{"last-known-good": FallbackLKG, "static": FallbackStatic, "none": FallbackNone}[p.String("fallback")]
 	set := func(k topology.SignalKind, c string, sc float64) {

@@ -452,7 +452,16 @@ func apply(o *topology.Observation, w []float64, st *ruleState) bool {
 		}
 	}
 	if !normalize(w) {
-		return false
+		// The engine weighted only forbidden targets: the policy's intent
+		// is that traffic goes to the permitted ones, evenly.
+		for i := range o.Targets {
+			if permittedTarget(o, i, st) {
+				w[i] = 1
+			}
+		}
+		if !normalize(w) {
+			return false
+		}
 	}
 	// Caps: scale a capped region down to its share and spread the excess
 	// over the permitted targets of uncapped regions (in proportion to

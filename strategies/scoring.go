@@ -78,6 +78,9 @@ type ScoringConfig struct {
 	// score (cost, say) is optimised only among targets within the SLO.
 	SLOLatency sim.Time
 	SLOErrors  float64
+	// RTT scores latency as the decider experiences it: the target's
+	// latency plus the network round trip to it (2 × Reading.Distance).
+	RTT bool
 }
 
 // Validate reports an impossible setting.
@@ -283,8 +286,14 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 			mean[s] /= float64(max(k, 1))
 		}
 	}
+	latency := func(i int) float64 {
+		if cfg.RTT {
+			return x[i][topology.SigLatency] + 2*o.Targets[i].Distance
+		}
+		return x[i][topology.SigLatency]
+	}
 	meets := func(i int) bool {
-		return (cfg.SLOLatency <= 0 || x[i][topology.SigLatency] <= cfg.SLOLatency.Seconds()) &&
+		return (cfg.SLOLatency <= 0 || latency(i) <= cfg.SLOLatency.Seconds()) &&
 			(cfg.SLOErrors <= 0 || x[i][topology.SigErrors] <= cfg.SLOErrors)
 	}
 	constrained := false
@@ -305,6 +314,9 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 				continue
 			}
 			v := x[i][k]
+			if k == int(topology.SigLatency) {
+				v = latency(i)
+			}
 			switch {
 			case cfg.Normalize && mean[k] > 0:
 				v /= mean[k]

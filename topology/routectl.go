@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -138,10 +139,14 @@ type RouteStats struct {
 type RouteObserver interface {
 	// RouteWritten: the store accepted version v of scope's config.
 	RouteWritten(now sim.Time, scope int, v Version)
+	// RouteReceived: holder of scope received version v of its config
+	// from the store (it may apply it as weights, or as the bounds of its
+	// local loop).
+	RouteReceived(now sim.Time, scope, holder int, v Version)
 	// RouteApplied: holder of scope now routes with weights (nil: no
-	// override), from config version v (0 for local decisions), decided on
-	// signals emitted at emitted (−1: not a decision).
-	RouteApplied(now sim.Time, scope, holder int, v Version, weights []float64, emitted sim.Time)
+	// override), decided on signals emitted at emitted (−1: not a
+	// decision: a rollout's split, a breach, the breaker).
+	RouteApplied(now sim.Time, scope, holder int, weights []float64, emitted sim.Time)
 }
 
 // RouteScopeInfo describes one scope for reports.
@@ -729,6 +734,9 @@ func (rt *routeRuntime) applied(n *Node, k *Key, v Version) {
 		}
 	}
 	sc.held[h] = v
+	for _, o := range rt.obs {
+		o.RouteReceived(rt.w.Eng.Now(), sc.id, h, v)
+	}
 	weights := cfg.weights
 	if cfg.subset > 0 {
 		weights = rt.subsetWeights(sc.client.Target, cfg.subset, cfg.share)
@@ -743,7 +751,7 @@ func (rt *routeRuntime) applied(n *Node, k *Key, v Version) {
 	}
 	rt.setRoute(sc, h, weights)
 	for _, o := range rt.obs {
-		o.RouteApplied(rt.w.Eng.Now(), sc.id, h, v, weights, cfg.emitted)
+		o.RouteApplied(rt.w.Eng.Now(), sc.id, h, weights, cfg.emitted)
 	}
 }
 
@@ -766,7 +774,7 @@ func (rt *routeRuntime) applyLocal(a *routeActor, si int, weights []float64, emi
 	a.hist[si] = pushHist(a.hist[si], routeHist{now, weights})
 	rt.setRoute(sc, h, weights)
 	for _, o := range rt.obs {
-		o.RouteApplied(now, sc.id, h, 0, weights, emitted)
+		o.RouteApplied(now, sc.id, h, weights, emitted)
 	}
 	locals := 0
 	for _, x := range rt.actors {
@@ -831,7 +839,7 @@ func (rt *routeRuntime) versionMoved(svc *Service) {
 				w := rt.subsetWeights(svc, cfg.subset, cfg.share)
 				rt.setRoute(sc, h, w)
 				for _, o := range rt.obs {
-					o.RouteApplied(rt.w.Eng.Now(), sc.id, h, v, w, -1)
+					o.RouteApplied(rt.w.Eng.Now(), sc.id, h, w, -1)
 				}
 			}
 		}
@@ -887,7 +895,7 @@ func (rt *routeRuntime) trip(now sim.Time, churn float64) {
 			a.applied[si] = w
 			rt.setRoute(a.scopes[si], a.holder[si], w)
 			for _, o := range rt.obs {
-				o.RouteApplied(now, a.scopes[si].id, a.holder[si], 0, w, -1)
+				o.RouteApplied(now, a.scopes[si].id, a.holder[si], w, -1)
 			}
 		}
 	}
@@ -1067,6 +1075,9 @@ func (rt *routeRuntime) breach(t *task) {
 	}
 	auth := rt.rc != nil && rt.rc.Auth
 	for _, sc := range rt.scopes {
+		if !rt.managed(sc) {
+			continue
+		}
 		n := sc.targets()
 		w := make([]float64, n)
 		svc := sc.client.Target
@@ -1096,6 +1107,17 @@ func (rt *routeRuntime) breach(t *task) {
 		e.Outcome = "accepted: pushed v" + strconv.Itoa(int(v))
 		rt.recordSys(e)
 	}
+}
+
+// managed reports whether the routing control's actors decide for sc (any
+// sidecar scope when there are none): what an attacker rewrites.
+func (rt *routeRuntime) managed(sc *routeScope) bool {
+	for _, a := range rt.actors {
+		if slices.Contains(a.scopes, sc) {
+			return true
+		}
+	}
+	return len(rt.actors) == 0 && sc.kind == ScopeSidecar
 }
 
 type breachState struct {
