@@ -15,15 +15,18 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 var explainCmd = &command{
 	name:    "explain",
-	summary: "Explain one metric, routing strategy, fault kind or scenario key, with an example.",
+	summary: "Explain one metric, routing strategy, guard, control-plane strategy, decision engine, policy, fault kind or scenario key, with an example.",
 	usage:   "NAME",
 	examples: `  tangle explain latency_p99                    # definition, unit, direction
   tangle explain round-robin                    # parameters with units, defaults and sources
   tangle explain crash                          # targets, parameters, a faults: snippet
+  tangle explain scoring                        # a decision engine: signals, mitigations, a controller: snippet
+  tangle explain flagger                        # a control-plane strategy (rollout), with its documented defaults
   tangle explain topology.telemetry.delay       # a scenario key: type, default, meaning`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		return func(args []string) error {
@@ -60,7 +63,55 @@ var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(strategies.LookupRouting, explainRouting),
 	explainer(strategies.LookupGuard, explainGuard),
 	explainer(faults.Lookup, explainFault),
+	explainer(strategies.LookupEngine, explainEngine),
+	explainer(strategies.LookupPolicy, explainPolicy),
+	explainer(lookupControl, explainControl),
 	explainer(scenarios.LookupKey, explainKey),
+}
+
+// controlDef is a control-plane strategy with the plug point it fills.
+type controlDef struct {
+	kind strategies.ControlKind
+	def  *strategies.ControlDef
+}
+
+// lookupControl finds a reconciler, election or rollout strategy by name
+// (the first plug point that has one).
+func lookupControl(name string) (controlDef, bool) {
+	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+		if d, ok := strategies.LookupControl(k, name); ok {
+			return controlDef{k, d}, true
+		}
+	}
+	return controlDef{}, false
+}
+
+func explainControl(w io.Writer, c controlDef) {
+	d := c.def
+	fmt.Fprintf(w, "%s %s\n  %s\n  source:\t%s\n", c.kind, d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      %s: {kind: %s", d.Name, c.kind, d.Name)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, ", params: {%s}", paramsSnippet(d.Params))
+	}
+	fmt.Fprintln(w, "}")
+}
+
+func explainEngine(w io.Writer, d *strategies.EngineDef) {
+	fmt.Fprintf(w, "decision engine %s\n  %s\n  source:\t%s\n", d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      controller:\n        pattern: central   # or %s\n        engine: {kind: %s}\n",
+		d.Name, strings.Join(append(topology.PatternNames()[1:], "leader"), ", "), d.Name)
+}
+
+func explainPolicy(w io.Writer, d *strategies.PolicyDef) {
+	fmt.Fprintf(w, "policy %s\n  %s\n  default precedence:\t%d (higher wins when rules conflict)\n  source:\t%s\n", d.Name, d.Description, d.Precedence, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: guarded\n      controller:\n        engine: scoring\n        policies:\n          - {kind: %s", d.Name)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, ", params: {%s}", paramsSnippet(d.Params))
+	}
+	fmt.Fprintln(w, "}")
 }
 
 func explainer[T any](lookup func(string) (T, bool), explain func(io.Writer, T)) func(io.Writer, string, bool) bool {
@@ -85,6 +136,11 @@ func explainable() []string {
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
 	n = append(n, faults.Names()...)
+	n = append(n, strategies.EngineNames()...)
+	n = append(n, strategies.PolicyNames()...)
+	for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+		n = append(n, strategies.ControlNames(k)...)
+	}
 	for _, k := range scenarios.Keys() {
 		n = append(n, k.Path)
 	}
