@@ -171,7 +171,9 @@ var engineDefs = []*EngineDef{
 		},
 		Build: func(p sim.Params) (topology.NewEngine, error) {
 			ttl, budget := p.Duration("ttl"), p.Duration("budget")
-			return func(*rand.Rand) topology.Engine { return &WarmRegistry{TTL: ttl, Budget: budget.Seconds(), registry: true} }, nil
+			return func(*rand.Rand) topology.Engine {
+				return &WarmRegistry{TTL: ttl, Budget: budget.Seconds(), registry: true}
+			}, nil
 		},
 	},
 	{

@@ -66,7 +66,7 @@ type WeightedRoundRobin struct {
 }
 
 type wrrView struct {
-	rr       uint64  // plain round robin's index in this host set (Envoy keeps a balancer per cluster)
+	rr       uint64 // plain round robin's index in this host set (Envoy keeps a balancer per cluster)
 	started  bool
 	hosts    []int32 // healthy hosts, by index in the view
 	weighted bool    // scheduling by EDF rather than plain round robin

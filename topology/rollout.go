@@ -147,7 +147,7 @@ type slotState struct {
 	target  Version
 	gen     uint32
 	restart func()
-	failing int // partial-deploy faults: new pods here never pass readiness
+	failing int      // partial-deploy faults: new pods here never pass readiness
 	hold    bool     // the surge is held: a ready new pod waits for a switch
 	standby Version  // after a switch: the old pod's version, 0 when none
 	until   sim.Time // when the standby pod is scaled down

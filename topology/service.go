@@ -128,7 +128,7 @@ type Replica struct {
 	ColdStarts uint64
 
 	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
-	lastActive sim.Time      // when it last had a job in service
+	lastActive sim.Time       // when it last had a job in service
 
 	busyArea float64  // ∫ busy slots dt, slot·seconds, up to busyAt
 	busyAt   sim.Time // when busyArea was last brought up to date

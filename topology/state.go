@@ -150,11 +150,11 @@ type Key struct {
 	invalid []bool      // by version: holders NACK it
 	latest  Version     // highest version ever assigned
 
-	slot    int     // bit of Served.Stale for this key (0 is the service's software)
-	holders []*Node // nodes that hold it (assigned by Configure)
-	client  bool    // a flag evaluated client-side: held by caller SDKs
+	slot    int         // bit of Served.Stale for this key (0 is the service's software)
+	holders []*Node     // nodes that hold it (assigned by Configure)
+	client  bool        // a flag evaluated client-side: held by caller SDKs
 	scope   *routeScope // Route keys: the decision scope whose config it carries
-	behind  int     // holders not at the desired value
+	behind  int         // holders not at the desired value
 	push    pushState
 	pending []pendingChange // desired changes not yet held by every holder
 }
