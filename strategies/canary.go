@@ -106,16 +106,21 @@ const (
 )
 
 // Flagger is Flagger's canary analysis (fluxcd/flagger
-// pkg/controller/scheduler.go as documented in deployment-strategies.md):
-// the canary pods start with the new version while the primary keeps the
-// old one and all the traffic; every Interval the analysis checks the
-// canary's request success rate and p99 over the last interval — a
-// failed check (or no data) increments the failed-check counter, and at
-// Threshold the canary is rolled back (weight to 0, pods back to the
-// stable version); a passed check advances the canary weight by
-// StepWeight up to MaxWeight; a passed check at MaxWeight promotes
-// (the primary is rolled to the new version, then the split is removed).
-// Minimum promotion time = Interval·(MaxWeight/StepWeight + 1).
+// pkg/controller/scheduler.go, advanceCanary and runCanary, as documented
+// in deployment-strategies.md): the canary pods start with the new
+// version while the primary keeps the old one and all the traffic. Once
+// they are ready, a tick every Interval: the first starts the analysis
+// and sets the canary weight to StepWeight without a check (no traffic
+// has reached the canary yet); each later tick first rolls back if the
+// failed checks have reached Threshold (weight to 0, canary pods back to
+// the stable version), else checks the canary's request success rate
+// and p99 over the last interval — a failed check (or no data)
+// increments the failed-check counter, a passed one advances the weight
+// by StepWeight, or at MaxWeight promotes (the primary is rolled to the
+// new version, then the split is removed). Promotion therefore starts
+// Interval·(MaxWeight/StepWeight + 1) after the canary is ready, and a
+// canary failing every check is rolled back Interval·(Threshold + 2)
+// after it.
 type Flagger struct {
 	cfg     FlaggerConfig
 	started sim.Time
@@ -208,6 +213,11 @@ func (f *Flagger) Step(now sim.Time, v topology.RolloutView, ev topology.Rollout
 }
 
 func (f *Flagger) analyse(now sim.Time, v topology.RolloutView, desired topology.Version, out []topology.RolloutAction) []topology.RolloutAction {
+	if f.failed >= f.cfg.Threshold { // checked at the start of the tick after the threshold was reached
+		f.phase = phaseRollback
+		f.log(now, fmt.Sprintf("rolling back: failed checks threshold reached %d", f.failed))
+		return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: 0}, topology.RolloutAction{Kind: topology.RollBack})
+	}
 	success, p99, ok := f.win.measure(v, desired)
 	if f.weight == 0 {
 		f.weight = f.cfg.StepWeight
@@ -221,11 +231,6 @@ func (f *Flagger) analyse(now sim.Time, v topology.RolloutView, desired topology
 	if !pass {
 		f.failed++
 		f.log(now, fmt.Sprintf("check failed (%d/%d): %s", f.failed, f.cfg.Threshold, why))
-		if f.failed >= f.cfg.Threshold {
-			f.phase = phaseRollback
-			f.log(now, "rolling back: canary weight 0")
-			return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: 0}, topology.RolloutAction{Kind: topology.RollBack})
-		}
 		return out
 	}
 	if f.weight >= f.cfg.MaxWeight-1e-9 {
