@@ -179,6 +179,32 @@ func (c *Control) RouteWritten(now sim.Time, scope int, v topology.Version) {
 	c.recount()
 }
 
+// convergence is the mean time to stable routing over the perturbations
+// that converged (NaN when none did) and the number that did not: after
+// perturbation T, routing is stable from the last significant change t
+// (≥ T) that no other followed within the settle window; with no change
+// at all, t = T.
+func (c *Control) convergence() (mean, unconverged float64) {
+	conv, n := 0.0, 0
+	for _, p := range c.perts {
+		switch {
+		case p.done:
+			conv += p.conv.Seconds()
+			n++
+		case c.cfg.Horizon-p.last >= c.cc.Settle:
+			conv += (p.last - p.at).Seconds()
+			n++
+		default:
+			unconverged++
+		}
+	}
+	mean = math.NaN()
+	if n > 0 {
+		mean = conv / float64(n)
+	}
+	return mean, unconverged
+}
+
 // RouteReceived implements topology.RouteObserver.
 func (c *Control) RouteReceived(now sim.Time, scope, holder int, v topology.Version) {
 	c.accumulate(now)
@@ -210,7 +236,7 @@ func (c *Control) change(now sim.Time) {
 		if p.done || now < p.at {
 			continue
 		}
-		if now-p.last > c.cc.Settle {
+		if now-p.last >= c.cc.Settle {
 			p.done, p.conv = true, p.last-p.at
 			continue
 		}
@@ -328,24 +354,7 @@ func (c *Control) Summarize(s Summary) {
 	window := (c.cfg.Horizon - c.cfg.Warmup).Seconds()
 	s["decision_latency_p50"] = quantile(c.latency, 0.5)
 	s["decision_latency_p99"] = quantile(c.latency, 0.99)
-	conv, n, un := 0.0, 0, 0
-	for _, p := range c.perts {
-		switch {
-		case p.done:
-			conv += p.conv.Seconds()
-			n++
-		case c.cfg.Horizon-p.last >= c.cc.Settle:
-			conv += (p.last - p.at).Seconds()
-			n++
-		default:
-			un++
-		}
-	}
-	s["route_convergence_time"] = math.NaN()
-	if n > 0 {
-		s["route_convergence_time"] = conv / float64(n)
-	}
-	s["route_unconverged"] = float64(un)
+	s["route_convergence_time"], s["route_unconverged"] = c.convergence()
 	s["cost_per_request"], s["lag_exposure"], s["threat_exposure"] = math.NaN(), math.NaN(), math.NaN()
 	if c.responses > 0 {
 		r := float64(c.responses)

@@ -314,7 +314,9 @@ func (rt *routeRuntime) start() {
 
 func (rt *routeRuntime) arm(a *routeActor, after sim.Time) {
 	a.gen++
-	rt.s.schedule(rt.w.Eng.Now()+after, task{kind: tRouteEval, node: a.node.ID, a: int32(a.idx), gen: a.gen})
+	if at := rt.w.Eng.Now() + after; at < rt.s.horizon {
+		rt.s.schedule(at, task{kind: tRouteEval, node: a.node.ID, a: int32(a.idx), gen: a.gen})
+	}
 }
 
 // booted restarts the evaluation loops of the actors on a node that came
