@@ -35,16 +35,16 @@ func newFakeRollout(n int) *fakeRollout {
 	return f
 }
 
-func (f *fakeRollout) Replicas() int                        { return len(f.versions) }
-func (f *fakeRollout) Desired() topology.Version            { return f.desired }
-func (f *fakeRollout) Previous() topology.Version           { return f.previous }
-func (f *fakeRollout) Version(i int) topology.Version       { return f.versions[i] }
-func (f *fakeRollout) Phase(i int) topology.SlotPhase       { return f.phases[i] }
-func (f *fakeRollout) Target(i int) topology.Version        { return f.targets[i] }
-func (f *fakeRollout) Started() sim.Time                    { return f.started }
-func (f *fakeRollout) Progressed() sim.Time                 { return f.started }
-func (f *fakeRollout) RollingBack() bool                    { return f.back }
-func (f *fakeRollout) Standby(i int) bool                   { return f.standby[i] != 0 }
+func (f *fakeRollout) Replicas() int                         { return len(f.versions) }
+func (f *fakeRollout) Desired() topology.Version             { return f.desired }
+func (f *fakeRollout) Previous() topology.Version            { return f.previous }
+func (f *fakeRollout) Version(i int) topology.Version        { return f.versions[i] }
+func (f *fakeRollout) Phase(i int) topology.SlotPhase        { return f.phases[i] }
+func (f *fakeRollout) Target(i int) topology.Version         { return f.targets[i] }
+func (f *fakeRollout) Started() sim.Time                     { return f.started }
+func (f *fakeRollout) Progressed() sim.Time                  { return f.started }
+func (f *fakeRollout) RollingBack() bool                     { return f.back }
+func (f *fakeRollout) Standby(i int) bool                    { return f.standby[i] != 0 }
 func (f *fakeRollout) Latencies(v topology.Version) []uint64 { return f.hist(v) }
 func (f *fakeRollout) Served(v topology.Version) (uint64, uint64) {
 	return f.served[v], f.errs[v]
