@@ -42,6 +42,9 @@ func TestOscillationIncidentBuiltin(t *testing.T) {
 			t.Errorf("%s's success during the incident %.4f is not above competing's %.4f", fix, d, c)
 		}
 	}
+	if m["competing"]["route_unconverged"].Mean == 0 || m["hysteresis"]["route_unconverged"].Mean != 0 {
+		t.Errorf("route_unconverged: competing %v (want > 0), hysteresis %v (want 0)", m["competing"]["route_unconverged"].Mean, m["hysteresis"]["route_unconverged"].Mean)
+	}
 	if !every(m["breaker"]["manual_interventions"], func(x float64) bool { return x == 1 }) {
 		t.Errorf("the breaker should trip exactly once per run: %v", m["breaker"]["manual_interventions"].Values)
 	}
