@@ -29,7 +29,8 @@ import (
 const routeRing = 256
 
 type routeConfig struct {
-	version Version
+	unsigned bool // written without the controllers' signature (a breach): holders verifying signatures NACK it
+	version  Version
 	weights []float64 // nil: no override (the replicas' own weights)
 	subset  Version   // > 0: split traffic by software version instead
 	share   float64   // the subset's share
@@ -695,7 +696,7 @@ func (rt *routeRuntime) publish(sc *routeScope, cfg routeConfig) Version {
 		sc.hist = pushHist(sc.hist, routeHist{now, cfg.weights})
 		rt.countChurn(now, tv(prev, cfg.weights))
 	}
-	rt.s.setDesired(k, v, false)
+	rt.s.setDesired(k, v, cfg.unsigned && rt.rc != nil && rt.rc.Auth)
 	for _, o := range rt.obs {
 		o.RouteWritten(now, sc.id, v)
 	}
@@ -1097,16 +1098,19 @@ func (rt *routeRuntime) breach(t *task) {
 		if !normalize(w) {
 			continue
 		}
+		// The attacker writes to the store itself; with authenticated
+		// channels the data plane verifies the controllers' signature on
+		// every config and NACKs the unsigned one, keeping its last good
+		// config (the store's view and the data plane's then diverge).
 		e := AuditEntry{At: now, Actor: "unknown (unsigned)", Scope: sc.name, Decision: formatPlain(w), Detail: "control-plane breach: unauthorised actuation"}
+		v := rt.publish(sc, routeConfig{weights: w, emitted: -1, unsigned: true})
 		if auth {
 			rt.stats.UnauthorizedBlocked++
-			e.Outcome = "rejected: unauthenticated"
-			rt.recordSys(e)
-			continue
+			e.Outcome = "NACKed: v" + strconv.Itoa(int(v)) + " is unsigned"
+		} else {
+			rt.stats.Unauthorized++
+			e.Outcome = "accepted: pushed v" + strconv.Itoa(int(v))
 		}
-		rt.stats.Unauthorized++
-		v := rt.publish(sc, routeConfig{weights: w, emitted: -1})
-		e.Outcome = "accepted: pushed v" + strconv.Itoa(int(v))
 		rt.recordSys(e)
 	}
 }
