@@ -29,7 +29,8 @@ import (
 const routeRing = 256
 
 type routeConfig struct {
-	unsigned bool // written without the controllers' signature (a breach): holders verifying signatures NACK it
+	unsigned bool // written without the controllers' signature (a breach)
+	nack     bool // holders verifying signatures reject it
 	version  Version
 	weights []float64 // nil: no override (the replicas' own weights)
 	subset  Version   // > 0: split traffic by software version instead
@@ -55,6 +56,12 @@ type routeScope struct {
 	hist    []routeHist
 	bounds  [][]float64 // hierarchical: per holder, the global weights it received
 	held    []Version   // per holder: the config version it applies
+}
+
+// valid reports whether holders accept version v of the scope's config.
+func (sc *routeScope) valid(v Version) bool {
+	c := &sc.configs[v%routeRing]
+	return c.version != v || !c.nack
 }
 
 func (sc *routeScope) targets() int {
@@ -696,7 +703,8 @@ func (rt *routeRuntime) publish(sc *routeScope, cfg routeConfig) Version {
 		sc.hist = pushHist(sc.hist, routeHist{now, cfg.weights})
 		rt.countChurn(now, tv(prev, cfg.weights))
 	}
-	rt.s.setDesired(k, v, cfg.unsigned && rt.rc != nil && rt.rc.Auth)
+	sc.configs[v%routeRing].nack = cfg.unsigned && rt.rc != nil && rt.rc.Auth
+	rt.s.setDesired(k, v, false)
 	for _, o := range rt.obs {
 		o.RouteWritten(now, sc.id, v)
 	}

@@ -202,7 +202,12 @@ func (k *Key) DesiredAt(t sim.Time) Version {
 }
 
 // Valid reports whether holders accept version v (false: they NACK it).
-func (k *Key) Valid(v Version) bool { return int(v) >= len(k.invalid) || !k.invalid[v] }
+func (k *Key) Valid(v Version) bool {
+	if k.scope != nil {
+		return k.scope.valid(v)
+	}
+	return int(v) >= len(k.invalid) || !k.invalid[v]
+}
 
 // Holders lists the nodes that hold the key.
 func (k *Key) Holders() []*Node { return k.holders }
@@ -646,10 +651,12 @@ func (s *State) setDesired(k *Key, v Version, invalid bool) {
 		v = k.latest + 1
 	}
 	k.latest = max(k.latest, v)
-	for int(v) >= len(k.invalid) {
-		k.invalid = append(k.invalid, false)
+	if k.Kind != Route { // a route config's validity lives with it in its scope's ring
+		for int(v) >= len(k.invalid) {
+			k.invalid = append(k.invalid, false)
+		}
+		k.invalid[v] = invalid
 	}
-	k.invalid[v] = invalid
 	if v == k.desired {
 		return
 	}
