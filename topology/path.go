@@ -360,11 +360,12 @@ func (w *World) detachJob(j *Job, o Outcome) {
 	now := w.Eng.Now()
 	rtt := now - j.Sent
 	if seen := caller.Client.seen; seen != nil {
-		t := &seen[rep.Index]
-		t.n++
-		t.lat += rtt.Seconds()
-		if o != Success {
-			t.errs++
+		for _, t := range [2]*seenTally{&seen[rep.Index], &caller.seen[rep.Index]} {
+			t.n++
+			t.lat += rtt.Seconds()
+			if o != Success {
+				t.errs++
+			}
 		}
 	}
 	for _, g := range caller.guards {

@@ -240,6 +240,9 @@ func (rt *routeRuntime) configure(rc *RouteControl) {
 	rt.w.Bus.Authenticate = rc.Auth
 	for _, c := range rt.w.Clients {
 		c.seen = make([]seenTally, len(c.Target.Replicas))
+		for _, cl := range c.Callers {
+			cl.seen = make([]seenTally, len(c.Target.Replicas))
+		}
 	}
 	scopesOf := func(kind ScopeKind) []*routeScope {
 		var out []*routeScope
@@ -417,11 +420,15 @@ func (rt *routeRuntime) observe(a *routeActor, si int, now sim.Time) *Observatio
 		o.Targets = make([]Reading, n)
 	}
 	o.Targets = o.Targets[:n]
-	// Client-side view since the previous evaluation.
-	last := a.seen[si]
+	// Client-side view since the previous evaluation: a sidecar's own
+	// responses, or all of the client's for an edge and a controller.
+	last, tallies := a.seen[si], sc.client.seen
+	if a.local && sc.kind == ScopeSidecar {
+		tallies = sc.client.Callers[a.holder[si]].seen
+	}
 	var total float64
 	seen := func(h int32) (float64, float64, float64) {
-		cur := sc.client.seen[h]
+		cur := tallies[h]
 		dn, de, dl := float64(cur.n-last[h].n), float64(cur.errs-last[h].errs), cur.lat-last[h].lat
 		last[h] = cur
 		total += dn
