@@ -32,10 +32,10 @@ type routeConfig struct {
 	unsigned bool // written without the controllers' signature (a breach)
 	nack     bool // holders verifying signatures reject it
 	version  Version
-	weights []float64 // nil: no override (the replicas' own weights)
-	subset  Version   // > 0: split traffic by software version instead
-	share   float64   // the subset's share
-	emitted sim.Time  // newest signal the decision read; −1 when no decision (a rollout's split, a breach)
+	weights  []float64 // nil: no override (the replicas' own weights)
+	subset   Version   // > 0: split traffic by software version instead
+	share    float64   // the subset's share
+	emitted  sim.Time  // newest signal the decision read; −1 when no decision (a rollout's split, a breach)
 }
 
 type routeHist struct {
