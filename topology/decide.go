@@ -324,7 +324,13 @@ type Breaker struct {
 	Hold   sim.Time
 }
 
-// Broker is the signal broker of the brokered pattern.
+// Broker is the signal broker of the brokered pattern: it reads every
+// sensor's latest report from the bus, fuses them into one board (in the
+// simulation every sensor already reports in SI units with its region
+// tagged, so normalisation is the identity and what is modelled is the
+// broker's cadence, its processing delay and its failures) and publishes
+// the board for the controllers. While it is down (BrokerOutage) the
+// board ages.
 type Broker struct {
 	Interval sim.Time // between publications of the fused board
 	Delay    sim.Time // processing time from reading the bus to publishing
