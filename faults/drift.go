@@ -82,8 +82,8 @@ var driftFaults = []*Def{
 	},
 	{
 		Name:        "control-plane-partition",
-		Description: "the targets are cut from the control plane: channels keep their last known good values and reconnect with backoff after, lease and API calls fail, reports are lost",
-		Source:      "D-F6 split brain, E-F9 control-plane partition",
+		Description: "the targets are cut from the control plane: channels (config, flags, routing configs pushed to edges and sidecars) keep their last known good values and reconnect with backoff after, lease and API calls fail, reports and audit entries are lost",
+		Source:      "D-F6 split brain, E-F9 control-plane partition / split brain",
 		Targets:     Nodes,
 		Build:       constant(perNode(func(s *topology.State, n *topology.Node) func() { return s.Cut(n) })),
 	},

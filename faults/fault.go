@@ -18,7 +18,8 @@ const (
 	Replicas TargetKind = iota // service replicas
 	Places                     // zones (network faults between places)
 	// Nodes are state-model nodes: replicas (including control-plane
-	// members), or with a client filter the SDKs of that client's callers.
+	// members), edges and the implicit controller, or with a client filter
+	// the SDKs (sidecars) of that client's callers and its edge.
 	Nodes
 )
 
@@ -168,10 +169,16 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 		if w.State == nil {
 			break
 		}
+		named := func(n *topology.Node) bool { return len(s.Names) == 0 || slices.Contains(s.Names, n.Name) }
 		if s.Client != "" {
 			for _, c := range w.Callers {
 				n := w.State.CallerNode(c)
-				if c.Client.Name == s.Client && inPlace(c.Place) && (len(s.Names) == 0 || slices.Contains(s.Names, n.Name)) {
+				if c.Client.Name == s.Client && inPlace(c.Place) && named(n) {
+					t.Nodes = append(t.Nodes, n)
+				}
+			}
+			for _, e := range w.Edges { // with a routing control plane, the client's edge too
+				if n := w.State.EdgeNode(e); n != nil && e.Client.Name == s.Client && inPlace(n.Place) && named(n) {
 					t.Nodes = append(t.Nodes, n)
 				}
 			}
@@ -181,6 +188,16 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
 				(len(s.Names) == 0 || slices.Contains(s.Names, r.Name)) {
 				t.Nodes = append(t.Nodes, w.State.NodeOf(r))
+			}
+		}
+		if s.Service == "" { // edges and the implicit controller are nodes of no service
+			for _, e := range w.Edges {
+				if n := w.State.EdgeNode(e); n != nil && inPlace(n.Place) && named(n) {
+					t.Nodes = append(t.Nodes, n)
+				}
+			}
+			if n := w.State.Controller(); n != nil && inPlace(n.Place) && named(n) {
+				t.Nodes = append(t.Nodes, n)
 			}
 		}
 	case Places:

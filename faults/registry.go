@@ -4,7 +4,7 @@ import "github.com/tangle-sim/tangle/sim"
 
 // defs is every fault kind. Each family lives in its own file; add new
 // families here.
-var defs = sim.NewRegistry(func(d *Def) string { return d.Name }, nodeFaults, signalFaults, backendFaults, networkFaults, driftFaults, dataFaults)
+var defs = sim.NewRegistry(func(d *Def) string { return d.Name }, nodeFaults, signalFaults, backendFaults, networkFaults, driftFaults, dataFaults, controlFaults)
 
 // Defs returns every fault kind, sorted by name.
 func Defs() []*Def { return defs.All() }

@@ -47,10 +47,15 @@ var signalFaults = []*Def{
 		Source:  "E-F6 metric poisoning",
 		Targets: Replicas,
 		Params: sim.ParamSet{
-			{Name: "mode", Kind: sim.Enum, Default: "constant", Choices: []string{"scale", "offset", "constant", "random", "inverted"}, Description: "how the reported load is rewritten"},
+			{Name: "mode", Kind: sim.Enum, Default: "constant", Choices: []string{"scale", "offset", "constant", "random", "inverted"}, Description: "how the reported value is rewritten"},
 			{Name: "value", Kind: sim.Float, Default: 0.0, Description: "the mode's operand (default: constant 0, a replica that always looks idle)"},
+			{Name: "signal", Kind: sim.Enum, Default: "load", Choices: []string{"load", "latency", "error_rate", "cost", "threat", "lag"},
+				Description: "which signal lies: load (in-flight, with utilisation and rates following), latency (seconds), error_rate, cost, threat or lag (seconds)"},
 		},
 		Build: func(p sim.Params) (Injector, error) {
+			if sig, _ := p["signal"].(string); sig != "" && sig != "load" {
+				return poisonSignal(sig, p.String("mode"), p.Float("value"))
+			}
 			return poisoning(p.String("mode"), p.Float("value"))
 		},
 	},
@@ -97,6 +102,55 @@ func poisoning(mode string, value float64) (Injector, error) {
 				s.Value = v
 				return s
 			}
+			reverts = append(reverts, w.Bus.Tamper(r, topology.Tamper{Poison: poison}))
+		}
+		return func() {
+			for _, f := range reverts {
+				f()
+			}
+		}
+	}), nil
+}
+
+// poisonSignal builds a metric-poisoning injector for one of the signals
+// other than load.
+func poisonSignal(signal, mode string, value float64) (Injector, error) {
+	if mode != "offset" && value < 0 {
+		return nil, fmt.Errorf("metric-poisoning %s needs a value ≥ 0, got %g", mode, value)
+	}
+	return InjectorFunc(func(w *topology.World, t Targets) func() {
+		rng := t.Rand
+		rewrite := func(v float64) float64 {
+			switch mode {
+			case "scale":
+				return v * value
+			case "offset":
+				return math.Max(0, v+value)
+			case "random":
+				return rng.Float64() * value
+			case "inverted":
+				return math.Max(0, value-v)
+			}
+			return value
+		}
+		poison := func(s topology.Signal) topology.Signal {
+			switch signal {
+			case "latency":
+				s.Latency = rewrite(s.Latency)
+			case "error_rate":
+				s.ErrorRate = rewrite(s.ErrorRate)
+				s.EPS = s.ErrorRate * s.QPS
+			case "cost":
+				s.Cost = rewrite(s.Cost)
+			case "threat":
+				s.Threat = rewrite(s.Threat)
+			case "lag":
+				s.Lag = rewrite(s.Lag)
+			}
+			return s
+		}
+		reverts := make([]func(), 0, len(t.Replicas))
+		for _, r := range t.Replicas {
 			reverts = append(reverts, w.Bus.Tamper(r, topology.Tamper{Poison: poison}))
 		}
 		return func() {

@@ -11,7 +11,9 @@
 //
 // A world with a state model also gets the decoherence collector
 // (NewDecoherence), which adds its series columns and summary metrics to
-// the recorder through Recorder.Extend.
+// the recorder through Recorder.Extend; one with a routing control plane
+// gets the routing control collector (NewControl: decision latency, route
+// convergence, cost, audit coverage, security violations, interventions).
 //
 // Collectors never keep a record per request: memory is bounded by the
 // sketch size and the number of series buckets, not by run length.

@@ -201,6 +201,8 @@ func Describe(name string) (Def, bool) {
 	}
 	if ph, err := ParsePhase(qual); err == nil {
 		d.Description += " — " + ph.String() + " the fault windows"
+	} else if slices.Contains(TenantMetrics, base) {
+		d.Description += " — for client " + qual
 	} else {
 		d.Description += " — for SLO " + qual
 	}

@@ -224,6 +224,9 @@ func runDoc(r int, run scenarios.RunResult) RunDoc {
 		}
 		d.Series = sd
 	}
+	for _, a := range run.Audit {
+		d.Audit = append(d.Audit, auditDoc(a))
+	}
 	for _, w := range run.Faults {
 		end := Float(math.NaN())
 		if w.End != sim.Never {

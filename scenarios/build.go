@@ -21,7 +21,7 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 			SameRegion:  distOrNil(t.Network.SameRegion),
 			CrossRegion: distOrNil(t.Network.CrossRegion),
 		},
-		Bus: topology.BusSpec{Interval: t.Telemetry.Interval.T(), Delay: t.Telemetry.Delay.T()},
+		Bus: topology.BusSpec{Interval: t.Telemetry.Interval.T(), Delay: t.Telemetry.Delay.T(), Regions: sc.regionSignals()},
 	}
 	for _, l := range t.Network.Links {
 		as, err := sc.placesOf(l.Between[0])
@@ -55,7 +55,7 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 	for _, c := range t.Clients {
 		cs := topology.ClientSpec{
 			Name: c.Name, Service: slices.Index(sc.serviceNames(), c.Target), Rate: c.profile(),
-			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge,
+			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge, Residency: slices.Clone(c.Residency),
 		}
 		if c.Arrival == "constant" {
 			cs.Arrival = topology.Constant
@@ -89,6 +89,12 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 				}
 			}
 		}
+	}
+	if sc.routed() { // the routing control plane lives in the state model
+		if spec.State == nil {
+			spec.State = &topology.StateSpec{Control: topology.ControlPlaneSpec{Service: -1}}
+		}
+		spec.State.Routes = true
 	}
 	return spec, nil
 }
@@ -154,6 +160,9 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 		r.PanicThreshold = float64(*s.PanicThreshold)
 	}
 	edgeName, edgeParams := "round-robin", sim.Params{}
+	if s.routes() {
+		edgeName = "weighted-round-robin" // honours the controllers' weights
+	}
 	if s.Edge != nil {
 		edgeName, edgeParams = s.Edge.Routing, s.edgeParams
 	}

@@ -193,6 +193,18 @@ func (sc *Scenario) checkMetric(d *decoder, path string, c *Check) (metrics.Def,
 		d.errorPath(path, didYouMean(base, names), "unknown metric %q; see tangle list metrics", base)
 		return def, false
 	}
+	if slices.Contains(metrics.TenantMetrics, base) {
+		var clients []string
+		for _, cl := range sc.Topology.Clients {
+			clients = append(clients, cl.Name)
+		}
+		if !qualified || !slices.Contains(clients, qual) {
+			d.errorPath(path, didYouMean(qual, clients), "%s is measured per client: name one as %s:CLIENT (clients are %s)", base, base, strings.Join(clients, ", "))
+			return def, false
+		}
+		c.metric = c.Metric
+		return def, true
+	}
 	isSLO := slices.Contains(metrics.SLOMetrics, base)
 	var slos []string
 	for _, s := range sc.SLOs {

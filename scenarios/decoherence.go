@@ -494,6 +494,11 @@ func (sc *Scenario) Control(i int) (topology.Control, error) {
 	if sc.datastoreName() != "" {
 		c.Data = sc.dataPolicy(i)
 	}
+	rc, err := sc.routeControl(i)
+	if err != nil {
+		return c, err
+	}
+	c.Route = rc
 	return c, nil
 }
 
@@ -502,6 +507,9 @@ func (sc *Scenario) Control(i int) (topology.Control, error) {
 func (sc *Scenario) ControlChoices(i int) map[string]string {
 	s := &sc.Strategies[i]
 	out := map[string]string{}
+	if ctl := sc.ControllerChoice(i); ctl != "" {
+		out["controller"] = ctl
+	}
 	if sc.State == nil {
 		return out
 	}
@@ -543,7 +551,10 @@ func (sc *Scenario) attachState(i int, w *topology.World, rec *metrics.Recorder,
 	if err := w.State.Configure(c); err != nil {
 		return err
 	}
-	metrics.NewDecoherence(w, cfg, metrics.DecoherenceConfig{AlertFor: sc.State.AlertFor.T(), Settle: sc.State.Settle.T(), Check: sc.State.ReportInterval.T()}, rec)
+	if sc.State != nil {
+		metrics.NewDecoherence(w, cfg, metrics.DecoherenceConfig{AlertFor: sc.State.AlertFor.T(), Settle: sc.State.Settle.T(), Check: sc.State.ReportInterval.T()}, rec)
+	}
 	sc.attachData(w, rec, cfg)
+	sc.attachControl(i, w, rec, cfg)
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // Options change how a scenario runs without changing the scenario.
@@ -68,6 +69,9 @@ type RunResult struct {
 	Faults  []faults.Window // what fired, when, on which targets
 	Events  uint64
 	SLOs    []metrics.SLOReport // burn-rate alert firings, per SLO
+	// Audit is the routing decision audit trail, in time order (empty
+	// without a routing control plane).
+	Audit []topology.AuditEntry
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -168,7 +172,11 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	w.Drain(sc.Drain.T())
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
-	return RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}, nil
+	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
+	if w.State != nil {
+		rr.Audit = w.State.Audit()
+	}
+	return rr, nil
 }
 
 // aggregate turns per-replication summaries into per-metric statistics.

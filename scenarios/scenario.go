@@ -61,6 +61,10 @@ type Topology struct {
 type Region struct {
 	Name  string   `yaml:"name,required" doc:"region name, e.g. us-east"`
 	Zones []string `yaml:"zones" default:"[a]" doc:"zone names within the region"`
+	// Region sensors, read by routing decision engines (controller:).
+	Cost   float64  `yaml:"cost" default:"0" doc:"price of serving one request in the region (the cost signal and billing; any currency unit)"`
+	Threat Ratio    `yaml:"threat" default:"0" doc:"baseline threat score from the region's security sensor, 0..1"`
+	Lag    Duration `yaml:"lag" default:"0s" doc:"baseline replication lag of the region's data (a data layer, when present, feeds the sensor instead)"`
 }
 
 // Network is the latency model between places.
@@ -90,15 +94,16 @@ type Service struct {
 
 // Client is a population of callers sending requests to one service.
 type Client struct {
-	Name     string     `yaml:"name,required" doc:"client name"`
-	Target   string     `yaml:"target,required" doc:"the service it calls"`
-	Rate     Rate       `yaml:"rate,required" doc:"arrival rate, e.g. 90/s, 5400/min"`
-	Arrival  string     `yaml:"arrival" default:"poisson" doc:"arrival process: poisson or constant"`
-	Schedule []RateStep `yaml:"schedule" doc:"rate changes over time: steps, spikes and ramps"`
-	Timeout  Duration   `yaml:"timeout" default:"0s" doc:"per-request timeout from generation; 0 means none"`
-	Callers  int        `yaml:"callers" default:"1" doc:"calling instances, each with its own sidecar deciding alone"`
-	Zone     string     `yaml:"zone" doc:"where the callers run (region or region/zone); default: the first zone"`
-	Edge     bool       `yaml:"edge" default:"false" doc:"route through an edge gateway that first picks a region of the target"`
+	Name      string     `yaml:"name,required" doc:"client name"`
+	Target    string     `yaml:"target,required" doc:"the service it calls"`
+	Rate      Rate       `yaml:"rate,required" doc:"arrival rate, e.g. 90/s, 5400/min"`
+	Arrival   string     `yaml:"arrival" default:"poisson" doc:"arrival process: poisson or constant"`
+	Schedule  []RateStep `yaml:"schedule" doc:"rate changes over time: steps, spikes and ramps"`
+	Timeout   Duration   `yaml:"timeout" default:"0s" doc:"per-request timeout from generation; 0 means none"`
+	Callers   int        `yaml:"callers" default:"1" doc:"calling instances, each with its own sidecar deciding alone"`
+	Zone      string     `yaml:"zone" doc:"where the callers run (region or region/zone); default: the first zone"`
+	Edge      bool       `yaml:"edge" default:"false" doc:"route through an edge gateway that first picks a region of the target"`
+	Residency []string   `yaml:"residency" doc:"regions its users' data may be served in (data residency): a residency policy enforces it, residency_violation_rate counts requests served elsewhere; default: anywhere"`
 }
 
 // RateStep changes a client's rate at a time: a step (rate), a spike
@@ -134,6 +139,8 @@ type Strategy struct {
 	Flags      string `yaml:"flags" default:"server" doc:"where feature flags are evaluated: server (the service's replicas) or client (each caller's SDK)"`
 	// Data-layer choices (with a state.datastore).
 	Data RawParams `yaml:"data" doc:"how the serving replicas use the datastore: consistency levels, quorum kind, read repair, hints, timeouts, caching (see tangle list strategies); default: QUORUM reads and writes"`
+	// Routing control plane (entanglement routing).
+	Controller *Controller `yaml:"controller" doc:"a routing control plane: decision engines that weight edges' regions or sidecars' replicas, with policies, actuation and audit (see control.go); with it routing and edge routing default to weighted-round-robin"`
 
 	params     sim.Params
 	edgeParams sim.Params
@@ -273,11 +280,15 @@ func (sc *Scenario) defaults(d *decoder) {
 		sc.Strategies = []Strategy{{Name: "round-robin", Routing: "round-robin"}}
 	}
 	for i := range sc.Strategies {
+		sc.controllerDefaults(d, i)
 		if sc.Strategies[i].Load == "" {
 			sc.Strategies[i].Load = "local"
 		}
 		if sc.Strategies[i].Routing == "" {
 			sc.Strategies[i].Routing = "round-robin"
+			if sc.Strategies[i].routes() {
+				sc.Strategies[i].Routing = "weighted-round-robin" // honours the controllers' weights
+			}
 		}
 		if sc.Strategies[i].Flags == "" {
 			sc.Strategies[i].Flags = "server"
@@ -316,6 +327,7 @@ func (sc *Scenario) validate(d *decoder) {
 		d.errorPath("topology.telemetry.delay", "", "must not be negative")
 	}
 	sc.validateState(d)
+	sc.validateResidency(d)
 	sc.validateStrategies(d)
 	sc.validateFaults(d)
 	sc.validateChecks(d)
@@ -380,8 +392,13 @@ func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.T
 		known := sc.zoneNames()
 		switch {
 		case kind == faults.Nodes && t.Client != "":
-			known = sc.callerNames(t.Client)
-		case kind == faults.Replicas || kind == faults.Nodes:
+			known = append(sc.callerNames(t.Client), sc.edgeNames(t.Client)...)
+		case kind == faults.Nodes:
+			known = append(sc.replicaNames(), sc.edgeNames("")...)
+			if sc.controlPlaneName() == "" && (sc.State != nil || sc.routed()) {
+				known = append(known, "controller")
+			}
+		case kind == faults.Replicas:
 			known = sc.replicaNames()
 		default:
 			for _, r := range sc.Topology.Regions {
@@ -440,6 +457,21 @@ func (sc *Scenario) replicaNames() []string {
 	if db, ok := sc.datastoreService(); ok {
 		for i := 0; i < db.Replicas; i++ {
 			n = append(n, fmt.Sprintf("%s-%d", db.Name, i))
+		}
+	}
+	return n
+}
+
+// edgeNames lists the node names of the edges (of one client, or all)
+// when the routing control plane makes them nodes.
+func (sc *Scenario) edgeNames(client string) []string {
+	var n []string
+	if !sc.routed() {
+		return nil
+	}
+	for _, c := range sc.Topology.Clients {
+		if c.Edge && (client == "" || c.Name == client) {
+			n = append(n, c.Name+"/edge")
 		}
 	}
 	return n
@@ -633,6 +665,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 		}
 		s.params = sc.checkRouting(d, join(p, "routing"), join(p, "params"), s.Routing, s.Params)
 		sc.validateStrategyControl(d, p, s)
+		sc.validateController(d, p, s)
 		if s.Edge != nil {
 			s.edgeParams = sc.checkRouting(d, join(p, "edge.routing"), join(p, "edge.params"), s.Edge.Routing, s.Edge.Params)
 		}

@@ -83,6 +83,17 @@ func JSONSchema() ([]byte, error) {
 			d.AllOf = append(d.AllOf, paramCondition("kind", f.Name, f.Params))
 		}
 	}
+	if d := s.Definitions["Controller"]; d != nil {
+		setEnum(d, "pattern", patternNames())
+		setEnum(d, "scope", []string{"edge", "sidecar"})
+		setEnum(d, "composition", []string{"precedence", "merge"})
+	}
+	if d := s.Definitions["PolicyUse"]; d != nil {
+		setEnum(d, "kind", strategies.PolicyNames())
+		for _, p := range strategies.Policies() {
+			d.AllOf = append(d.AllOf, paramCondition("kind", p.Name, p.Params))
+		}
+	}
 	if d := s.Definitions["Target"]; d != nil {
 		setEnum(d, "mode", faults.Modes())
 	}

@@ -45,13 +45,20 @@ var basicRoutings = []*RoutingDef{
 // worker keeps its own index, seeded with a random value so that workers
 // and proxies do not march in step, and picks hosts_to_use[index++ % n]
 // over the currently healthy hosts.
+//
+// A decider behind an edge sees one host set per region; like Envoy, which
+// keeps a load balancer per cluster, it keeps one index per host set, so
+// the edge alternating regions does not alias with the index (one shared
+// counter would send every other pick of a region to the same half of its
+// hosts).
 type RoundRobin struct {
-	next uint64
+	seed  uint64
+	views viewCache[uint64]
 }
 
 // NewRoundRobin returns a round-robin picker whose index starts at a random
 // value drawn from rng.
-func NewRoundRobin(rng *rand.Rand) *RoundRobin { return &RoundRobin{next: rng.Uint64() >> 1} }
+func NewRoundRobin(rng *rand.Rand) *RoundRobin { return &RoundRobin{seed: rng.Uint64() >> 1} }
 
 // Pick implements topology.Picker.
 func (p *RoundRobin) Pick(_ sim.Time, eps topology.Endpoints, _ *topology.Request) int {
@@ -59,8 +66,12 @@ func (p *RoundRobin) Pick(_ sim.Time, eps topology.Endpoints, _ *topology.Reques
 	if healthy == 0 {
 		return -1
 	}
-	k := int(p.next % uint64(healthy))
-	p.next++
+	next, fresh := p.views.get(eps)
+	if fresh && *next == 0 {
+		*next = p.seed
+	}
+	k := int(*next % uint64(healthy))
+	*next++
 	return nthHealthy(eps, k)
 }
 

@@ -166,12 +166,14 @@ var electionDefs = []*ControlDef{
 			dur("retry_period", 2*sim.Second, 0.000001, "RetryPeriod", srcLease),
 			{Name: "jitter_factor", Kind: sim.Float, Default: 1.2, Min: sim.Bound(0), Description: "JitterFactor of the acquire loop", Source: srcLease},
 			boolean("fencing", false, "the store rejects writes whose token (LeaderTransitions at acquisition) is below the current lease's", "Kleppmann 2016; etcd lease-guarded transactions"),
+			boolean("step_down", true, "stop leading when renewals have failed for renew_deadline, as client-go does; false: a naive lease user that keeps acting until it reads another holder (split brain under a partition longer than the lease)", "reconcile-slo.md §2.2; Kleppmann 2016"),
 			{Name: "expiry", Kind: sim.Enum, Default: "observed", Choices: []string{"observed", "record"},
 				Description: "observed: client-go's observedTime on the candidate's monotonic clock; record: the holder's RenewTime against the candidate's wall clock (offsets and jumps then matter)", Source: "client-go #448"},
 		},
 		Build: func(p sim.Params, c *topology.Control) error {
 			cfg := LeaseConfig{LeaseDuration: p.Duration("lease_duration"), RenewDeadline: p.Duration("renew_deadline"),
-				RetryPeriod: p.Duration("retry_period"), JitterFactor: p.Float("jitter_factor"), ExpiryFromRecord: p.String("expiry") == "record"}
+				RetryPeriod: p.Duration("retry_period"), JitterFactor: p.Float("jitter_factor"), ExpiryFromRecord: p.String("expiry") == "record",
+				NoStepDown: !p.Bool("step_down")}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
@@ -213,7 +215,7 @@ var rolloutDefs = []*ControlDef{
 var controlDefs = [...]sim.Registry[*ControlDef]{
 	ReconcilerKind: sim.NewRegistry(controlName, reconcilerDefs, dataReconcilerDefs),
 	ElectionKind:   sim.NewRegistry(controlName, electionDefs),
-	RolloutKind:    sim.NewRegistry(controlName, rolloutDefs),
+	RolloutKind:    sim.NewRegistry(controlName, rolloutDefs, canaryRolloutDefs),
 }
 
 func controlName(d *ControlDef) string { return d.Name }

@@ -24,4 +24,16 @@
 // the round robins and least-request. Pickers cache what they derive from
 // the host set per set and rebuild it when its Generation changes
 // (view.go); picks do not allocate.
+//
+// Routing decision engines (topology.Engine, registry in engines.go) turn
+// an observation of signals into weights: the multi-signal scoring engine
+// with its mitigations and Holt's forecaster (scoring.go), the static,
+// nearest, warm-registry and burst engines (engines.go); the policy layer
+// composes rules from several sources by precedence (policy.go); Flagger,
+// Argo Rollouts canary and blue/green are rollouts that split traffic
+// through the routing control plane (canary.go).
+//
+//	def, _ := strategies.LookupEngine("scoring")
+//	eng, err := def.Build(def.Params.Defaults())
+//	w.State.Configure(topology.Control{Route: &topology.RouteControl{Engine: eng, Interval: 10 * sim.Second}})
 package strategies

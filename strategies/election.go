@@ -19,6 +19,11 @@ type LeaseConfig struct {
 	// timestamp do, instead of client-go's observedTime on the candidate's
 	// monotonic clock. It makes clock offsets and jumps matter.
 	ExpiryFromRecord bool
+	// NoStepDown keeps a leader acting when its renewals fail, until it
+	// reads another holder in the lease: not client-go (which stops at
+	// RenewDeadline) but a naive lease user; a partition longer than the
+	// lease then gives two leaders (reconcile-slo.md §2.2, Kleppmann 2016).
+	NoStepDown bool
 }
 
 // DefaultLeaseConfig is client-go's default ("Core clients default"):
@@ -119,7 +124,7 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 		if e.op != opIdle {
 			return out
 		}
-		if e.leading && now.Mono >= e.deadline && e.deadline > 0 {
+		if e.leading && now.Mono >= e.deadline && e.deadline > 0 && !e.cfg.NoStepDown {
 			return e.lose(now, out)
 		}
 		return e.attempt(now, out)
@@ -138,6 +143,9 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 		}
 		if rec.Revision != e.observed.Revision {
 			e.observed, e.observedTime = rec, e.clock(now)
+		}
+		if e.leading && e.cfg.NoStepDown && rec.Holder >= 0 && rec.Holder != e.id {
+			return e.lose(now, out) // it learns it was deposed only now
 		}
 		if rec.Holder >= 0 && e.leaseValid(now) && !e.isLeader() {
 			return e.failed(now, out) // lock is held by another and has not yet expired
@@ -209,6 +217,9 @@ func (e *LeaseElector) failed(now topology.LocalTime, out []topology.ElectionAct
 	// The poll tries again every RetryPeriod until its context's deadline;
 	// at the deadline it gives up.
 	left := e.deadline - now.Mono
+	if e.cfg.NoStepDown {
+		return append(out, topology.ElectionAction{Kind: topology.ElectSetTimer, After: e.cfg.RetryPeriod})
+	}
 	if left <= 0 {
 		return e.lose(now, out)
 	}

@@ -66,6 +66,8 @@ type WeightedRoundRobin struct {
 }
 
 type wrrView struct {
+	rr       uint64 // plain round robin's index in this host set (Envoy keeps a balancer per cluster)
+	started  bool
 	hosts    []int32 // healthy hosts, by index in the view
 	weighted bool    // scheduling by EDF rather than plain round robin
 	sched    edf     // entries are positions in hosts
@@ -100,8 +102,8 @@ func (p *WeightedRoundRobin) Pick(now sim.Time, eps topology.Endpoints, _ *topol
 		return int(v.hosts[0])
 	}
 	if !v.weighted {
-		k := v.hosts[p.rr%uint64(len(v.hosts))]
-		p.rr++
+		k := v.hosts[v.rr%uint64(len(v.hosts))]
+		v.rr++
 		return int(k)
 	}
 	return int(v.hosts[v.sched.pickAndAdd(p)])
@@ -119,6 +121,9 @@ func (p *WeightedRoundRobin) weight(k int) float64 {
 }
 
 func (p *WeightedRoundRobin) rebuild(v *wrrView) {
+	if !v.started {
+		v.rr, v.started = p.rr, true
+	}
 	v.hosts = healthyHosts(v.hosts, p.eps)
 	v.weighted = (!p.unit && !equalWeights(p.eps, v.hosts)) || p.slow.anyRamping(p.now, p.eps, v.hosts)
 	if !v.weighted || len(v.hosts) < 2 {

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -12,14 +13,31 @@ import (
 type BusSpec struct {
 	Interval sim.Time // measurement period
 	Delay    sim.Time // from measurement to delivery
+	// LatencyTau is the time constant of the latency sensor's EWMA: each
+	// measurement moves it by α = 1 − e^(−interval/τ) towards the mean
+	// latency of the interval. 0 means 10 s, Linkerd's and Finagle's
+	// EWMA decay (routing.md §2.1).
+	LatencyTau sim.Time
+	// Regions are the per-region sensors' baselines (cost per request,
+	// threat score, replication lag); regions not listed read 0.
+	Regions []RegionSignals
 }
 
-// Signal is one delivered measurement of a host: its load report.
+// Signal is one delivered measurement of a host: its load report and the
+// other sensors' readings for it, all taken at Emitted.
 type Signal struct {
 	Value       float64  // in-flight requests at the replica when measured
 	Utilization float64  // busy fraction of its service slots over the last interval, 0..1
 	QPS         float64  // requests it finished per second over the last interval
 	EPS         float64  // of which errors, per second
+	Latency     float64  // EWMA of the time requests spent at the replica (queue and service), seconds
+	ErrorRate   float64  // errors over requests finished in the last interval (0 when none finished)
+	Healthy     bool     // the replica was up (not down, not paused) when measured
+	Cost        float64  // its region's cost per request as the cost signal reports it
+	Billed      float64  // its region's cost per request as billing meters it (the true price)
+	Threat      float64  // its region's threat score from the security sensor, 0..1
+	Lag         float64  // its region's replication lag, seconds
+	Forged      bool     // injected by an attacker rather than measured by a sensor (control-plane breach)
 	Emitted     sim.Time // when it was measured; its age is now − Emitted
 	Valid       bool     // false until the first delivery
 }
@@ -48,10 +66,19 @@ type Bus struct {
 	late     []lateSignal // signals held back by an extra delay, by slot
 	lateFree []int
 
+	lastLatency []float64 // per replica: LatencySum at the previous measurement
+	ewma        []float64 // per replica: the latency sensor's EWMA
+	sensors     regionSensors
+
+	// Authenticate makes the bus verify that signals come from its sensors:
+	// forged ones are dropped at ingestion (authenticated telemetry).
+	Authenticate bool
+
 	// Published counts signals measured; Delivered those written to the
 	// boards; Lost those dropped by telemetry loss; Frozen those a freeze
-	// held back.
-	Published, Delivered, Lost, Frozen uint64
+	// held back; Forged those an attacker injected that were accepted,
+	// ForgedBlocked those authentication dropped.
+	Published, Delivered, Lost, Frozen, Forged, ForgedBlocked uint64
 }
 
 // Tamper is what a fault does to one replica's signals while it holds:
@@ -63,6 +90,10 @@ type Tamper struct {
 	Delay  sim.Time            // extra delay from measurement to delivery
 	Loss   float64             // probability each signal is dropped
 	Poison func(Signal) Signal // rewrite the measurement (the sensor lies)
+	// Forge replaces the measurement with an attacker's report, marked
+	// Forged: unlike a poisoned sensor it carries no sensor credentials,
+	// so an authenticating bus drops it.
+	Forge func(Signal) Signal
 }
 
 type lateSignal struct {
@@ -98,6 +129,9 @@ func newBus(w *World, spec BusSpec) *Bus {
 	b.lastServed = make([]uint64, len(w.Replicas))
 	b.lastErrors = make([]uint64, len(w.Replicas))
 	b.lastBusy = make([]float64, len(w.Replicas))
+	b.lastLatency = make([]float64, len(w.Replicas))
+	b.ewma = make([]float64, len(w.Replicas))
+	b.sensors = newRegionSensors(w, spec.Regions)
 	b.tampers = make([][]*Tamper, len(w.Replicas))
 	b.loss = sim.NewStream(w.Seed, "bus/loss")
 	b.deliverOne = w.Eng.Handle("bus.deliver-late", b.applyLate)
@@ -124,16 +158,32 @@ func (b *Bus) measure(uint64) {
 	snap := b.snaps[slot]
 	now := b.w.Eng.Now()
 	dt := (now - b.lastAt).Seconds()
+	tau := b.Spec.LatencyTau
+	if tau <= 0 {
+		tau = 10 * sim.Second
+	}
+	alpha := 1 - math.Exp(-dt/tau.Seconds())
 	for i, r := range b.w.Replicas {
-		s := Signal{Value: float64(r.InFlight()), Emitted: now, Valid: true}
+		s := Signal{Value: float64(r.InFlight()), Emitted: now, Valid: true, Healthy: r.State == Up}
 		busy := r.BusyArea(now)
-		if dt > 0 {
-			s.QPS = float64(r.Served-b.lastServed[i]) / dt
+		if served := r.Served - b.lastServed[i]; dt > 0 {
+			s.QPS = float64(served) / dt
 			s.EPS = float64(r.Errors-b.lastErrors[i]) / dt
 			s.Utilization = (busy - b.lastBusy[i]) / (dt * float64(r.Service.Spec.Concurrency))
+			if served > 0 {
+				s.ErrorRate = float64(r.Errors-b.lastErrors[i]) / float64(served)
+				mean := (r.LatencySum - b.lastLatency[i]) / float64(served)
+				if b.ewma[i] == 0 {
+					b.ewma[i] = mean
+				} else {
+					b.ewma[i] += alpha * (mean - b.ewma[i])
+				}
+			}
 		}
+		s.Latency = b.ewma[i]
+		b.sensors.read(r, now, &s)
 		snap[i] = s
-		b.lastServed[i], b.lastErrors[i], b.lastBusy[i] = r.Served, r.Errors, busy
+		b.lastServed[i], b.lastErrors[i], b.lastBusy[i], b.lastLatency[i] = r.Served, r.Errors, busy, r.LatencySum
 		if len(b.tampers[i]) > 0 {
 			snap[i] = b.tamper(i, s)
 		}
@@ -163,6 +213,19 @@ func (b *Bus) tamper(i int, s Signal) Signal {
 		keep *= 1 - t.Loss
 	}
 	s = b.Poisoned(b.w.Replicas[i], s)
+	for _, t := range b.tampers[i] {
+		if t.Forge != nil {
+			s = t.Forge(s)
+			s.Forged = true
+		}
+	}
+	if s.Forged {
+		if b.Authenticate {
+			b.ForgedBlocked++
+			return Signal{}
+		}
+		b.Forged++
+	}
 	if keep < 1 && b.loss.Float64() >= keep {
 		b.Lost++
 		return Signal{}

@@ -169,6 +169,28 @@ type Caller struct {
 	healthy  []int      // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
+	route    []float64   // routing weights per replica applied by a controller; nil: the replicas' own
+	routeOut []int       // per cluster: replicas the routing weights exclude (weight 0)
+	seen     []seenTally // per replica: this sidecar's own view of the responses (with a routing control plane)
+}
+
+// excluded reports whether the routing weights exclude replica index i.
+func (c *Caller) excluded(i int32) bool { return c.route != nil && c.route[i] <= 0 }
+
+// candidates is the number of hosts of the view the routing weights do
+// not exclude.
+func (v *hostView) candidates() int {
+	if v.c.route == nil {
+		return len(v.hosts)
+	}
+	if v.cluster >= 0 {
+		return len(v.hosts) - v.c.routeOut[v.cluster]
+	}
+	n := len(v.hosts)
+	for _, k := range v.c.routeOut {
+		n -= k
+	}
+	return n
 }
 
 // Ejected reports whether this caller has ejected replica index i of its
@@ -216,16 +238,28 @@ func (v *hostView) Load(i int) float64 {
 	return float64(v.c.inflight[h])
 }
 
-func (v *hostView) Weight(i int) float64 { return v.svc.Replicas[v.hosts[i]].Weight }
+// Weight is the routing weight a controller applied to the host, or the
+// host's configured weight when none did.
+func (v *hostView) Weight(i int) float64 {
+	if v.c.route != nil {
+		return v.c.route[v.hosts[i]]
+	}
+	return v.svc.Replicas[v.hosts[i]].Weight
+}
 
+// Healthy: a host the routing weights exclude (weight 0, as an Istio route
+// weight of 0 excludes a subset) is never a candidate, not even in panic.
 func (v *hostView) Healthy(i int) bool {
 	h := v.hosts[i]
+	if v.c.excluded(h) {
+		return false
+	}
 	return v.panic || v.svc.Replicas[h].State != Down && !v.c.ejected[h]
 }
 
 func (v *hostView) HealthyCount() int {
 	if v.panic {
-		return len(v.hosts)
+		return v.candidates()
 	}
 	return v.c.healthyHosts(v.cluster)
 }
@@ -249,6 +283,7 @@ type Edge struct {
 	Picker   Picker
 	inflight []int32 // outstanding attempts per cluster, as this edge counts them
 	view     clusterView
+	route    []float64 // routing weights per cluster applied by a controller; nil: by replica count
 }
 
 // clusterView is an edge's Endpoints over the target's clusters. A
@@ -281,14 +316,25 @@ func (v *clusterView) Load(i int) float64 {
 	return float64(v.e.inflight[i])
 }
 
-func (v *clusterView) Weight(i int) float64 { return float64(len(v.svc.Clusters[i].Replicas)) }
+// Weight is the routing weight a controller applied to the cluster, or its
+// number of replicas when none did.
+func (v *clusterView) Weight(i int) float64 {
+	if v.e.route != nil {
+		return v.e.route[i]
+	}
+	return float64(len(v.svc.Clusters[i].Replicas))
+}
 
-func (v *clusterView) Healthy(i int) bool { return v.svc.Clusters[i].Up > 0 }
+// Healthy: a cluster is a candidate while any replica is up and the
+// routing weights do not exclude it.
+func (v *clusterView) Healthy(i int) bool {
+	return v.svc.Clusters[i].Up > 0 && (v.e.route == nil || v.e.route[i] > 0)
+}
 
 func (v *clusterView) HealthyCount() int {
 	n := 0
-	for _, c := range v.svc.Clusters {
-		if c.Up > 0 {
+	for i := range v.svc.Clusters {
+		if v.Healthy(i) {
 			n++
 		}
 	}

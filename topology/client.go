@@ -113,6 +113,10 @@ type ClientSpec struct {
 	Callers int      // sidecars (calling instances), each an independent decider; ≥ 1
 	Place   PlaceID
 	Edge    bool // route through an edge gateway that picks a cluster (region) first
+	// Residency lists the regions its users' data may be served in (data
+	// residency); nil means anywhere. Policies enforce it, metrics count
+	// requests served elsewhere.
+	Residency []string
 }
 
 // Validate reports the first impossible value in s.
@@ -150,6 +154,8 @@ type Client struct {
 	// its callers sent (first tries and retries), Retries the retries, and
 	// RetriesDenied the retries a retry budget or limit refused.
 	Generated, Attempts, Retries, RetriesDenied uint64
+
+	seen []seenTally // per replica of the target: its callers' view (with a routing control plane)
 }
 
 // nextArrival returns the first arrival after now, or sim.Never when the

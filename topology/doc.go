@@ -90,4 +90,38 @@
 //
 //	spec.State.Data = &topology.DataSpec{Service: db, Mode: topology.DataLeaderless, Keys: 1000, RF: 3, …}
 //	w.State.Configure(topology.Control{Data: topology.DataPolicy{Read: 1, Write: 1}, Repair: …})
+//
+// # Routing control plane
+//
+// With Spec.State.Routes the state model also carries entanglement
+// routing's control plane (decide.go, routectl.go), as the seed document
+// draws it: sensors → signal bus → decision engines → policy layer →
+// actuators → observability and audit.
+//
+//   - Sensors: every bus measurement of a replica carries in-flight,
+//     utilisation, rates, a latency EWMA, the error rate and health, and
+//     its region's price (as signalled and as billed), threat score and
+//     replication lag (sensors.go; a data layer feeds the lag sensor with
+//     Bus.FeedLag). Signal faults act on all of them.
+//
+//   - Decision engines (Engine) run on actors — control-plane members, the
+//     implicit controller, sidecars, edges — per the Pattern, every
+//     Interval ± Jitter, on an Observation of the targets (regions for an
+//     edge, replicas for sidecars) with each reading's age and the
+//     clients' own view; they return a Decision as data.
+//
+//   - The Policy layer filters it; the Actuator applies it after its delay
+//     and rate limit: locally (sidecar, hierarchical local loops), or as a
+//     fenced write to the store, which versions it and pushes it on the
+//     scope's route key (KeyKind Route) to the holders' caller SDK and
+//     edge nodes over the key's channel: unevenly, lost to partitions,
+//     holders keeping their last config. Views expose the weights through
+//     Endpoints.Weight (0 excludes a host) and bump Generation.
+//
+//   - Every decision leaves an AuditEntry (State.Audit); RouteObserver and
+//     RouteStats feed the metrics; the emergency Breaker halts automation.
+//
+//     spec.State = &topology.StateSpec{Routes: true}
+//     w, _ := topology.New(spec, routing, seed)
+//     w.State.Configure(topology.Control{Route: &topology.RouteControl{Pattern: topology.PatternCentral, Scope: topology.ScopeEdge, Engine: eng, Interval: 10 * sim.Second}})
 package topology

@@ -14,7 +14,7 @@ func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
 		return
 	}
 	c.ejected[rep.Index] = ejected
-	if rep.State != Down {
+	if rep.State != Down && !c.excluded(rep.Index) {
 		if ejected {
 			c.healthy[rep.Cluster]--
 		} else {
@@ -88,7 +88,7 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 		rep.Service.Up += d
 		rep.Service.Clusters[rep.Cluster].Up += d
 		for _, c := range rep.Service.callers {
-			if !c.ejected[rep.Index] {
+			if !c.ejected[rep.Index] && !c.excluded(rep.Index) {
 				c.healthy[rep.Cluster] += d
 			}
 		}
@@ -200,4 +200,74 @@ func (r *Replica) serviceTime(work, now sim.Time) sim.Time {
 		t = sim.Time(float64(t) * f)
 	}
 	return t + r.extra
+}
+
+// SetCallerRoute makes w the routing weights caller c applies to the
+// replicas of its target (indexed as Service.Replicas; nil restores the
+// replicas' own weights). A weight of 0 excludes the replica. Pickers see
+// the change through Endpoints.Weight and Healthy, and Generation changes.
+// Cost O(replicas).
+func (w *World) SetCallerRoute(c *Caller, weights []float64) {
+	svc := c.Client.Target
+	if weights == nil {
+		c.route = nil
+	} else {
+		c.route = append(c.route[:0], weights...)
+	}
+	if c.routeOut == nil {
+		c.routeOut = make([]int, len(svc.Clusters))
+	}
+	for ci := range svc.Clusters {
+		up, out := 0, 0
+		for _, h := range svc.Clusters[ci].Replicas {
+			switch {
+			case c.excluded(h):
+				out++
+			case svc.Replicas[h].State != Down && !c.ejected[h]:
+				up++
+			}
+		}
+		c.healthy[ci], c.routeOut[ci] = up, out
+	}
+	w.healthGen++
+}
+
+// SetEdgeRoute makes w the routing weights edge e applies to the clusters
+// of its target (nil restores weighting by replica count); a weight of 0
+// excludes the cluster.
+func (w *World) SetEdgeRoute(e *Edge, weights []float64) {
+	if weights == nil {
+		e.route = nil
+	} else {
+		e.route = append(e.route[:0], weights...)
+	}
+	w.healthGen++
+}
+
+// Route is the routing weights caller c applies now (nil: none).
+func (c *Caller) Route() []float64 { return c.route }
+
+// Route is the routing weights edge e applies now (nil: none).
+func (e *Edge) Route() []float64 { return e.route }
+
+type scaleToZero struct {
+	after, cold sim.Time
+}
+
+// ScaleToZero makes rep behave as a serverless instance until the returned
+// function is called: when it has had nothing in service for longer than
+// idle, it is scaled to zero and the next job to begin service there first
+// waits cold (a cold start: the platform starts an instance and runs the
+// function's initialisation). Settings nest; the latest applies.
+func (w *World) ScaleToZero(rep *Replica, idle, cold sim.Time) (revert func()) {
+	p := &scaleToZero{after: idle, cold: cold}
+	rep.idle = append(rep.idle, p)
+	return w.once(func() {
+		for i, q := range rep.idle {
+			if q == p {
+				rep.idle = append(rep.idle[:i:i], rep.idle[i+1:]...)
+				break
+			}
+		}
+	})
 }

@@ -56,7 +56,7 @@ func (w *World) pick(r *Request, caller *Caller) (v *hostView, i int, cluster in
 		cluster = int32(ci)
 		v = &caller.views[ci]
 	}
-	healthy, n := v.HealthyCount(), len(v.hosts)
+	healthy, n := v.HealthyCount(), v.candidates()
 	v.panic = !caller.ownPanic && w.routing.PanicThreshold > 0 && healthy < n &&
 		float64(healthy) < w.routing.PanicThreshold*float64(n)
 	i = caller.Picker.Pick(now, v, r)
@@ -180,6 +180,8 @@ func (w *World) finish(ref Ref) {
 	rep := w.Replicas[j.Replica]
 	w.unserve(rep, j)
 	rep.Served++
+	rep.LatencySum += (w.Eng.Now() - j.Reached).Seconds()
+	rep.lastActive = w.Eng.Now()
 	j.done = 0
 	// The base error rate is the service's, or what the state model says of
 	// the state that served it (a version's error rate, a stale key); the
@@ -216,7 +218,13 @@ func (w *World) beginService(rep *Replica, ref Ref, j *Job) {
 	now := w.Eng.Now()
 	j.Started = now
 	j.degrOK = rep.degrOK
-	w.startJob(rep, ref, j, rep.serviceTime(j.Work, now))
+	d := rep.serviceTime(j.Work, now)
+	if n := len(rep.idle); n > 0 && len(rep.serving) == 0 && now-rep.lastActive > rep.idle[n-1].after {
+		d += rep.idle[n-1].cold // scaled to zero: the instance starts first
+		rep.ColdStarts++
+	}
+	rep.lastActive = now
+	w.startJob(rep, ref, j, d)
 }
 
 // reply sends the attempt's result back to its caller.
@@ -358,6 +366,15 @@ func (w *World) detachJob(j *Job, o Outcome) {
 	}
 	now := w.Eng.Now()
 	rtt := now - j.Sent
+	if seen := caller.Client.seen; seen != nil {
+		for _, t := range [2]*seenTally{&seen[rep.Index], &caller.seen[rep.Index]} {
+			t.n++
+			t.lat += rtt.Seconds()
+			if o != Success {
+				t.errs++
+			}
+		}
+	}
 	for _, g := range caller.guards {
 		g.Observe(now, int(rep.Index), rtt, o)
 	}

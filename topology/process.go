@@ -16,29 +16,36 @@ import "github.com/tangle-sim/tangle/sim"
 type taskKind uint8
 
 const (
-	tChange     taskKind = iota // a scheduled change of desired state (store)
-	tPush                       // the push server's debounce timer for a key (store)
-	tDeliver                    // a channel delivery reaches a holder (node)
-	tPollTick                   // a holder's poll timer (node)
-	tPollServe                  // a poll request reaches the store (store)
-	tReconnect                  // a holder's stream reconnect attempt (node)
-	tReport                     // every replica's periodic status report (world)
-	tNotify                     // a node sends a change notification (node)
-	tObserve                    // a notification reaches the store (store)
-	tElect                      // an event for a member's elector (member)
-	tLease                      // a lease read or write reaches the store (store)
-	tInform                     // an informer event reaches a member (member)
-	tRecTimer                   // a reconciler timer (member)
-	tSyncWork                   // a member finishes the processing of a sync (member)
-	tWrite                      // a controller's write reaches the store (store)
-	tWriteReply                 // the store's answer reaches the controller (member)
-	tApply                      // a written value reaches its node (node)
-	tMutate                     // a foreign writer changes a node's value (world)
-	tPodReady                   // a rollout's new pod passes readiness (world)
-	tRollTimer                  // a rollout timer (member)
-	tRelist                     // a member whose watch was cut relists (member)
-	tStrobe                     // a clock strobe's next step (world)
-	tData                       // the data layer's work (datareplica.go: the sub-kind is in a)
+	tChange       taskKind = iota // a scheduled change of desired state (store)
+	tPush                         // the push server's debounce timer for a key (store)
+	tDeliver                      // a channel delivery reaches a holder (node)
+	tPollTick                     // a holder's poll timer (node)
+	tPollServe                    // a poll request reaches the store (store)
+	tReconnect                    // a holder's stream reconnect attempt (node)
+	tReport                       // every replica's periodic status report (world)
+	tNotify                       // a node sends a change notification (node)
+	tObserve                      // a notification reaches the store (store)
+	tElect                        // an event for a member's elector (member)
+	tLease                        // a lease read or write reaches the store (store)
+	tInform                       // an informer event reaches a member (member)
+	tRecTimer                     // a reconciler timer (member)
+	tSyncWork                     // a member finishes the processing of a sync (member)
+	tWrite                        // a controller's write reaches the store (store)
+	tWriteReply                   // the store's answer reaches the controller (member)
+	tApply                        // a written value reaches its node (node)
+	tMutate                       // a foreign writer changes a node's value (world)
+	tPodReady                     // a rollout's new pod passes readiness (world)
+	tRollTimer                    // a rollout timer (member)
+	tRelist                       // a member whose watch was cut relists (member)
+	tStrobe                       // a clock strobe's next step (world)
+	tRouteEval                    // a routing actor's evaluation timer (actor)
+	tRouteActuate                 // a routing decision's actuation, after its delay (actor)
+	tRouteWrite                   // a controller's routing config reaches the store (store)
+	tRouteBroker                  // the signal broker reads the bus (world)
+	tRoutePublish                 // the signal broker publishes its board (world)
+	tRouteBreach                  // an attacker's unauthorised config write (world)
+	tRouteResume                  // the emergency breaker's hold ends (world)
+	tData                         // the data layer's work (datareplica.go: the sub-kind is in a)
 )
 
 // task is one unit of scheduled work. Fields are used as each kind needs.
@@ -99,6 +106,8 @@ func (s *State) discard(t *task) {
 		s.Stats.RepairsFailed++
 	case tData:
 		s.dataDiscarded(t)
+	case tRouteActuate:
+		s.rt.lost(t)
 	}
 }
 
@@ -150,6 +159,8 @@ func (s *State) dispatch(t *task) {
 		s.strobeTask(t)
 	case tData:
 		s.dataTask(t)
+	case tRouteEval, tRouteActuate, tRouteWrite, tRouteBroker, tRoutePublish, tRouteBreach, tRouteResume:
+		s.rt.dispatch(t)
 	}
 }
 
@@ -216,5 +227,8 @@ func (s *State) bootNode(n *Node) {
 		s.memberBooted(n.member)
 	}
 	s.dataBooted(n)
+	if s.rt != nil {
+		s.rt.booted(n)
+	}
 	s.notify(n)
 }

@@ -195,6 +195,9 @@ func (s *State) desiredChanged(k *Key) {
 			}
 		}
 	}
+	if k.Kind == Route {
+		return
+	}
 	s.informDesired(k)
 	s.reobserveKey(k)
 	if k.Kind == Software {

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -28,6 +29,9 @@ const (
 	SlotStable SlotPhase = iota
 	SlotSurging
 	SlotReplacing
+	// SlotReady: a held surge's new pod is ready beside the old one, which
+	// still serves until a RollSwitch (blue/green).
+	SlotReady
 )
 
 // RolloutEventKind is what happened to a rollout.
@@ -55,13 +59,27 @@ const (
 	RollBack                              // make the previous version desired again (automated rollback)
 	RollStalled                           // the rollout made no progress within its deadline (Progressing=False)
 	RollSetTimer                          // fire RollTimer After from now
+	// RollWeight sends Weight (0..1) of the service's traffic to replicas
+	// running the desired version and the rest to the others: a subset
+	// split pushed to the callers' sidecars as a routing config (canary
+	// traffic shifting). Weight < 0 removes the split.
+	RollWeight
+	// RollSwitch makes slot Slot (-1: every slot) whose held new pod is
+	// ready serve it at once; the old pod stays on standby for After (a
+	// blue/green switch with scaleDownDelaySeconds).
+	RollSwitch
+	// RollRevert switches slot Slot (-1: every slot) back to its standby
+	// old pod, instantly, while the standby lasts (blue/green rollback).
+	RollRevert
 )
 
 // RolloutAction is one decision of a rollout strategy.
 type RolloutAction struct {
-	Kind  RolloutActionKind
-	Slot  int
-	After sim.Time
+	Kind   RolloutActionKind
+	Slot   int
+	After  sim.Time
+	Weight float64 // RollWeight: the desired version's share of traffic
+	Hold   bool    // RollSurge: keep the old pod serving once the new one is ready, until a RollSwitch
 }
 
 // RolloutView is what a rollout strategy sees of one service.
@@ -84,6 +102,35 @@ type RolloutView interface {
 	Served(v Version) (requests, errors uint64)
 	// RollingBack reports whether the current rollout is an automated rollback.
 	RollingBack() bool
+	// Latencies counts the requests answered by replicas running v by the
+	// time they spent at the replica (queue and service; Istio's
+	// destination-side request duration), cumulatively since the run
+	// began: bucket i counts those ≤ LatencyBound(i) and above the previous
+	// bound.
+	Latencies(v Version) []uint64
+	// Standby reports whether slot i's previous pod is still on standby
+	// after a switch (an instant RollRevert is possible).
+	Standby(i int) bool
+}
+
+// LatencyBuckets is the number of latency histogram buckets.
+const LatencyBuckets = 64
+
+// LatencyBound is the upper bound of latency bucket i: 1 ms·1.25^i (the
+// last bucket is unbounded).
+func LatencyBound(i int) sim.Time {
+	if i >= LatencyBuckets-1 {
+		return sim.Never
+	}
+	return sim.Time(float64(sim.Millisecond) * math.Pow(1.25, float64(i)))
+}
+
+func latencyBucket(d sim.Time) int {
+	if d <= sim.Millisecond {
+		return 0
+	}
+	i := int(math.Ceil(math.Log(float64(d)/float64(sim.Millisecond))/math.Log(1.25) - 1e-9))
+	return min(i, LatencyBuckets-1)
 }
 
 // Rollout is a rollout strategy for one service under one leader.
@@ -100,7 +147,10 @@ type slotState struct {
 	target  Version
 	gen     uint32
 	restart func()
-	failing int // partial-deploy faults: new pods here never pass readiness
+	failing int      // partial-deploy faults: new pods here never pass readiness
+	hold    bool     // the surge is held: a ready new pod waits for a switch
+	standby Version  // after a switch: the old pod's version, 0 when none
+	until   sim.Time // when the standby pod is scaled down
 }
 
 type rolloutState struct {
@@ -114,7 +164,8 @@ type rolloutState struct {
 	partial     bool // the current forward rollout was counted partial
 	served      []uint64
 	errs        []uint64
-	rollingBack bool // set while a rollback changes the desired version
+	lat         [][]uint64 // per version: latency histogram
+	rollingBack bool       // set while a rollback changes the desired version
 }
 
 func (s *State) initRollouts() {
@@ -133,16 +184,19 @@ func (s *State) initRollouts() {
 	}
 }
 
-// countServed records a request served by a replica running v.
-func (rs *rolloutState) countServed(v Version, failed bool) {
+// countServed records a request served by a replica running v after
+// spending d at it.
+func (rs *rolloutState) countServed(v Version, failed bool, d sim.Time) {
 	for int(v) >= len(rs.served) {
 		rs.served = append(rs.served, 0)
 		rs.errs = append(rs.errs, 0)
+		rs.lat = append(rs.lat, make([]uint64, LatencyBuckets))
 	}
 	rs.served[v]++
 	if failed {
 		rs.errs[v]++
 	}
+	rs.lat[v][latencyBucket(d)]++
 }
 
 type rolloutView struct {
@@ -159,6 +213,16 @@ func (v rolloutView) Started() sim.Time     { return v.rs.started }
 func (v rolloutView) Progressed() sim.Time  { return v.rs.progressed }
 func (v rolloutView) RollingBack() bool     { return v.rs.back }
 func (v rolloutView) Version(i int) Version { return v.rs.slots[i].node.Software() }
+func (v rolloutView) Latencies(ver Version) []uint64 {
+	if int(ver) >= len(v.rs.lat) {
+		return make([]uint64, LatencyBuckets)
+	}
+	return v.rs.lat[ver]
+}
+func (v rolloutView) Standby(i int) bool {
+	sl := v.rs.slots[i]
+	return sl.standby != 0 && v.s.w.Eng.Now() < sl.until
+}
 func (v rolloutView) Served(ver Version) (uint64, uint64) {
 	if int(ver) >= len(v.rs.served) {
 		return 0, 0
@@ -253,6 +317,21 @@ func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 		rs.rollingBack = false
 		return
 	}
+	switch a.Kind {
+	case RollWeight:
+		if s.rt != nil {
+			s.rt.writeSubset(s.w.Services[rs.si], k.desired, a.Weight)
+		}
+		return
+	case RollSwitch, RollRevert:
+		for i := range rs.slots {
+			if a.Slot < 0 || a.Slot == i {
+				s.switchSlot(rs, i, a.Kind == RollRevert, a.After)
+			}
+		}
+		s.rolloutProgress(rs)
+		return
+	}
 	if a.Slot < 0 || a.Slot >= len(rs.slots) {
 		return
 	}
@@ -262,7 +341,7 @@ func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 		if sl.phase != SlotStable || sl.node.Software() == k.desired {
 			return
 		}
-		sl.phase, sl.target = SlotSurging, k.desired
+		sl.phase, sl.target, sl.hold = SlotSurging, k.desired, a.Hold
 		s.startPod(rs, a.Slot)
 	case RollReplace:
 		if sl.phase != SlotStable || sl.node.Software() == k.desired {
@@ -273,7 +352,7 @@ func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 		s.startPod(rs, a.Slot)
 	case RollAbort:
 		switch {
-		case sl.phase == SlotSurging:
+		case sl.phase == SlotSurging || sl.phase == SlotReady:
 			sl.phase, sl.target = SlotStable, 0
 			sl.gen++
 		case sl.phase == SlotReplacing && sl.target != k.desired:
@@ -304,6 +383,16 @@ func (s *State) podReady(t *task) {
 	}
 	k := s.services[rs.si].software
 	phase := sl.phase
+	if sl.hold && phase == SlotSurging { // blue/green: ready, waiting for the switch
+		sl.phase = SlotReady
+		rs.progressed = s.w.Eng.Now()
+		for _, m := range s.members {
+			if m.leading {
+				s.roll(m, rs.si, RolloutEvent{Kind: RollReady, Slot: int(t.a)})
+			}
+		}
+		return
+	}
 	sl.phase = SlotStable
 	sl.gen++
 	s.setValue(sl.node, k, Value{Version: sl.target})
@@ -319,6 +408,38 @@ func (s *State) podReady(t *task) {
 			s.roll(m, rs.si, RolloutEvent{Kind: RollReady, Slot: int(t.a)})
 		}
 	}
+}
+
+// switchSlot switches slot i to its ready new pod (keeping the old one on
+// standby for standby), or back to its standby pod (revert).
+func (s *State) switchSlot(rs *rolloutState, i int, revert bool, standby sim.Time) {
+	sl := rs.slots[i]
+	k := s.services[rs.si].software
+	now := s.w.Eng.Now()
+	if revert {
+		if sl.standby == 0 || now >= sl.until {
+			return
+		}
+		if sl.phase != SlotStable {
+			sl.phase = SlotStable
+			sl.gen++
+		}
+		v := sl.standby
+		sl.standby = 0
+		s.setValue(sl.node, k, Value{Version: v})
+		return
+	}
+	if sl.phase != SlotReady {
+		return
+	}
+	old := sl.node.Software()
+	sl.phase, sl.hold = SlotStable, false
+	sl.gen++
+	s.setValue(sl.node, k, Value{Version: sl.target})
+	if standby > 0 {
+		sl.standby, sl.until = old, now+standby
+	}
+	rs.progressed = now
 }
 
 // rolloutProgress ends the current rollout when every slot serves the

@@ -121,6 +121,14 @@ type Replica struct {
 	// Served counts jobs this replica finished serving (success or error);
 	// Errors those that ended in an error.
 	Served, Errors uint64
+	// LatencySum is the total time, in seconds, the jobs it finished spent
+	// at it (queue and service): the latency sensor's input.
+	LatencySum float64
+	// ColdStarts counts jobs that found it scaled to zero (see ScaleToZero).
+	ColdStarts uint64
+
+	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
+	lastActive sim.Time       // when it last had a job in service
 
 	busyArea float64  // ∫ busy slots dt, slot·seconds, up to busyAt
 	busyAt   sim.Time // when busyArea was last brought up to date

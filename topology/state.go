@@ -26,9 +26,14 @@ const (
 	Flag                    // a feature flag's rules, evaluated server-side (replicas) or client-side (callers)
 	Schema                  // a datastore's schema version (the DDL its data replicas have applied; see schema.go)
 	Price                   // reserved: a price table as configuration (the data layer keeps prices as data keys)
+	// Route is a routing config a controller writes and the data plane
+	// (an edge, a client's sidecars) receives by its channel: created by
+	// the routing control plane (routectl.go), never declared. It stays
+	// out of request stamping, divergence and reconciliation.
+	Route
 )
 
-var keyKindNames = [...]string{"software", "config", "flag", "schema", "price"}
+var keyKindNames = [...]string{"software", "config", "flag", "schema", "price", "route"}
 
 func (k KeyKind) String() string {
 	if int(k) < len(keyKindNames) {
@@ -122,6 +127,9 @@ type StateSpec struct {
 	ReportInterval sim.Time
 	// Data is the datastore (data.go); nil for none.
 	Data *DataSpec
+	// Routes adds the routing control plane: an edge node per edge and a
+	// route key per client's sidecars and per edge (see routectl.go).
+	Routes bool
 }
 
 // Value is what a node holds for one key.
@@ -145,10 +153,11 @@ type Key struct {
 	invalid []bool      // by version: holders NACK it
 	latest  Version     // highest version ever assigned
 
-	slot    int     // bit of Served.Stale for this key (0 is the service's software)
-	holders []*Node // nodes that hold it (assigned by Configure)
-	client  bool    // a flag evaluated client-side: held by caller SDKs
-	behind  int     // holders not at the desired value
+	slot    int         // bit of Served.Stale for this key (0 is the service's software)
+	holders []*Node     // nodes that hold it (assigned by Configure)
+	client  bool        // a flag evaluated client-side: held by caller SDKs
+	scope   *routeScope // Route keys: the decision scope whose config it carries
+	behind  int         // holders not at the desired value
 	push    pushState
 	pending []pendingChange // desired changes not yet held by every holder
 }
@@ -196,7 +205,12 @@ func (k *Key) DesiredAt(t sim.Time) Version {
 }
 
 // Valid reports whether holders accept version v (false: they NACK it).
-func (k *Key) Valid(v Version) bool { return int(v) >= len(k.invalid) || !k.invalid[v] }
+func (k *Key) Valid(v Version) bool {
+	if k.scope != nil {
+		return k.scope.valid(v)
+	}
+	return int(v) >= len(k.invalid) || !k.invalid[v]
+}
 
 // Holders lists the nodes that hold the key.
 func (k *Key) Holders() []*Node { return k.holders }
@@ -217,6 +231,7 @@ type Node struct {
 	Place   PlaceID
 	Replica *Replica // nil for caller SDKs and the implicit controller
 	Caller  *Caller  // the caller whose SDK this is, for client-side flags
+	Edge    *Edge    // the edge this node is (routing control plane), or nil
 	Clock   Clock
 
 	values []Value    // per key ID
@@ -347,6 +362,7 @@ type State struct {
 	mutators []*mutator
 	strobes  []*strobe
 	kTask    sim.Kind
+	rt       *routeRuntime // the routing control plane; nil without Spec.Routes
 
 	configured bool
 }
@@ -385,6 +401,11 @@ func newState(w *World, spec StateSpec) (*State, error) {
 	}
 	for _, c := range w.Callers {
 		s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: fmt.Sprintf("%s/caller-%d", c.Client.Name, int(c.ID)-int(c.Client.Callers[0].ID)), Place: c.Place, Caller: c, Clock: NewClock(), item: -1})
+	}
+	if spec.Routes {
+		for _, e := range w.Edges {
+			s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: e.Client.Name + "/edge", Place: e.Client.Spec.Place, Edge: e, Clock: NewClock(), item: -1})
+		}
 	}
 	// Software keys: one per serving service.
 	for si, svc := range w.Services {
@@ -427,6 +448,9 @@ func newState(w *World, spec StateSpec) (*State, error) {
 			return nil, fmt.Errorf("state: version %d of service %d: unknown service or version below 1", v.Version, v.Service)
 		}
 		s.services[v.Service].versions = append(s.services[v.Service].versions, v)
+	}
+	if spec.Routes {
+		s.addRouteKeys()
 	}
 	for i, c := range spec.Changes {
 		if c.At < 0 || c.Every < 0 {
@@ -558,7 +582,7 @@ func (s *State) served(rep *Replica, j *Job, r *Request, base float64) float64 {
 	}
 	j.Served = Served{Software: sw, Stale: stale}
 	if rs := ss.rollout; rs != nil {
-		rs.countServed(sw, j.ErrU < p)
+		rs.countServed(sw, j.ErrU < p, s.w.Eng.Now()-j.Reached)
 	}
 	return p
 }
@@ -571,6 +595,10 @@ func (s *State) setValue(n *Node, k *Key, v Value) bool {
 		return false
 	}
 	n.values[k.ID] = v
+	if k.Kind == Route {
+		s.rt.applied(n, k, v.Version)
+		return true
+	}
 	if !s.holds(n, k) {
 		return true
 	}
@@ -597,6 +625,9 @@ func (s *State) setValue(n *Node, k *Key, v Value) bool {
 		}
 	}
 	s.settlePending(k, now)
+	if k.Kind == Software && s.rt != nil {
+		s.rt.versionMoved(k.Service)
+	}
 	s.notify(n)
 	return true
 }
@@ -645,15 +676,21 @@ func (s *State) setDesired(k *Key, v Version, invalid bool) {
 		v = k.latest + 1
 	}
 	k.latest = max(k.latest, v)
-	for int(v) >= len(k.invalid) {
-		k.invalid = append(k.invalid, false)
+	if k.Kind != Route { // a route config's validity lives with it in its scope's ring
+		for int(v) >= len(k.invalid) {
+			k.invalid = append(k.invalid, false)
+		}
+		k.invalid[v] = invalid
 	}
-	k.invalid[v] = invalid
 	if v == k.desired {
 		return
 	}
 	old := k.desired
 	k.desired, k.prev = v, old
+	if k.Kind == Route { // no history or coherence accounting: routing configs are not desired state
+		s.desiredChanged(k)
+		return
+	}
 	if last := &k.history[len(k.history)-1]; last.At == now {
 		last.Version = v
 	} else {
@@ -701,8 +738,13 @@ func (s *State) Configure(c Control) error {
 		}
 	}
 	nrep := len(s.w.Replicas)
+	if s.rt != nil {
+		s.rt.configure(c.Route)
+	}
 	for _, k := range s.Keys {
-		if k.Kind == Flag && c.Flags == FlagsClient {
+		if k.Kind == Route {
+			k.holders = append(k.holders, k.scope.holders...)
+		} else if k.Kind == Flag && c.Flags == FlagsClient {
 			k.client = true
 			for _, cl := range s.w.Callers {
 				if cl.Client.Target == k.Service {
@@ -727,7 +769,7 @@ func (s *State) Configure(c Control) error {
 		}
 	}
 	for _, n := range s.Nodes {
-		if len(n.held) > 0 && n.member == nil {
+		if n.member == nil && slices.ContainsFunc(n.held, func(k *Key) bool { return k.Kind != Route }) {
 			s.counted++
 		}
 		if n.Replica != nil && n.member == nil && slices.ContainsFunc(n.held, func(k *Key) bool { return k.Kind != Software && !k.client }) {
@@ -778,6 +820,9 @@ func (s *State) start(horizon sim.Time) {
 		s.data.run(horizon)
 	}
 	s.schedule(0, task{kind: tReport, node: -1})
+	if s.rt != nil {
+		s.rt.start()
+	}
 }
 
 // runChange applies scheduled change i of desired state and schedules its

@@ -15,15 +15,18 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 var explainCmd = &command{
 	name:    "explain",
-	summary: "Explain one metric, routing or control-plane strategy, fault kind or scenario key, with an example.",
+	summary: "Explain one metric, routing strategy, guard, control-plane strategy, decision engine, policy, fault kind or scenario key, with an example.",
 	usage:   "NAME",
 	examples: `  tangle explain latency_p99                    # definition, unit, direction
   tangle explain round-robin                    # parameters with units, defaults and sources
   tangle explain crash                          # targets, parameters, a faults: snippet
+  tangle explain scoring                        # a decision engine: signals, mitigations, a controller: snippet
+  tangle explain flagger                        # a control-plane strategy (rollout), with its documented defaults
   tangle explain topology.telemetry.delay       # a scenario key: type, default, meaning`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		return func(args []string) error {
@@ -54,13 +57,16 @@ var explainCmd = &command{
 }
 
 // explainers each explain name if it is theirs (a metric, a routing, a
-// guard, a fault kind, a scenario key), after a blank line when sep.
+// guard, a control-plane strategy, a fault kind, a decision engine, a
+// policy, a scenario key), after a blank line when sep.
 var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(metrics.Describe, explainMetric),
 	explainer(strategies.LookupRouting, explainRouting),
 	explainer(strategies.LookupGuard, explainGuard),
 	explainer(lookupControl, explainControl),
 	explainer(faults.Lookup, explainFault),
+	explainer(strategies.LookupEngine, explainEngine),
+	explainer(strategies.LookupPolicy, explainPolicy),
 	explainer(scenarios.LookupKey, explainKey),
 }
 
@@ -94,6 +100,23 @@ func explainControl(w io.Writer, c control) {
 	}
 }
 
+func explainEngine(w io.Writer, d *strategies.EngineDef) {
+	fmt.Fprintf(w, "decision engine %s\n  %s\n  source:\t%s\n", d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      controller:\n        pattern: central   # or %s\n        engine: {kind: %s}\n",
+		d.Name, strings.Join(append(topology.PatternNames()[1:], "leader"), ", "), d.Name)
+}
+
+func explainPolicy(w io.Writer, d *strategies.PolicyDef) {
+	fmt.Fprintf(w, "policy %s\n  %s\n  default precedence:\t%d (higher wins when rules conflict)\n  source:\t%s\n", d.Name, d.Description, d.Precedence, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: guarded\n      controller:\n        engine: scoring\n        policies:\n          - {kind: %s", d.Name)
+	if len(d.Params) > 0 {
+		fmt.Fprintf(w, ", params: {%s}", paramsSnippet(d.Params))
+	}
+	fmt.Fprintln(w, "}")
+}
+
 func explainer[T any](lookup func(string) (T, bool), explain func(io.Writer, T)) func(io.Writer, string, bool) bool {
 	return func(w io.Writer, name string, sep bool) bool {
 		d, ok := lookup(name)
@@ -116,6 +139,8 @@ func explainable() []string {
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
 	n = append(n, faults.Names()...)
+	n = append(n, strategies.EngineNames()...)
+	n = append(n, strategies.PolicyNames()...)
 	for _, k := range controlKinds {
 		n = append(n, strategies.ControlNames(k)...)
 	}

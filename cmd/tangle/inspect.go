@@ -14,6 +14,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 var validateCmd = &command{
@@ -72,7 +73,7 @@ var listCmd = &command{
 	summary: "List built-in scenarios, routing strategies, fault kinds or metrics.",
 	usage:   "scenarios|strategies|faults|metrics",
 	examples: `  tangle list scenarios
-  tangle list strategies   # every routing strategy with its parameters, units, defaults and sources
+  tangle list strategies   # routings, guards, control-plane strategies, decision engines and policies with their parameters
   tangle list faults       # every fault kind with its targets and parameters
   tangle list metrics      # canonical metric names, units and directions`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
@@ -122,6 +123,21 @@ var listCmd = &command{
 						listParams(tw, d.Params)
 					}
 				}
+				// Routing control plane (controller: on a strategy).
+				for _, d := range strategies.Engines() {
+					fmt.Fprintln(tw)
+					fmt.Fprintf(tw, "engine: %s\t%s\n", d.Name, d.Description)
+					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+					listParams(tw, d.Params)
+				}
+				for _, d := range strategies.Policies() {
+					fmt.Fprintln(tw)
+					fmt.Fprintf(tw, "policy: %s\t%s (precedence %d)\n", d.Name, d.Description, d.Precedence)
+					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
+					listParams(tw, d.Params)
+				}
+				fmt.Fprintln(tw)
+				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(topology.PatternNames(), "leader"), ", "))
 			case "faults":
 				for i, d := range faults.Defs() {
 					if i > 0 {

@@ -26,12 +26,14 @@ var runCmd = &command{
   tangle run my.yaml --set topology.services[api].replicas=8 --set topology.telemetry.delay=2s
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
   tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
+  tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
   tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
 		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
+		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically)")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -69,6 +71,15 @@ var runCmd = &command{
 			}
 			if *htmlOut != "" {
 				if err := a.writeHTML(*htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, full, reports.HTMLOptions{}) }); err != nil {
+					return err
+				}
+			}
+			if *auditOut != "" {
+				var buf bytes.Buffer
+				if err := reports.WriteAuditJSONL(&buf, res); err != nil {
+					return err
+				}
+				if err := writeFileAtomic(*auditOut, buf.Bytes()); err != nil {
 					return err
 				}
 			}
