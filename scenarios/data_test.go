@@ -128,3 +128,25 @@ state:
 		t.Errorf("a mistyped mode is not reported: %v", err)
 	}
 }
+
+// TestLagSteeringBuiltin: the data layer's replication lag reaches the
+// routing controller's lag sensor; a controller scoring it moves the
+// traffic off the lagging replica's region, a lag-blind one keeps
+// serving a third of its reads stale.
+func TestLagSteeringBuiltin(t *testing.T) {
+	t.Parallel()
+	m := runBuiltin(t, "lag-steering")
+	blind, aware := m["lag-blind"], m["lag-aware"]
+	if !every(blind["stale_read_rate"], func(v float64) bool { return v > 0.25 }) ||
+		!every(aware["stale_read_rate"], func(v float64) bool { return v < 0.01 }) {
+		t.Errorf("stale read rate %v (lag-blind) vs %v (lag-aware); want > 25%% and < 1%%",
+			blind["stale_read_rate"].Values, aware["stale_read_rate"].Values)
+	}
+	if blind["lag_exposure"].Mean < 5 || aware["lag_exposure"].Mean > 0.1 {
+		t.Errorf("lag exposure %.3f s (lag-blind) vs %.3f s (lag-aware); want the 20 s lag seen by about half the blind traffic and by none of the aware",
+			blind["lag_exposure"].Mean, aware["lag_exposure"].Mean)
+	}
+	if aware["route_success_rate"].Mean < 0.999 {
+		t.Errorf("lag-aware success rate %.4f", aware["route_success_rate"].Mean)
+	}
+}

@@ -64,7 +64,7 @@ type Region struct {
 	// Region sensors, read by routing decision engines (controller:).
 	Cost   float64  `yaml:"cost" default:"0" doc:"price of serving one request in the region (the cost signal and billing; any currency unit)"`
 	Threat Ratio    `yaml:"threat" default:"0" doc:"baseline threat score from the region's security sensor, 0..1"`
-	Lag    Duration `yaml:"lag" default:"0s" doc:"baseline replication lag of the region's data (a data layer, when present, feeds the sensor instead)"`
+	Lag    Duration `yaml:"lag" default:"0s" doc:"baseline replication lag of the region's data; in a region with running data replicas of a state.datastore the sensor reads their measured lag instead (pt-heartbeat style, sampled every second)"`
 }
 
 // Network is the latency model between places.

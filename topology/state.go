@@ -477,6 +477,7 @@ func newState(w *World, spec StateSpec) (*State, error) {
 			return nil, err
 		}
 		s.data = ds
+		w.Bus.FeedLag(newDataLag(ds, w.Bus.Regions()))
 		for _, k := range s.Keys {
 			if k.Kind == Schema && ds.schema == nil {
 				ds.schema = k
