@@ -191,6 +191,12 @@ func setPath(n *yaml.Node, steps []pathStep, v *yaml.Node, line int) error {
 		if st.key != "" {
 			if isNull(n) && n.Kind == yaml.ScalarNode {
 				*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
+			} else if n.Kind == yaml.ScalarNode && (st.key == "params" || st.key == "kind") {
+				// A plug point written by name (reconciler: argocd) is
+				// shorthand for {kind: argocd}: expand it so its
+				// parameters can be set.
+				*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Content: []*yaml.Node{
+					{Kind: yaml.ScalarNode, Tag: "!!str", Value: "kind", Line: n.Line, Column: n.Column}, n2(*n)}}
 			}
 			if n.Kind != yaml.MappingNode {
 				return fmt.Errorf("%s is a %s, not a mapping with key %q", where, kindName(n), st.key)
@@ -257,6 +263,9 @@ func setPath(n *yaml.Node, steps []pathStep, v *yaml.Node, line int) error {
 	}
 	return nil
 }
+
+// n2 is a copy of scalar n on the heap.
+func n2(n yaml.Node) *yaml.Node { return &n }
 
 func replace(m *yaml.Node, key string, v *yaml.Node) {
 	for j := 0; j+1 < len(m.Content); j += 2 {

@@ -82,3 +82,29 @@ func TestOverrideErrorsAreReportedAtTheFlag(t *testing.T) {
 		t.Error("ParseOverride accepted an empty key")
 	}
 }
+
+// TestOverrideExpandsPlugShorthand: a plug point written by name
+// (reconciler: argocd) takes --set …params.X and …kind as if it had been
+// written {kind: argocd}; the error for an unknown parameter still names
+// the strategy.
+func TestOverrideExpandsPlugShorthand(t *testing.T) {
+	sc, err := Builtin("argocd-selfheal-fight", sets(t, "strategies[self-heal-backoff].reconciler.params.backoff_cap=30s")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sc.Strategies[0].Reconciler
+	if p.Kind != "argocd" || p.params["backoff_cap"] != 30*sim.Second {
+		t.Errorf("reconciler %q with params %v, want argocd with backoff_cap 30s", p.Kind, p.params)
+	}
+	sc, err = Builtin("argocd-selfheal-fight", sets(t, "strategies[self-heal-backoff].reconciler.kind=flux")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := sc.Strategies[0].Reconciler.Kind; k != "flux" {
+		t.Errorf("reconciler kind %q after --set …reconciler.kind=flux", k)
+	}
+	_, err = Builtin("argocd-selfheal-fight", sets(t, "strategies[self-heal-backoff].reconciler.params.backof_cap=30s")...)
+	if err == nil || !strings.Contains(err.Error(), `"backof_cap"`) || !strings.Contains(err.Error(), "backoff_cap") {
+		t.Errorf("misspelt parameter: %v", err)
+	}
+}

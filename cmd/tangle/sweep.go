@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -30,6 +32,7 @@ var sweepCmd = &command{
       --param 'topology.services[api].replicas=4..8/2' --replications 5 \
       --objective minimize:latency_p99 --constraint 'route_success_rate>=99%'
   tangle sweep my.yaml --param a=1,2,3 --param b=x,y,z --zip        # 3 cells, not 9
+  tangle sweep my.yaml --param … --dry-run                          # check every cell, run nothing
   tangle sweep my.yaml --param … --out sweep/                       # resumable: rerun to continue
   tangle sweep my.yaml --param … --out shard-0 --shard 0/4          # one of four machines
   tangle sweep my.yaml --param … --out shard --shard auto/4         # index from $JOB_COMPLETION_INDEX
@@ -45,6 +48,7 @@ var sweepCmd = &command{
 		shard := fs.String("shard", "", "run only shard i of n (every n-th cell from i): i/n, or auto/n to read i from $JOB_COMPLETION_INDEX")
 		asJSON := fs.Bool("json", false, "print the sweep JSON on stdout instead of the table")
 		top := fs.Int("top", 20, "rows of the ranked table (0: all)")
+		dry := fs.Bool("dry-run", false, "check every cell's scenario and print the plan (cells, runs, their parameter values) without running it")
 		return func(args []string) error {
 			if len(args) != 1 {
 				return usagef("tangle sweep: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -70,6 +74,10 @@ var sweepCmd = &command{
 				return err
 			}
 			pl.Objective, pl.Constraints = obj.Flag(), flagsOf(constraints)
+			if *dry {
+				pl.printPlan(a.stdout)
+				return nil
+			}
 			ctx, stop := interruptible()
 			defer stop()
 			doc, err := a.sweep(ctx, pl, *out, rf)
@@ -269,6 +277,39 @@ func planSweep(arg string, rf *runFlags, params []string, zip bool, sh shardSpec
 		}
 	}
 	return pl, nil
+}
+
+// printPlan writes what the sweep would run: every cell of this shard
+// with its strategy and parameter values, and the totals.
+func (p *sweepPlan) printPlan(w io.Writer) {
+	runs := 0
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "cell\tstrategy")
+	for _, q := range p.Params {
+		fmt.Fprintf(tw, "\t%s", q.Path)
+	}
+	fmt.Fprintln(tw)
+	for i := 0; i < p.Cells; i++ {
+		if !p.Shard.has(i) {
+			continue
+		}
+		runs += p.Replications
+		fmt.Fprintf(tw, "%d\t%s", i, p.Strategies[i%len(p.Strategies)])
+		for _, v := range p.combos[i/len(p.Strategies)] {
+			fmt.Fprintf(tw, "\t%s", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	shard := ""
+	if p.Shard.Count > 1 {
+		shard = fmt.Sprintf(" (shard %d/%d)", p.Shard.Index, p.Shard.Count)
+	}
+	fmt.Fprintf(w, "\n%s: %d of %d cells%s × %d replications = %d runs, seed %d; objective %s", p.Scenario.Name, runs/max(p.Replications, 1), p.Cells, shard, p.Replications, runs, p.Seed, p.Objective)
+	if len(p.Constraints) > 0 {
+		fmt.Fprintf(w, " subject to %s", strings.Join(p.Constraints, ", "))
+	}
+	fmt.Fprintln(w, "\nevery cell's scenario is valid; run without --dry-run to simulate them")
 }
 
 // cellOverrides are cell i's parameter values as overrides.
