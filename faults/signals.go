@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
@@ -75,21 +76,9 @@ func poisoning(mode string, value float64) (Injector, error) {
 	return InjectorFunc(func(w *topology.World, t Targets) func() {
 		rng := t.Rand
 		reverts := make([]func(), 0, len(t.Replicas))
+		rewrite := poisoner(mode, value, rng)
 		for _, r := range t.Replicas {
 			conc := float64(r.Service.Spec.Concurrency)
-			rewrite := func(v float64) float64 {
-				switch mode {
-				case "scale":
-					return v * value
-				case "offset":
-					return math.Max(0, v+value)
-				case "random":
-					return rng.Float64() * value
-				case "inverted":
-					return math.Max(0, value-v)
-				}
-				return value
-			}
 			poison := func(s topology.Signal) topology.Signal {
 				v := rewrite(s.Value)
 				switch {
@@ -112,6 +101,25 @@ func poisoning(mode string, value float64) (Injector, error) {
 	}), nil
 }
 
+// poisoner is what a metric-poisoning mode does to one reading: scale
+// it, offset it (floored at 0), replace it with a uniform draw in
+// [0, value), invert it around value (floored at 0), or pin it at value.
+func poisoner(mode string, value float64, rng *rand.Rand) func(float64) float64 {
+	return func(v float64) float64 {
+		switch mode {
+		case "scale":
+			return v * value
+		case "offset":
+			return math.Max(0, v+value)
+		case "random":
+			return rng.Float64() * value
+		case "inverted":
+			return math.Max(0, value-v)
+		}
+		return value
+	}
+}
+
 // poisonSignal builds a metric-poisoning injector for one of the signals
 // other than load.
 func poisonSignal(signal, mode string, value float64) (Injector, error) {
@@ -119,20 +127,7 @@ func poisonSignal(signal, mode string, value float64) (Injector, error) {
 		return nil, fmt.Errorf("metric-poisoning %s needs a value ≥ 0, got %g", mode, value)
 	}
 	return InjectorFunc(func(w *topology.World, t Targets) func() {
-		rng := t.Rand
-		rewrite := func(v float64) float64 {
-			switch mode {
-			case "scale":
-				return v * value
-			case "offset":
-				return math.Max(0, v+value)
-			case "random":
-				return rng.Float64() * value
-			case "inverted":
-				return math.Max(0, value-v)
-			}
-			return value
-		}
+		rewrite := poisoner(mode, value, t.Rand)
 		poison := func(s topology.Signal) topology.Signal {
 			switch signal {
 			case "latency":

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -661,9 +662,9 @@ func newFaults(doc *Summary, o HTMLOptions, cs *chartSet) *faultView {
 		in := byIndex[i]
 		slices.SortFunc(in.windows, func(a, b faultKey) int {
 			if a.start != b.start {
-				return cmpFloat(a.start, b.start)
+				return cmp.Compare(a.start, b.start)
 			}
-			return cmpFloat(a.end, b.end)
+			return cmp.Compare(a.end, b.end)
 		})
 		var ws []string
 		var tw [][2]float64
@@ -687,16 +688,6 @@ func newFaults(doc *Summary, o HTMLOptions, cs *chartSet) *faultView {
 	v.Chart = &ref
 	v.Caption = fmt.Sprintf("Fault windows of replication %d; the table lists which targets each fault hit across all %d runs.", o.Replication, runs)
 	return v
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ---- time series ----

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -196,7 +197,7 @@ func WriteSweepHTML(w io.Writer, doc *SweepDoc, o HTMLOptions) error {
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
 		ra, rb := rankKey(&doc.Cells[a]), rankKey(&doc.Cells[b])
-		return cmpFloat(ra, rb)
+		return cmp.Compare(ra, rb)
 	})
 	feasible := 0
 	for _, i := range idx {

@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -204,7 +205,7 @@ func budgetRules(o *topology.Observation, w []float64, limit float64, out []topo
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmpFloat(price[b], price[a]) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(price[b], price[a]) })
 	cheapest := price[order[len(order)-1]]
 	for _, i := range order {
 		if spend <= limit || price[i] <= cheapest {
@@ -218,16 +219,6 @@ func budgetRules(o *topology.Observation, w []float64, limit float64, out []topo
 		out = append(out, topology.Rule{Kind: topology.RuleCap, Region: regions[i], Share: share[i]})
 	}
 	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // regionShares sums weights by region and averages the metered price.

@@ -106,15 +106,7 @@ type lateSignal struct {
 func (b *Bus) Tamper(rep *Replica, t Tamper) (revert func()) {
 	p := &t
 	b.tampers[rep.ID] = append(b.tampers[rep.ID], p)
-	return b.w.once(func() {
-		ts := b.tampers[rep.ID]
-		for i, q := range ts {
-			if q == p {
-				b.tampers[rep.ID] = append(ts[:i:i], ts[i+1:]...)
-				break
-			}
-		}
-	})
+	return b.w.once(func() { b.tampers[rep.ID] = without(b.tampers[rep.ID], p) })
 }
 
 // Board returns the latest delivered signal of replica i of service s.

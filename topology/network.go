@@ -155,12 +155,7 @@ func (n *Network) Impair(a, b PlaceID, extra sim.Dist, loss float64) (revert fun
 		}
 		done = true
 		for _, k := range ks {
-			for i, x := range n.imps[k] {
-				if x == im {
-					n.imps[k] = append(n.imps[k][:i:i], n.imps[k][i+1:]...)
-					break
-				}
-			}
+			n.imps[k] = without(n.imps[k], im)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"math"
+	"slices"
 
 	"github.com/tangle-sim/tangle/sim"
 )
@@ -53,6 +54,7 @@ func (w *World) settle(rep *Replica) {
 	}
 }
 
+// once wraps a revert function so that calling it again does nothing.
 func (w *World) once(f func()) func() {
 	done := false
 	return func() {
@@ -61,6 +63,16 @@ func (w *World) once(f func()) func() {
 			f()
 		}
 	}
+}
+
+// without is s less its first element equal to x, in a new array when x
+// is found: a fault's revert takes back its own entry of a stack of
+// effects, and nothing that still holds the old slice sees it change.
+func without[T comparable](s []T, x T) []T {
+	if i := slices.Index(s, x); i >= 0 {
+		return append(s[:i:i], s[i+1:]...)
+	}
+	return s
 }
 
 // SetState moves rep to state s, with what that does to its work:
@@ -262,12 +274,5 @@ type scaleToZero struct {
 func (w *World) ScaleToZero(rep *Replica, idle, cold sim.Time) (revert func()) {
 	p := &scaleToZero{after: idle, cold: cold}
 	rep.idle = append(rep.idle, p)
-	return w.once(func() {
-		for i, q := range rep.idle {
-			if q == p {
-				rep.idle = append(rep.idle[:i:i], rep.idle[i+1:]...)
-				break
-			}
-		}
-	})
+	return w.once(func() { rep.idle = without(rep.idle, p) })
 }

@@ -90,14 +90,18 @@ func (s *State) InjectRule(r Rule) (revert func()) {
 	}
 	p := &r
 	s.rt.rules = append(s.rt.rules, p)
-	return s.w.once(func() {
-		for i, q := range s.rt.rules {
-			if q == p {
-				s.rt.rules = append(s.rt.rules[:i:i], s.rt.rules[i+1:]...)
-				break
-			}
+	return s.w.once(func() { s.rt.rules = without(s.rt.rules, p) })
+}
+
+// actorsOn are the decision actors running on node n.
+func (rt *routeRuntime) actorsOn(n *Node) []*routeActor {
+	var out []*routeActor
+	for _, a := range rt.actors {
+		if a.node == n {
+			out = append(out, a)
 		}
-	})
+	}
+	return out
 }
 
 // SlowEngine makes every evaluation of the decision engines on node n
@@ -109,21 +113,13 @@ func (s *State) SlowEngine(n *Node, d sim.Dist) (revert func()) {
 		return func() {}
 	}
 	p := &d
-	var hit []*routeActor
-	for _, a := range s.rt.actors {
-		if a.node == n {
-			a.slow = append(a.slow, p)
-			hit = append(hit, a)
-		}
+	hit := s.rt.actorsOn(n)
+	for _, a := range hit {
+		a.slow = append(a.slow, p)
 	}
 	return s.w.once(func() {
 		for _, a := range hit {
-			for i, q := range a.slow {
-				if q == p {
-					a.slow = append(a.slow[:i:i], a.slow[i+1:]...)
-					break
-				}
-			}
+			a.slow = without(a.slow, p)
 		}
 	})
 }
@@ -136,21 +132,13 @@ func (s *State) DriftModel(n *Node, rate float64) (revert func()) {
 		return func() {}
 	}
 	d := &drift{start: s.w.Eng.Now(), rate: rate}
-	var hit []*routeActor
-	for _, a := range s.rt.actors {
-		if a.node == n {
-			a.drift = append(a.drift, d)
-			hit = append(hit, a)
-		}
+	hit := s.rt.actorsOn(n)
+	for _, a := range hit {
+		a.drift = append(a.drift, d)
 	}
 	return s.w.once(func() {
 		for _, a := range hit {
-			for i, q := range a.drift {
-				if q == d {
-					a.drift = append(a.drift[:i:i], a.drift[i+1:]...)
-					break
-				}
-			}
+			a.drift = without(a.drift, d)
 		}
 	})
 }

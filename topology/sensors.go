@@ -110,12 +110,7 @@ func (b *Bus) ShiftRegion(region string, sh RegionShift) (revert func()) {
 	}
 	p := &sh
 	b.sensors.shifts[i] = append(b.sensors.shifts[i], p)
-	return b.w.once(func() {
-		ss := b.sensors.shifts[i]
-		if k := slices.Index(ss, p); k >= 0 {
-			b.sensors.shifts[i] = slices.Delete(ss, k, k+1)
-		}
-	})
+	return b.w.once(func() { b.sensors.shifts[i] = without(b.sensors.shifts[i], p) })
 }
 
 // FeedLag makes the replication-lag sensor read from l (a data layer's
