@@ -95,18 +95,10 @@ var listCmd = &command{
 				}
 			case "strategies":
 				for i, d := range strategies.Routings() {
-					if i > 0 {
-						fmt.Fprintln(tw)
-					}
-					fmt.Fprintf(tw, "routing: %s\t%s\n", d.Name, d.Description)
-					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-					listParams(tw, d.Params)
+					listDef(tw, i > 0, "routing: "+d.Name, d.Description, d.Source, d.Params)
 				}
 				for _, d := range strategies.Guards() {
-					fmt.Fprintln(tw)
-					fmt.Fprintf(tw, "guard: %s\t%s\n", d.Name, d.Description)
-					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-					listParams(tw, d.Params)
+					listDef(tw, true, "guard: "+d.Name, d.Description, d.Source, d.Params)
 				}
 				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")
@@ -115,26 +107,17 @@ var listCmd = &command{
 				fmt.Fprintf(tw, "data:\thow the serving replicas use a state.datastore: consistency levels, quorums, repair, caching\n")
 				listParams(tw, strategies.DataParams)
 				// Control-plane strategies (reconciler:, election:, rollout: on a strategy).
-				for _, k := range []strategies.ControlKind{strategies.ReconcilerKind, strategies.ElectionKind, strategies.RolloutKind} {
+				for _, k := range controlKinds {
 					for _, d := range strategies.Controls(k) {
-						fmt.Fprintln(tw)
-						fmt.Fprintf(tw, "%s: %s\t%s\n", k, d.Name, d.Description)
-						fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-						listParams(tw, d.Params)
+						listDef(tw, true, fmt.Sprintf("%s: %s", k, d.Name), d.Description, d.Source, d.Params)
 					}
 				}
 				// Routing control plane (controller: on a strategy).
 				for _, d := range strategies.Engines() {
-					fmt.Fprintln(tw)
-					fmt.Fprintf(tw, "engine: %s\t%s\n", d.Name, d.Description)
-					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-					listParams(tw, d.Params)
+					listDef(tw, true, "engine: "+d.Name, d.Description, d.Source, d.Params)
 				}
 				for _, d := range strategies.Policies() {
-					fmt.Fprintln(tw)
-					fmt.Fprintf(tw, "policy: %s\t%s (precedence %d)\n", d.Name, d.Description, d.Precedence)
-					fmt.Fprintf(tw, "  source:\t%s\n", d.Source)
-					listParams(tw, d.Params)
+					listDef(tw, true, "policy: "+d.Name, fmt.Sprintf("%s (precedence %d)", d.Description, d.Precedence), d.Source, d.Params)
 				}
 				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(topology.PatternNames(), "leader"), ", "))
@@ -167,6 +150,16 @@ var listCmd = &command{
 			return nil
 		}
 	},
+}
+
+// listDef writes one strategy of tangle list: its heading, source and
+// parameters, after a blank line when sep.
+func listDef(w io.Writer, sep bool, heading, desc, source string, ps sim.ParamSet) {
+	if sep {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%s\t%s\n  source:\t%s\n", heading, desc, source)
+	listParams(w, ps)
 }
 
 // listParams prints parameter declarations: name, unit, default, meaning
