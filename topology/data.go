@@ -365,7 +365,8 @@ type datastore struct {
 	hinted []bool      // by holder: a hint tick is scheduled
 	work   []*workload // by client
 
-	schema *Key // the store's schema key (nil: every replica stays at schema 1)
+	schema *Key     // the store's schema key (nil: every replica stays at schema 1)
+	lag    *dataLag // the replication-lag sensor it feeds
 
 	Stats DataStats
 	obs   []DataObserver

@@ -413,7 +413,8 @@ func TestRepairPeersShareRanges(t *testing.T) {
 // write a region's replica lacks). A primary-mode replica 500 ms behind
 // reads about 0.5 s; cut off from the primary it lags more every second;
 // after the heal and its reconnect it is back near 0.5 s. The primary's
-// region reads 0, a region without data replicas has no reading.
+// region reads 0, a region without data replicas has no reading. Samples
+// are taken every second whoever reads the sensor.
 func TestDataFeedsLagSensor(t *testing.T) {
 	ds := DataSpec{Service: 1, Mode: DataPrimary, Keys: 50, RF: 2, Size: 1024,
 		Lag:      sim.Constant{V: 0.5},
@@ -433,8 +434,8 @@ func TestDataFeedsLagSensor(t *testing.T) {
 		t.Fatal(err)
 	}
 	lag := map[string][]float64{}
-	for s := 1; s <= 40; s++ {
-		at(w, sim.Time(s)*sim.Second, func() {
+	for s := 1; s <= 40; s++ { // half-way between samples: each reads the sample of second s
+		at(w, sim.Time(s)*sim.Second+LagSampleInterval/2, func() {
 			for _, r := range []string{"east", "west", "south"} {
 				l, ok := w.Bus.sensors.lag.Lag(w.Eng.Now(), r)
 				v := l.Seconds()

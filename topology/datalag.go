@@ -4,8 +4,10 @@ import "github.com/tangle-sim/tangle/sim"
 
 // LagSampleInterval is how often the data layer's replication-lag sensor
 // takes a reading: pt-heartbeat's default --interval of 1 s (Percona
-// Toolkit, pt-heartbeat(1)). Readings in between return the last sample,
-// as a monitoring system's scrape does.
+// Toolkit, pt-heartbeat(1)). Samples are taken on this fixed grid of
+// virtual time from the start of the run, whoever reads the sensor;
+// readings in between return the last sample, as a monitoring system's
+// scrape does.
 const LagSampleInterval = sim.Second
 
 // dataLag is the replication-lag sensor a datastore feeds (Bus.FeedLag):
@@ -23,7 +25,6 @@ const LagSampleInterval = sim.Second
 // reports the oldest still followed, so the lag is a lower bound there).
 type dataLag struct {
 	ds      *datastore
-	sampled sim.Time // time of the last sample (-1: none yet)
 	regions []string // by region index, as the bus's sensors name them
 	lag     []sim.Time
 	ok      []bool
@@ -32,17 +33,15 @@ type dataLag struct {
 
 func newDataLag(ds *datastore, regions []string) *dataLag {
 	return &dataLag{
-		ds: ds, sampled: -1, regions: regions,
+		ds: ds, regions: regions,
 		lag: make([]sim.Time, len(regions)), ok: make([]bool, len(regions)),
 		oldest: make([]sim.Time, len(ds.nodes)),
 	}
 }
 
-// Lag implements LagSensor.
-func (l *dataLag) Lag(now sim.Time, region string) (sim.Time, bool) {
-	if l.sampled < 0 || now >= l.sampled+LagSampleInterval {
-		l.sample(now)
-	}
+// Lag implements LagSensor: the last sample's reading (none before the
+// first).
+func (l *dataLag) Lag(_ sim.Time, region string) (sim.Time, bool) {
 	for i, r := range l.regions {
 		if r == region {
 			return l.lag[i], l.ok[i]
@@ -54,7 +53,6 @@ func (l *dataLag) Lag(now sim.Time, region string) (sim.Time, bool) {
 // sample recomputes every region's reading: one pass over the followed
 // writes, O(keys + pending writes × replication factor).
 func (l *dataLag) sample(now sim.Time) {
-	l.sampled = now
 	ds := l.ds
 	for i := range l.oldest {
 		l.oldest[i] = -1

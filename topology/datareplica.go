@@ -38,6 +38,7 @@ const (
 	dSyncApply                // streamed values reach a side of an exchange
 	dSyncDone                 // an exchange ends at its initiator
 	dSyncTimeout              // an initiator gives up on an exchange
+	dLagSample                // the replication-lag sensor's periodic sample
 )
 
 // dataTask runs one data task.
@@ -77,6 +78,11 @@ func (s *State) dataTask(t *task) {
 		ds.invalidated(s.Nodes[t.node], t.key)
 	case dUpdate:
 		ds.update(int(t.item))
+	case dLagSample:
+		ds.lag.sample(s.w.Eng.Now())
+		if next := s.w.Eng.Now() + LagSampleInterval; next < s.horizon {
+			s.schedule(next, task{kind: tData, a: dLagSample, node: -1})
+		}
 	case dRepTimer:
 		ds.repairTimer(t)
 	case dSyncReq:
@@ -414,6 +420,7 @@ func (ds *datastore) run(horizon sim.Time) {
 			ds.startRepairer(n)
 		}
 	}
+	ds.s.schedule(0, task{kind: tData, a: dLagSample, node: -1})
 	for i, u := range ds.spec.Updates {
 		if u.At < horizon {
 			ds.s.schedule(u.At, task{kind: tData, a: dUpdate, node: -1, item: int32(i)})

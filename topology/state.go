@@ -477,7 +477,8 @@ func newState(w *World, spec StateSpec) (*State, error) {
 			return nil, err
 		}
 		s.data = ds
-		w.Bus.FeedLag(newDataLag(ds, w.Bus.Regions()))
+		ds.lag = newDataLag(ds, w.Bus.Regions())
+		w.Bus.FeedLag(ds.lag)
 		for _, k := range s.Keys {
 			if k.Kind == Schema && ds.schema == nil {
 				ds.schema = k
