@@ -169,9 +169,8 @@ type Caller struct {
 	healthy  []int      // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
-	route    []float64   // routing weights per replica applied by a controller; nil: the replicas' own
-	routeOut []int       // per cluster: replicas the routing weights exclude (weight 0)
-	seen     []seenTally // per replica: this sidecar's own view of the responses (with a routing control plane)
+	route    []float64 // routing weights per replica applied by a controller; nil: the replicas' own
+	routeOut []int     // per cluster: replicas the routing weights exclude (weight 0)
 }
 
 // excluded reports whether the routing weights exclude replica index i.

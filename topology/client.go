@@ -154,8 +154,6 @@ type Client struct {
 	// its callers sent (first tries and retries), Retries the retries, and
 	// RetriesDenied the retries a retry budget or limit refused.
 	Generated, Attempts, Retries, RetriesDenied uint64
-
-	seen []seenTally // per replica of the target: its callers' view (with a routing control plane)
 }
 
 // nextArrival returns the first arrival after now, or sim.Never when the

@@ -501,11 +501,11 @@ func (ds *datastore) finish(ref Ref, op *dataOp, ok bool) {
 			case ok && op.kind == DataRead:
 				ds.answer(op.job, j, op.c, op.code, op.schema, op.expect)
 			case ok:
-				ds.s.w.dataAnswered(op.job, Success, CauseNone)
+				ds.s.w.Answer(op.job, Success, CauseNone)
 			case op.bad:
-				ds.s.w.dataAnswered(op.job, Error, CauseSchema)
+				ds.s.w.Answer(op.job, Error, CauseSchema)
 			default:
-				ds.s.w.dataAnswered(op.job, Error, CauseDataUnavailable)
+				ds.s.w.Answer(op.job, Error, CauseDataUnavailable)
 			}
 		}
 	}
@@ -520,7 +520,7 @@ func (ds *datastore) answer(ref Ref, j *Job, c cell, code, schema Version, expec
 	if ds.s.readCompat(code, schema, c.schema) == CompatFail {
 		ds.Stats.SchemaFailures++
 		ds.Stats.ReadsFailed++
-		ds.s.w.dataAnswered(ref, Error, CauseSchema)
+		ds.s.w.Answer(ref, Error, CauseSchema)
 		return
 	}
 	if c.corrupt {
@@ -531,19 +531,7 @@ func (ds *datastore) answer(ref Ref, j *Job, c cell, code, schema Version, expec
 		sv.Stale = true
 		ds.Stats.StaleReads++
 	}
-	ds.s.w.dataAnswered(ref, Success, CauseNone)
-}
-
-// dataAnswered completes attempt ref after its data operation.
-func (w *World) dataAnswered(ref Ref, o Outcome, c Cause) {
-	j := w.jobs.get(ref)
-	if j == nil {
-		return
-	}
-	if o == Error {
-		w.Replicas[j.Replica].Errors++
-	}
-	w.reply(ref, j, o, c)
+	ds.s.w.Answer(ref, Success, CauseNone)
 }
 
 // coordinatorCrashed fails the operations node n was coordinating: its
@@ -564,7 +552,7 @@ func (ds *datastore) coordinatorCrashed(n *Node) {
 			ds.Stats.ReadsFailed++
 		}
 		if op.job != 0 {
-			ds.s.w.dataAnswered(op.job, Dropped, CauseHostDown)
+			ds.s.w.Answer(op.job, Dropped, CauseHostDown)
 		}
 		ds.releaseOp(uint32(i))
 	}

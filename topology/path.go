@@ -30,8 +30,8 @@ func (w *World) arrive(arg uint64) {
 	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1}
 	w.nextID++
 	c.Generated++
-	if w.State != nil && w.State.data != nil {
-		w.State.data.drawData(c, r)
+	for _, l := range w.hooks.arrivers {
+		l.Arrived(c, r)
 	}
 	if c.Spec.Timeout > 0 {
 		r.timeout = w.Eng.At(now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
@@ -187,20 +187,41 @@ func (w *World) finish(ref Ref) {
 	// the state that served it (a version's error rate, a stale key); the
 	// degradations in force when service began combine with it.
 	base := rep.Service.Spec.ErrorRate
-	if w.State != nil { // stamp the state that served it (see State.served)
-		base = w.State.served(rep, j, w.reqs.get(j.Req), base)
+	for _, l := range w.hooks.stampers { // stamp the state that served it
+		base = l.Served(rep, j, w.reqs.get(j.Req), base)
 	}
-	switch {
-	case j.ErrU < 1-(1-base)*j.degrOK:
+	if j.ErrU < 1-(1-base)*j.degrOK {
 		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
-	case j.Data.Kind != DataNone && w.State != nil && w.State.data != nil:
-		// The data operation runs now; the reply waits for it.
-		w.State.data.begin(rep, ref, j)
-	default:
+	} else if !w.finished(rep, ref, j) {
 		w.reply(ref, j, Success, CauseNone)
 	}
 	w.serveQueue(rep)
+}
+
+// finished offers a served attempt to the layers; it reports whether one
+// took its reply over.
+func (w *World) finished(rep *Replica, ref Ref, j *Job) bool {
+	for _, l := range w.hooks.finishers {
+		if l.Finished(rep, ref, j) {
+			return true
+		}
+	}
+	return false
+}
+
+// Answer completes attempt ref, whose reply a layer took over (see
+// Finisher), with outcome o and cause c. It does nothing if the attempt is
+// gone.
+func (w *World) Answer(ref Ref, o Outcome, c Cause) {
+	j := w.jobs.get(ref)
+	if j == nil {
+		return
+	}
+	if o == Error {
+		w.Replicas[j.Replica].Errors++
+	}
+	w.reply(ref, j, o, c)
 }
 
 // serveQueue starts queued attempts while the replica has free slots.
@@ -366,14 +387,8 @@ func (w *World) detachJob(j *Job, o Outcome) {
 	}
 	now := w.Eng.Now()
 	rtt := now - j.Sent
-	if seen := caller.Client.seen; seen != nil {
-		for _, t := range [2]*seenTally{&seen[rep.Index], &caller.seen[rep.Index]} {
-			t.n++
-			t.lat += rtt.Seconds()
-			if o != Success {
-				t.errs++
-			}
-		}
+	for _, l := range w.hooks.responders {
+		l.Responded(j, rep, rtt, o)
 	}
 	for _, g := range caller.guards {
 		g.Observe(now, int(rep.Index), rtt, o)

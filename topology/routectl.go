@@ -187,6 +187,24 @@ type routeRuntime struct {
 	churn    []routeHist // (time, total variation) of recent actuations
 	layerAt  [2]sim.Time
 	breaches []*breachState
+
+	// The client-side view of each replica of a client's target, from
+	// the responses its callers saw: per client (by Client.ID) and per
+	// caller (by Caller.ID). Nil without a routing control plane.
+	clientSeen, callerSeen [][]seenTally
+}
+
+// responded tallies how an attempt went, as its client and its caller saw
+// it (the State's Responder hook).
+func (rt *routeRuntime) responded(j *Job, rep *Replica, rtt sim.Time, o Outcome) {
+	caller := rt.w.Callers[j.Caller]
+	for _, t := range [2]*seenTally{&rt.clientSeen[caller.Client.ID][rep.Index], &rt.callerSeen[j.Caller][rep.Index]} {
+		t.n++
+		t.lat += rtt.Seconds()
+		if o != Success {
+			t.errs++
+		}
+	}
 }
 
 // addRouteKeys creates the routing control plane's scopes and their keys.
@@ -238,10 +256,12 @@ func (rt *routeRuntime) configure(rc *RouteControl) {
 		return
 	}
 	rt.w.Bus.Authenticate = rc.Auth
+	rt.clientSeen = make([][]seenTally, len(rt.w.Clients))
+	rt.callerSeen = make([][]seenTally, len(rt.w.Callers))
 	for _, c := range rt.w.Clients {
-		c.seen = make([]seenTally, len(c.Target.Replicas))
+		rt.clientSeen[c.ID] = make([]seenTally, len(c.Target.Replicas))
 		for _, cl := range c.Callers {
-			cl.seen = make([]seenTally, len(c.Target.Replicas))
+			rt.callerSeen[cl.ID] = make([]seenTally, len(c.Target.Replicas))
 		}
 	}
 	scopesOf := func(kind ScopeKind) []*routeScope {
@@ -422,9 +442,9 @@ func (rt *routeRuntime) observe(a *routeActor, si int, now sim.Time) *Observatio
 	o.Targets = o.Targets[:n]
 	// Client-side view since the previous evaluation: a sidecar's own
 	// responses, or all of the client's for an edge and a controller.
-	last, tallies := a.seen[si], sc.client.seen
+	last, tallies := a.seen[si], rt.clientSeen[sc.client.ID]
 	if a.local && sc.kind == ScopeSidecar {
-		tallies = sc.client.Callers[a.holder[si]].seen
+		tallies = rt.callerSeen[sc.client.Callers[a.holder[si]].ID]
 	}
 	var total float64
 	seen := func(h int32) (float64, float64, float64) {

@@ -552,11 +552,12 @@ func (ss *svcState) readyAfter(v Version) sim.Time {
 	return DefaultReadyAfter
 }
 
-// served stamps attempt j, completed by rep, with the state that served it
+// Served stamps attempt j, completed by rep, with the state that served it
 // and returns its error probability: the version's error rate combined with
 // the stale-error rates of keys it served stale. r is the request (nil if it
 // already ended). Called per response: O(keys of the service), no allocation.
-func (s *State) served(rep *Replica, j *Job, r *Request, base float64) float64 {
+// It is the state model's ServeStamper hook.
+func (s *State) Served(rep *Replica, j *Job, r *Request, base float64) float64 {
 	ss := &s.services[rep.Service.ID]
 	if ss.software == nil {
 		return base
@@ -783,9 +784,10 @@ func (s *State) Configure(c Control) error {
 	return nil
 }
 
-// start schedules the state model's work: desired changes, the members'
-// processes, the channels and the periodic reports. Called by World.Start.
-func (s *State) start(horizon sim.Time) {
+// Start schedules the state model's work: desired changes, the members'
+// processes, the channels and the periodic reports. Called by World.Start
+// (the state model's Layer hook).
+func (s *State) Start(horizon sim.Time) {
 	if !s.configured {
 		_ = s.Configure(Control{})
 	}

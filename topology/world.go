@@ -77,6 +77,7 @@ type World struct {
 	drain     bool
 
 	tickers []Ticker // ticking guards, one entry per (caller, guard)
+	hooks   hooks    // the attached layers (layer.go)
 
 	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
 }
@@ -233,6 +234,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			return nil, err
 		}
 		w.State = st
+		w.Attach(st)
 	}
 	return w, nil
 }
@@ -267,8 +269,8 @@ func (w *World) Start(horizon sim.Time) {
 		}
 	}
 	w.Bus.start()
-	if w.State != nil {
-		w.State.start(horizon)
+	for _, l := range w.hooks.layers {
+		l.Start(horizon)
 	}
 }
 
