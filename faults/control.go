@@ -6,6 +6,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // controlFaults break the routing control plane and the world it senses:
@@ -29,7 +30,7 @@ var controlFaults = []*Def{
 			if p.String("shape") == "exponential" {
 				d = sim.Exponential{M: mean}
 			}
-			return perNode(func(s *topology.State, n *topology.Node) func() { return s.SlowEngine(n, d) }), nil
+			return perNode(func(s *state.State, n *state.Node) func() { return s.SlowEngine(n, d) }), nil
 		},
 	},
 	{
@@ -78,7 +79,7 @@ var controlFaults = []*Def{
 		Source:      "E-F3 policy conflict",
 		Targets:     Places,
 		Params: sim.ParamSet{
-			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: topology.RuleKinds(), Description: "what the injected rule does to the target regions"},
+			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: state.RuleKinds(), Description: "what the injected rule does to the target regions"},
 			{Name: "to", Kind: sim.String, Default: "", Description: "redirect: where the traffic goes instead"},
 			{Name: "share", Kind: sim.Ratio, Default: 0.5, Description: "cap: the largest share"},
 			{Name: "source", Kind: sim.String, Default: "team-b", Description: "the policy source's name"},
@@ -86,26 +87,26 @@ var controlFaults = []*Def{
 			{Name: "client", Kind: sim.String, Default: "", Description: "only this client's traffic; empty: every client"},
 		},
 		Build: func(p sim.Params) (Injector, error) {
-			kind, _ := topology.ParseRule(p.String("rule"))
-			base := topology.Rule{Kind: kind, To: p.String("to"), Share: p.Float("share"), Source: p.String("source"), Precedence: int(p.Int("precedence")), Client: p.String("client")}
-			if kind == topology.RuleRedirect && base.To == "" {
+			kind, _ := state.ParseRule(p.String("rule"))
+			base := state.Rule{Kind: kind, To: p.String("to"), Share: p.Float("share"), Source: p.String("source"), Precedence: int(p.Int("precedence")), Client: p.String("client")}
+			if kind == state.RuleRedirect && base.To == "" {
 				return nil, fmt.Errorf("a redirect needs to")
 			}
 			return InjectorFunc(func(w *topology.World, t Targets) func() {
-				if w.State == nil {
+				if state.Of(w) == nil {
 					return func() {}
 				}
 				regions := targetRegions(w, t)
-				if kind == topology.RuleAllow {
+				if kind == state.RuleAllow {
 					r := base
 					r.Regions = regions
-					return w.State.InjectRule(r)
+					return state.Of(w).InjectRule(r)
 				}
 				var reverts []func()
 				for _, reg := range regions {
 					r := base
 					r.Region = reg
-					reverts = append(reverts, w.State.InjectRule(r))
+					reverts = append(reverts, state.Of(w).InjectRule(r))
 				}
 				return func() {
 					for _, f := range reverts {
@@ -143,7 +144,7 @@ var controlFaults = []*Def{
 						reverts = append(reverts, w.Bus.Tamper(r, topology.Tamper{Forge: forge}))
 					}
 				}
-				if mode != "forge" && w.State != nil {
+				if mode != "forge" && state.Of(w) != nil {
 					var regions []string
 					for _, r := range t.Replicas {
 						if reg := w.Places[r.Place].Region; !slices.Contains(regions, reg) {
@@ -151,7 +152,7 @@ var controlFaults = []*Def{
 						}
 					}
 					for _, reg := range regions {
-						reverts = append(reverts, w.State.Breach(reg, every))
+						reverts = append(reverts, state.Of(w).Breach(reg, every))
 					}
 				}
 				return func() {
@@ -168,10 +169,10 @@ var controlFaults = []*Def{
 		Source:      "E brokered signal pattern (a central broker can fail); E-F2 stale signals",
 		Targets:     Places,
 		Build: constant(InjectorFunc(func(w *topology.World, _ Targets) func() {
-			if w.State == nil {
+			if state.Of(w) == nil {
 				return func() {}
 			}
-			return w.State.BrokerOutage()
+			return state.Of(w).BrokerOutage()
 		})),
 	},
 	{
@@ -182,7 +183,7 @@ var controlFaults = []*Def{
 		Params:      sim.ParamSet{{Name: "rate", Kind: sim.Float, Unit: "1/min", Default: 0.2, Description: "forecast skew gained per minute (negative: under-forecasting)"}},
 		Build: func(p sim.Params) (Injector, error) {
 			rate := p.Float("rate")
-			return perNode(func(s *topology.State, n *topology.Node) func() { return s.DriftModel(n, rate) }), nil
+			return perNode(func(s *state.State, n *state.Node) func() { return s.DriftModel(n, rate) }), nil
 		},
 	},
 	{

@@ -3,6 +3,7 @@ package faults
 import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // dataFaults break the data layer: replicas that fall behind, schemas
@@ -25,10 +26,10 @@ var dataFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			delay, apply := p.Duration("delay"), p.Duration("apply_time")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if w.State == nil {
+				if state.Of(w) == nil {
 					return func() {}
 				}
-				return w.State.LagData(r, delay, apply)
+				return state.Of(w).LagData(r, delay, apply)
 			}), nil
 		},
 	},
@@ -42,9 +43,9 @@ var dataFaults = []*Def{
 			{Name: "version", Kind: sim.Int, Default: int64(0), Min: sim.Bound(0), Description: "the schema version to hold the targets at; 0 keeps what they have"},
 		},
 		Build: func(p sim.Params) (Injector, error) {
-			v := topology.Version(p.Int("version"))
-			return perKey(p.String("key"), func(k *topology.Key) bool { return k.Kind == topology.Schema },
-				func(s *topology.State, n *topology.Node, k *topology.Key) func() { return s.Pin(n, k, v) }), nil
+			v := state.Version(p.Int("version"))
+			return perKey(p.String("key"), func(k *state.Key) bool { return k.Kind == state.Schema },
+				func(s *state.State, n *state.Node, k *state.Key) func() { return s.Pin(n, k, v) }), nil
 		},
 	},
 	{
@@ -58,10 +59,10 @@ var dataFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			loss := p.Float("loss")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if w.State == nil {
+				if state.Of(w) == nil {
 					return func() {}
 				}
-				return w.State.LoseInvalidations(r, loss)
+				return state.Of(w).LoseInvalidations(r, loss)
 			}), nil
 		},
 	},

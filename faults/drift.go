@@ -3,6 +3,7 @@ package faults
 import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // driftFaults break the state model: updates lost or late, foreign writers,
@@ -22,8 +23,8 @@ var driftFaults = []*Def{
 		},
 		Build: func(p sim.Params) (Injector, error) {
 			key, late, delay := p.String("key"), p.String("mode") == "late", p.Duration("delay")
-			return perKey(key, func(k *topology.Key) bool { return k.Kind == topology.Config || k.Kind == topology.Flag },
-				func(s *topology.State, n *topology.Node, k *topology.Key) func() {
+			return perKey(key, func(k *state.Key) bool { return k.Kind == state.Config || k.Kind == state.Flag },
+				func(s *state.State, n *state.Node, k *state.Key) func() {
 					if late {
 						return s.DelayUpdates(n, k, delay)
 					}
@@ -44,8 +45,8 @@ var driftFaults = []*Def{
 		},
 		Build: func(p sim.Params) (Injector, error) {
 			key, mode, every, delay := p.String("key"), p.String("mode"), p.Duration("every"), p.Duration("delay")
-			return perKey(key, func(k *topology.Key) bool { return k.Kind == topology.Config },
-				func(s *topology.State, n *topology.Node, k *topology.Key) func() {
+			return perKey(key, func(k *state.Key) bool { return k.Kind == state.Config },
+				func(s *state.State, n *state.Node, k *state.Key) func() {
 					switch mode {
 					case "periodic":
 						return s.Webhook(n, k, 0, every)
@@ -64,8 +65,8 @@ var driftFaults = []*Def{
 		Targets:     Nodes,
 		Params:      sim.ParamSet{keyParam("the flag; empty: every flag")},
 		Build: func(p sim.Params) (Injector, error) {
-			return perKey(p.String("key"), func(k *topology.Key) bool { return k.Kind == topology.Flag },
-				func(s *topology.State, n *topology.Node, k *topology.Key) func() { return s.FailSync(n, k) }), nil
+			return perKey(p.String("key"), func(k *state.Key) bool { return k.Kind == state.Flag },
+				func(s *state.State, n *state.Node, k *state.Key) func() { return s.FailSync(n, k) }), nil
 		},
 	},
 	{
@@ -74,10 +75,10 @@ var driftFaults = []*Def{
 		Source:      "D-F3 partial deploy / version skew",
 		Targets:     Replicas,
 		Build: constant(perReplica(func(w *topology.World, r *topology.Replica) func() {
-			if w.State == nil {
+			if state.Of(w) == nil {
 				return func() {}
 			}
-			return w.State.FailPods(r)
+			return state.Of(w).FailPods(r)
 		})),
 	},
 	{
@@ -85,7 +86,7 @@ var driftFaults = []*Def{
 		Description: "the targets are cut from the control plane: channels (config, flags, routing configs pushed to edges and sidecars) keep their last known good values and reconnect with backoff after, lease and API calls fail, reports and audit entries are lost",
 		Source:      "D-F6 split brain, E-F9 control-plane partition / split brain",
 		Targets:     Nodes,
-		Build:       constant(perNode(func(s *topology.State, n *topology.Node) func() { return s.Cut(n) })),
+		Build:       constant(perNode(func(s *state.State, n *state.Node) func() { return s.Cut(n) })),
 	},
 	{
 		Name:        "telemetry-gap",
@@ -93,10 +94,10 @@ var driftFaults = []*Def{
 		Source:      "D-F4 telemetry gap, E-F4 telemetry loss",
 		Targets:     Replicas,
 		Build: constant(perReplica(func(w *topology.World, r *topology.Replica) func() {
-			if w.State == nil {
+			if state.Of(w) == nil {
 				return func() {}
 			}
-			return w.State.Gap(w.State.NodeOf(r))
+			return state.Of(w).Gap(state.Of(w).NodeOf(r))
 		})),
 	},
 	{
@@ -110,10 +111,10 @@ var driftFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			rate := p.Float("rate")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if w.State == nil {
+				if state.Of(w) == nil {
 					return func() {}
 				}
-				return w.State.DriftClock(w.State.NodeOf(r), rate)
+				return state.Of(w).DriftClock(state.Of(w).NodeOf(r), rate)
 			}), nil
 		},
 	},
@@ -130,14 +131,14 @@ var driftFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			strobe, delta, period := p.String("shape") == "strobe", p.Duration("delta"), p.Duration("period")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if w.State == nil {
+				if state.Of(w) == nil {
 					return func() {}
 				}
-				n := w.State.NodeOf(r)
+				n := state.Of(w).NodeOf(r)
 				if strobe {
-					return w.State.StrobeClock(n, delta, period)
+					return state.Of(w).StrobeClock(n, delta, period)
 				}
-				return w.State.JumpClock(n, delta)
+				return state.Of(w).JumpClock(n, delta)
 			}), nil
 		},
 	},
@@ -148,14 +149,14 @@ func keyParam(desc string) sim.Param {
 }
 
 // perNode applies a state seam to each target node and reverts them together.
-func perNode(apply func(s *topology.State, n *topology.Node) (revert func())) Injector {
+func perNode(apply func(s *state.State, n *state.Node) (revert func())) Injector {
 	return InjectorFunc(func(w *topology.World, t Targets) func() {
-		if w.State == nil {
+		if state.Of(w) == nil {
 			return func() {}
 		}
 		reverts := make([]func(), 0, len(t.Nodes))
 		for _, n := range t.Nodes {
-			reverts = append(reverts, apply(w.State, n))
+			reverts = append(reverts, apply(state.Of(w), n))
 		}
 		return func() {
 			for _, f := range reverts {
@@ -167,16 +168,16 @@ func perNode(apply func(s *topology.State, n *topology.Node) (revert func())) In
 
 // perKey applies a state seam to each target node and each key it holds
 // that is named (or, with name empty, that matches).
-func perKey(name string, match func(*topology.Key) bool, apply func(s *topology.State, n *topology.Node, k *topology.Key) func()) Injector {
+func perKey(name string, match func(*state.Key) bool, apply func(s *state.State, n *state.Node, k *state.Key) func()) Injector {
 	return InjectorFunc(func(w *topology.World, t Targets) func() {
-		if w.State == nil {
+		if state.Of(w) == nil {
 			return func() {}
 		}
 		var reverts []func()
 		for _, n := range t.Nodes {
-			for _, k := range w.State.Keys {
+			for _, k := range state.Of(w).Keys {
 				if (name == "" && match(k)) || k.Name == name {
-					reverts = append(reverts, apply(w.State, n, k))
+					reverts = append(reverts, apply(state.Of(w), n, k))
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // TargetKind is what a fault kind acts on.
@@ -99,7 +100,7 @@ type Targets struct {
 	Replicas []*topology.Replica
 	Places   []topology.PlaceID
 	Rand     *rand.Rand
-	Nodes    []*topology.Node
+	Nodes    []*state.Node
 }
 
 // Names lists the targets' names, in world order.
@@ -166,19 +167,19 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 			}
 		}
 	case Nodes:
-		if w.State == nil {
+		if state.Of(w) == nil {
 			break
 		}
-		named := func(n *topology.Node) bool { return len(s.Names) == 0 || slices.Contains(s.Names, n.Name) }
+		named := func(n *state.Node) bool { return len(s.Names) == 0 || slices.Contains(s.Names, n.Name) }
 		if s.Client != "" {
 			for _, c := range w.Callers {
-				n := w.State.CallerNode(c)
+				n := state.Of(w).CallerNode(c)
 				if c.Client.Name == s.Client && inPlace(c.Place) && named(n) {
 					t.Nodes = append(t.Nodes, n)
 				}
 			}
 			for _, e := range w.Edges { // with a routing control plane, the client's edge too
-				if n := w.State.EdgeNode(e); n != nil && e.Client.Name == s.Client && inPlace(n.Place) && named(n) {
+				if n := state.Of(w).EdgeNode(e); n != nil && e.Client.Name == s.Client && inPlace(n.Place) && named(n) {
 					t.Nodes = append(t.Nodes, n)
 				}
 			}
@@ -187,16 +188,16 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 		for _, r := range w.Replicas {
 			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
 				(len(s.Names) == 0 || slices.Contains(s.Names, r.Name)) {
-				t.Nodes = append(t.Nodes, w.State.NodeOf(r))
+				t.Nodes = append(t.Nodes, state.Of(w).NodeOf(r))
 			}
 		}
 		if s.Service == "" { // edges and the implicit controller are nodes of no service
 			for _, e := range w.Edges {
-				if n := w.State.EdgeNode(e); n != nil && inPlace(n.Place) && named(n) {
+				if n := state.Of(w).EdgeNode(e); n != nil && inPlace(n.Place) && named(n) {
 					t.Nodes = append(t.Nodes, n)
 				}
 			}
-			if n := w.State.Controller(); n != nil && inPlace(n.Place) && named(n) {
+			if n := state.Of(w).Controller(); n != nil && inPlace(n.Place) && named(n) {
 				t.Nodes = append(t.Nodes, n)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // controlDefs are the routing control plane's metrics (E-M2, M3, M8, M9,
@@ -64,21 +65,21 @@ type perturbation struct {
 // Control measures the routing control plane. Attach it with NewControl.
 type Control struct {
 	w   *topology.World
-	s   *topology.State
+	s   *state.State
 	cfg Config
 	cc  ControlConfig
 
 	latency          *ddsketch.DDSketch
 	latSum           float64
-	base, end        topology.RouteStats
+	base, end        state.RouteStats
 	baseBus, endBus  uint64
 	baseCold, endCld uint64
 
 	ref   map[[2]int][]float64
 	perts []perturbation
 
-	desired []topology.Version
-	held    [][]topology.Version
+	desired []state.Version
+	held    [][]state.Version
 	off     int
 	holders int
 	offAt   sim.Time
@@ -109,7 +110,7 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 	if cc.Settle <= 0 {
 		cc.Settle = 60 * sim.Second
 	}
-	c := &Control{w: w, s: w.State, cfg: cfg, cc: cc, latency: newSketch(), ref: map[[2]int][]float64{}, regions: w.Bus.Regions()}
+	c := &Control{w: w, s: state.Of(w), cfg: cfg, cc: cc, latency: newSketch(), ref: map[[2]int][]float64{}, regions: w.Bus.Regions()}
 	c.bSent = make([]float64, len(c.regions))
 	if len(w.Clients) > 1 {
 		for range w.Clients {
@@ -126,7 +127,7 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 	}
 	for _, sc := range c.s.RouteScopes() {
 		c.desired = append(c.desired, 1)
-		h := make([]topology.Version, sc.Holders)
+		h := make([]state.Version, sc.Holders)
 		for i := range h {
 			h[i] = 1
 		}
@@ -173,8 +174,8 @@ func (c *Control) accumulate(now sim.Time) {
 	c.offAt = now
 }
 
-// RouteWritten implements topology.RouteObserver.
-func (c *Control) RouteWritten(now sim.Time, scope int, v topology.Version) {
+// RouteWritten implements state.RouteObserver.
+func (c *Control) RouteWritten(now sim.Time, scope int, v state.Version) {
 	c.accumulate(now)
 	c.written = true
 	c.desired[scope] = v
@@ -207,14 +208,14 @@ func (c *Control) convergence() (mean, unconverged float64) {
 	return mean, unconverged
 }
 
-// RouteReceived implements topology.RouteObserver.
-func (c *Control) RouteReceived(now sim.Time, scope, holder int, v topology.Version) {
+// RouteReceived implements state.RouteObserver.
+func (c *Control) RouteReceived(now sim.Time, scope, holder int, v state.Version) {
 	c.accumulate(now)
 	c.held[scope][holder] = v
 	c.recount()
 }
 
-// RouteApplied implements topology.RouteObserver.
+// RouteApplied implements state.RouteObserver.
 func (c *Control) RouteApplied(now sim.Time, scope, holder int, w []float64, emitted sim.Time) {
 	if emitted >= 0 && now >= c.cfg.Warmup && now < c.cfg.Horizon {
 		d := max(0, (now - emitted).Seconds())
@@ -354,7 +355,7 @@ func (c *Control) Sample(now sim.Time, width float64, row []float64) []float64 {
 
 // Summarize implements Extension.
 func (c *Control) Summarize(s Summary) {
-	d := func(f func(x topology.RouteStats) uint64) float64 { return float64(f(c.end) - f(c.base)) }
+	d := func(f func(x state.RouteStats) uint64) float64 { return float64(f(c.end) - f(c.base)) }
 	window := (c.cfg.Horizon - c.cfg.Warmup).Seconds()
 	s["decision_latency"] = math.NaN()
 	if n := c.latency.GetCount(); n > 0 {
@@ -369,26 +370,26 @@ func (c *Control) Summarize(s Summary) {
 		s["cost_per_request"], s["lag_exposure"], s["threat_exposure"] = c.cost/r, c.lag/r, c.threat/r
 	}
 	s["cost_total"] = c.cost
-	iv := d(func(x topology.RouteStats) uint64 { return x.Interventions })
+	iv := d(func(x state.RouteStats) uint64 { return x.Interventions })
 	s["manual_interventions"] = iv
 	s["manual_intervention_rate"] = iv / (window / 3600)
-	audited, lost := d(func(x topology.RouteStats) uint64 { return x.Audited }), d(func(x topology.RouteStats) uint64 { return x.AuditLost })
+	audited, lost := d(func(x state.RouteStats) uint64 { return x.Audited }), d(func(x state.RouteStats) uint64 { return x.AuditLost })
 	s["audit_coverage"] = math.NaN()
 	if audited+lost > 0 {
 		s["audit_coverage"] = audited / (audited + lost)
 	}
-	s["security_violations"] = d(func(x topology.RouteStats) uint64 { return x.Unauthorized + x.ForgedDecisions })
-	s["security_blocked"] = d(func(x topology.RouteStats) uint64 { return x.UnauthorizedBlocked }) + float64(c.endBus-c.baseBus)
-	s["rejected_routes"] = d(func(x topology.RouteStats) uint64 { return x.Rejected })
-	s["route_loops"] = d(func(x topology.RouteStats) uint64 { return x.Loops })
-	s["policy_conflicts"] = d(func(x topology.RouteStats) uint64 { return x.Conflicts })
-	decisions := d(func(x topology.RouteStats) uint64 { return x.Decisions })
+	s["security_violations"] = d(func(x state.RouteStats) uint64 { return x.Unauthorized + x.ForgedDecisions })
+	s["security_blocked"] = d(func(x state.RouteStats) uint64 { return x.UnauthorizedBlocked }) + float64(c.endBus-c.baseBus)
+	s["rejected_routes"] = d(func(x state.RouteStats) uint64 { return x.Rejected })
+	s["route_loops"] = d(func(x state.RouteStats) uint64 { return x.Loops })
+	s["policy_conflicts"] = d(func(x state.RouteStats) uint64 { return x.Conflicts })
+	decisions := d(func(x state.RouteStats) uint64 { return x.Decisions })
 	s["decisions"] = decisions
-	s["actuations"] = d(func(x topology.RouteStats) uint64 { return x.Actuations })
-	s["decisions_fenced"] = d(func(x topology.RouteStats) uint64 { return x.Fenced })
+	s["actuations"] = d(func(x state.RouteStats) uint64 { return x.Actuations })
+	s["decisions_fenced"] = d(func(x state.RouteStats) uint64 { return x.Fenced })
 	s["decision_fallback_rate"] = math.NaN()
 	if decisions > 0 {
-		s["decision_fallback_rate"] = d(func(x topology.RouteStats) uint64 { return x.Fallbacks }) / decisions
+		s["decision_fallback_rate"] = d(func(x state.RouteStats) uint64 { return x.Fallbacks }) / decisions
 	}
 	s["route_divergence"] = math.NaN()
 	if c.written && c.holders > 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // dataDefs are the data layer's metrics (a datastore with replicas,
@@ -44,10 +45,11 @@ var dataDefs = []Def{
 // series columns and summary to the recorder.
 type Data struct {
 	w   *topology.World
-	ds  topology.Datastore
+	st  *state.State // the state model that holds what served each request
+	ds  state.Datastore
 	cfg Config
 
-	base, end topology.DataStats
+	base, end state.DataStats
 	endSet    bool
 	kSnap     sim.Kind
 
@@ -81,8 +83,9 @@ type Data struct {
 // NewData attaches a datastore collector to w (which must have a
 // datastore) and to rec's series and summary.
 func NewData(w *topology.World, cfg Config, rec *Recorder) *Data {
-	ds, _ := w.State.Data()
-	d := &Data{w: w, ds: ds, cfg: cfg, lag: newSketch(), conv: newSketch(), total: ds.Total()}
+	st := state.Of(w)
+	ds, _ := st.Data()
+	d := &Data{w: w, st: st, ds: ds, cfg: cfg, lag: newSketch(), conv: newSketch(), total: ds.Total()}
 	w.Observe(d)
 	ds.Observe(d)
 	d.kSnap = w.Eng.Handle("metrics.data-snapshot", d.snapshot)
@@ -113,7 +116,8 @@ func (d *Data) window(a, b sim.Time) float64 {
 
 // RequestEnded implements topology.Observer.
 func (d *Data) RequestEnded(now sim.Time, r *topology.Request) {
-	if r.Served.Data.Op != topology.DataRead || (r.Outcome != topology.Success && r.Outcome != topology.Error) {
+	served := d.st.ServedBy(r).Data
+	if served.Op != state.DataRead || (r.Outcome != topology.Success && r.Outcome != topology.Error) {
 		return
 	}
 	if r.Outcome != topology.Success {
@@ -121,7 +125,7 @@ func (d *Data) RequestEnded(now sim.Time, r *topology.Request) {
 	}
 	if now <= d.cfg.Horizon {
 		d.bReads++
-		if r.Served.Data.Stale {
+		if served.Stale {
 			d.bStale++
 		}
 	}
@@ -129,15 +133,15 @@ func (d *Data) RequestEnded(now sim.Time, r *topology.Request) {
 		return
 	}
 	d.reads++
-	if r.Served.Data.Stale {
+	if served.Stale {
 		d.stale++
 	}
-	if r.Served.Data.Corrupt {
+	if served.Corrupt {
 		d.corrupt++
 	}
 }
 
-// DataDivergence implements topology.DataObserver.
+// DataDivergence implements state.DataObserver.
 func (d *Data) DataDivergence(now sim.Time, behind, total int) {
 	d.accumulate(now)
 	d.behind, d.total = behind, total
@@ -154,7 +158,7 @@ func (d *Data) accumulate(now sim.Time) {
 	d.divAt = now
 }
 
-// Replicated implements topology.DataObserver.
+// Replicated implements state.DataObserver.
 func (d *Data) Replicated(now, lag sim.Time) {
 	if !d.inWindow(now) {
 		return
@@ -167,7 +171,7 @@ func (d *Data) Replicated(now, lag sim.Time) {
 	d.bLagN++
 }
 
-// WriteConverged implements topology.DataObserver.
+// WriteConverged implements state.DataObserver.
 func (d *Data) WriteConverged(now, ackedAt sim.Time) {
 	if !d.inWindow(ackedAt) {
 		return
@@ -179,7 +183,7 @@ func (d *Data) WriteConverged(now, ackedAt sim.Time) {
 	d.convMax = max(d.convMax, s)
 }
 
-// Backlog implements topology.DataObserver.
+// Backlog implements state.DataObserver.
 func (d *Data) Backlog(now sim.Time, queued int) {
 	d.accumulateQueue(now)
 	d.queued = queued
@@ -230,18 +234,18 @@ func (d *Data) Summarize(s Summary) {
 	if !d.endSet {
 		last = d.ds.Stats()
 	}
-	delta := func(f func(topology.DataStats) uint64) float64 { return float64(f(last) - f(base)) }
+	delta := func(f func(state.DataStats) uint64) float64 { return float64(f(last) - f(base)) }
 	window := (d.cfg.Horizon - d.cfg.Warmup).Seconds()
 
 	s["replica_divergence_rate"] = d.divArea / window
 	s["stale_read_rate"] = ratio(d.stale, d.reads)
 	s["stale_reads"] = float64(d.stale)
-	hits, misses := delta(func(x topology.DataStats) uint64 { return x.CacheHits }), delta(func(x topology.DataStats) uint64 { return x.CacheMisses })
+	hits, misses := delta(func(x state.DataStats) uint64 { return x.CacheHits }), delta(func(x state.DataStats) uint64 { return x.CacheMisses })
 	s["cache_hit_rate"] = ratioF(hits, hits+misses)
-	reads := delta(func(x topology.DataStats) uint64 { return x.Reads })
+	reads := delta(func(x state.DataStats) uint64 { return x.Reads })
 	s["store_read_rate"] = (reads - hits) / window
-	s["data_operations"] = reads + delta(func(x topology.DataStats) uint64 { return x.Writes })
-	s["corrupted_writes"] = delta(func(x topology.DataStats) uint64 { return x.CorruptWrites })
+	s["data_operations"] = reads + delta(func(x state.DataStats) uint64 { return x.Writes })
+	s["corrupted_writes"] = delta(func(x state.DataStats) uint64 { return x.CorruptWrites })
 	s["corrupt_reads"] = float64(d.corrupt)
 	s["replication_lag_mean"] = mean(d.lagSum, d.lagN)
 	s["replication_lag_p99"] = quantile(d.lag, 0.99)
@@ -253,11 +257,11 @@ func (d *Data) Summarize(s Summary) {
 	if d.convN == 0 {
 		s["data_convergence_max"] = math.NaN()
 	}
-	s["data_unconverged"] = math.Max(0, delta(func(x topology.DataStats) uint64 { return x.Acked })-float64(d.convN))
-	s["read_repairs"] = delta(func(x topology.DataStats) uint64 { return x.ReadRepairs })
-	s["hints_delivered"] = delta(func(x topology.DataStats) uint64 { return x.HintsDelivered })
-	s["hints_dropped"] = delta(func(x topology.DataStats) uint64 { return x.HintsDropped })
-	s["anti_entropy_bytes"] = delta(func(x topology.DataStats) uint64 { return x.SyncHashBytes + x.SyncStreamBytes })
-	s["keys_repaired"] = delta(func(x topology.DataStats) uint64 { return x.KeysRepaired })
-	s["invalidations_lost"] = delta(func(x topology.DataStats) uint64 { return x.InvalidationsLost })
+	s["data_unconverged"] = math.Max(0, delta(func(x state.DataStats) uint64 { return x.Acked })-float64(d.convN))
+	s["read_repairs"] = delta(func(x state.DataStats) uint64 { return x.ReadRepairs })
+	s["hints_delivered"] = delta(func(x state.DataStats) uint64 { return x.HintsDelivered })
+	s["hints_dropped"] = delta(func(x state.DataStats) uint64 { return x.HintsDropped })
+	s["anti_entropy_bytes"] = delta(func(x state.DataStats) uint64 { return x.SyncHashBytes + x.SyncStreamBytes })
+	s["keys_repaired"] = delta(func(x state.DataStats) uint64 { return x.KeysRepaired })
+	s["invalidations_lost"] = delta(func(x state.DataStats) uint64 { return x.InvalidationsLost })
 }

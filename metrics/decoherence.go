@@ -5,6 +5,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // decoherenceDefs are the decoherence metrics (D-M1…M10 of the decoherence
@@ -52,13 +53,13 @@ type DecoherenceConfig struct {
 // NewDecoherence; it adds its series columns and summary to the recorder.
 type Decoherence struct {
 	w   *topology.World
-	s   *topology.State
+	s   *state.State
 	cfg Config
 	dc  DecoherenceConfig
 
 	responded, inconsistent uint64
 
-	base, end topology.Stats
+	base, end state.Stats
 	baseSet   bool
 	endSet    bool
 
@@ -121,10 +122,10 @@ func NewDecoherence(w *topology.World, cfg Config, dc DecoherenceConfig, rec *Re
 	if dc.Check <= 0 {
 		dc.Check = 10 * sim.Second
 	}
-	d := &Decoherence{w: w, s: w.State, cfg: cfg, dc: dc, total: w.State.Counted(), elects: w.State.Elects()}
+	d := &Decoherence{w: w, s: state.Of(w), cfg: cfg, dc: dc, total: state.Of(w).Counted(), elects: state.Of(w).Elects()}
 	d.flap = newFlapDetector()
 	w.Observe(d)
-	w.State.Observe(d)
+	state.Of(w).Observe(d)
 	d.kAlert = w.Eng.Handle("metrics.drift-alert", d.alertDue)
 	d.kCheck = w.Eng.Handle("metrics.sync-check", d.check)
 	d.kSnap = w.Eng.Handle("metrics.state-snapshot", d.snapshot)
@@ -164,7 +165,7 @@ func (d *Decoherence) RequestEnded(now sim.Time, r *topology.Request) {
 	if r.Outcome != topology.Success && r.Outcome != topology.Error {
 		return
 	}
-	stale := !r.Served.Consistent()
+	stale := !d.s.ServedBy(r).Consistent()
 	if now <= d.cfg.Horizon {
 		d.bResp++
 		if stale {
@@ -180,7 +181,7 @@ func (d *Decoherence) RequestEnded(now sim.Time, r *topology.Request) {
 	}
 }
 
-// Divergence implements topology.StateObserver.
+// Divergence implements state.StateObserver.
 func (d *Decoherence) Divergence(now sim.Time, off, total int) {
 	d.accumulate(now)
 	was := d.off > 0
@@ -239,7 +240,7 @@ func (d *Decoherence) accumulate(now sim.Time) {
 	d.offAt = now
 }
 
-// ObservedDivergence implements topology.StateObserver: the drift alert's
+// ObservedDivergence implements state.StateObserver: the drift alert's
 // condition.
 func (d *Decoherence) ObservedDivergence(now sim.Time, off int) {
 	was := d.obsOff > 0
@@ -285,7 +286,7 @@ func (d *Decoherence) check(uint64) {
 	}
 }
 
-// Leaders implements topology.StateObserver.
+// Leaders implements state.StateObserver.
 func (d *Decoherence) Leaders(now sim.Time, n int) {
 	d.accumulateLeaders(now)
 	d.leaders = n
@@ -303,8 +304,8 @@ func (d *Decoherence) accumulateLeaders(now sim.Time) {
 	d.leadersAt = now
 }
 
-// Converged implements topology.StateObserver.
-func (d *Decoherence) Converged(now sim.Time, k *topology.Key, at sim.Time) {
+// Converged implements state.StateObserver.
+func (d *Decoherence) Converged(now sim.Time, k *state.Key, at sim.Time) {
 	if d.inWindow(at) {
 		d.cfgConvN++
 		d.cfgConvS += (now - at).Seconds()
@@ -347,18 +348,18 @@ func (d *Decoherence) Summarize(s Summary) {
 	if !d.endSet {
 		last = d.s.Stats
 	}
-	delta := func(f func(topology.Stats) uint64) float64 { return float64(f(last) - f(base)) }
+	delta := func(f func(state.Stats) uint64) float64 { return float64(f(last) - f(base)) }
 	window := (d.cfg.Horizon - d.cfg.Warmup).Seconds()
 
 	s["inconsistent_response_rate"] = ratio(d.inconsistent, d.responded)
 	s["config_convergence_time"] = mean(d.cfgConvS, d.cfgConvN)
-	changes := delta(func(x topology.Stats) uint64 { return x.DesiredChanges })
+	changes := delta(func(x state.Stats) uint64 { return x.DesiredChanges })
 	s["config_unconverged"] = math.Max(0, changes-float64(d.cfgConvN))
-	applied := delta(func(x topology.Stats) uint64 { return x.RepairsApplied })
-	failed := delta(func(x topology.Stats) uint64 { return x.RepairsFailed })
+	applied := delta(func(x state.Stats) uint64 { return x.RepairsApplied })
+	failed := delta(func(x state.Stats) uint64 { return x.RepairsFailed })
 	s["reconciliation_success_rate"] = ratioF(applied, applied+failed)
-	reports := delta(func(x topology.Stats) uint64 { return x.Reports })
-	s["telemetry_completeness"] = ratioF(reports-delta(func(x topology.Stats) uint64 { return x.ReportsLost }), reports)
+	reports := delta(func(x state.Stats) uint64 { return x.Reports })
+	s["telemetry_completeness"] = ratioF(reports-delta(func(x state.Stats) uint64 { return x.ReportsLost }), reports)
 	s["drift_alerts"] = float64(d.alerts)
 	s["time_to_detect"] = mean(d.detectSum, d.detections)
 	s["convergence_time"] = mean(d.convSum, d.converged)
@@ -369,22 +370,22 @@ func (d *Decoherence) Summarize(s Summary) {
 	s["unconverged_at_end"] = open
 	s["divergence_episodes"] = float64(d.episodes)
 	s["divergence_mean"] = d.offArea / window
-	rollouts := delta(func(x topology.Stats) uint64 { return x.Rollouts })
-	s["partial_deploy_rate"] = ratioF(delta(func(x topology.Stats) uint64 { return x.RolloutsPartial }), rollouts)
-	s["reconciliation_cost"] = delta(func(x topology.Stats) uint64 { return x.APICalls })
-	s["repair_operations"] = delta(func(x topology.Stats) uint64 { return x.Repairs })
-	s["repair_bytes"] = delta(func(x topology.Stats) uint64 { return x.RepairBytes })
-	s["reconcile_rate"] = delta(func(x topology.Stats) uint64 { return x.Reconciles }) / window
+	rollouts := delta(func(x state.Stats) uint64 { return x.Rollouts })
+	s["partial_deploy_rate"] = ratioF(delta(func(x state.Stats) uint64 { return x.RolloutsPartial }), rollouts)
+	s["reconciliation_cost"] = delta(func(x state.Stats) uint64 { return x.APICalls })
+	s["repair_operations"] = delta(func(x state.Stats) uint64 { return x.Repairs })
+	s["repair_bytes"] = delta(func(x state.Stats) uint64 { return x.RepairBytes })
+	s["reconcile_rate"] = delta(func(x state.Stats) uint64 { return x.Reconciles }) / window
 	s["drift_flapping"] = ratio(d.flapOn, d.flapN)
 	s["drift_events"] = float64(d.events)
-	s["nacks"] = delta(func(x topology.Stats) uint64 { return x.NACKs })
-	s["rollbacks"] = delta(func(x topology.Stats) uint64 { return x.Rollbacks })
-	s["stale_writes_accepted"] = delta(func(x topology.Stats) uint64 { return x.StaleAccepted })
-	s["stale_writes_rejected"] = delta(func(x topology.Stats) uint64 { return x.StaleRejected })
-	s["lost_updates"] = delta(func(x topology.Stats) uint64 { return x.LostUpdates })
+	s["nacks"] = delta(func(x state.Stats) uint64 { return x.NACKs })
+	s["rollbacks"] = delta(func(x state.Stats) uint64 { return x.Rollbacks })
+	s["stale_writes_accepted"] = delta(func(x state.Stats) uint64 { return x.StaleAccepted })
+	s["stale_writes_rejected"] = delta(func(x state.Stats) uint64 { return x.StaleRejected })
+	s["lost_updates"] = delta(func(x state.Stats) uint64 { return x.LostUpdates })
 	s["dual_leader_time"] = d.dualTime
 	s["leaderless_time"] = d.noneTime
-	s["leader_changes"] = delta(func(x topology.Stats) uint64 { return x.LeaderChanges })
+	s["leader_changes"] = delta(func(x state.Stats) uint64 { return x.LeaderChanges })
 }
 
 func mean(sum float64, n uint64) float64 {

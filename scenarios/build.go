@@ -9,10 +9,18 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Spec returns the world description of the scenario's topology.
 func (sc *Scenario) Spec() (topology.Spec, error) {
+	spec, _, err := sc.specs()
+	return spec, err
+}
+
+// specs returns the world description of the scenario's topology and of
+// its state model (nil without one).
+func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 	t := sc.Topology
 	spec := topology.Spec{
 		Places: slices.Clone(sc.places),
@@ -26,11 +34,11 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 	for _, l := range t.Network.Links {
 		as, err := sc.placesOf(l.Between[0])
 		if err != nil {
-			return spec, err
+			return spec, nil, err
 		}
 		bs, err := sc.placesOf(l.Between[1])
 		if err != nil {
-			return spec, err
+			return spec, nil, err
 		}
 		for _, a := range as {
 			for _, b := range bs {
@@ -46,7 +54,7 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 		for _, z := range s.Zones {
 			ids, err := sc.placesOf(z)
 			if err != nil {
-				return spec, err
+				return spec, nil, err
 			}
 			ss.Places = append(ss.Places, ids...)
 		}
@@ -63,12 +71,13 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 		if c.Zone != "" {
 			ids, err := sc.placesOf(c.Zone)
 			if err != nil {
-				return spec, err
+				return spec, nil, err
 			}
 			cs.Place = ids[0]
 		}
 		spec.Clients = append(spec.Clients, cs)
 	}
+	var ss *state.Spec
 	if sc.State != nil { // the state model; data replicas and control-plane members are services of their own, last
 		db := -1
 		if ss, ok := sc.datastoreService(); ok {
@@ -80,23 +89,23 @@ func (sc *Scenario) Spec() (topology.Spec, error) {
 			cp = len(spec.Services)
 			spec.Services = append(spec.Services, ss)
 		}
-		spec.State = sc.stateSpec(cp)
+		ss = sc.stateSpec(cp)
 		if db >= 0 {
-			spec.State.Data = sc.dataSpec(db)
-			for i := range spec.State.Keys {
-				if spec.State.Keys[i].Kind == topology.Schema {
-					spec.State.Keys[i].Service = db
+			ss.Data = sc.dataSpec(db)
+			for i := range ss.Keys {
+				if ss.Keys[i].Kind == state.Schema {
+					ss.Keys[i].Service = db
 				}
 			}
 		}
 	}
 	if sc.routed() { // the routing control plane lives in the state model
-		if spec.State == nil {
-			spec.State = &topology.StateSpec{Control: topology.ControlPlaneSpec{Service: -1}}
+		if ss == nil {
+			ss = &state.Spec{Control: state.ControlPlaneSpec{Service: -1}}
 		}
-		spec.State.Routes = true
+		ss.Routes = true
 	}
-	return spec, nil
+	return spec, ss, nil
 }
 
 func distOrNil(d *Dist) sim.Dist {
@@ -200,7 +209,7 @@ type Built struct {
 // Build makes the world for strategy i with the given seed, with a
 // recorder attached and the fault schedule installed, ready to Start.
 func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
-	spec, err := sc.Spec()
+	spec, ss, err := sc.specs()
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +220,11 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	w, err := topology.New(spec, routing, seed)
 	if err != nil {
 		return nil, err
+	}
+	if ss != nil {
+		if _, err := state.New(w, *ss); err != nil {
+			return nil, err
+		}
 	}
 	mcfg := metrics.Config{Warmup: sc.Warmup.T(), Horizon: sc.Duration.T(), SeriesInterval: sc.seriesInterval()}
 	rec, err := metrics.NewRecorder(w, mcfg)

@@ -9,6 +9,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Datastore is the scenario's data layer: data replicas placed in zones,
@@ -29,7 +30,7 @@ type Datastore struct {
 	Workload          []WorkloadDecl `yaml:"workload" doc:"which clients' requests read and write data keys"`
 	Updates           []UpdateDecl   `yaml:"updates" doc:"writes an operator issues at set times (a price change), compatible with every reader"`
 
-	mode  topology.DataMode
+	mode  state.DataMode
 	zones []topology.PlaceID
 }
 
@@ -41,7 +42,7 @@ type CompatDecl struct {
 	Row     int    `yaml:"row" default:"0" doc:"reads: the schema the row's writer spoke; give db or row"`
 	Outcome string `yaml:"outcome,required" doc:"ok, fail (the operation errors), or corrupt (writes: stored malformed)"`
 
-	rule topology.CompatRule
+	rule state.CompatRule
 }
 
 // WorkloadDecl is what one client's requests do to the datastore.
@@ -94,10 +95,10 @@ func (sc *Scenario) datastoreDefaults(d *decoder) {
 		ds.ValueSize = 1024
 	}
 	if ds.ApplyTime == nil {
-		ds.ApplyTime = &Dist{Dist: sim.Constant{V: topology.DefaultApplyTime.Seconds()}, Text: "100us"}
+		ds.ApplyTime = &Dist{Dist: sim.Constant{V: state.DefaultApplyTime.Seconds()}, Text: "100us"}
 	}
 	if !d.has(join(p, "reconnect")) {
-		ds.Reconnect = Duration(topology.DefaultReconnect)
+		ds.Reconnect = Duration(state.DefaultReconnect)
 	}
 	for i := range ds.Workload {
 		w := &ds.Workload[i]
@@ -124,7 +125,7 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 	if strings.TrimSpace(ds.Name) == "" || slices.Contains(sc.serviceNames(), ds.Name) || ds.Name == sc.controlPlaneName() {
 		d.errorPath(join(p, "name"), "", "must be a name no service or control plane uses, got %q", ds.Name)
 	}
-	mode, err := topology.ParseDataMode(ds.Mode)
+	mode, err := state.ParseDataMode(ds.Mode)
 	if err != nil {
 		d.errorPath(join(p, "mode"), didYouMean(ds.Mode, []string{"primary", "leaderless"}), "expected primary or leaderless, got %q", ds.Mode)
 	}
@@ -132,7 +133,7 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 	if ds.Replicas < 1 || ds.Replicas > 4096 {
 		d.errorPath(join(p, "replicas"), "", "must be between 1 and 4096, got %d", ds.Replicas)
 	}
-	if mode == topology.DataLeaderless && (ds.ReplicationFactor < 1 || ds.ReplicationFactor > ds.Replicas) {
+	if mode == state.DataLeaderless && (ds.ReplicationFactor < 1 || ds.ReplicationFactor > ds.Replicas) {
 		d.errorPath(join(p, "replication_factor"), "", "must be between 1 and replicas (%d), got %d", ds.Replicas, ds.ReplicationFactor)
 	}
 	if ds.Keys < 1 || ds.Keys > 1<<24 {
@@ -161,7 +162,7 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 	for i := range ds.Compat {
 		c := &ds.Compat[i]
 		cp := index(join(p, "compat"), i)
-		r := topology.CompatRule{Write: c.Op == "write", Code: topology.Version(max(c.Code, 0)), DB: topology.Version(max(c.DB, 0)), Row: topology.Version(max(c.Row, 0))}
+		r := state.CompatRule{Write: c.Op == "write", Code: state.Version(max(c.Code, 0)), DB: state.Version(max(c.DB, 0)), Row: state.Version(max(c.Row, 0))}
 		if c.Op != "read" && c.Op != "write" {
 			d.errorPath(join(cp, "op"), didYouMean(c.Op, []string{"read", "write"}), "expected read or write, got %q", c.Op)
 		}
@@ -176,11 +177,11 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 		case c.Op == "write" && c.Row != 0:
 			d.errorPath(join(cp, "row"), "use db", "write rules name the replica's schema, not rows")
 		}
-		o, err := topology.ParseCompatOutcome(c.Outcome)
+		o, err := state.ParseCompatOutcome(c.Outcome)
 		switch {
 		case err != nil:
 			d.errorPath(join(cp, "outcome"), didYouMean(c.Outcome, []string{"ok", "fail", "corrupt"}), "expected ok, fail or corrupt, got %q", c.Outcome)
-		case o == topology.CompatCorrupt && c.Op == "read":
+		case o == state.CompatCorrupt && c.Op == "read":
 			d.errorPath(join(cp, "outcome"), "", "reads work or fail; only writes corrupt")
 		}
 		r.Outcome = o
@@ -241,7 +242,7 @@ func (sc *Scenario) validateStrategyData(d *decoder, p string, s *Strategy) {
 		return
 	}
 	pol := strategies.DataPolicy(vals)
-	if ds := sc.State.Datastore; ds.mode == topology.DataLeaderless {
+	if ds := sc.State.Datastore; ds.mode == state.DataLeaderless {
 		for _, x := range []struct {
 			name  string
 			level int
@@ -267,9 +268,9 @@ func (sc *Scenario) datastoreService() (topology.ServiceSpec, bool) {
 
 // dataSpec compiles the datastore section; svc is the index of the data
 // replicas' service in the world spec.
-func (sc *Scenario) dataSpec(svc int) *topology.DataSpec {
+func (sc *Scenario) dataSpec(svc int) *state.DataSpec {
 	ds := sc.State.Datastore
-	spec := &topology.DataSpec{Service: svc, Mode: ds.mode, Keys: ds.Keys, RF: ds.ReplicationFactor, Size: ds.ValueSize,
+	spec := &state.DataSpec{Service: svc, Mode: ds.mode, Keys: ds.Keys, RF: ds.ReplicationFactor, Size: ds.ValueSize,
 		ApplyTime: ds.ApplyTime.Dist, Reconnect: ds.Reconnect.T()}
 	if ds.Lag != nil && ds.Lag.Mean() > 0 {
 		spec.Lag = ds.Lag.Dist
@@ -279,16 +280,16 @@ func (sc *Scenario) dataSpec(svc int) *topology.DataSpec {
 	}
 	for _, w := range ds.Workload {
 		ci := slices.IndexFunc(sc.Topology.Clients, func(c Client) bool { return c.Name == w.Client })
-		spec.Workload = append(spec.Workload, topology.DataWorkload{Client: ci, Fraction: float64(w.Fraction), Reads: float64(w.Reads), Keys: w.Keys, Zipf: w.Zipf})
+		spec.Workload = append(spec.Workload, state.DataWorkload{Client: ci, Fraction: float64(w.Fraction), Reads: float64(w.Reads), Keys: w.Keys, Zipf: w.Zipf})
 	}
 	for _, u := range ds.Updates {
-		spec.Updates = append(spec.Updates, topology.DataUpdate{At: u.At.T(), Key: u.Key, Every: u.Every.T()})
+		spec.Updates = append(spec.Updates, state.DataUpdate{At: u.At.T(), Key: u.Key, Every: u.Every.T()})
 	}
 	return spec
 }
 
 // dataPolicy is strategy i's data policy (the defaults when it sets none).
-func (sc *Scenario) dataPolicy(i int) topology.DataPolicy {
+func (sc *Scenario) dataPolicy(i int) state.DataPolicy {
 	if p := sc.Strategies[i].dataParams; p != nil {
 		return strategies.DataPolicy(p)
 	}
@@ -310,7 +311,7 @@ func (sc *Scenario) dataChoice(i int) string {
 
 // attachData attaches the datastore's metrics to a built world.
 func (sc *Scenario) attachData(w *topology.World, rec *metrics.Recorder, cfg metrics.Config) {
-	if _, ok := w.State.Data(); ok {
+	if _, ok := state.Of(w).Data(); ok {
 		metrics.NewData(w, cfg, rec)
 	}
 }

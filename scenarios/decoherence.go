@@ -13,6 +13,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // State is the scenario's desired-vs-actual state model (decoherence):
@@ -51,7 +52,7 @@ type KeyDecl struct {
 	Size           int          `yaml:"size" default:"1024" doc:"bytes one write of the value carries (repair cost)"`
 	StaleErrorRate Ratio        `yaml:"stale_error_rate" default:"0" doc:"probability a request served with a value other than the desired one fails (a revoked secret: 100%)"`
 
-	kind topology.KeyKind
+	kind state.KeyKind
 }
 
 // ChannelDecl configures a channel; unset settings take the channel's
@@ -67,7 +68,7 @@ type ChannelDecl struct {
 	BackoffJitter *Ratio    `yaml:"backoff_jitter" doc:"push/stream: random fraction taken off each delay (Envoy 100%; LaunchDarkly 50%)"`
 	BackoffReset  *Duration `yaml:"backoff_reset" doc:"push/stream: connection time after which the backoff resets (Envoy 0: on connect; LaunchDarkly 60s)"`
 
-	spec topology.ChannelSpec
+	spec state.ChannelSpec
 }
 
 type channelFields ChannelDecl
@@ -167,7 +168,7 @@ func (sc *Scenario) stateDefaults(d *decoder) {
 	}
 	for i := range st.Versions {
 		if !d.has(join(index("state.versions", i), "ready_after")) {
-			st.Versions[i].ReadyAfter = Duration(topology.DefaultReadyAfter)
+			st.Versions[i].ReadyAfter = Duration(state.DefaultReadyAfter)
 		}
 	}
 	sc.datastoreDefaults(d)
@@ -232,11 +233,11 @@ func (sc *Scenario) validateState(d *decoder) {
 		}
 		switch k.Kind {
 		case "config":
-			k.kind = topology.Config
+			k.kind = state.Config
 		case "flag":
-			k.kind = topology.Flag
+			k.kind = state.Flag
 		case "schema":
-			k.kind = topology.Schema
+			k.kind = state.Schema
 			if sc.datastoreName() == "" {
 				d.errorPath(join(p, "kind"), "add state.datastore", "a schema key is held by a datastore's replicas, and there is none")
 			} else if k.Service != sc.datastoreName() {
@@ -320,12 +321,12 @@ func (sc *Scenario) keyNames() []string {
 
 // checkChannel resolves a channel declaration onto its kind's defaults.
 func (sc *Scenario) checkChannel(d *decoder, path string, c *ChannelDecl) {
-	kind, err := topology.ParseChannelKind(c.Kind)
+	kind, err := state.ParseChannelKind(c.Kind)
 	if err != nil {
-		d.errorPath(join(path, "kind"), didYouMean(c.Kind, topology.ChannelKinds()), "expected one of %s, got %q", strings.Join(topology.ChannelKinds(), ", "), c.Kind)
+		d.errorPath(join(path, "kind"), didYouMean(c.Kind, state.ChannelKinds()), "expected one of %s, got %q", strings.Join(state.ChannelKinds(), ", "), c.Kind)
 		return
 	}
-	spec := topology.DefaultChannel(kind)
+	spec := state.DefaultChannel(kind)
 	set := func(dst *sim.Time, v *Duration) {
 		if v != nil {
 			*dst = v.T()
@@ -369,7 +370,7 @@ func (sc *Scenario) checkPlug(d *decoder, path string, k strategies.ControlKind,
 	if !ok {
 		return
 	}
-	if err := def.Build(vals, &topology.Control{}); err != nil {
+	if err := def.Build(vals, &state.Control{}); err != nil {
 		d.errorPath(join(path, "params"), "", "%v", err)
 		return
 	}
@@ -419,29 +420,29 @@ func (sc *Scenario) checkClientTarget(d *decoder, path string, t Target, kind fa
 
 // stateSpec compiles the state section; cpService is the index of the
 // control-plane service in the world spec, or -1.
-func (sc *Scenario) stateSpec(cpService int) *topology.StateSpec {
+func (sc *Scenario) stateSpec(cpService int) *state.Spec {
 	st := sc.State
 	svc := func(name string) int { return slices.Index(sc.serviceNames(), name) }
-	spec := &topology.StateSpec{
+	spec := &state.Spec{
 		ReportInterval: st.ReportInterval.T(),
-		Control:        topology.ControlPlaneSpec{Store: st.store, Service: cpService, Work: 10 * sim.Millisecond},
+		Control:        state.ControlPlaneSpec{Store: st.store, Service: cpService, Work: 10 * sim.Millisecond},
 	}
 	if cp := st.ControlPlane; cp != nil {
 		spec.Control.Work = cp.Work.T()
 	}
 	for _, k := range st.Keys {
-		spec.Keys = append(spec.Keys, topology.KeySpec{Name: k.Name, Kind: k.kind, Service: svc(k.Service), Channel: k.Channel.spec,
+		spec.Keys = append(spec.Keys, state.KeySpec{Name: k.Name, Kind: k.kind, Service: svc(k.Service), Channel: k.Channel.spec,
 			ClientChannel: k.ClientChannel.spec, Size: k.Size, StaleErrorRate: float64(k.StaleErrorRate)})
 	}
 	for _, v := range st.Versions {
-		vs := topology.VersionSpec{Service: svc(v.Service), Version: topology.Version(v.Version), ReadyAfter: v.ReadyAfter.T(), Schema: topology.Version(v.Schema)}
+		vs := state.VersionSpec{Service: svc(v.Service), Version: state.Version(v.Version), ReadyAfter: v.ReadyAfter.T(), Schema: state.Version(v.Schema)}
 		if v.ErrorRate != nil {
 			vs.ErrorRate, vs.HasErrorRate = float64(*v.ErrorRate), true
 		}
 		spec.Versions = append(spec.Versions, vs)
 	}
 	for _, c := range st.Changes {
-		cs := topology.ChangeSpec{At: c.At.T(), Key: slices.Index(sc.keyNames(), c.Key), Service: -1, Version: topology.Version(c.Version), Invalid: c.Invalid, Every: c.Every.T()}
+		cs := state.ChangeSpec{At: c.At.T(), Key: slices.Index(sc.keyNames(), c.Key), Service: -1, Version: state.Version(c.Version), Invalid: c.Invalid, Every: c.Every.T()}
 		if c.Deploy != "" {
 			cs.Key, cs.Service = -1, svc(c.Deploy)
 		}
@@ -462,9 +463,9 @@ func (sc *Scenario) controlPlaneService() (topology.ServiceSpec, bool) {
 }
 
 // Control returns the control-plane strategies of strategy i.
-func (sc *Scenario) Control(i int) (topology.Control, error) {
+func (sc *Scenario) Control(i int) (state.Control, error) {
 	s := &sc.Strategies[i]
-	var c topology.Control
+	var c state.Control
 	for _, x := range []struct {
 		k strategies.ControlKind
 		p *Plug
@@ -489,7 +490,7 @@ func (sc *Scenario) Control(i int) (topology.Control, error) {
 		}
 	}
 	if s.Flags == "client" {
-		c.Flags = topology.FlagsClient
+		c.Flags = state.FlagsClient
 	}
 	if sc.datastoreName() != "" {
 		c.Data = sc.dataPolicy(i)
@@ -541,14 +542,14 @@ func (sc *Scenario) ControlChoices(i int) map[string]string {
 // attachState configures the state model of a built world and attaches
 // its metrics.
 func (sc *Scenario) attachState(i int, w *topology.World, rec *metrics.Recorder, cfg metrics.Config) error {
-	if w.State == nil {
+	if state.Of(w) == nil {
 		return nil
 	}
 	c, err := sc.Control(i)
 	if err != nil {
 		return err
 	}
-	if err := w.State.Configure(c); err != nil {
+	if err := state.Of(w).Configure(c); err != nil {
 		return err
 	}
 	if sc.State != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Validation of the routing control plane against the delay-differential
@@ -197,7 +198,7 @@ faults:
 		t.Fatal(err)
 	}
 	w := b.World
-	members := w.State.Members()
+	members := state.Of(w).Members()
 	type span struct{ from, to sim.Time }
 	var dual []span // when two members led
 	leading := map[string][]span{}
@@ -242,7 +243,7 @@ faults:
 		}
 		return false
 	}
-	audit := w.State.Audit()
+	audit := state.Of(w).Audit()
 	if len(audit) < 200 {
 		t.Fatalf("only %d decisions", len(audit))
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Options change how a scenario runs without changing the scenario.
@@ -71,7 +71,7 @@ type RunResult struct {
 	SLOs    []metrics.SLOReport // burn-rate alert firings, per SLO
 	// Audit is the routing decision audit trail, in time order (empty
 	// without a routing control plane).
-	Audit []topology.AuditEntry
+	Audit []state.AuditEntry
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -173,8 +173,8 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
 	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
-	if w.State != nil {
-		rr.Audit = w.State.Audit()
+	if state.Of(w) != nil {
+		rr.Audit = state.Of(w).Audit()
 	}
 	return rr, nil
 }

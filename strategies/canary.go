@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Progressive delivery: rollouts that shift traffic between the stable
@@ -34,11 +34,11 @@ type window struct {
 // measure returns the success rate and p99 of what v served since the
 // window's last reading, and advances the window. ok is false when v
 // served nothing (no data).
-func (w *window) measure(v topology.RolloutView, ver topology.Version) (success float64, p99 sim.Time, ok bool) {
+func (w *window) measure(v state.RolloutView, ver state.Version) (success float64, p99 sim.Time, ok bool) {
 	req, errs := v.Served(ver)
 	lat := v.Latencies(ver)
 	dr, de := req-w.req, errs-w.errs
-	var counts [topology.LatencyBuckets]uint64
+	var counts [state.LatencyBuckets]uint64
 	total := uint64(0)
 	for i := range counts {
 		prev := uint64(0)
@@ -58,7 +58,7 @@ func (w *window) measure(v topology.RolloutView, ver topology.Version) (success 
 	for i, c := range counts {
 		cum += c
 		if float64(cum) >= 0.99*float64(total) {
-			p99 = topology.LatencyBound(i)
+			p99 = state.LatencyBound(i)
 			break
 		}
 	}
@@ -140,11 +140,11 @@ func NewFlagger(cfg FlaggerConfig) *Flagger { return &Flagger{cfg: cfg, started:
 // startSplit is the traffic split at the start of a rollout: nothing to
 // the new version, or, for a rollback, everything to the stable version
 // it returns to.
-func startSplit(v topology.RolloutView) topology.RolloutAction {
+func startSplit(v state.RolloutView) state.RolloutAction {
 	if v.RollingBack() {
-		return topology.RolloutAction{Kind: topology.RollWeight, Weight: 1}
+		return state.RolloutAction{Kind: state.RollWeight, Weight: 1}
 	}
-	return topology.RolloutAction{Kind: topology.RollWeight, Weight: 0}
+	return state.RolloutAction{Kind: state.RollWeight, Weight: 0}
 }
 
 // canaries is how many slots run the canary.
@@ -152,8 +152,8 @@ func canaries(n int, frac float64) int {
 	return min(n, max(1, int(math.Ceil(frac*float64(n)-1e-9))))
 }
 
-// Step implements topology.Rollout.
-func (f *Flagger) Step(now sim.Time, v topology.RolloutView, ev topology.RolloutEvent, out []topology.RolloutAction) []topology.RolloutAction {
+// Step implements state.Rollout.
+func (f *Flagger) Step(now sim.Time, v state.RolloutView, ev state.RolloutEvent, out []state.RolloutAction) []state.RolloutAction {
 	desired := v.Desired()
 	n := v.Replicas()
 	if f.started != v.Started() {
@@ -174,8 +174,8 @@ func (f *Flagger) Step(now sim.Time, v topology.RolloutView, ev topology.Rollout
 			switch {
 			case v.Version(i) == desired:
 				ready++
-			case v.Phase(i) == topology.SlotStable:
-				out = append(out, topology.RolloutAction{Kind: topology.RollSurge, Slot: i})
+			case v.Phase(i) == state.SlotStable:
+				out = append(out, state.RolloutAction{Kind: state.RollSurge, Slot: i})
 			}
 		}
 		if ready < k {
@@ -194,35 +194,35 @@ func (f *Flagger) Step(now sim.Time, v topology.RolloutView, ev topology.Rollout
 		out = f.promote.Step(now, v, ev, out)
 		done := true
 		for i := 0; i < n; i++ {
-			if v.Version(i) != desired || v.Phase(i) != topology.SlotStable {
+			if v.Version(i) != desired || v.Phase(i) != state.SlotStable {
 				done = false
 			}
 		}
 		if done {
 			f.phase = phaseDone
-			out = append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: -1})
+			out = append(out, state.RolloutAction{Kind: state.RollWeight, Weight: -1})
 			f.log(now, "done: traffic split removed")
 		}
 		return out
 	}
 	if f.phase == phaseAnalysis && f.next != f.armed {
 		f.armed = f.next
-		out = append(out, topology.RolloutAction{Kind: topology.RollSetTimer, After: max(f.next-now, 0)})
+		out = append(out, state.RolloutAction{Kind: state.RollSetTimer, After: max(f.next-now, 0)})
 	}
 	return out
 }
 
-func (f *Flagger) analyse(now sim.Time, v topology.RolloutView, desired topology.Version, out []topology.RolloutAction) []topology.RolloutAction {
+func (f *Flagger) analyse(now sim.Time, v state.RolloutView, desired state.Version, out []state.RolloutAction) []state.RolloutAction {
 	if f.failed >= f.cfg.Threshold { // checked at the start of the tick after the threshold was reached
 		f.phase = phaseRollback
 		f.log(now, fmt.Sprintf("rolling back: failed checks threshold reached %d", f.failed))
-		return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: 0}, topology.RolloutAction{Kind: topology.RollBack})
+		return append(out, state.RolloutAction{Kind: state.RollWeight, Weight: 0}, state.RolloutAction{Kind: state.RollBack})
 	}
 	success, p99, ok := f.win.measure(v, desired)
 	if f.weight == 0 {
 		f.weight = f.cfg.StepWeight
 		f.log(now, fmt.Sprintf("advance canary weight %.0f%%", 100*f.weight))
-		return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: f.weight})
+		return append(out, state.RolloutAction{Kind: state.RollWeight, Weight: f.weight})
 	}
 	pass, why := f.cfg.Gates.pass(success, p99)
 	if !ok {
@@ -236,11 +236,11 @@ func (f *Flagger) analyse(now sim.Time, v topology.RolloutView, desired topology
 	if f.weight >= f.cfg.MaxWeight-1e-9 {
 		f.phase = phasePromoting
 		f.log(now, "promoting: copying the canary spec to the primary")
-		return f.promote.Step(now, v, topology.RolloutEvent{Kind: topology.RollChanged}, out)
+		return f.promote.Step(now, v, state.RolloutEvent{Kind: state.RollChanged}, out)
 	}
 	f.weight = math.Min(f.cfg.MaxWeight, f.weight+f.cfg.StepWeight)
 	f.log(now, fmt.Sprintf("advance canary weight %.0f%%", 100*f.weight))
-	return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: f.weight})
+	return append(out, state.RolloutAction{Kind: state.RollWeight, Weight: f.weight})
 }
 
 func (f *Flagger) log(now sim.Time, msg string) {
@@ -340,8 +340,8 @@ type ArgoCanary struct {
 // NewArgoCanary returns an Argo Rollouts canary.
 func NewArgoCanary(cfg ArgoCanaryConfig) *ArgoCanary { return &ArgoCanary{cfg: cfg, started: -1} }
 
-// Step implements topology.Rollout.
-func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.RolloutEvent, out []topology.RolloutAction) []topology.RolloutAction {
+// Step implements state.Rollout.
+func (a *ArgoCanary) Step(now sim.Time, v state.RolloutView, ev state.RolloutEvent, out []state.RolloutAction) []state.RolloutAction {
 	desired := v.Desired()
 	n := v.Replicas()
 	if a.started != v.Started() {
@@ -361,7 +361,7 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 		out = a.complete.Step(now, v, ev, out)
 		if allAt(v, desired) {
 			a.phase = phaseDone
-			out = append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: -1})
+			out = append(out, state.RolloutAction{Kind: state.RollWeight, Weight: -1})
 		}
 		return out
 	}
@@ -386,7 +386,7 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 		if (a.cfg.FailureLimit >= 0 && a.failed > a.cfg.FailureLimit) || a.errors > a.cfg.ConsecutiveErrorLimit {
 			a.phase = phaseRollback
 			a.log(now, "analysis failed: aborting, traffic back to stable")
-			return append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: 0}, topology.RolloutAction{Kind: topology.RollBack})
+			return append(out, state.RolloutAction{Kind: state.RollWeight, Weight: 0}, state.RolloutAction{Kind: state.RollBack})
 		}
 	} else if now >= a.next {
 		a.win.measure(v, desired)
@@ -405,8 +405,8 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 				switch {
 				case v.Version(i) == desired:
 					ready++
-				case v.Phase(i) == topology.SlotStable:
-					out = append(out, topology.RolloutAction{Kind: topology.RollSurge, Slot: i})
+				case v.Phase(i) == state.SlotStable:
+					out = append(out, state.RolloutAction{Kind: state.RollSurge, Slot: i})
 				}
 			}
 			if ready < k {
@@ -414,7 +414,7 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 			}
 			a.weight = st.SetWeight
 			a.log(now, fmt.Sprintf("setWeight %.0f%%", 100*a.weight))
-			out = append(out, topology.RolloutAction{Kind: topology.RollWeight, Weight: a.weight})
+			out = append(out, state.RolloutAction{Kind: state.RollWeight, Weight: a.weight})
 			a.step++
 			continue
 		}
@@ -433,7 +433,7 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 	if a.step >= len(a.cfg.Steps) {
 		a.phase = phasePromoting
 		a.log(now, "all steps done: promoting")
-		return a.complete.Step(now, v, topology.RolloutEvent{Kind: topology.RollChanged}, out)
+		return a.complete.Step(now, v, state.RolloutEvent{Kind: state.RollChanged}, out)
 	}
 	wake := a.next
 	if a.stepEnd > 0 {
@@ -441,7 +441,7 @@ func (a *ArgoCanary) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 	}
 	if wake != a.armed {
 		a.armed = wake
-		out = append(out, topology.RolloutAction{Kind: topology.RollSetTimer, After: max(wake-now, 0)})
+		out = append(out, state.RolloutAction{Kind: state.RollSetTimer, After: max(wake-now, 0)})
 	}
 	return out
 }
@@ -452,9 +452,9 @@ func (a *ArgoCanary) log(now sim.Time, msg string) {
 	}
 }
 
-func allAt(v topology.RolloutView, desired topology.Version) bool {
+func allAt(v state.RolloutView, desired state.Version) bool {
 	for i := 0; i < v.Replicas(); i++ {
-		if v.Version(i) != desired || v.Phase(i) != topology.SlotStable {
+		if v.Version(i) != desired || v.Phase(i) != state.SlotStable {
 			return false
 		}
 	}
@@ -500,8 +500,8 @@ type BlueGreen struct {
 // NewBlueGreen returns a blue/green rollout.
 func NewBlueGreen(cfg BlueGreenConfig) *BlueGreen { return &BlueGreen{cfg: cfg, started: -1} }
 
-// Step implements topology.Rollout.
-func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.RolloutEvent, out []topology.RolloutAction) []topology.RolloutAction {
+// Step implements state.Rollout.
+func (b *BlueGreen) Step(now sim.Time, v state.RolloutView, ev state.RolloutEvent, out []state.RolloutAction) []state.RolloutAction {
 	desired := v.Desired()
 	n := v.Replicas()
 	if b.started != v.Started() {
@@ -513,8 +513,8 @@ func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.Rollo
 	if b.done {
 		if !allAt(v, desired) { // a rollback after the blue pods were gone: roll back normally
 			for i := 0; i < n; i++ {
-				if v.Phase(i) == topology.SlotStable && v.Version(i) != desired {
-					out = append(out, topology.RolloutAction{Kind: topology.RollSurge, Slot: i})
+				if v.Phase(i) == state.SlotStable && v.Version(i) != desired {
+					out = append(out, state.RolloutAction{Kind: state.RollSurge, Slot: i})
 				}
 			}
 		}
@@ -524,10 +524,10 @@ func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.Rollo
 		ready := 0
 		for i := 0; i < n; i++ {
 			switch {
-			case v.Phase(i) == topology.SlotReady || v.Version(i) == desired:
+			case v.Phase(i) == state.SlotReady || v.Version(i) == desired:
 				ready++
-			case v.Phase(i) == topology.SlotStable:
-				out = append(out, topology.RolloutAction{Kind: topology.RollSurge, Slot: i, Hold: true})
+			case v.Phase(i) == state.SlotStable:
+				out = append(out, state.RolloutAction{Kind: state.RollSurge, Slot: i, Hold: true})
 			}
 		}
 		if ready < n {
@@ -545,7 +545,7 @@ func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.Rollo
 		b.win.measure(v, desired)
 		b.next = now + b.cfg.Interval
 		b.log(now, "promoted: active service switched to green")
-		out = append(out, topology.RolloutAction{Kind: topology.RollSwitch, Slot: -1, After: b.cfg.ScaleDownDelay})
+		out = append(out, state.RolloutAction{Kind: state.RollSwitch, Slot: -1, After: b.cfg.ScaleDownDelay})
 		return b.wake(now, b.next, out)
 	}
 	// Post-promotion analysis while the blue pods are on standby.
@@ -555,7 +555,7 @@ func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.Rollo
 			if pass, why := b.cfg.Gates.pass(success, 0); !pass {
 				b.done = true
 				b.log(now, "post-promotion analysis failed ("+why+"): switching back to blue")
-				return append(out, topology.RolloutAction{Kind: topology.RollBack}, topology.RolloutAction{Kind: topology.RollRevert, Slot: -1})
+				return append(out, state.RolloutAction{Kind: state.RollBack}, state.RolloutAction{Kind: state.RollRevert, Slot: -1})
 			}
 		}
 	}
@@ -567,10 +567,10 @@ func (b *BlueGreen) Step(now sim.Time, v topology.RolloutView, ev topology.Rollo
 	return b.wake(now, min(b.next, b.switched+b.cfg.ScaleDownDelay+1), out)
 }
 
-func (b *BlueGreen) wake(now, at sim.Time, out []topology.RolloutAction) []topology.RolloutAction {
+func (b *BlueGreen) wake(now, at sim.Time, out []state.RolloutAction) []state.RolloutAction {
 	if at != b.armed {
 		b.armed = at
-		out = append(out, topology.RolloutAction{Kind: topology.RollSetTimer, After: max(at-now, 0)})
+		out = append(out, state.RolloutAction{Kind: state.RollSetTimer, After: max(at-now, 0)})
 	}
 	return out
 }
@@ -607,13 +607,13 @@ var canaryRolloutDefs = []*ControlDef{
 			{Name: "threshold", Kind: sim.Int, Default: int64(1), Min: sim.Bound(1), Description: "analysis.threshold: failed checks before rollback", Source: srcFlagger + " (1 when unset)"},
 			{Name: "canary", Kind: sim.Ratio, Default: 0.25, Description: "fraction of the replicas that run the canary (rounded up; Flagger runs a separate canary Deployment, here the canary pods take slots of the service)"},
 		}, gateParams(true)...),
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := FlaggerConfig{Interval: p.Duration("interval"), StepWeight: p.Float("step_weight"), MaxWeight: p.Float("max_weight"),
 				Threshold: int(p.Int("threshold")), Gates: Gates{MinSuccess: p.Float("min_success"), MaxP99: p.Duration("max_p99")}, Canary: p.Float("canary")}
 			if cfg.StepWeight <= 0 || cfg.MaxWeight < cfg.StepWeight {
 				return fmt.Errorf("need 0 < step_weight ≤ max_weight")
 			}
-			c.Rollout = func(*rand.Rand) topology.Rollout { return NewFlagger(cfg) }
+			c.Rollout = func(*rand.Rand) state.Rollout { return NewFlagger(cfg) }
 			return nil
 		},
 	},
@@ -628,14 +628,14 @@ var canaryRolloutDefs = []*ControlDef{
 			{Name: "failure_limit", Kind: sim.Int, Default: int64(0), Min: sim.Bound(-1), Description: "failed measurements tolerated (−1: never fail)", Source: srcArgoRo + " (0)"},
 			{Name: "consecutive_error_limit", Kind: sim.Int, Default: int64(4), Min: sim.Bound(0), Description: "consecutive measurement errors (no data) tolerated", Source: srcArgoRo + " (4)"},
 		}, gateParams(false)...),
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			steps, err := ParseArgoSteps(p.String("steps"))
 			if err != nil {
 				return err
 			}
 			cfg := ArgoCanaryConfig{Steps: steps, Interval: p.Duration("interval"), FailureLimit: int(p.Int("failure_limit")),
 				ConsecutiveErrorLimit: int(p.Int("consecutive_error_limit")), Gates: Gates{MinSuccess: p.Float("min_success")}}
-			c.Rollout = func(*rand.Rand) topology.Rollout { return NewArgoCanary(cfg) }
+			c.Rollout = func(*rand.Rand) state.Rollout { return NewArgoCanary(cfg) }
 			return nil
 		},
 	},
@@ -648,10 +648,10 @@ var canaryRolloutDefs = []*ControlDef{
 			dur("scale_down_delay", 30*sim.Second, 0, "scaleDownDelaySeconds: how long the blue pods stay after the switch", srcArgoRo+" (30)"),
 			dur("interval", 10*sim.Second, 0.001, "post-promotion analysis interval", ""),
 		}, gateParams(false)...),
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := BlueGreenConfig{AutoPromotion: p.Duration("auto_promotion"), ScaleDownDelay: p.Duration("scale_down_delay"),
 				Interval: p.Duration("interval"), Gates: Gates{MinSuccess: p.Float("min_success")}}
-			c.Rollout = func(*rand.Rand) topology.Rollout { return NewBlueGreen(cfg) }
+			c.Rollout = func(*rand.Rand) state.Rollout { return NewBlueGreen(cfg) }
 			return nil
 		},
 	},

@@ -4,65 +4,65 @@ import (
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // fakeRollout is a RolloutView the test drives: it applies surges
 // (immediately ready, or ready-and-held), switches and rollbacks, and
 // counts traffic per version as the test serves it.
 type fakeRollout struct {
-	desired, previous topology.Version
-	versions          []topology.Version
-	phases            []topology.SlotPhase
-	targets           []topology.Version
-	standby           []topology.Version
+	desired, previous state.Version
+	versions          []state.Version
+	phases            []state.SlotPhase
+	targets           []state.Version
+	standby           []state.Version
 	started           sim.Time
 	back              bool
-	served, errs      map[topology.Version]uint64
-	lat               map[topology.Version][]uint64
+	served, errs      map[state.Version]uint64
+	lat               map[state.Version][]uint64
 	weights           []float64 // RollWeight actions, in order
 	timer             sim.Time
 }
 
 func newFakeRollout(n int) *fakeRollout {
-	f := &fakeRollout{desired: 2, previous: 1, served: map[topology.Version]uint64{}, errs: map[topology.Version]uint64{}, lat: map[topology.Version][]uint64{}}
+	f := &fakeRollout{desired: 2, previous: 1, served: map[state.Version]uint64{}, errs: map[state.Version]uint64{}, lat: map[state.Version][]uint64{}}
 	for i := 0; i < n; i++ {
 		f.versions = append(f.versions, 1)
-		f.phases = append(f.phases, topology.SlotStable)
+		f.phases = append(f.phases, state.SlotStable)
 		f.targets = append(f.targets, 0)
 		f.standby = append(f.standby, 0)
 	}
 	return f
 }
 
-func (f *fakeRollout) Replicas() int                         { return len(f.versions) }
-func (f *fakeRollout) Desired() topology.Version             { return f.desired }
-func (f *fakeRollout) Previous() topology.Version            { return f.previous }
-func (f *fakeRollout) Version(i int) topology.Version        { return f.versions[i] }
-func (f *fakeRollout) Phase(i int) topology.SlotPhase        { return f.phases[i] }
-func (f *fakeRollout) Target(i int) topology.Version         { return f.targets[i] }
-func (f *fakeRollout) Started() sim.Time                     { return f.started }
-func (f *fakeRollout) Progressed() sim.Time                  { return f.started }
-func (f *fakeRollout) RollingBack() bool                     { return f.back }
-func (f *fakeRollout) Standby(i int) bool                    { return f.standby[i] != 0 }
-func (f *fakeRollout) Latencies(v topology.Version) []uint64 { return f.hist(v) }
-func (f *fakeRollout) Served(v topology.Version) (uint64, uint64) {
+func (f *fakeRollout) Replicas() int                      { return len(f.versions) }
+func (f *fakeRollout) Desired() state.Version             { return f.desired }
+func (f *fakeRollout) Previous() state.Version            { return f.previous }
+func (f *fakeRollout) Version(i int) state.Version        { return f.versions[i] }
+func (f *fakeRollout) Phase(i int) state.SlotPhase        { return f.phases[i] }
+func (f *fakeRollout) Target(i int) state.Version         { return f.targets[i] }
+func (f *fakeRollout) Started() sim.Time                  { return f.started }
+func (f *fakeRollout) Progressed() sim.Time               { return f.started }
+func (f *fakeRollout) RollingBack() bool                  { return f.back }
+func (f *fakeRollout) Standby(i int) bool                 { return f.standby[i] != 0 }
+func (f *fakeRollout) Latencies(v state.Version) []uint64 { return f.hist(v) }
+func (f *fakeRollout) Served(v state.Version) (uint64, uint64) {
 	return f.served[v], f.errs[v]
 }
 
-func (f *fakeRollout) hist(v topology.Version) []uint64 {
+func (f *fakeRollout) hist(v state.Version) []uint64 {
 	if f.lat[v] == nil {
-		f.lat[v] = make([]uint64, topology.LatencyBuckets)
+		f.lat[v] = make([]uint64, state.LatencyBuckets)
 	}
 	return f.lat[v]
 }
 
 // serve records n requests answered by v, failing a fraction, each taking d.
-func (f *fakeRollout) serve(v topology.Version, n uint64, fail float64, d sim.Time) {
+func (f *fakeRollout) serve(v state.Version, n uint64, fail float64, d sim.Time) {
 	f.served[v] += n
 	f.errs[v] += uint64(fail * float64(n))
 	k := 0
-	for k < topology.LatencyBuckets-1 && topology.LatencyBound(k) < d {
+	for k < state.LatencyBuckets-1 && state.LatencyBound(k) < d {
 		k++
 	}
 	f.hist(v)[k] += n
@@ -70,54 +70,54 @@ func (f *fakeRollout) serve(v topology.Version, n uint64, fail float64, d sim.Ti
 
 // apply performs the actions as the world would, instantly, and tells
 // the rollout the new pods are ready (as the world does with RollReady).
-func (f *fakeRollout) apply(now sim.Time, acts []topology.RolloutAction) (rolledBack bool) {
+func (f *fakeRollout) apply(now sim.Time, acts []state.RolloutAction) (rolledBack bool) {
 	return f.applyTo(nil, now, acts)
 }
 
-func (f *fakeRollout) applyTo(r topology.Rollout, now sim.Time, acts []topology.RolloutAction) (rolledBack bool) {
+func (f *fakeRollout) applyTo(r state.Rollout, now sim.Time, acts []state.RolloutAction) (rolledBack bool) {
 	surged := false
 	for _, a := range acts {
-		if a.Kind == topology.RollSurge || a.Kind == topology.RollReplace {
+		if a.Kind == state.RollSurge || a.Kind == state.RollReplace {
 			surged = true
 		}
 		switch a.Kind {
-		case topology.RollSurge, topology.RollReplace:
+		case state.RollSurge, state.RollReplace:
 			if a.Hold {
-				f.phases[a.Slot], f.targets[a.Slot] = topology.SlotReady, f.desired
+				f.phases[a.Slot], f.targets[a.Slot] = state.SlotReady, f.desired
 			} else {
 				f.versions[a.Slot] = f.desired
 			}
-		case topology.RollSwitch:
+		case state.RollSwitch:
 			for i := range f.phases {
-				if f.phases[i] == topology.SlotReady {
-					f.standby[i], f.versions[i], f.phases[i] = f.versions[i], f.targets[i], topology.SlotStable
+				if f.phases[i] == state.SlotReady {
+					f.standby[i], f.versions[i], f.phases[i] = f.versions[i], f.targets[i], state.SlotStable
 				}
 			}
-		case topology.RollRevert:
+		case state.RollRevert:
 			for i := range f.standby {
 				if f.standby[i] != 0 {
 					f.versions[i], f.standby[i] = f.standby[i], 0
 				}
 			}
-		case topology.RollWeight:
+		case state.RollWeight:
 			f.weights = append(f.weights, a.Weight)
-		case topology.RollSetTimer:
+		case state.RollSetTimer:
 			f.timer = now + a.After
-		case topology.RollBack:
+		case state.RollBack:
 			rolledBack = true
 		}
 	}
 	if surged && r != nil && !rolledBack {
-		return f.applyTo(r, now, r.Step(now, f, topology.RolloutEvent{Kind: topology.RollReady}, nil))
+		return f.applyTo(r, now, r.Step(now, f, state.RolloutEvent{Kind: state.RollReady}, nil))
 	}
 	return rolledBack
 }
 
 // run drives r: every time its timer fires, the canary (desired version)
 // first serves its share of 1000 requests at the given failure rate.
-func run(r topology.Rollout, f *fakeRollout, until sim.Time, fail float64) (rollback sim.Time) {
+func run(r state.Rollout, f *fakeRollout, until sim.Time, fail float64) (rollback sim.Time) {
 	now := sim.Time(0)
-	f.applyTo(r, now, r.Step(now, f, topology.RolloutEvent{Kind: topology.RollChanged}, nil))
+	f.applyTo(r, now, r.Step(now, f, state.RolloutEvent{Kind: state.RollChanged}, nil))
 	for f.timer > now && f.timer <= until {
 		now = f.timer
 		if len(f.weights) > 0 {
@@ -125,7 +125,7 @@ func run(r topology.Rollout, f *fakeRollout, until sim.Time, fail float64) (roll
 				f.serve(f.desired, uint64(1000*w), fail, 50*sim.Millisecond)
 			}
 		}
-		if f.applyTo(r, now, r.Step(now, f, topology.RolloutEvent{Kind: topology.RollTimer}, nil)) {
+		if f.applyTo(r, now, r.Step(now, f, state.RolloutEvent{Kind: state.RollTimer}, nil)) {
 			return now
 		}
 	}
@@ -183,10 +183,10 @@ func TestFlaggerRollsBack(t *testing.T) {
 	fl = NewFlagger(cfg)
 	f = newFakeRollout(8)
 	now := sim.Time(0)
-	f.applyTo(fl, now, fl.Step(now, f, topology.RolloutEvent{Kind: topology.RollChanged}, nil))
+	f.applyTo(fl, now, fl.Step(now, f, state.RolloutEvent{Kind: state.RollChanged}, nil))
 	for now = sim.Minute; now <= 5*sim.Minute; now += sim.Minute {
 		f.serve(2, 100, 0, 800*sim.Millisecond)
-		if f.applyTo(fl, now, fl.Step(now, f, topology.RolloutEvent{Kind: topology.RollTimer}, nil)) {
+		if f.applyTo(fl, now, fl.Step(now, f, state.RolloutEvent{Kind: state.RollTimer}, nil)) {
 			break
 		}
 	}
@@ -211,10 +211,10 @@ func TestArgoCanaryLimits(t *testing.T) {
 	a = NewArgoCanary(long)
 	f = newFakeRollout(10)
 	now := sim.Time(0)
-	f.applyTo(a, now, a.Step(now, f, topology.RolloutEvent{Kind: topology.RollChanged}, nil))
+	f.applyTo(a, now, a.Step(now, f, state.RolloutEvent{Kind: state.RollChanged}, nil))
 	for f.timer > now {
 		now = f.timer // the canary never serves: every measurement is an error
-		if f.applyTo(a, now, a.Step(now, f, topology.RolloutEvent{Kind: topology.RollTimer}, nil)) {
+		if f.applyTo(a, now, a.Step(now, f, state.RolloutEvent{Kind: state.RollTimer}, nil)) {
 			break
 		}
 	}
@@ -241,10 +241,10 @@ func TestBlueGreen(t *testing.T) {
 	b := NewBlueGreen(cfg)
 	f := newFakeRollout(4)
 	now := sim.Time(0)
-	acts := b.Step(now, f, topology.RolloutEvent{Kind: topology.RollChanged}, nil)
+	acts := b.Step(now, f, state.RolloutEvent{Kind: state.RollChanged}, nil)
 	held := 0
 	for _, a := range acts {
-		if a.Kind == topology.RollSurge && a.Hold {
+		if a.Kind == state.RollSurge && a.Hold {
 			held++
 		}
 	}
@@ -258,7 +258,7 @@ func TestBlueGreen(t *testing.T) {
 		}
 	}
 	now = 10 * sim.Second
-	f.apply(now, b.Step(now, f, topology.RolloutEvent{Kind: topology.RollReady}, nil))
+	f.apply(now, b.Step(now, f, state.RolloutEvent{Kind: state.RollReady}, nil))
 	for i := range f.versions {
 		if f.versions[i] != 2 || f.standby[i] != 1 {
 			t.Fatalf("after the switch every slot serves green with blue on standby: %v %v", f.versions, f.standby)
@@ -266,7 +266,7 @@ func TestBlueGreen(t *testing.T) {
 	}
 	now += cfg.Interval
 	f.serve(2, 100, 0.5, 10*sim.Millisecond)
-	if !f.apply(now, b.Step(now, f, topology.RolloutEvent{Kind: topology.RollTimer}, nil)) {
+	if !f.apply(now, b.Step(now, f, state.RolloutEvent{Kind: state.RollTimer}, nil)) {
 		t.Fatalf("a failing post-promotion analysis should roll back: %v", b.Log)
 	}
 	for i := range f.versions {

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // ControlDef is a control-plane strategy — a reconciler, an elector or a
@@ -18,7 +18,7 @@ type ControlDef struct {
 	Params      sim.ParamSet
 	// Build applies complete, checked parameters to c, the control plane
 	// of one run.
-	Build func(p sim.Params, c *topology.Control) error
+	Build func(p sim.Params, c *state.Control) error
 }
 
 // ControlKind is which plug point a ControlDef fills.
@@ -54,7 +54,7 @@ var reconcilerDefs = []*ControlDef{
 		Name:        "none",
 		Description: "nothing repairs drift: only the channels move values",
 		Source:      "baseline",
-		Build:       func(sim.Params, *topology.Control) error { return nil },
+		Build:       func(sim.Params, *state.Control) error { return nil },
 	},
 	{
 		Name:        "workqueue",
@@ -71,7 +71,7 @@ var reconcilerDefs = []*ControlDef{
 			{Name: "qps", Kind: sim.Float, Unit: "1/s", Default: 10.0, Min: sim.Bound(0.001), Description: "token bucket refill rate", Source: "client-go BucketRateLimiter (10 qps)"},
 			{Name: "burst", Kind: sim.Int, Unit: "tokens", Default: int64(100), Min: sim.Bound(1), Description: "token bucket size", Source: "client-go BucketRateLimiter (burst 100)"},
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			status := map[string]StatusPolicy{"never": StatusNever, "on-change": StatusOnChange, "always": StatusAlways}[p.String("status")]
 			base, maxd, bucket := p.Duration("base_delay"), p.Duration("max_delay"), p.Bool("bucket")
 			qps, burst := p.Float("qps"), int(p.Int("burst"))
@@ -86,7 +86,7 @@ var reconcilerDefs = []*ControlDef{
 					}
 					return MaxOf{exp, &Bucket{QPS: qps, Burst: burst}}
 				}}
-			c.Reconciler = func(rng *rand.Rand) topology.Reconciler { return NewWorkQueue(cfg, rng) }
+			c.Reconciler = func(rng *rand.Rand) state.Reconciler { return NewWorkQueue(cfg, rng) }
 			return nil
 		},
 	},
@@ -108,12 +108,12 @@ var reconcilerDefs = []*ControlDef{
 			boolean("watch", true, "live resource changes request a refresh (the cluster cache's watch)", srcArgo),
 			boolean("webhook", false, "a git webhook: new revisions are seen at once instead of at the next refresh", "Argo CD docs operator-manual/webhook.md"),
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := ArgoConfig{Resync: p.Duration("resync"), ResyncJitter: p.Duration("resync_jitter"), AutoSync: p.Bool("auto_sync"),
 				SelfHeal: p.Bool("self_heal"), Backoff: p.Bool("self_heal_backoff"), SelfHealTimeout: p.Duration("self_heal_timeout"),
 				BackoffInitial: p.Duration("backoff_initial"), BackoffFactor: p.Float("backoff_factor"), BackoffCap: p.Duration("backoff_cap"),
 				Cooldown: p.Duration("cooldown"), Watch: p.Bool("watch"), Webhook: p.Bool("webhook")}
-			c.Reconciler = func(rng *rand.Rand) topology.Reconciler { return NewArgo(cfg, rng) }
+			c.Reconciler = func(rng *rand.Rand) state.Reconciler { return NewArgo(cfg, rng) }
 			return nil
 		},
 	},
@@ -127,9 +127,9 @@ var reconcilerDefs = []*ControlDef{
 			dur("retry_interval", 0, 0, ".spec.retryInterval after a failed reconcile; 0 means the interval", "kustomizations.md"),
 			{Name: "jitter", Kind: sim.Ratio, Default: 0.05, Description: "interval jitter, ±", Source: "kustomize-controller --interval-jitter-percentage (5)"},
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := FluxConfig{Source: p.Duration("source_interval"), Interval: p.Duration("interval"), RetryInterval: p.Duration("retry_interval"), Jitter: p.Float("jitter")}
-			c.Reconciler = func(rng *rand.Rand) topology.Reconciler { return NewFlux(cfg, rng) }
+			c.Reconciler = func(rng *rand.Rand) state.Reconciler { return NewFlux(cfg, rng) }
 			return nil
 		},
 	},
@@ -143,9 +143,9 @@ var reconcilerDefs = []*ControlDef{
 			dur("backoff_max", 5*sim.Minute, 0, "cap of the quiet period while repairs keep being undone", ""),
 			dur("settle", time30s, 0, "a repair followed by drift within this long counts as not sticking", ""),
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			d, dm, bm, st := p.Duration("debounce"), p.Duration("debounce_max"), p.Duration("backoff_max"), p.Duration("settle")
-			c.Reconciler = func(*rand.Rand) topology.Reconciler {
+			c.Reconciler = func(*rand.Rand) state.Reconciler {
 				return &Debounced{Debounce: d, DebounceMax: dm, BackoffMax: bm, Settle: st}
 			}
 			return nil
@@ -170,14 +170,14 @@ var electionDefs = []*ControlDef{
 			{Name: "expiry", Kind: sim.Enum, Default: "observed", Choices: []string{"observed", "record"},
 				Description: "observed: client-go's observedTime on the candidate's monotonic clock; record: the holder's RenewTime against the candidate's wall clock (offsets and jumps then matter)", Source: "client-go #448"},
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := LeaseConfig{LeaseDuration: p.Duration("lease_duration"), RenewDeadline: p.Duration("renew_deadline"),
 				RetryPeriod: p.Duration("retry_period"), JitterFactor: p.Float("jitter_factor"), ExpiryFromRecord: p.String("expiry") == "record",
 				NoStepDown: !p.Bool("step_down")}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			c.Elector = func(id int32, rng *rand.Rand) topology.Elector { return NewLeaseElector(cfg, id, rng) }
+			c.Elector = func(id int32, rng *rand.Rand) state.Elector { return NewLeaseElector(cfg, id, rng) }
 			c.Fencing = p.Bool("fencing")
 			return nil
 		},
@@ -200,13 +200,13 @@ var rolloutDefs = []*ControlDef{
 			{Name: "threshold", Kind: sim.Int, Default: int64(1), Min: sim.Bound(1), Description: "failed checks before rolling back", Source: "Flagger analysis.threshold (1 when unset)"},
 			{Name: "min_success", Kind: sim.Ratio, Default: 0.99, Description: "minimum success rate of requests the new version served in an interval", Source: "Flagger builtin request-success-rate (99%)"},
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := DeploymentConfig{MaxSurge: p.Float("max_surge"), MaxUnavailable: p.Float("max_unavailable"),
 				MaxSurgePods: int(p.Int("max_surge_pods")), MaxUnavailablePods: int(p.Int("max_unavailable_pods")),
 				ProgressDeadline: p.Duration("progress_deadline"), Interval: p.Duration("interval"),
 				Threshold: int(p.Int("threshold")), MinSuccess: p.Float("min_success")}
 			cfg.Rollback = map[string]RollbackPolicy{"none": RollbackNone, "on-deadline": RollbackOnDeadline, "on-analysis": RollbackOnAnalysis}[p.String("rollback")]
-			c.Rollout = func(*rand.Rand) topology.Rollout { return NewDeployment(cfg) }
+			c.Rollout = func(*rand.Rand) state.Rollout { return NewDeployment(cfg) }
 			return nil
 		},
 	},

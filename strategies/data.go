@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 const (
@@ -36,28 +36,28 @@ var DataParams = sim.ParamSet{
 }
 
 // DataPolicy compiles complete `data:` parameters.
-func DataPolicy(p sim.Params) topology.DataPolicy {
+func DataPolicy(p sim.Params) state.DataPolicy {
 	level := map[string]int{"one": 1, "two": 2, "three": 3, "quorum": 0, "all": -1}
-	pol := topology.DataPolicy{
+	pol := state.DataPolicy{
 		Read: level[p.String("read")], Write: level[p.String("write")],
 		Sloppy: p.String("quorum") == "sloppy", Hints: p.Bool("hinted_handoff"),
 		HintWindow: p.Duration("hint_window"), HintThrottle: p.Float("hint_throttle") * 1024,
-		ReadRepair:  map[string]topology.ReadRepair{"blocking": topology.RepairBlocking, "async": topology.RepairAsync, "none": topology.RepairNone}[p.String("read_repair")],
+		ReadRepair:  map[string]state.ReadRepair{"blocking": state.RepairBlocking, "async": state.RepairAsync, "none": state.RepairNone}[p.String("read_repair")],
 		ReadTimeout: p.Duration("read_timeout"), WriteTimeout: p.Duration("write_timeout"),
-		ReadFrom: map[string]topology.ReadFrom{"primary": topology.FromPrimary, "nearest": topology.FromNearest, "replica": topology.FromReplica}[p.String("read_from")],
+		ReadFrom: map[string]state.ReadFrom{"primary": state.FromPrimary, "nearest": state.FromNearest, "replica": state.FromReplica}[p.String("read_from")],
 		CacheTTL: p.Duration("cache_ttl"), Invalidate: p.Bool("invalidation"),
 	}
 	return pol
 }
 
 // DefaultDataPolicy is DataPolicy of the defaults.
-func DefaultDataPolicy() topology.DataPolicy { return DataPolicy(DataParams.Defaults()) }
+func DefaultDataPolicy() state.DataPolicy { return DataPolicy(DataParams.Defaults()) }
 
 // AntiEntropyConfig configures the gossip anti-entropy repairer.
 type AntiEntropyConfig struct {
 	Interval sim.Time // one exchange per replica per interval
 	Aligned  bool     // every replica's cycle ticks at the same instants (synchronous rounds); otherwise at a random phase
-	Method   topology.RepairMethod
+	Method   state.RepairMethod
 	Depth    int     // Merkle tree depth
 	Chunk    int     // checksum: keys per chunk
 	Push     bool    // the initiator sends its newer values
@@ -84,21 +84,21 @@ func NewAntiEntropy(cfg AntiEntropyConfig, rng *rand.Rand) *AntiEntropy {
 	return &AntiEntropy{cfg: cfg, rng: rng}
 }
 
-// Step implements topology.Repairer.
-func (a *AntiEntropy) Step(now sim.Time, v topology.RepairView, ev topology.RepairEvent, out []topology.RepairAction) []topology.RepairAction {
+// Step implements state.Repairer.
+func (a *AntiEntropy) Step(now sim.Time, v state.RepairView, ev state.RepairEvent, out []state.RepairAction) []state.RepairAction {
 	switch ev.Kind {
-	case topology.RepairStart:
+	case state.RepairStart:
 		first := a.cfg.Interval
 		if !a.cfg.Aligned {
 			first = sim.Time(a.rng.Float64() * float64(a.cfg.Interval))
 		}
-		return append(out, topology.RepairAction{Kind: topology.RepairSetTimer, After: first})
-	case topology.RepairTimer:
+		return append(out, state.RepairAction{Kind: state.RepairSetTimer, After: first})
+	case state.RepairTimer:
 		if n := v.Peers(); n > 0 {
-			out = append(out, topology.RepairAction{Kind: topology.RepairSync, Peer: v.Peer(a.rng.IntN(n)), Method: a.cfg.Method,
+			out = append(out, state.RepairAction{Kind: state.RepairSync, Peer: v.Peer(a.rng.IntN(n)), Method: a.cfg.Method,
 				Depth: a.cfg.Depth, ChunkKeys: a.cfg.Chunk, Push: a.cfg.Push, Pull: a.cfg.Pull, HashSize: a.cfg.HashSize, Throughput: a.cfg.Stream})
 		}
-		return append(out, topology.RepairAction{Kind: topology.RepairSetTimer, After: a.cfg.Interval})
+		return append(out, state.RepairAction{Kind: state.RepairSetTimer, After: a.cfg.Interval})
 	}
 	return out
 }
@@ -116,28 +116,28 @@ func (a *AntiEntropy) Step(now sim.Time, v topology.RepairView, ev topology.Repa
 type Migration struct {
 	Interval sim.Time
 	busy     []bool
-	scratch  []topology.Version
+	scratch  []state.Version
 }
 
 const timerMigration = 0
 
-// Step implements topology.Reconciler.
-func (m *Migration) Step(now sim.Time, v topology.ReconcileView, ev topology.ReconcileEvent, out []topology.ReconcileAction) []topology.ReconcileAction {
+// Step implements state.Reconciler.
+func (m *Migration) Step(now sim.Time, v state.ReconcileView, ev state.ReconcileEvent, out []state.ReconcileAction) []state.ReconcileAction {
 	for len(m.busy) < v.Items() {
 		m.busy = append(m.busy, false)
 	}
 	switch ev.Kind {
-	case topology.RecStart:
-		out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerMigration, After: m.Interval})
-	case topology.RecTimer:
-		out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerMigration, After: m.Interval})
-	case topology.RecDone:
+	case state.RecStart:
+		out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerMigration, After: m.Interval})
+	case state.RecTimer:
+		out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerMigration, After: m.Interval})
+	case state.RecDone:
 		if ev.Item >= 0 {
 			m.busy[ev.Item] = false
 		}
 	}
-	sv, _ := v.(topology.SchemaView)
-	gate := topology.Version(0)
+	sv, _ := v.(state.SchemaView)
+	gate := state.Version(0)
 	if sv != nil {
 		gate = m.gate(v, sv)
 	}
@@ -149,14 +149,14 @@ func (m *Migration) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 			if obs, want, ok := sv.Schema(i); ok {
 				if step := min(want, gate); step > obs {
 					m.busy[i] = true
-					out = append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: int32(i), Schema: step})
+					out = append(out, state.ReconcileAction{Kind: state.RecSync, Item: int32(i), Schema: step})
 				}
 				continue
 			}
 		}
 		if v.OutOfSync(i) {
 			m.busy[i] = true
-			out = append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: int32(i)})
+			out = append(out, state.ReconcileAction{Kind: state.RecSync, Item: int32(i)})
 		}
 	}
 	return out
@@ -165,8 +165,8 @@ func (m *Migration) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 // gate is the highest schema the fleet can step to: from the lowest
 // schema any item holds, each further step while every running code
 // schema can both read and write at it.
-func (m *Migration) gate(v topology.ReconcileView, sv topology.SchemaView) topology.Version {
-	from, to, any := topology.Version(0), topology.Version(0), false
+func (m *Migration) gate(v state.ReconcileView, sv state.SchemaView) state.Version {
+	from, to, any := state.Version(0), state.Version(0), false
 	for i := 0; i < v.Items(); i++ {
 		if obs, want, ok := sv.Schema(i); ok {
 			if !any || obs < from {
@@ -183,7 +183,7 @@ func (m *Migration) gate(v topology.ReconcileView, sv topology.SchemaView) topol
 	g := from
 	for next := from + 1; next <= to; next++ {
 		for _, c := range m.scratch {
-			if w, r := sv.Compat(c, next); w != topology.CompatOK || r != topology.CompatOK {
+			if w, r := sv.Compat(c, next); w != state.CompatOK || r != state.CompatOK {
 				return g
 			}
 		}
@@ -214,7 +214,7 @@ var dataReconcilerDefs = []*ControlDef{
 			{Name: "hash_size", Kind: sim.Int, Unit: "bytes", Default: int64(32), Min: sim.Bound(1), Description: "bytes per hash exchanged", Source: "apache/cassandra utils/MerkleTree.java HASH_SIZE (2×MurmurHash3-128 = 32 bytes)"},
 			{Name: "stream_throughput", Kind: sim.Float, Unit: "MiB/s", Default: 24.0, Min: sim.Bound(0.001), Description: "streaming rate of repaired values", Source: srcCassandraYAML + " stream_throughput_outbound (24MiB/s)"},
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			cfg := AntiEntropyConfig{Interval: p.Duration("interval"), Aligned: p.String("phase") == "aligned",
 				Depth: int(p.Int("depth")), Chunk: int(p.Int("chunk_keys")), HashSize: int(p.Int("hash_size")), Stream: p.Float("stream_throughput") * (1 << 20)}
 			switch p.String("direction") {
@@ -226,9 +226,9 @@ var dataReconcilerDefs = []*ControlDef{
 				cfg.Push, cfg.Pull = true, true
 			}
 			if p.String("method") == "checksum" {
-				cfg.Method = topology.RepairChecksum
+				cfg.Method = state.RepairChecksum
 			}
-			c.Repair = func(rng *rand.Rand) topology.Repairer { return NewAntiEntropy(cfg, rng) }
+			c.Repair = func(rng *rand.Rand) state.Repairer { return NewAntiEntropy(cfg, rng) }
 			return nil
 		},
 	},
@@ -239,9 +239,9 @@ var dataReconcilerDefs = []*ControlDef{
 		Params: sim.ParamSet{
 			dur("interval", 10*sim.Second, 0.001, "how often it re-checks the fleet's versions (rollouts do not notify it)", "kubelet nodeStatusUpdateFrequency (10 s): how fresh the observed versions are"),
 		},
-		Build: func(p sim.Params, c *topology.Control) error {
+		Build: func(p sim.Params, c *state.Control) error {
 			iv := p.Duration("interval")
-			c.Reconciler = func(*rand.Rand) topology.Reconciler { return &Migration{Interval: iv} }
+			c.Reconciler = func(*rand.Rand) state.Reconciler { return &Migration{Interval: iv} }
 			return nil
 		},
 	},

@@ -8,6 +8,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // informed notes when the last replica caught up.
@@ -35,17 +36,19 @@ func gossipWorld(t testing.TB, n int, seed uint64, cfg strategies.AntiEntropyCon
 		Places:   []topology.Place{{Region: "r", Zone: "a"}},
 		Network:  topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}},
 		Services: []topology.ServiceSpec{{Name: "db", Replicas: n, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
-		State: &topology.StateSpec{Control: topology.ControlPlaneSpec{Service: -1},
-			Data: &topology.DataSpec{Service: 0, Mode: topology.DataLeaderless, Keys: 1, RF: n, Size: 1024}},
 	}
 	w, err := topology.New(spec, topology.Routing{Caller: func(r *rand.Rand) topology.Picker { return strategies.NewRoundRobin(r) }}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.State.Configure(topology.Control{Repair: func(rng *rand.Rand) topology.Repairer { return strategies.NewAntiEntropy(cfg, rng) }}); err != nil {
+	if _, err := state.New(w, state.Spec{Control: state.ControlPlaneSpec{Service: -1},
+		Data: &state.DataSpec{Service: 0, Mode: state.DataLeaderless, Keys: 1, RF: n, Size: 1024}}); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := w.State.Data()
+	if err := state.Of(w).Configure(state.Control{Repair: func(rng *rand.Rand) state.Repairer { return strategies.NewAntiEntropy(cfg, rng) }}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := state.Of(w).Data()
 	inf := &informed{}
 	d.Observe(inf)
 	d.Put(w.Replicas[0], 0, 1)
@@ -55,7 +58,7 @@ func gossipWorld(t testing.TB, n int, seed uint64, cfg strategies.AntiEntropyCon
 // gossipRounds runs the rumour until every replica holds it and returns
 // the number of rounds (aligned cycles of one second) it took.
 func gossipRounds(t testing.TB, n int, seed uint64, push, pull bool) int {
-	cfg := strategies.AntiEntropyConfig{Interval: sim.Second, Aligned: true, Method: topology.RepairMerkle, Depth: 15, Chunk: 1000,
+	cfg := strategies.AntiEntropyConfig{Interval: sim.Second, Aligned: true, Method: state.RepairMerkle, Depth: 15, Chunk: 1000,
 		Push: push, Pull: pull, HashSize: 32, Stream: 24 << 20}
 	w, inf := gossipWorld(t, n, seed, cfg)
 	horizon := 200 * sim.Second
@@ -122,7 +125,7 @@ func TestPushPullFasterThanPush(t *testing.T) {
 // schema 2) over a primary-mode database whose schema key is at 1; at 10 s
 // schema 3 (expand and contract) is requested and v2 deployed. With stuck,
 // orders-3's new pod never becomes ready.
-func migrationWorld(t *testing.T, stuck bool) (*topology.World, *topology.Key) {
+func migrationWorld(t *testing.T, stuck bool) (*topology.World, *state.Key) {
 	t.Helper()
 	spec := topology.Spec{
 		Places:  []topology.Place{{Region: "r", Zone: "a"}},
@@ -132,37 +135,39 @@ func migrationWorld(t *testing.T, stuck bool) (*topology.World, *topology.Key) {
 			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}},
 		},
 		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Rate: topology.RateProfile{{At: 0, Rate: 50}}, Callers: 1}},
-		State: &topology.StateSpec{
-			Keys:     []topology.KeySpec{{Name: "schema", Kind: topology.Schema, Service: 1}},
-			Versions: []topology.VersionSpec{{Service: 0, Version: 2, Schema: 2, ReadyAfter: 5 * sim.Second}},
-			Changes:  []topology.ChangeSpec{{At: 10 * sim.Second, Key: 0, Version: 3}, {At: 10 * sim.Second, Key: -1, Service: 0}},
-			Control:  topology.ControlPlaneSpec{Service: -1},
-			Data: &topology.DataSpec{Service: 1, Mode: topology.DataPrimary, Keys: 100, Size: 100,
-				Compat: []topology.CompatRule{
-					{Write: true, Code: 2, DB: 1, Outcome: topology.CompatFail},
-					{Write: true, Code: 1, DB: 3, Outcome: topology.CompatCorrupt},
-					{Code: 1, DB: 3, Outcome: topology.CompatFail},
-				},
-				Workload: []topology.DataWorkload{{Client: 0, Fraction: 1, Reads: 0.5}}},
-		},
 	}
 	w, err := topology.New(spec, topology.Routing{Caller: func(r *rand.Rand) topology.Picker { return strategies.NewRoundRobin(r) }}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := state.New(w, state.Spec{
+		Keys:     []state.KeySpec{{Name: "schema", Kind: state.Schema, Service: 1}},
+		Versions: []state.VersionSpec{{Service: 0, Version: 2, Schema: 2, ReadyAfter: 5 * sim.Second}},
+		Changes:  []state.ChangeSpec{{At: 10 * sim.Second, Key: 0, Version: 3}, {At: 10 * sim.Second, Key: -1, Service: 0}},
+		Control:  state.ControlPlaneSpec{Service: -1},
+		Data: &state.DataSpec{Service: 1, Mode: state.DataPrimary, Keys: 100, Size: 100,
+			Compat: []state.CompatRule{
+				{Write: true, Code: 2, DB: 1, Outcome: state.CompatFail},
+				{Write: true, Code: 1, DB: 3, Outcome: state.CompatCorrupt},
+				{Code: 1, DB: 3, Outcome: state.CompatFail},
+			},
+			Workload: []state.DataWorkload{{Client: 0, Fraction: 1, Reads: 0.5}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	dep := strategies.DeploymentConfig{MaxSurge: 0.25, MaxUnavailable: 0, MaxSurgePods: -1, MaxUnavailablePods: -1, ProgressDeadline: 600 * sim.Second}
-	c := topology.Control{
-		Reconciler: func(*rand.Rand) topology.Reconciler { return &strategies.Migration{Interval: 10 * sim.Second} },
-		Rollout:    func(*rand.Rand) topology.Rollout { return strategies.NewDeployment(dep) },
+	c := state.Control{
+		Reconciler: func(*rand.Rand) state.Reconciler { return &strategies.Migration{Interval: 10 * sim.Second} },
+		Rollout:    func(*rand.Rand) state.Rollout { return strategies.NewDeployment(dep) },
 		Data:       strategies.DefaultDataPolicy(),
 	}
-	if err := w.State.Configure(c); err != nil {
+	if err := state.Of(w).Configure(c); err != nil {
 		t.Fatal(err)
 	}
 	if stuck {
-		w.State.FailPods(w.Services[0].Replicas[3])
+		state.Of(w).FailPods(w.Services[0].Replicas[3])
 	}
-	k, _ := w.State.Key("schema")
+	k, _ := state.Of(w).Key("schema")
 	return w, k
 }
 
@@ -174,18 +179,18 @@ func TestMigrationCoordinator(t *testing.T) {
 	for _, stuck := range []bool{false, true} {
 		w, k := migrationWorld(t, stuck)
 		db := w.Services[1].Replicas
-		var at12 topology.Version
-		probe := w.Eng.Handle("probe", func(uint64) { at12 = w.State.NodeOf(db[0]).Value(k).Version })
+		var at12 state.Version
+		probe := w.Eng.Handle("probe", func(uint64) { at12 = state.Of(w).NodeOf(db[0]).Value(k).Version })
 		w.Eng.At(12*sim.Second, topology.ClassObserve, probe, 0)
 		w.Start(3 * sim.Minute)
 		w.Eng.Run(3 * sim.Minute)
-		d, _ := w.State.Data()
-		want := topology.Version(3)
+		d, _ := state.Of(w).Data()
+		want := state.Version(3)
 		if stuck {
 			want = 2
 		}
 		for _, r := range db {
-			if got := w.State.NodeOf(r).Value(k).Version; got != want {
+			if got := state.Of(w).NodeOf(r).Value(k).Version; got != want {
 				t.Errorf("stuck %v: %s at schema %d after 3 min, want %d", stuck, r.Name, got, want)
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // LeaseConfig configures client-go lease-based leader election.
@@ -76,12 +76,12 @@ type LeaseElector struct {
 	id  int32
 	rng *rand.Rand
 
-	observed     topology.LeaseRecord
+	observed     state.LeaseRecord
 	observedTime sim.Time
 	leading      bool
 	deadline     sim.Time // end of the current renewal poll
 	op           electOp
-	writing      topology.LeaseRecord
+	writing      state.LeaseRecord
 }
 
 type electOp uint8
@@ -95,10 +95,10 @@ const (
 
 // NewLeaseElector returns an elector for member id; rng draws its jitter.
 func NewLeaseElector(cfg LeaseConfig, id int32, rng *rand.Rand) *LeaseElector {
-	return &LeaseElector{cfg: cfg, id: id, rng: rng, observed: topology.LeaseRecord{Holder: -1}}
+	return &LeaseElector{cfg: cfg, id: id, rng: rng, observed: state.LeaseRecord{Holder: -1}}
 }
 
-func (e *LeaseElector) clock(now topology.LocalTime) sim.Time {
+func (e *LeaseElector) clock(now state.LocalTime) sim.Time {
 	if e.cfg.ExpiryFromRecord {
 		return now.Wall
 	}
@@ -108,19 +108,19 @@ func (e *LeaseElector) clock(now topology.LocalTime) sim.Time {
 func (e *LeaseElector) isLeader() bool { return e.observed.Holder == e.id }
 
 // leaseValid is client-go's isLeaseValid on this candidate's clock.
-func (e *LeaseElector) leaseValid(now topology.LocalTime) bool {
+func (e *LeaseElector) leaseValid(now state.LocalTime) bool {
 	if e.cfg.ExpiryFromRecord {
 		return e.observed.RenewTime+e.observed.LeaseDuration > now.Wall
 	}
 	return e.observedTime+e.observed.LeaseDuration > now.Mono
 }
 
-// Step implements topology.Elector.
-func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, out []topology.ElectionAction) []topology.ElectionAction {
+// Step implements state.Elector.
+func (e *LeaseElector) Step(now state.LocalTime, ev state.ElectionEvent, out []state.ElectionAction) []state.ElectionAction {
 	switch ev.Kind {
-	case topology.ElectStart:
+	case state.ElectStart:
 		return e.attempt(now, out)
-	case topology.ElectTimer:
+	case state.ElectTimer:
 		if e.op != opIdle {
 			return out
 		}
@@ -128,7 +128,7 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 			return e.lose(now, out)
 		}
 		return e.attempt(now, out)
-	case topology.ElectRead:
+	case state.ElectRead:
 		if e.op != opGet {
 			return out
 		}
@@ -136,10 +136,10 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 			return e.failed(now, out) // error retrieving the lease
 		}
 		rec := ev.Record
-		mine := topology.LeaseRecord{Holder: e.id, LeaseDuration: e.cfg.LeaseDuration, RenewTime: now.Wall, AcquireTime: now.Wall}
+		mine := state.LeaseRecord{Holder: e.id, LeaseDuration: e.cfg.LeaseDuration, RenewTime: now.Wall, AcquireTime: now.Wall}
 		if rec.Revision == 0 { // not found: create it
 			e.op, e.writing = opPut, mine
-			return append(out, topology.ElectionAction{Kind: topology.ElectPut, Record: mine})
+			return append(out, state.ElectionAction{Kind: state.ElectPut, Record: mine})
 		}
 		if rec.Revision != e.observed.Revision {
 			e.observed, e.observedTime = rec, e.clock(now)
@@ -157,13 +157,13 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 		}
 		mine.Revision = rec.Revision
 		e.op, e.writing = opPut, mine
-		return append(out, topology.ElectionAction{Kind: topology.ElectPut, Record: mine})
-	case topology.ElectWritten:
+		return append(out, state.ElectionAction{Kind: state.ElectPut, Record: mine})
+	case state.ElectWritten:
 		switch e.op {
 		case opFastPut:
 			if !ev.OK { // "Failed to update lock optimistically, falling back to slow path"
 				e.op = opGet
-				return append(out, topology.ElectionAction{Kind: topology.ElectGet})
+				return append(out, state.ElectionAction{Kind: state.ElectGet})
 			}
 		case opPut:
 			if !ev.OK {
@@ -180,58 +180,58 @@ func (e *LeaseElector) Step(now topology.LocalTime, ev topology.ElectionEvent, o
 
 // attempt starts tryAcquireOrRenew. A leader's attempt with no renewal poll
 // under way starts one, which must succeed within RenewDeadline.
-func (e *LeaseElector) attempt(now topology.LocalTime, out []topology.ElectionAction) []topology.ElectionAction {
+func (e *LeaseElector) attempt(now state.LocalTime, out []state.ElectionAction) []state.ElectionAction {
 	if e.leading && e.deadline == 0 {
 		e.deadline = now.Mono + e.cfg.RenewDeadline
 	}
 	if e.isLeader() && e.leaseValid(now) {
-		rec := topology.LeaseRecord{Holder: e.id, LeaseDuration: e.cfg.LeaseDuration, RenewTime: now.Wall,
+		rec := state.LeaseRecord{Holder: e.id, LeaseDuration: e.cfg.LeaseDuration, RenewTime: now.Wall,
 			AcquireTime: e.observed.AcquireTime, Transitions: e.observed.Transitions, Revision: e.observed.Revision}
 		e.op, e.writing = opFastPut, rec
-		return append(out, topology.ElectionAction{Kind: topology.ElectPut, Record: rec})
+		return append(out, state.ElectionAction{Kind: state.ElectPut, Record: rec})
 	}
 	e.op = opGet
-	return append(out, topology.ElectionAction{Kind: topology.ElectGet})
+	return append(out, state.ElectionAction{Kind: state.ElectGet})
 }
 
-func (e *LeaseElector) succeeded(now topology.LocalTime, out []topology.ElectionAction) []topology.ElectionAction {
+func (e *LeaseElector) succeeded(now state.LocalTime, out []state.ElectionAction) []state.ElectionAction {
 	e.op = opIdle
 	if !e.leading {
 		e.leading = true
-		out = append(out, topology.ElectionAction{Kind: topology.ElectLead, Token: e.observed.Transitions})
+		out = append(out, state.ElectionAction{Kind: state.ElectLead, Token: e.observed.Transitions})
 		// renew's wait.Until runs its first iteration at once.
 		e.deadline = 0
 		return e.attempt(now, out)
 	}
 	// The renewal poll succeeded: the next one starts RetryPeriod later.
 	e.deadline = 0
-	return append(out, topology.ElectionAction{Kind: topology.ElectSetTimer, After: e.cfg.RetryPeriod})
+	return append(out, state.ElectionAction{Kind: state.ElectSetTimer, After: e.cfg.RetryPeriod})
 }
 
-func (e *LeaseElector) failed(now topology.LocalTime, out []topology.ElectionAction) []topology.ElectionAction {
+func (e *LeaseElector) failed(now state.LocalTime, out []state.ElectionAction) []state.ElectionAction {
 	e.op = opIdle
 	if !e.leading {
 		wait := e.cfg.RetryPeriod + sim.Time(e.cfg.JitterFactor*e.rng.Float64()*float64(e.cfg.RetryPeriod))
-		return append(out, topology.ElectionAction{Kind: topology.ElectSetTimer, After: wait})
+		return append(out, state.ElectionAction{Kind: state.ElectSetTimer, After: wait})
 	}
 	// The poll tries again every RetryPeriod until its context's deadline;
 	// at the deadline it gives up.
 	left := e.deadline - now.Mono
 	if e.cfg.NoStepDown {
-		return append(out, topology.ElectionAction{Kind: topology.ElectSetTimer, After: e.cfg.RetryPeriod})
+		return append(out, state.ElectionAction{Kind: state.ElectSetTimer, After: e.cfg.RetryPeriod})
 	}
 	if left <= 0 {
 		return e.lose(now, out)
 	}
-	return append(out, topology.ElectionAction{Kind: topology.ElectSetTimer, After: min(e.cfg.RetryPeriod, left)})
+	return append(out, state.ElectionAction{Kind: state.ElectSetTimer, After: min(e.cfg.RetryPeriod, left)})
 }
 
 // lose is a renewal that failed for RenewDeadline: stop leading and start
 // over as a fresh candidate (a restarted controller process).
-func (e *LeaseElector) lose(now topology.LocalTime, out []topology.ElectionAction) []topology.ElectionAction {
+func (e *LeaseElector) lose(now state.LocalTime, out []state.ElectionAction) []state.ElectionAction {
 	e.leading = false
 	e.deadline = 0
-	e.observed, e.observedTime = topology.LeaseRecord{Holder: -1}, 0
-	out = append(out, topology.ElectionAction{Kind: topology.ElectResign})
+	e.observed, e.observedTime = state.LeaseRecord{Holder: -1}, 0
+	out = append(out, state.ElectionAction{Kind: state.ElectResign})
 	return e.attempt(now, out)
 }

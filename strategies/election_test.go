@@ -9,6 +9,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // electionWorld is three control-plane members in three zones of one
@@ -27,24 +28,26 @@ func electionWorld(t interface {
 			{Name: "api", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []topology.PlaceID{0, 1, 2}},
 			{Name: "cp", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
 		},
-		State: &topology.StateSpec{
-			Keys:    []topology.KeySpec{{Name: "obj", Kind: topology.Config, Service: 0}},
-			Changes: []topology.ChangeSpec{{At: 5 * sim.Second, Key: 0, Every: sim.Second}},
-			Control: topology.ControlPlaneSpec{Store: 0, Service: 1, Work: 50 * sim.Millisecond},
-		},
 	}
 	w, err := topology.New(spec, topology.Routing{Caller: func(r *rand.Rand) topology.Picker { return strategies.NewRoundRobin(r) }}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := topology.Control{
-		Elector: func(id int32, rng *rand.Rand) topology.Elector { return strategies.NewLeaseElector(cfg, id, rng) },
+	if _, err := state.New(w, state.Spec{
+		Keys:    []state.KeySpec{{Name: "obj", Kind: state.Config, Service: 0}},
+		Changes: []state.ChangeSpec{{At: 5 * sim.Second, Key: 0, Every: sim.Second}},
+		Control: state.ControlPlaneSpec{Store: 0, Service: 1, Work: 50 * sim.Millisecond},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := state.Control{
+		Elector: func(id int32, rng *rand.Rand) state.Elector { return strategies.NewLeaseElector(cfg, id, rng) },
 		Fencing: fencing,
-		Reconciler: func(rng *rand.Rand) topology.Reconciler {
+		Reconciler: func(rng *rand.Rand) state.Reconciler {
 			return strategies.NewWorkQueue(strategies.WorkQueueConfig{}, rng)
 		},
 	}
-	if err := w.State.Configure(c); err != nil {
+	if err := state.Of(w).Configure(c); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -60,9 +63,9 @@ type leaderLog struct {
 	n       int
 }
 
-func (l *leaderLog) Divergence(sim.Time, int, int)               {}
-func (l *leaderLog) ObservedDivergence(sim.Time, int)            {}
-func (l *leaderLog) Converged(sim.Time, *topology.Key, sim.Time) {}
+func (l *leaderLog) Divergence(sim.Time, int, int)            {}
+func (l *leaderLog) ObservedDivergence(sim.Time, int)         {}
+func (l *leaderLog) Converged(sim.Time, *state.Key, sim.Time) {}
 func (l *leaderLog) Leaders(now sim.Time, n int) {
 	if l.n >= 2 {
 		l.dual += now - l.last
@@ -78,8 +81,8 @@ func at(w *topology.World, t sim.Time, f func()) {
 	w.Eng.At(t, topology.ClassFault, k, 0)
 }
 
-func leader(w *topology.World) *topology.Node {
-	for _, m := range w.State.Members() {
+func leader(w *topology.World) *state.Node {
+	for _, m := range state.Of(w).Members() {
 		if m.Leading() {
 			return m
 		}
@@ -103,9 +106,9 @@ func TestLeaseFailoverTime(t *testing.T) {
 	for seed := uint64(1); seed <= runs; seed++ {
 		w := electionWorld(t, seed, cfg, false)
 		log := &leaderLog{w: w}
-		w.State.Observe(log)
+		state.Of(w).Observe(log)
 		crashAt := 60*sim.Second + sim.Time(seed%2000)*sim.Millisecond // spread over the renew phase
-		var crashed *topology.Node
+		var crashed *state.Node
 		at(w, crashAt, func() {
 			crashed = leader(w)
 			w.Crash(crashed.Replica)
@@ -157,7 +160,7 @@ func TestExpiryOnLocalClock(t *testing.T) {
 		cfg.ExpiryFromRecord = record
 		w := electionWorld(t, seed, cfg, false)
 		log := &leaderLog{w: w}
-		w.State.Observe(log)
+		state.Of(w).Observe(log)
 		setup(w)
 		w.Start(3 * sim.Minute)
 		w.Eng.Run(3 * sim.Minute)
@@ -166,9 +169,9 @@ func TestExpiryOnLocalClock(t *testing.T) {
 	}
 	jump := func(w *topology.World) {
 		at(w, 60*sim.Second, func() {
-			for _, m := range w.State.Members() {
+			for _, m := range state.Of(w).Members() {
 				if !m.Leading() {
-					w.State.JumpClock(m, sim.Minute)
+					state.Of(w).JumpClock(m, sim.Minute)
 				}
 			}
 		})
@@ -176,11 +179,11 @@ func TestExpiryOnLocalClock(t *testing.T) {
 	cutLeader := func(rate float64) func(w *topology.World) {
 		return func(w *topology.World) {
 			at(w, 60*sim.Second, func() {
-				for _, m := range w.State.Members() {
+				for _, m := range state.Of(w).Members() {
 					if m.Leading() {
-						w.State.Cut(m)
+						state.Of(w).Cut(m)
 					} else {
-						w.State.DriftClock(m, rate)
+						state.Of(w).DriftClock(m, rate)
 					}
 				}
 			})
@@ -234,7 +237,7 @@ func drawChaos(t *rapid.T) []chaos {
 
 // install schedules the faults on w's members through the world's seams.
 func install(w *topology.World, sched []chaos) {
-	members := w.State.Members()
+	members := state.Of(w).Members()
 	for _, c := range sched {
 		c := c
 		m := members[c.member]
@@ -244,11 +247,11 @@ func install(w *topology.World, sched []chaos) {
 			case 0:
 				undo = w.Pause(m.Replica)
 			case 1:
-				undo = w.State.Cut(m)
+				undo = state.Of(w).Cut(m)
 			case 2:
-				undo = w.State.DriftClock(m, c.rate)
+				undo = state.Of(w).DriftClock(m, c.rate)
 			case 3:
-				undo = w.State.JumpClock(m, c.jump)
+				undo = state.Of(w).JumpClock(m, c.jump)
 			}
 			at(w, w.Eng.Now()+c.length, undo)
 		})
@@ -272,7 +275,7 @@ func TestFencingRejectsEveryDeposedWrite(t *testing.T) {
 			install(w, sched)
 			w.Start(3 * sim.Minute)
 			w.Eng.Run(3 * sim.Minute)
-			st := w.State.Stats
+			st := state.Of(w).Stats
 			if fencing {
 				if st.StaleAccepted != 0 {
 					t.Fatalf("fencing accepted %d writes from a deposed leader (rejected %d)", st.StaleAccepted, st.StaleRejected)
@@ -304,7 +307,7 @@ func TestRestartedLeaderIsANewCandidate(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		w := electionWorld(t, seed, strategies.DefaultLeaseConfig(), false)
 		log := &leaderLog{w: w}
-		w.State.Observe(log)
+		state.Of(w).Observe(log)
 		at(w, 60*sim.Second, func() {
 			restart := w.Crash(leader(w).Replica)
 			at(w, 63*sim.Second, restart)

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // StatusPolicy is when a controller writes an object's status.
@@ -142,23 +142,23 @@ func (q *WorkQueue) done(item int32) {
 	}
 }
 
-// Step implements topology.Reconciler.
-func (q *WorkQueue) Step(now sim.Time, v topology.ReconcileView, ev topology.ReconcileEvent, out []topology.ReconcileAction) []topology.ReconcileAction {
+// Step implements state.Reconciler.
+func (q *WorkQueue) Step(now sim.Time, v state.ReconcileView, ev state.ReconcileEvent, out []state.ReconcileAction) []state.ReconcileAction {
 	q.grow(v.Items())
 	switch ev.Kind {
-	case topology.RecStart:
+	case state.RecStart:
 		for i := 0; i < v.Items(); i++ {
 			q.Add(int32(i))
 		}
 		if q.cfg.Resync > 0 {
-			out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerResync, After: q.resyncPeriod()})
+			out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerResync, After: q.resyncPeriod()})
 		}
-	case topology.RecChanged:
-		if ev.Item < 0 || (q.cfg.GenerationChanged && ev.Source == topology.FromStatus) {
+	case state.RecChanged:
+		if ev.Item < 0 || (q.cfg.GenerationChanged && ev.Source == state.FromStatus) {
 			break
 		}
 		q.Add(ev.Item)
-	case topology.RecTimer:
+	case state.RecTimer:
 		switch ev.Timer {
 		case timerWait:
 			q.armed = 0
@@ -170,9 +170,9 @@ func (q *WorkQueue) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 			for i := 0; i < v.Items(); i++ {
 				q.Add(int32(i))
 			}
-			out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerResync, After: q.resyncPeriod()})
+			out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerResync, After: q.resyncPeriod()})
 		}
-	case topology.RecDone:
+	case state.RecDone:
 		if ev.Item < 0 {
 			break
 		}
@@ -192,11 +192,11 @@ func (q *WorkQueue) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 		item := q.get()
 		q.busy++
 		status := q.cfg.Status == StatusAlways || (q.cfg.Status == StatusOnChange && v.OutOfSync(int(item)))
-		out = append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: item, Status: status})
+		out = append(out, state.ReconcileAction{Kind: state.RecSync, Item: item, Status: status})
 	}
 	if len(q.waiting) > 0 && (q.armed == 0 || q.waiting[0].at < q.armed) {
 		q.armed = q.waiting[0].at
-		out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerWait, After: q.armed - now})
+		out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerWait, After: q.armed - now})
 	}
 	return out
 }
@@ -277,28 +277,28 @@ const (
 // NewArgo returns an Argo CD application controller.
 func NewArgo(cfg ArgoConfig, rng *rand.Rand) *Argo { return &Argo{cfg: cfg, rng: rng, lastOK: true} }
 
-// Step implements topology.Reconciler.
-func (a *Argo) Step(now sim.Time, v topology.ReconcileView, ev topology.ReconcileEvent, out []topology.ReconcileAction) []topology.ReconcileAction {
+// Step implements state.Reconciler.
+func (a *Argo) Step(now sim.Time, v state.ReconcileView, ev state.ReconcileEvent, out []state.ReconcileAction) []state.ReconcileAction {
 	switch ev.Kind {
-	case topology.RecStart:
+	case state.RecStart:
 		a.seen = v.Revision()
 		a.synced, a.hasSynced = a.seen, true // the app starts synced at its initial revision
 		out = a.refresh(now, v, true, out)
-		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
-	case topology.RecChanged:
+		return append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
+	case state.RecChanged:
 		switch {
-		case ev.Source == topology.FromDesired && a.cfg.Webhook:
+		case ev.Source == state.FromDesired && a.cfg.Webhook:
 			return a.refresh(now, v, true, out)
-		case ev.Source == topology.FromLive && a.cfg.Watch:
+		case ev.Source == state.FromLive && a.cfg.Watch:
 			return a.refresh(now, v, false, out)
 		}
-	case topology.RecTimer:
+	case state.RecTimer:
 		if ev.Timer == timerArgoResync {
-			out = append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
+			out = append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerArgoResync, After: a.resyncPeriod()})
 			return a.refresh(now, v, true, out)
 		}
 		return a.refresh(now, v, false, out)
-	case topology.RecDone:
+	case state.RecDone:
 		a.running = false
 		a.finished, a.lastOK = now, ev.OK
 		return a.refresh(now, v, false, out)
@@ -311,7 +311,7 @@ func (a *Argo) resyncPeriod() sim.Time {
 }
 
 // outOfSync is the app's sync status.
-func outOfSync(v topology.ReconcileView) bool {
+func outOfSync(v state.ReconcileView) bool {
 	for i := 0; i < v.Items(); i++ {
 		if v.OutOfSync(i) {
 			return true
@@ -322,7 +322,7 @@ func outOfSync(v topology.ReconcileView) bool {
 
 // refresh compares the app (with the latest git revision when latest is
 // set, else with the one last resolved) and runs autoSync.
-func (a *Argo) refresh(now sim.Time, v topology.ReconcileView, latest bool, out []topology.ReconcileAction) []topology.ReconcileAction {
+func (a *Argo) refresh(now sim.Time, v state.ReconcileView, latest bool, out []state.ReconcileAction) []state.ReconcileAction {
 	if a.running {
 		return out
 	}
@@ -349,16 +349,16 @@ func (a *Argo) refresh(now sim.Time, v topology.ReconcileView, latest bool, out 
 		delay = SelfHealBackoff(attempts, a.cfg.BackoffInitial, a.cfg.BackoffFactor, a.cfg.BackoffCap)
 	}
 	if remaining := delay - since; remaining > 0 {
-		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerArgoRefresh, After: remaining})
+		return append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerArgoRefresh, After: remaining})
 	}
 	a.attempts = attempts + 1
 	return a.sync(out)
 }
 
-func (a *Argo) sync(out []topology.ReconcileAction) []topology.ReconcileAction {
+func (a *Argo) sync(out []state.ReconcileAction) []state.ReconcileAction {
 	a.running = true
 	a.synced, a.hasSynced = a.seen, true
-	return append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: -1, Status: true})
+	return append(out, state.ReconcileAction{Kind: state.RecSync, Item: -1, Status: true})
 }
 
 // FluxConfig configures a Flux kustomize-controller Kustomization.
@@ -398,13 +398,13 @@ func NewFlux(cfg FluxConfig, rng *rand.Rand) *Flux {
 	return &Flux{cfg: cfg, rng: rng}
 }
 
-// Step implements topology.Reconciler.
-func (f *Flux) Step(now sim.Time, v topology.ReconcileView, ev topology.ReconcileEvent, out []topology.ReconcileAction) []topology.ReconcileAction {
+// Step implements state.Reconciler.
+func (f *Flux) Step(now sim.Time, v state.ReconcileView, ev state.ReconcileEvent, out []state.ReconcileAction) []state.ReconcileAction {
 	switch ev.Kind {
-	case topology.RecStart:
+	case state.RecStart:
 		return f.run(out)
-	case topology.RecChanged:
-		if ev.Source != topology.FromDesired {
+	case state.RecChanged:
+		if ev.Source != state.FromDesired {
 			break
 		}
 		if f.cfg.Source <= 0 {
@@ -413,14 +413,14 @@ func (f *Flux) Step(now sim.Time, v topology.ReconcileView, ev topology.Reconcil
 		if !f.fetch {
 			f.fetch = true
 			wait := sim.Time(f.rng.Float64() * float64(f.cfg.Source))
-			return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerFluxSource, After: wait})
+			return append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerFluxSource, After: wait})
 		}
-	case topology.RecTimer:
+	case state.RecTimer:
 		if ev.Timer == timerFluxSource {
 			f.fetch = false
 		}
 		return f.run(out)
-	case topology.RecDone:
+	case state.RecDone:
 		f.running = false
 		if f.again {
 			f.again = false
@@ -430,18 +430,18 @@ func (f *Flux) Step(now sim.Time, v topology.ReconcileView, ev topology.Reconcil
 		if ev.OK {
 			next = sim.Time(float64(f.cfg.Interval) * (1 + f.cfg.Jitter*(2*f.rng.Float64()-1)))
 		}
-		return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, Timer: timerFluxInterval, After: next})
+		return append(out, state.ReconcileAction{Kind: state.RecSetTimer, Timer: timerFluxInterval, After: next})
 	}
 	return out
 }
 
-func (f *Flux) run(out []topology.ReconcileAction) []topology.ReconcileAction {
+func (f *Flux) run(out []state.ReconcileAction) []state.ReconcileAction {
 	if f.running {
 		f.again = true
 		return out
 	}
 	f.running = true
-	return append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: -1, Status: true})
+	return append(out, state.ReconcileAction{Kind: state.RecSync, Item: -1, Status: true})
 }
 
 // Debounced is a generic level-triggered repair loop hardened against
@@ -465,19 +465,19 @@ type Debounced struct {
 	pending bool
 }
 
-// Step implements topology.Reconciler.
-func (d *Debounced) Step(now sim.Time, v topology.ReconcileView, ev topology.ReconcileEvent, out []topology.ReconcileAction) []topology.ReconcileAction {
+// Step implements state.Reconciler.
+func (d *Debounced) Step(now sim.Time, v state.ReconcileView, ev state.ReconcileEvent, out []state.ReconcileAction) []state.ReconcileAction {
 	if d.wait == 0 {
 		d.wait = d.Debounce
 	}
 	switch ev.Kind {
-	case topology.RecStart:
+	case state.RecStart:
 		return d.arm(now, out)
-	case topology.RecChanged:
-		if ev.Source != topology.FromStatus && (ev.OutOfSync || ev.Source == topology.FromDesired) {
+	case state.RecChanged:
+		if ev.Source != state.FromStatus && (ev.OutOfSync || ev.Source == state.FromDesired) {
 			return d.arm(now, out)
 		}
-	case topology.RecTimer:
+	case state.RecTimer:
 		d.burst = false
 		if d.running {
 			d.pending = true
@@ -487,8 +487,8 @@ func (d *Debounced) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 			return out
 		}
 		d.running = true
-		return append(out, topology.ReconcileAction{Kind: topology.RecSync, Item: -1, Status: false})
-	case topology.RecDone:
+		return append(out, state.ReconcileAction{Kind: state.RecSync, Item: -1, Status: false})
+	case state.RecDone:
 		d.running = false
 		d.synced, d.hasSync, d.judged = now, true, false
 		if d.pending {
@@ -500,7 +500,7 @@ func (d *Debounced) Step(now sim.Time, v topology.ReconcileView, ev topology.Rec
 }
 
 // arm starts or extends the quiet period after an event.
-func (d *Debounced) arm(now sim.Time, out []topology.ReconcileAction) []topology.ReconcileAction {
+func (d *Debounced) arm(now sim.Time, out []state.ReconcileAction) []state.ReconcileAction {
 	if d.hasSync && !d.judged {
 		d.judged = true
 		if now-d.synced < d.Settle {
@@ -513,5 +513,5 @@ func (d *Debounced) arm(now sim.Time, out []topology.ReconcileAction) []topology
 		d.burst, d.first = true, now
 	}
 	at := min(now+d.wait, d.first+max(d.DebounceMax, d.wait))
-	return append(out, topology.ReconcileAction{Kind: topology.RecSetTimer, After: at - now})
+	return append(out, state.ReconcileAction{Kind: state.RecSetTimer, After: at - now})
 }

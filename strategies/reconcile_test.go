@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // fakeView is a ReconcileView whose items' sync status a test sets.
@@ -18,19 +18,19 @@ func (v *fakeView) Items() int           { return len(v.out) }
 func (v *fakeView) OutOfSync(i int) bool { return v.out[i] }
 func (v *fakeView) Revision() uint64     { return v.rev }
 
-func syncs(acts []topology.ReconcileAction) []int32 {
+func syncs(acts []state.ReconcileAction) []int32 {
 	var out []int32
 	for _, a := range acts {
-		if a.Kind == topology.RecSync {
+		if a.Kind == state.RecSync {
 			out = append(out, a.Item)
 		}
 	}
 	return out
 }
 
-func timer(acts []topology.ReconcileAction, id int) (sim.Time, bool) {
+func timer(acts []state.ReconcileAction, id int) (sim.Time, bool) {
 	for _, a := range acts {
-		if a.Kind == topology.RecSetTimer && a.Timer == id {
+		if a.Kind == state.RecSetTimer && a.Timer == id {
 			return a.After, true
 		}
 	}
@@ -43,15 +43,15 @@ func TestWorkQueueDedupAndRequeueOnce(t *testing.T) {
 	q := NewWorkQueue(WorkQueueConfig{Workers: 1, Status: StatusNever}, sim.NewStream(1, "q"))
 	v := &fakeView{out: make([]bool, 3)}
 	var order []int32
-	step := func(ev topology.ReconcileEvent) { order = append(order, syncs(q.Step(0, v, ev, nil))...) }
-	step(topology.ReconcileEvent{Kind: topology.RecStart})
+	step := func(ev state.ReconcileEvent) { order = append(order, syncs(q.Step(0, v, ev, nil))...) }
+	step(state.ReconcileEvent{Kind: state.RecStart})
 	for i := 0; i < 3; i++ { // item 0 is processing: it becomes dirty once
-		step(topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromLive})
+		step(state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive})
 	}
-	step(topology.ReconcileEvent{Kind: topology.RecChanged, Item: 1, Source: topology.FromLive}) // already queued
+	step(state.ReconcileEvent{Kind: state.RecChanged, Item: 1, Source: state.FromLive}) // already queued
 	for len(order) < 10 {
 		before := len(order)
-		step(topology.ReconcileEvent{Kind: topology.RecDone, Item: order[len(order)-1], OK: true})
+		step(state.ReconcileEvent{Kind: state.RecDone, Item: order[len(order)-1], OK: true})
 		if len(order) == before {
 			break
 		}
@@ -67,21 +67,21 @@ func TestWorkQueueRetriesWithBackoff(t *testing.T) {
 	q := NewWorkQueue(WorkQueueConfig{Workers: 1}, sim.NewStream(1, "q"))
 	v := &fakeView{out: make([]bool, 1)}
 	now := sim.Time(0)
-	q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil)
+	q.Step(now, v, state.ReconcileEvent{Kind: state.RecStart}, nil)
 	for k, want := range []sim.Time{5, 10, 20, 40} {
-		acts := q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: 0, OK: false}, nil)
+		acts := q.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: 0, OK: false}, nil)
 		d, ok := timer(acts, timerWait)
 		if !ok || d != want*sim.Millisecond || len(syncs(acts)) != 0 {
 			t.Fatalf("failure %d: timer %v %v, syncs %v; want a %vms wait and nothing at once", k+1, d, ok, syncs(acts), want)
 		}
 		now += d
-		if s := syncs(q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecTimer, Timer: timerWait}, nil)); !slices.Equal(s, []int32{0}) {
+		if s := syncs(q.Step(now, v, state.ReconcileEvent{Kind: state.RecTimer, Timer: timerWait}, nil)); !slices.Equal(s, []int32{0}) {
 			t.Fatalf("failure %d: after the wait synced %v", k+1, s)
 		}
 	}
-	q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: 0, OK: true}, nil)
-	q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromLive}, nil)
-	acts := q.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: 0, OK: false}, nil)
+	q.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: 0, OK: true}, nil)
+	q.Step(now, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive}, nil)
+	acts := q.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: 0, OK: false}, nil)
 	if d, _ := timer(acts, timerWait); d != 5*sim.Millisecond {
 		t.Fatalf("after a success the next failure waits %v, want 5ms (Forget)", d)
 	}
@@ -93,12 +93,12 @@ func TestGenerationChangedPredicate(t *testing.T) {
 	for _, pred := range []bool{false, true} {
 		q := NewWorkQueue(WorkQueueConfig{Workers: 1, GenerationChanged: pred, Status: StatusAlways}, sim.NewStream(1, "q"))
 		v := &fakeView{out: make([]bool, 1)}
-		acts := q.Step(0, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil)
+		acts := q.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil)
 		if len(acts) == 0 || !acts[0].Status {
 			t.Fatal("status: always did not ask for a status write")
 		}
-		q.Step(0, v, topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromStatus}, nil)
-		again := syncs(q.Step(0, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: 0, OK: true}, nil))
+		q.Step(0, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromStatus}, nil)
+		again := syncs(q.Step(0, v, state.ReconcileEvent{Kind: state.RecDone, Item: 0, OK: true}, nil))
 		if pred != (len(again) == 0) {
 			t.Errorf("predicate %v: after its own status write the controller reconciled again: %v", pred, again)
 		}
@@ -113,11 +113,11 @@ func TestArgoSelfHealTimeline(t *testing.T) {
 	run := func(cfg ArgoConfig) []sim.Time {
 		a := NewArgo(cfg, sim.NewStream(1, "argo"))
 		v := &fakeView{out: []bool{false, false}}
-		a.Step(0, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil)
+		a.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil)
 		v.out[1] = true // the second writer changes a live object
 		var starts []sim.Time
 		now := 100 * sim.Second
-		acts := a.Step(now, v, topology.ReconcileEvent{Kind: topology.RecChanged, Item: 1, Source: topology.FromLive, OutOfSync: true}, nil)
+		acts := a.Step(now, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 1, Source: state.FromLive, OutOfSync: true}, nil)
 		for len(starts) < 8 {
 			if s := syncs(acts); len(s) > 0 {
 				if s[0] != -1 {
@@ -125,7 +125,7 @@ func TestArgoSelfHealTimeline(t *testing.T) {
 				}
 				starts = append(starts, now)
 				now += sim.Second
-				acts = a.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+				acts = a.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
 				continue
 			}
 			d, ok := timer(acts, timerArgoRefresh)
@@ -133,7 +133,7 @@ func TestArgoSelfHealTimeline(t *testing.T) {
 				t.Fatalf("no sync and no refresh timer after %v", starts)
 			}
 			now += d
-			acts = a.Step(now, v, topology.ReconcileEvent{Kind: topology.RecTimer, Timer: timerArgoRefresh}, nil)
+			acts = a.Step(now, v, state.ReconcileEvent{Kind: state.RecTimer, Timer: timerArgoRefresh}, nil)
 		}
 		return starts
 	}
@@ -159,11 +159,11 @@ func TestArgoSelfHealTimeline(t *testing.T) {
 func TestArgoSelfHealCooldown(t *testing.T) {
 	a := NewArgo(DefaultArgoConfig(), sim.NewStream(1, "argo"))
 	v := &fakeView{out: []bool{true}}
-	a.Step(0, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil) // attempt 1 at once
-	a.Step(sim.Second, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+	a.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil) // attempt 1 at once
+	a.Step(sim.Second, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
 	a.attempts = 5 // as if it had fought for a while
 	// Synced for 400 s (> 330 s cooldown), then drift: self-heal is immediate.
-	acts := a.Step(401*sim.Second, v, topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromLive, OutOfSync: true}, nil)
+	acts := a.Step(401*sim.Second, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive, OutOfSync: true}, nil)
 	if len(syncs(acts)) != 1 || a.attempts != 1 {
 		t.Fatalf("after the cooldown: syncs %v attempts %d, want an immediate sync and attempts 1", syncs(acts), a.attempts)
 	}
@@ -174,14 +174,14 @@ func TestArgoResyncPeriod(t *testing.T) {
 	a := NewArgo(DefaultArgoConfig(), sim.NewStream(1, "argo"))
 	v := &fakeView{out: []bool{false}}
 	lo, hi := sim.Never, sim.Time(0)
-	acts := a.Step(0, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil)
+	acts := a.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil)
 	for i := 0; i < 2000; i++ {
 		d, ok := timer(acts, timerArgoResync)
 		if !ok {
 			t.Fatal("no resync timer")
 		}
 		lo, hi = min(lo, d), max(hi, d)
-		acts = a.Step(0, v, topology.ReconcileEvent{Kind: topology.RecTimer, Timer: timerArgoResync}, nil)
+		acts = a.Step(0, v, state.ReconcileEvent{Kind: state.RecTimer, Timer: timerArgoResync}, nil)
 	}
 	if lo < 120*sim.Second || hi > 180*sim.Second || lo > 122*sim.Second || hi < 178*sim.Second {
 		t.Fatalf("resync periods in [%v, %v], want spread over [120s, 180s]", lo, hi)
@@ -193,24 +193,24 @@ func TestArgoResyncPeriod(t *testing.T) {
 func TestFluxInterval(t *testing.T) {
 	f := NewFlux(FluxConfig{Source: sim.Minute, Interval: 10 * sim.Minute, Jitter: 0.05}, sim.NewStream(1, "flux"))
 	v := &fakeView{out: []bool{false}}
-	if s := syncs(f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecStart}, nil)); len(s) != 1 {
+	if s := syncs(f.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil)); len(s) != 1 {
 		t.Fatal("no reconcile at start")
 	}
 	lo, hi := sim.Never, sim.Time(0)
 	for i := 0; i < 1000; i++ {
-		d, _ := timer(f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil), timerFluxInterval)
+		d, _ := timer(f.Step(0, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil), timerFluxInterval)
 		lo, hi = min(lo, d), max(hi, d)
-		f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecTimer, Timer: timerFluxInterval}, nil)
+		f.Step(0, v, state.ReconcileEvent{Kind: state.RecTimer, Timer: timerFluxInterval}, nil)
 	}
 	if lo < 570*sim.Second || hi > 630*sim.Second || hi-lo < 50*sim.Second {
 		t.Fatalf("intervals in [%v, %v], want spread over 10m ± 5%%", lo, hi)
 	}
-	f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
-	acts := f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromDesired}, nil)
+	f.Step(0, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
+	acts := f.Step(0, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromDesired}, nil)
 	if d, ok := timer(acts, timerFluxSource); !ok || d >= sim.Minute || len(syncs(acts)) != 0 {
 		t.Fatalf("new revision: wait %v %v syncs %v; want a wait for the next fetch within 1m", d, ok, syncs(acts))
 	}
-	if s := syncs(f.Step(0, v, topology.ReconcileEvent{Kind: topology.RecTimer, Timer: timerFluxSource}, nil)); len(s) != 1 {
+	if s := syncs(f.Step(0, v, state.ReconcileEvent{Kind: state.RecTimer, Timer: timerFluxSource}, nil)); len(s) != 1 {
 		t.Fatal("the fetched revision was not applied")
 	}
 }
@@ -222,7 +222,7 @@ func TestFluxInterval(t *testing.T) {
 func TestDebouncedQuietPeriodAndBackoff(t *testing.T) {
 	d := &Debounced{Debounce: 100 * sim.Millisecond, DebounceMax: sim.Second, BackoffMax: 800 * sim.Millisecond, Settle: 30 * sim.Second}
 	v := &fakeView{out: []bool{true}}
-	drift := topology.ReconcileEvent{Kind: topology.RecChanged, Item: 0, Source: topology.FromLive, OutOfSync: true}
+	drift := state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive, OutOfSync: true}
 	// A burst of events every 50 ms for 3 s: the timer keeps moving, but
 	// never past 1 s after the first event.
 	var fire sim.Time
@@ -237,7 +237,7 @@ func TestDebouncedQuietPeriodAndBackoff(t *testing.T) {
 	if fire != sim.Second {
 		t.Fatalf("burst synced at %v, want 1s (DebounceMax)", fire)
 	}
-	if s := syncs(d.Step(fire, v, topology.ReconcileEvent{Kind: topology.RecTimer}, nil)); !slices.Equal(s, []int32{-1}) {
+	if s := syncs(d.Step(fire, v, state.ReconcileEvent{Kind: state.RecTimer}, nil)); !slices.Equal(s, []int32{-1}) {
 		t.Fatalf("timer fired without syncing every drifted item: %v", s)
 	}
 	// The repair does not stick: each time drift returns at once the quiet
@@ -245,16 +245,16 @@ func TestDebouncedQuietPeriodAndBackoff(t *testing.T) {
 	now := fire
 	for _, want := range []sim.Time{200, 400, 800, 800} {
 		now += 10 * sim.Millisecond
-		d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+		d.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
 		at, _ := timer(d.Step(now, v, drift, nil), 0)
 		if at != want*sim.Millisecond {
 			t.Fatalf("quiet period %v, want %vms", at, want)
 		}
 		now += at
-		d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecTimer}, nil)
+		d.Step(now, v, state.ReconcileEvent{Kind: state.RecTimer}, nil)
 	}
 	// A repair that held for the settle period resets it.
-	d.Step(now, v, topology.ReconcileEvent{Kind: topology.RecDone, Item: -1, OK: true}, nil)
+	d.Step(now, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
 	now += time1h
 	if at, _ := timer(d.Step(now, v, drift, nil), 0); at != 100*sim.Millisecond {
 		t.Fatalf("after a quiet hour the quiet period is %v, want 100ms", at)

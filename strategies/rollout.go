@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // RollbackPolicy is when a rollout is reverted automatically.
@@ -81,8 +81,8 @@ type Deployment struct {
 // NewDeployment returns a Deployment rollout strategy.
 func NewDeployment(cfg DeploymentConfig) *Deployment { return &Deployment{cfg: cfg, started: -1} }
 
-// Step implements topology.Rollout.
-func (d *Deployment) Step(now sim.Time, v topology.RolloutView, ev topology.RolloutEvent, out []topology.RolloutAction) []topology.RolloutAction {
+// Step implements state.Rollout.
+func (d *Deployment) Step(now sim.Time, v state.RolloutView, ev state.RolloutEvent, out []state.RolloutAction) []state.RolloutAction {
 	n := v.Replicas()
 	desired := v.Desired()
 	if d.started != v.Started() { // a new rollout
@@ -94,19 +94,19 @@ func (d *Deployment) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 	surging, replacing := 0, 0
 	for i := 0; i < n; i++ {
 		ph := v.Phase(i)
-		if ph != topology.SlotStable && v.Target(i) != desired {
-			out = append(out, topology.RolloutAction{Kind: topology.RollAbort, Slot: i})
-			if ph == topology.SlotSurging {
-				ph = topology.SlotStable
+		if ph != state.SlotStable && v.Target(i) != desired {
+			out = append(out, state.RolloutAction{Kind: state.RollAbort, Slot: i})
+			if ph == state.SlotSurging {
+				ph = state.SlotStable
 			}
 		}
 		switch ph {
-		case topology.SlotSurging:
+		case state.SlotSurging:
 			surging++
-		case topology.SlotReplacing:
+		case state.SlotReplacing:
 			replacing++
 		}
-		if ph != topology.SlotStable || v.Version(i) != desired {
+		if ph != state.SlotStable || v.Version(i) != desired {
 			done = false
 		}
 	}
@@ -125,27 +125,27 @@ func (d *Deployment) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 		d.lastReq, d.lastErr = req, errs
 		d.nextEval = now + d.cfg.Interval
 		if d.failed >= d.cfg.Threshold {
-			return append(out, topology.RolloutAction{Kind: topology.RollBack})
+			return append(out, state.RolloutAction{Kind: state.RollBack})
 		}
 	}
 	// Progress deadline.
 	if deadline := v.Progressed() + d.cfg.ProgressDeadline; now >= deadline && !d.stalled {
 		d.stalled = true
-		out = append(out, topology.RolloutAction{Kind: topology.RollStalled})
+		out = append(out, state.RolloutAction{Kind: state.RollStalled})
 		if d.cfg.Rollback == RollbackOnDeadline && !v.RollingBack() {
-			return append(out, topology.RolloutAction{Kind: topology.RollBack})
+			return append(out, state.RolloutAction{Kind: state.RollBack})
 		}
 	}
 	maxSurge, maxUnavailable := d.cfg.Fenceposts(n)
 	for i := 0; i < n && surging < maxSurge; i++ {
-		if v.Phase(i) == topology.SlotStable && v.Version(i) != desired {
-			out = append(out, topology.RolloutAction{Kind: topology.RollSurge, Slot: i})
+		if v.Phase(i) == state.SlotStable && v.Version(i) != desired {
+			out = append(out, state.RolloutAction{Kind: state.RollSurge, Slot: i})
 			surging++
 		}
 	}
 	for i := n - 1; i >= 0 && replacing < maxUnavailable; i-- {
-		if v.Phase(i) == topology.SlotStable && v.Version(i) != desired && !d.surgedNow(out, i) {
-			out = append(out, topology.RolloutAction{Kind: topology.RollReplace, Slot: i})
+		if v.Phase(i) == state.SlotStable && v.Version(i) != desired && !d.surgedNow(out, i) {
+			out = append(out, state.RolloutAction{Kind: state.RollReplace, Slot: i})
 			replacing++
 		}
 	}
@@ -159,15 +159,15 @@ func (d *Deployment) Step(now sim.Time, v topology.RolloutView, ev topology.Roll
 	}
 	if wake != sim.Never && wake != d.armed {
 		d.armed = wake
-		out = append(out, topology.RolloutAction{Kind: topology.RollSetTimer, After: max(wake-now, 0)})
+		out = append(out, state.RolloutAction{Kind: state.RollSetTimer, After: max(wake-now, 0)})
 	}
 	return out
 }
 
 // surgedNow reports whether out already surges slot i.
-func (d *Deployment) surgedNow(out []topology.RolloutAction, i int) bool {
+func (d *Deployment) surgedNow(out []state.RolloutAction, i int) bool {
 	for _, a := range out {
-		if a.Kind == topology.RollSurge && a.Slot == i {
+		if a.Kind == state.RollSurge && a.Slot == i {
 			return true
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Choice is how a score becomes weights.
@@ -38,8 +38,8 @@ const (
 // better; every mitigation is off at its zero value and composes with the
 // others.
 type ScoringConfig struct {
-	Coef  [topology.NumSignals]float64 // weight of each signal in the score
-	Scale [topology.NumSignals]float64 // normalisation: x/Scale (Normalize false)
+	Coef  [state.NumSignals]float64 // weight of each signal in the score
+	Scale [state.NumSignals]float64 // normalisation: x/Scale (Normalize false)
 	// Normalize divides each signal by its mean over the targets instead of
 	// Scale (1 = average), so unlike units combine without tuning.
 	Normalize bool
@@ -95,7 +95,7 @@ func (c ScoringConfig) Validate() error {
 	}
 	for k := range c.Coef {
 		if c.Coef[k] < 0 || (!c.Normalize && c.Coef[k] > 0 && !(c.Scale[k] > 0)) {
-			return fmt.Errorf("%s: the coefficient must be ≥ 0 and its scale > 0", topology.SignalKind(k))
+			return fmt.Errorf("%s: the coefficient must be ≥ 0 and its scale > 0", state.SignalKind(k))
 		}
 	}
 	return nil
@@ -111,18 +111,18 @@ func (c ScoringConfig) Validate() error {
 type Scoring struct {
 	cfg ScoringConfig
 
-	last       [][topology.NumSignals]float64 // per target: last accepted (damped) signals
+	last       [][state.NumSignals]float64 // per target: last accepted (damped) signals
 	known      []bool
 	lastChange sim.Time
 	changed    bool
 	score      []float64
-	work       [][topology.NumSignals]float64
+	work       [][state.NumSignals]float64
 	forecast   forecaster // nil: reactive
 }
 
 // forecaster replaces the signals an engine scores by forecasts.
 type forecaster interface {
-	forecast(o *topology.Observation, x [][topology.NumSignals]float64, known []bool) (note string, ok bool)
+	forecast(o *state.Observation, x [][state.NumSignals]float64, known []bool) (note string, ok bool)
 }
 
 // NewScoring returns a scoring engine.
@@ -138,12 +138,12 @@ func (e *Scoring) uses() uint32 {
 	return m
 }
 
-// Decide implements topology.Engine.
-func (e *Scoring) Decide(o *topology.Observation, d *topology.Decision) {
+// Decide implements state.Engine.
+func (e *Scoring) Decide(o *state.Observation, d *state.Decision) {
 	cfg := &e.cfg
 	n := len(o.Targets)
 	if len(e.last) != n {
-		e.last = make([][topology.NumSignals]float64, n)
+		e.last = make([][state.NumSignals]float64, n)
 		e.known = make([]bool, n)
 		e.score = make([]float64, n)
 	}
@@ -210,20 +210,20 @@ func (e *Scoring) Decide(o *topology.Observation, d *topology.Decision) {
 }
 
 // insane returns why reading r of target i fails the sanity checks, or "".
-func (e *Scoring) insane(r *topology.Reading, i int) string {
+func (e *Scoring) insane(r *state.Reading, i int) string {
 	cfg := &e.cfg
 	s := &r.Signals
 	if cfg.Bounds {
 		switch {
-		case s[topology.SigErrors] < 0 || s[topology.SigErrors] > 1:
-			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[topology.SigErrors])
-		case s[topology.SigUtil] < 0 || s[topology.SigUtil] > 1.0001:
-			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[topology.SigUtil])
-		case s[topology.SigThreat] < 0 || s[topology.SigThreat] > 1:
-			return fmt.Sprintf("threat %.3g out of [0, 1]", s[topology.SigThreat])
-		case s[topology.SigLatency] < 0 || s[topology.SigLoad] < 0 || s[topology.SigCost] < 0 || s[topology.SigLag] < 0:
+		case s[state.SigErrors] < 0 || s[state.SigErrors] > 1:
+			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[state.SigErrors])
+		case s[state.SigUtil] < 0 || s[state.SigUtil] > 1.0001:
+			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[state.SigUtil])
+		case s[state.SigThreat] < 0 || s[state.SigThreat] > 1:
+			return fmt.Sprintf("threat %.3g out of [0, 1]", s[state.SigThreat])
+		case s[state.SigLatency] < 0 || s[state.SigLoad] < 0 || s[state.SigCost] < 0 || s[state.SigLag] < 0:
 			return "negative reading"
-		case s[topology.SigLoad] > 0 && s[topology.SigUtil] == 0 && r.Seen.Requests > 0 && s[topology.SigLatency] == 0:
+		case s[state.SigLoad] > 0 && s[state.SigUtil] == 0 && r.Seen.Requests > 0 && s[state.SigLatency] == 0:
 			return "load without utilisation or latency"
 		}
 	}
@@ -238,28 +238,28 @@ func (e *Scoring) insane(r *topology.Reading, i int) string {
 			}
 			prev, cur := e.last[i][k]+floor, s[k]+floor
 			if cur > prev*(1+cfg.MaxChange) || cur < prev/(1+cfg.MaxChange) {
-				return fmt.Sprintf("%s jumped from %.3g to %.3g", topology.SignalKind(k), e.last[i][k], s[k])
+				return fmt.Sprintf("%s jumped from %.3g to %.3g", state.SignalKind(k), e.last[i][k], s[k])
 			}
 		}
 	}
 	if cfg.Agreement > 0 && r.Seen.Requests >= 20 {
 		seenErr := r.Seen.Errors / r.Seen.Requests
-		if math.Abs(seenErr-s[topology.SigErrors]) > cfg.Agreement {
-			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[topology.SigErrors], seenErr)
+		if math.Abs(seenErr-s[state.SigErrors]) > cfg.Agreement {
+			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[state.SigErrors], seenErr)
 		}
-		if s[topology.SigLatency] > 0 && s[topology.SigLatency] < r.Seen.Latency/3 {
-			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[topology.SigLatency], r.Seen.Latency)
+		if s[state.SigLatency] > 0 && s[state.SigLatency] < r.Seen.Latency/3 {
+			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[state.SigLatency], r.Seen.Latency)
 		}
 	}
 	return ""
 }
 
 // static writes the safe static route.
-func (e *Scoring) static(o *topology.Observation, d *topology.Decision) {
+func (e *Scoring) static(o *state.Observation, d *state.Decision) {
 	staticRoute(o, d, e.cfg.Static)
 }
 
-func staticRoute(o *topology.Observation, d *topology.Decision, target string) {
+func staticRoute(o *state.Observation, d *state.Decision, target string) {
 	for i := range o.Targets {
 		if target == "" || o.Targets[i].Name == target || o.Targets[i].Region == target {
 			d.Weights[i] = 1
@@ -268,10 +268,10 @@ func staticRoute(o *topology.Observation, d *topology.Decision, target string) {
 }
 
 // choose scores every target and applies the choice model.
-func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float64, d *topology.Decision) {
+func (e *Scoring) choose(o *state.Observation, x [][state.NumSignals]float64, d *state.Decision) {
 	cfg := &e.cfg
 	n := len(o.Targets)
-	var mean [topology.NumSignals]float64
+	var mean [state.NumSignals]float64
 	if cfg.Normalize {
 		k := 0
 		for i := 0; i < n; i++ {
@@ -288,23 +288,23 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 	}
 	latency := func(i int) float64 {
 		if cfg.RTT {
-			return x[i][topology.SigLatency] + 2*o.Targets[i].Distance
+			return x[i][state.SigLatency] + 2*o.Targets[i].Distance
 		}
-		return x[i][topology.SigLatency]
+		return x[i][state.SigLatency]
 	}
 	meets := func(i int) bool {
 		return (cfg.SLOLatency <= 0 || latency(i) <= cfg.SLOLatency.Seconds()) &&
-			(cfg.SLOErrors <= 0 || x[i][topology.SigErrors] <= cfg.SLOErrors)
+			(cfg.SLOErrors <= 0 || x[i][state.SigErrors] <= cfg.SLOErrors)
 	}
 	constrained := false
 	for i := 0; i < n; i++ {
-		if e.known[i] && x[i][topology.SigUnhealthy] < 1 && meets(i) {
+		if e.known[i] && x[i][state.SigUnhealthy] < 1 && meets(i) {
 			constrained = true // some target meets the SLO: the others are out
 		}
 	}
 	best, bestScore := -1, math.Inf(1)
 	for i := 0; i < n; i++ {
-		if !e.known[i] || x[i][topology.SigUnhealthy] >= 1 || (constrained && !meets(i)) {
+		if !e.known[i] || x[i][state.SigUnhealthy] >= 1 || (constrained && !meets(i)) {
 			e.score[i] = math.Inf(1) // no signals, every replica down, or outside the SLO
 			continue
 		}
@@ -314,7 +314,7 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 				continue
 			}
 			v := x[i][k]
-			if k == int(topology.SigLatency) {
+			if k == int(state.SigLatency) {
 				v = latency(i)
 			}
 			switch {
@@ -358,7 +358,7 @@ func (e *Scoring) choose(o *topology.Observation, x [][topology.NumSignals]float
 
 // limit applies hysteresis, dwell and the maximum step against the
 // weights in effect.
-func (e *Scoring) limit(o *topology.Observation, d *topology.Decision) {
+func (e *Scoring) limit(o *state.Observation, d *state.Decision) {
 	cfg := &e.cfg
 	cur := o.Current
 	if cur == nil || len(cur) != len(d.Weights) {
@@ -432,19 +432,19 @@ type Holt struct {
 	Horizon     sim.Time
 	DriftCheck  float64
 
-	level, trend [][topology.NumSignals]float64
-	predicted    [][topology.NumSignals]float64
+	level, trend [][state.NumSignals]float64
+	predicted    [][state.NumSignals]float64
 	at           sim.Time
 	started      bool
 	mape         float64
 }
 
-func (h *Holt) forecast(o *topology.Observation, x [][topology.NumSignals]float64, known []bool) (string, bool) {
+func (h *Holt) forecast(o *state.Observation, x [][state.NumSignals]float64, known []bool) (string, bool) {
 	n := len(x)
 	if len(h.level) != n {
-		h.level = make([][topology.NumSignals]float64, n)
-		h.trend = make([][topology.NumSignals]float64, n)
-		h.predicted = make([][topology.NumSignals]float64, n)
+		h.level = make([][state.NumSignals]float64, n)
+		h.trend = make([][state.NumSignals]float64, n)
+		h.predicted = make([][state.NumSignals]float64, n)
 		h.started = false
 	}
 	dt := (o.Now - h.at).Seconds()

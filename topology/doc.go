@@ -14,114 +14,22 @@
 // dropped) and the world's Observer hears about it at that moment. Routing
 // decisions go through the Picker plug point; strategies implement it.
 //
-//	w, _ := topology.New(spec, seed)
+//	w, _ := topology.New(spec, routing, seed)
 //	w.Observe(collector)
-//	w.Start()
-//	w.Eng.Run(spec.Duration)
+//	w.Start(horizon)
+//	w.Eng.Run(horizon)
 //	w.Drain(limit)
 //
-// # Desired and actual state
+// # Layers
 //
-// With Spec.State set, the world carries a state model (World.State):
-//
-//   - a desired store: per key (a service's software version, config
-//     resources, feature flags) the desired version now and its history,
-//     so any request can be judged against the desired state at its
-//     arrival (Key.DesiredAt);
-//   - the actual state on every node (Node): replicas, control-plane
-//     members, and callers' SDKs for flags evaluated client-side. Each has
-//     a place, the up/down/paused state of its replica, a modelled clock
-//     (Clock: monotonic and wall readings derived from virtual time, with
-//     drift rates and steps) and a Value per key it holds;
-//   - channels that propagate desired changes to holders (propagation.go:
-//     xDS-like push with debounce, ACK/NACK and last known good; polling;
-//     streaming with reconnect backoff);
-//   - a store (the API server: the lease, controller-written objects, and
-//     its view of every node from reports and notifications, which
-//     telemetry gaps and partitions interrupt) and members running the
-//     strategy side — an Elector, a Reconciler and a Rollout per service,
-//     each a step machine fed events and returning actions (control.go,
-//     rollout.go). Writes carry the leader's fencing token.
-//
-// Work runs as tasks owned by a node's process (process.go): a paused
-// process runs what came due when it resumes, in order; a crashed one loses
-// it. Responses are stamped with the state that served them (Served), and
-// StateObserver hears divergence, observed divergence, leadership and
-// convergence for metrics.
-//
-//	spec.State = &topology.StateSpec{Keys: …, Changes: …, Control: …}
-//	w, _ := topology.New(spec, routing, seed)
-//	w.State.Configure(topology.Control{Elector: …, Reconciler: …, Rollout: …})
-//	w.Start(horizon)
-//
-// # The data layer
-//
-// With StateSpec.Data set, the state model carries a datastore (data.go,
-// dataop.go, datareplica.go, datarepair.go, schema.go): the replicas of
-// one service are data replicas, each a Node with the usual process
-// semantics, holding a cell per data key (a version, the writer's schema,
-// a corrupt flag) and XOR checksums over key ranges.
-//
-//	client ─▶ caller ─▶ app replica: service time, then its data operation
-//	    ─(network)─▶ the key's replicas (primary, or N homes; sloppy: the
-//	    first N live) ─▶ apply queue (lag, apply time: the backlog) ─▶ ack
-//	    ─(network)─▶ coordinator: W acks / R answers, read repair, or the
-//	    timeout ─▶ the response leaves, Served.Data stamped
-//
-// A request's data operation is drawn at arrival (a client's workload:
-// read/write mix, zipfian keys) and runs synchronously after its service
-// time, so quorum waits and network latency are part of its latency.
-// Served.Data reports the version and schema that served it and whether
-// the read was stale (older than the newest write acknowledged at
-// arrival) or corrupt; Served.Consistent counts both, so
-// inconsistent-response accounting covers data unchanged. Primary-mode
-// replicas follow the primary's log in order over a connection that
-// partitions break and crashes reset; leaderless stores coordinate
-// quorums (strict or sloppy) with hinted handoff and read repair; caches
-// at the coordinating replicas expire by TTL and hear invalidations.
-// Schemas are keys of kind Schema held by the data replicas, changed and
-// reconciled like any key; a compatibility matrix decides what each
-// read and write does. Anti-entropy is a Repairer per data replica
-// (RepairView, RepairAction); a migration coordinator is a Reconciler
-// that caps the schema it writes (ReconcileAction.Schema, SchemaView).
-// Repairs count into Stats.Repairs/RepairBytes, lost updates into
-// Stats.LostUpdates; DataObserver hears divergence, replication lag,
-// write convergence and the backlog.
-//
-//	spec.State.Data = &topology.DataSpec{Service: db, Mode: topology.DataLeaderless, Keys: 1000, RF: 3, …}
-//	w.State.Configure(topology.Control{Data: topology.DataPolicy{Read: 1, Write: 1}, Repair: …})
-//
-// # Routing control plane
-//
-// With Spec.State.Routes the state model also carries entanglement
-// routing's control plane (decide.go, routectl.go), as the seed document
-// draws it: sensors → signal bus → decision engines → policy layer →
-// actuators → observability and audit.
-//
-//   - Sensors: every bus measurement of a replica carries in-flight,
-//     utilisation, rates, a latency EWMA, the error rate and health, and
-//     its region's price (as signalled and as billed), threat score and
-//     replication lag (sensors.go; a data layer feeds the lag sensor with
-//     Bus.FeedLag). Signal faults act on all of them.
-//
-//   - Decision engines (Engine) run on actors — control-plane members, the
-//     implicit controller, sidecars, edges — per the Pattern, every
-//     Interval ± Jitter, on an Observation of the targets (regions for an
-//     edge, replicas for sidecars) with each reading's age and the
-//     clients' own view; they return a Decision as data.
-//
-//   - The Policy layer filters it; the Actuator applies it after its delay
-//     and rate limit: locally (sidecar, hierarchical local loops), or as a
-//     fenced write to the store, which versions it and pushes it on the
-//     scope's route key (KeyKind Route) to the holders' caller SDK and
-//     edge nodes over the key's channel: unevenly, lost to partitions,
-//     holders keeping their last config. Views expose the weights through
-//     Endpoints.Weight (0 excludes a host) and bump Generation.
-//
-//   - Every decision leaves an AuditEntry (State.Audit); RouteObserver and
-//     RouteStats feed the metrics; the emergency Breaker halts automation.
-//
-//     spec.State = &topology.StateSpec{Routes: true}
-//     w, _ := topology.New(spec, routing, seed)
-//     w.State.Configure(topology.Control{Route: &topology.RouteControl{Pattern: topology.PatternCentral, Scope: topology.ScopeEdge, Engine: eng, Interval: 10 * sim.Second}})
+// The world is the core; models of other parts of a system are layers in
+// packages of their own (topology/state: desired vs actual state, the data
+// layer and the routing control plane) that attach to a world with
+// World.Attach and hear it only through the hooks of layer.go: Start,
+// Arrived, Sent, Served, Finished, Answered, Responded, and
+// OnStateChange for replica crashes and pauses. A layer keeps its
+// per-request, per-attempt and per-caller data in its own tables indexed
+// by the core's dense IDs (Ref.Slot, Caller.ID, Replica.ID), schedules its
+// own work on World.Eng, and never changes the core's structs. This
+// package imports none of its layers.
 package topology

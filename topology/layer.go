@@ -23,12 +23,25 @@ type Arriver interface {
 	Arrived(c *Client, r *Request)
 }
 
+// Sender is an optional Layer ability: it hears each attempt of request r
+// as its caller sends it (job refers to the attempt).
+type Sender interface {
+	Sent(job Ref, r *Request)
+}
+
 // ServeStamper is an optional Layer ability: when replica rep completes
-// the service of attempt j (of request r, nil if r already ended), it
+// the service of attempt job (j, of request r, nil if r already ended), it
 // returns the attempt's error probability given the core's base rate, and
 // may record what state served it.
 type ServeStamper interface {
-	Served(rep *Replica, j *Job, r *Request, base float64) float64
+	Served(rep *Replica, job Ref, j *Job, r *Request, base float64) float64
+}
+
+// Answerer is an optional Layer ability: it hears that attempt job's
+// response (a success or a server error) reached its caller while request
+// r still waited for it; job's slot is free again once the call returns.
+type Answerer interface {
+	Answered(job Ref, r *Request)
 }
 
 // Finisher is an optional Layer ability: when an attempt's service ends
@@ -48,6 +61,8 @@ type Responder interface {
 type hooks struct {
 	layers     []Layer
 	arrivers   []Arriver
+	senders    []Sender
+	answerers  []Answerer
 	stampers   []ServeStamper
 	finishers  []Finisher
 	responders []Responder
@@ -61,6 +76,12 @@ func (w *World) Attach(l Layer) {
 	if a, ok := l.(Arriver); ok {
 		h.arrivers = append(h.arrivers, a)
 	}
+	if s, ok := l.(Sender); ok {
+		h.senders = append(h.senders, s)
+	}
+	if a, ok := l.(Answerer); ok {
+		h.answerers = append(h.answerers, a)
+	}
 	if s, ok := l.(ServeStamper); ok {
 		h.stampers = append(h.stampers, s)
 	}
@@ -71,3 +92,7 @@ func (w *World) Attach(l Layer) {
 		h.responders = append(h.responders, r)
 	}
 }
+
+// Layers lists the attached layers in attach order; a layer package finds
+// its own there (see state.Of).
+func (w *World) Layers() []Layer { return w.hooks.layers }

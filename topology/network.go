@@ -89,9 +89,9 @@ func (n *Network) Latency(a, b PlaceID) sim.Time {
 	return sim.SampleTime(d, n.rng)
 }
 
-// transit decides the fate of one message from a to b: its delay, or
+// Transit decides the fate of one message from a to b: its delay, or
 // false when a partition or an impairment loses it.
-func (n *Network) transit(a, b PlaceID) (sim.Time, bool) {
+func (n *Network) Transit(a, b PlaceID) (sim.Time, bool) {
 	k := int(a)*len(n.places) + int(b)
 	if n.cuts[k] > 0 {
 		n.Lost++

@@ -21,13 +21,13 @@ func (w *World) arrive(arg uint64) {
 	if t := c.nextArrival(now); t < w.horizon {
 		w.Eng.At(t, ClassRequest, w.kArrive, arg)
 	}
-	idx, r := w.reqs.alloc()
+	idx, r := w.reqs.Alloc()
 	ref := makeRef(idx, w.reqs.gens[idx])
 	caller := c.Callers[0]
 	if len(c.Callers) > 1 {
 		caller = c.Callers[c.assign.IntN(len(c.Callers))]
 	}
-	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1}
+	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, ref: ref}
 	w.nextID++
 	c.Generated++
 	for _, l := range w.hooks.arrivers {
@@ -100,13 +100,16 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 			r.SignalAge = now - s.Emitted
 		}
 	}
-	jidx, j := w.jobs.alloc()
+	jidx, j := w.jobs.Alloc()
 	r.attempts++
 	*j = Job{
 		Req: ref, Attempt: r.attempts, Caller: caller.ID, Replica: rep.ID, Cluster: cluster, Sent: now,
-		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(), Data: r.Data,
+		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(),
 	}
 	jref := makeRef(jidx, w.jobs.gens[jidx])
+	for _, l := range w.hooks.senders {
+		l.Sent(jref, r)
+	}
 	r.job, r.Replica, r.Cluster = jref, rep.ID, cluster
 	r.retryCounted = false // a counted retry is now an attempt in flight
 	caller.inflight[h]++
@@ -124,7 +127,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	for _, o := range w.jobObs {
 		o.JobSent(now, j)
 	}
-	d, ok := w.Net.transit(caller.Place, rep.Place)
+	d, ok := w.Net.Transit(caller.Place, rep.Place)
 	switch {
 	case !ok: // lost on the way: the caller waits for a timeout
 		j.landed = true
@@ -137,7 +140,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 
 // reach is an attempt arriving at its replica.
 func (w *World) reach(ref Ref) {
-	j := w.jobs.get(ref)
+	j := w.jobs.Get(ref)
 	rep := w.Replicas[j.Replica]
 	now := w.Eng.Now()
 	j.Reached = now
@@ -176,7 +179,7 @@ func (w *World) unserve(rep *Replica, j *Job) {
 
 // finish is a replica completing service of an attempt.
 func (w *World) finish(ref Ref) {
-	j := w.jobs.get(ref)
+	j := w.jobs.Get(ref)
 	rep := w.Replicas[j.Replica]
 	w.unserve(rep, j)
 	rep.Served++
@@ -188,7 +191,7 @@ func (w *World) finish(ref Ref) {
 	// degradations in force when service began combine with it.
 	base := rep.Service.Spec.ErrorRate
 	for _, l := range w.hooks.stampers { // stamp the state that served it
-		base = l.Served(rep, j, w.reqs.get(j.Req), base)
+		base = l.Served(rep, ref, j, w.reqs.Get(j.Req), base)
 	}
 	if j.ErrU < 1-(1-base)*j.degrOK {
 		rep.Errors++
@@ -210,11 +213,15 @@ func (w *World) finished(rep *Replica, ref Ref, j *Job) bool {
 	return false
 }
 
+// Job returns the attempt ref refers to, or nil once it is gone. The
+// pointer is valid until the next attempt is sent.
+func (w *World) Job(ref Ref) *Job { return w.jobs.Get(ref) }
+
 // Answer completes attempt ref, whose reply a layer took over (see
 // Finisher), with outcome o and cause c. It does nothing if the attempt is
 // gone.
 func (w *World) Answer(ref Ref, o Outcome, c Cause) {
-	j := w.jobs.get(ref)
+	j := w.jobs.Get(ref)
 	if j == nil {
 		return
 	}
@@ -252,12 +259,12 @@ func (w *World) beginService(rep *Replica, ref Ref, j *Job) {
 func (w *World) reply(ref Ref, j *Job, o Outcome, c Cause) {
 	j.Outcome, j.Cause = o, c
 	caller := w.Callers[j.Caller]
-	d, ok := w.Net.transit(w.Replicas[j.Replica].Place, caller.Place)
+	d, ok := w.Net.Transit(w.Replicas[j.Replica].Place, caller.Place)
 	switch {
 	case !ok: // the response is lost
 		j.landed = true
 		if j.detached {
-			w.jobs.release(ref.idx())
+			w.jobs.Release(ref.idx())
 		}
 	case d > 0:
 		w.Eng.After(d, ClassRequest, w.kRespond, uint64(ref))
@@ -268,21 +275,24 @@ func (w *World) reply(ref Ref, j *Job, o Outcome, c Cause) {
 
 // response is an attempt's result reaching its caller.
 func (w *World) response(ref Ref) {
-	j := w.jobs.get(ref)
+	j := w.jobs.Get(ref)
 	j.landed = true
 	if j.detached { // the caller gave up on it already
-		w.jobs.release(ref.idx())
+		w.jobs.Release(ref.idx())
 		return
 	}
-	req, caller, o, c, waited, served := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached, j.Served
+	req, caller, o, c, waited := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached
 	w.detachJob(j, o)
-	w.jobs.release(ref.idx())
-	r := w.reqs.get(req)
+	w.jobs.Release(ref.idx())
+	r := w.reqs.Get(req)
 	if r == nil {
 		return
 	}
 	if o == Success || o == Error {
-		r.Waited, r.Served = waited, served
+		r.Waited = waited
+		for _, l := range w.hooks.answerers {
+			l.Answered(ref, r)
+		}
 	}
 	w.decide(req, r, caller, o, c)
 }
@@ -290,7 +300,7 @@ func (w *World) response(ref Ref) {
 // tryTimeout is an attempt's per-try timeout: the caller stops waiting for
 // it (the replica may still be working on it) and decides what next.
 func (w *World) tryTimeout(ref Ref) {
-	j := w.jobs.get(ref)
+	j := w.jobs.Get(ref)
 	if j == nil || j.detached {
 		return
 	}
@@ -298,9 +308,9 @@ func (w *World) tryTimeout(ref Ref) {
 	req, caller := j.Req, w.Callers[j.Caller]
 	w.detachJob(j, Timeout)
 	if j.landed {
-		w.jobs.release(ref.idx())
+		w.jobs.Release(ref.idx())
 	}
-	if r := w.reqs.get(req); r != nil {
+	if r := w.reqs.Get(req); r != nil {
 		w.decide(req, r, caller, Timeout, CauseTryTimeout)
 	}
 }
@@ -326,7 +336,7 @@ func (w *World) decide(ref Ref, r *Request, caller *Caller, o Outcome, c Cause) 
 
 // retry sends a request's next attempt after its back-off.
 func (w *World) retry(ref Ref) {
-	r := w.reqs.get(ref)
+	r := w.reqs.Get(ref)
 	if r == nil {
 		return
 	}
@@ -336,7 +346,7 @@ func (w *World) retry(ref Ref) {
 
 // timeout is a client giving up on a request.
 func (w *World) timeout(ref Ref) {
-	r := w.reqs.get(ref)
+	r := w.reqs.Get(ref)
 	r.timeout = 0
 	w.detach(r)
 	w.end(ref, r, Timeout, CauseTimeout)
@@ -345,10 +355,10 @@ func (w *World) timeout(ref Ref) {
 // detach releases the caller's hold on the request's outstanding attempt
 // and any retry it has scheduled.
 func (w *World) detach(r *Request) {
-	if j := w.jobs.get(r.job); j != nil && !j.detached {
+	if j := w.jobs.Get(r.job); j != nil && !j.detached {
 		w.detachJob(j, Timeout)
 		if j.landed {
-			w.jobs.release(r.job.idx())
+			w.jobs.Release(r.job.idx())
 		}
 	}
 	if r.retry != 0 {
@@ -409,7 +419,7 @@ func (w *World) end(ref Ref, r *Request, o Outcome, c Cause) {
 	for _, ob := range w.obs {
 		ob.RequestEnded(now, r)
 	}
-	w.reqs.release(ref.idx())
+	w.reqs.Release(ref.idx())
 	if w.drain && w.reqs.live == 0 {
 		w.Eng.Stop()
 	}

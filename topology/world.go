@@ -27,7 +27,6 @@ type Spec struct {
 	Services []ServiceSpec
 	Clients  []ClientSpec
 	Bus      BusSpec
-	State    *StateSpec // desired-vs-actual state model; nil for none (see state.go)
 }
 
 // Observer hears every request end, exactly once, at the moment it ends.
@@ -60,7 +59,6 @@ type World struct {
 	Callers  []*Caller
 	Edges    []*Edge
 	Bus      *Bus
-	State    *State // the desired-vs-actual state model; nil when Spec.State is nil
 
 	routing Routing
 	obs     []Observer
@@ -69,8 +67,8 @@ type World struct {
 	fbk     []FallbackReporter // per caller; nil entries for pickers that never fall back
 	stateFn []func(rep *Replica, old NodeState)
 
-	reqs      arena[Request]
-	jobs      arena[Job]
+	reqs      Arena[Request]
+	jobs      Arena[Job]
 	nextID    uint64
 	healthGen uint64 // bumped on every change of host health or ejection
 	horizon   sim.Time
@@ -227,14 +225,6 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			w.Edges = append(w.Edges, e)
 		}
 		w.Clients = append(w.Clients, c)
-	}
-	if spec.State != nil {
-		st, err := newState(w, *spec.State)
-		if err != nil {
-			return nil, err
-		}
-		w.State = st
-		w.Attach(st)
 	}
 	return w, nil
 }

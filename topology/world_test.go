@@ -70,3 +70,50 @@ func TestMM1SmokeAndConservation(t *testing.T) {
 		t.Fatalf("M/M/1 rho=0.5 mean sojourn %.3f, want 2 ± 5%%", mean)
 	}
 }
+
+// A serverless replica idle longer than its idle time makes the next job
+// wait the cold start.
+func TestScaleToZero(t *testing.T) {
+	w, rec := build(t, oneReplica(Unbounded, 0))
+	w.Services[0].Spec.ServiceTime = sim.Constant{V: 0.1}
+	w.ScaleToZero(w.Replicas[0], 500*sim.Millisecond, sim.Second)
+	w.Start(2500 * sim.Millisecond) // arrivals at 1 s (idle since 0: cold) and 2 s (queued behind it: warm)
+	w.Eng.Run(sim.Minute)
+	if len(rec.ended) != 2 || rec.ended[0].Latency() != 1100*sim.Millisecond || rec.ended[1].Latency() != 200*sim.Millisecond || w.Replicas[0].ColdStarts != 1 {
+		t.Fatalf("latencies %v, %v; cold starts %d", rec.ended[0].Latency(), rec.ended[1].Latency(), w.Replicas[0].ColdStarts)
+	}
+}
+
+// A routing weight of 0 excludes a host from the view, in panic mode too;
+// the others keep their weights and the health counts stay consistent
+// with crashes on top.
+func TestRouteWeightsExclude(t *testing.T) {
+	w, _ := build(t, Spec{
+		Places:   []Place{{"east", "a"}, {"west", "a"}},
+		Network:  NetworkSpec{CrossRegion: sim.Constant{V: 0.02}},
+		Services: []ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 4, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []PlaceID{0, 1}}},
+		Clients:  []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 0}}, Callers: 2}},
+		Bus:      BusSpec{Interval: sim.Second},
+	})
+	c := w.Callers[0]
+	w.SetCallerRoute(c, []float64{0, 1, 0, 2})
+	v := &c.all
+	if v.HealthyCount() != 2 || v.Healthy(0) || !v.Healthy(1) || v.Weight(3) != 2 || v.candidates() != 2 {
+		t.Fatalf("healthy %d, weights %v", v.HealthyCount(), []float64{v.Weight(0), v.Weight(1), v.Weight(2), v.Weight(3)})
+	}
+	restart := w.Crash(w.Replicas[0]) // excluded and down: no double count
+	w.Crash(w.Replicas[1])
+	if v.HealthyCount() != 1 {
+		t.Fatalf("healthy %d after crashing an excluded and an included host, want 1", v.HealthyCount())
+	}
+	v.panic = true
+	if v.HealthyCount() != 2 || v.Healthy(0) {
+		t.Fatalf("panic must not bring excluded hosts back")
+	}
+	v.panic = false
+	restart()
+	w.SetCallerRoute(c, nil)
+	if v.HealthyCount() != 3 || v.Weight(3) != 1 {
+		t.Fatalf("nil weights restore the replicas' own: healthy %d", v.HealthyCount())
+	}
+}

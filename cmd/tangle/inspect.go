@@ -14,7 +14,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
-	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 var validateCmd = &command{
@@ -120,7 +120,7 @@ var listCmd = &command{
 					listDef(tw, true, "policy: "+d.Name, fmt.Sprintf("%s (precedence %d)", d.Description, d.Precedence), d.Source, d.Params)
 				}
 				fmt.Fprintln(tw)
-				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(topology.PatternNames(), "leader"), ", "))
+				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(state.PatternNames(), "leader"), ", "))
 			case "faults":
 				for i, d := range faults.Defs() {
 					if i > 0 {

@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 
@@ -464,7 +465,7 @@ func (s *State) rolloutProgress(rs *rolloutState) {
 // returned function is called (an image that cannot be pulled on that node,
 // a crash-looping container; nests). Pods stuck when it ends become ready
 // a ReadyAfter later.
-func (s *State) FailPods(rep *Replica) (restore func()) {
+func (s *State) FailPods(rep *topology.Replica) (restore func()) {
 	sl := s.Nodes[rep.ID].slot
 	if sl == nil {
 		return func() {}
@@ -473,7 +474,7 @@ func (s *State) FailPods(rep *Replica) (restore func()) {
 	if sl.failing == 1 {
 		sl.gen++ // a pod starting now will not become ready
 	}
-	return s.w.once(func() {
+	return once(func() {
 		sl.failing--
 		if sl.failing == 0 && sl.phase != SlotStable {
 			for _, ss := range s.services {
@@ -490,7 +491,7 @@ func (s *State) FailPods(rep *Replica) (restore func()) {
 }
 
 // RolloutOf is the rollout view of service svc (nil for the control plane).
-func (s *State) RolloutOf(svc *Service) RolloutView {
+func (s *State) RolloutOf(svc *topology.Service) RolloutView {
 	rs := s.services[svc.ID].rollout
 	if rs == nil {
 		return nil

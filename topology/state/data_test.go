@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 // dataLog records the datastore's notifications and the data outcomes of
 // requests.
 type dataLog struct {
+	s         *State
 	behind    int
 	total     int
 	lags      []sim.Time
@@ -24,11 +26,11 @@ func (l *dataLog) DataDivergence(_ sim.Time, behind, total int) { l.behind, l.to
 func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)          { l.lags = append(l.lags, lag) }
 func (l *dataLog) WriteConverged(sim.Time, sim.Time)            { l.converged++ }
 func (l *dataLog) Backlog(_ sim.Time, q int)                    { l.maxQueue = max(l.maxQueue, q) }
-func (l *dataLog) RequestEnded(_ sim.Time, r *Request) {
-	if r.Data.Kind == DataRead {
-		if r.Outcome == Success {
+func (l *dataLog) RequestEnded(_ sim.Time, r *topology.Request) {
+	if l.s.DataOf(r).Kind == DataRead {
+		if r.Outcome == topology.Success {
 			l.reads++
-			if r.Served.Data.Stale {
+			if l.s.ServedBy(r).Data.Stale {
 				l.stale++
 			}
 		} else {
@@ -41,32 +43,32 @@ func (l *dataLog) RequestEnded(_ sim.Time, r *Request) {
 // sends rate requests per second, each a data operation (reads a fraction
 // of them) on keys keys, over a datastore of 3 replicas (one per zone) in
 // the given mode. Latency is 1 ms within a zone and 2 ms between zones.
-func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol DataPolicy, tweak func(*DataSpec)) (*World, Datastore, *dataLog) {
+func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol DataPolicy, tweak func(*DataSpec)) (*topology.World, Datastore, *dataLog) {
 	t.Helper()
 	ds := DataSpec{Service: 1, Mode: mode, Keys: keys, RF: 3, Size: 1024,
 		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: reads}}}
 	if tweak != nil {
 		tweak(&ds)
 	}
-	spec := Spec{
-		Places:  []Place{{"r", "a"}, {"r", "b"}, {"r", "c"}},
-		Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
-		Services: []ServiceSpec{
-			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
-			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+	spec := worldSpec{
+		Places:  []topology.Place{{Region: "r", Zone: "a"}, {Region: "r", Zone: "b"}, {Region: "r", Zone: "c"}},
+		Network: topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
+		Services: []topology.ServiceSpec{
+			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
+			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
 		},
-		Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Poisson, Rate: RateProfile{{0, rate}}, Callers: 3}},
-		State:   &StateSpec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: rate}}, Callers: 3}},
+		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
 	}
 	w, _ := build(t, spec)
-	if err := w.State.Configure(Control{Data: pol}); err != nil {
+	if err := Of(w).Configure(Control{Data: pol}); err != nil {
 		t.Fatal(err)
 	}
-	d, ok := w.State.Data()
+	d, ok := Of(w).Data()
 	if !ok {
 		t.Fatal("no datastore")
 	}
-	log := &dataLog{}
+	log := &dataLog{s: Of(w)}
 	d.Observe(log)
 	w.Observe(log)
 	return w, d, log
@@ -108,7 +110,7 @@ func TestReplicaLagMakesOneStale(t *testing.T) {
 		{"quorum", DataPolicy{}, false},
 	} {
 		w, d, log := dataWorld(t, DataLeaderless, 10, 200, 0.5, c.pol, nil)
-		w.State.LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
+		Of(w).LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
 		run(w, 20*sim.Second)
 		if got := log.stale > 0; got != c.wantStale {
 			t.Errorf("%s: %d stale reads of %d", c.name, log.stale, log.reads)
@@ -123,7 +125,7 @@ func TestReplicaLagMakesOneStale(t *testing.T) {
 // 10 ms receiving 100 writes/s of 150 falls behind linearly.
 func TestBacklogGrowsPastApplyCapacity(t *testing.T) {
 	w, d, log := dataWorld(t, DataLeaderless, 10, 150, 0, DataPolicy{Read: 1, Write: 1}, nil)
-	w.State.LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
+	Of(w).LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
 	run(w, 20*sim.Second)
 	// 150/s arrive, 100/s are applied: about 50/s pile up, 1000 in 20 s.
 	if q := d.Queued(); q < 700 || q > 1300 {
@@ -264,19 +266,19 @@ func TestMerkleStreamsOneLeaf(t *testing.T) {
 		method       RepairMethod
 		keys, hashes int
 	}{{RepairMerkle, 32, 1 + 2*11 + 1}, {RepairChecksum, 1000, 66 + 66}} {
-		spec := Spec{
-			Places:   []Place{{"r", "a"}},
-			Network:  NetworkSpec{SameZone: sim.Constant{V: 0.001}},
-			Services: []ServiceSpec{{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
-			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+		spec := worldSpec{
+			Places:   []topology.Place{{Region: "r", Zone: "a"}},
+			Network:  topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []topology.ServiceSpec{{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
+			State: &Spec{Control: ControlPlaneSpec{Service: -1},
 				Data: &DataSpec{Service: 0, Mode: DataLeaderless, Keys: 1 << 17, RF: 2, Size: 100}},
 		}
 		w, _ := build(t, spec)
 		act := RepairAction{Kind: RepairSync, Peer: 1, Method: c.method, Depth: 11, ChunkKeys: 1000, Push: true, HashSize: 32, Throughput: 1e9}
-		if err := w.State.Configure(Control{Repair: func(*rand.Rand) Repairer { return &oneSync{act} }}); err != nil {
+		if err := Of(w).Configure(Control{Repair: func(*rand.Rand) Repairer { return &oneSync{act} }}); err != nil {
 			t.Fatal(err)
 		}
-		d, _ := w.State.Data()
+		d, _ := Of(w).Data()
 		d.Put(w.Replicas[0], 12345, 9) // in the first range, [0, 65 536)
 		run(w, 5*sim.Second)
 		st := d.Stats()
@@ -299,22 +301,22 @@ func TestMerkleStreamsOneLeaf(t *testing.T) {
 // homes than W and fails the write.
 func TestSloppyQuorumStandIn(t *testing.T) {
 	for _, sloppy := range []bool{true, false} {
-		spec := Spec{
-			Places:  []Place{{"r", "a"}},
-			Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}},
-			Services: []ServiceSpec{
-				{Name: "api", Replicas: 1, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
-				{Name: "db", Replicas: 4, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+		spec := worldSpec{
+			Places:  []topology.Place{{Region: "r", Zone: "a"}},
+			Network: topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}},
+			Services: []topology.ServiceSpec{
+				{Name: "api", Replicas: 1, Concurrency: 8, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}},
+				{Name: "db", Replicas: 4, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}},
 			},
-			Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 10}}, Callers: 1}},
-			State: &StateSpec{Control: ControlPlaneSpec{Service: -1},
+			Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Constant, Rate: topology.RateProfile{{At: 0, Rate: 10}}, Callers: 1}},
+			State: &Spec{Control: ControlPlaneSpec{Service: -1},
 				Data: &DataSpec{Service: 1, Mode: DataLeaderless, Keys: 4, RF: 3, Size: 100, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}},
 		}
 		w, _ := build(t, spec)
-		if err := w.State.Configure(Control{Data: DataPolicy{Write: -1, Sloppy: sloppy, Hints: true}}); err != nil {
+		if err := Of(w).Configure(Control{Data: DataPolicy{Write: -1, Sloppy: sloppy, Hints: true}}); err != nil {
 			t.Fatal(err)
 		}
-		d, _ := w.State.Data()
+		d, _ := Of(w).Data()
 		db := w.Services[1].Replicas
 		var restart func()
 		at(w, 0, func() { restart = w.Crash(db[2]) })
@@ -338,7 +340,7 @@ func TestSloppyQuorumStandIn(t *testing.T) {
 // (coordination, messages, apply queues, read repair) allocate nothing.
 func TestDataPathAllocations(t *testing.T) {
 	w, d, _ := dataWorld(t, DataLeaderless, 100, 500, 0.5, DataPolicy{}, nil)
-	w.State.LagData(w.Services[1].Replicas[2], 20*sim.Millisecond, 0) // read repairs happen
+	Of(w).LagData(w.Services[1].Replicas[2], 20*sim.Millisecond, 0) // read repairs happen
 	w.Start(sim.Hour)
 	w.Eng.Run(20 * sim.Second)
 	until := w.Eng.Now()
@@ -364,12 +366,12 @@ func TestSkewedClockLosesUpdates(t *testing.T) {
 	for _, skew := range []bool{false, true} {
 		w, d, _ := dataWorld(t, DataLeaderless, 5, 200, 0, DataPolicy{}, nil)
 		if skew {
-			w.State.JumpClock(w.State.NodeOf(w.Services[0].Replicas[1]), -10*sim.Second)
+			Of(w).JumpClock(Of(w).NodeOf(w.Services[0].Replicas[1]), -10*sim.Second)
 		}
 		run(w, 20*sim.Second)
 		lost := d.Stats().LostUpdates
-		if skew && (lost < 100 || w.State.Stats.LostUpdates != lost) {
-			t.Errorf("skewed: %d data lost updates (state model counts %d), want many, counted in both", lost, w.State.Stats.LostUpdates)
+		if skew && (lost < 100 || Of(w).Stats.LostUpdates != lost) {
+			t.Errorf("skewed: %d data lost updates (state model counts %d), want many, counted in both", lost, Of(w).Stats.LostUpdates)
 		}
 		if !skew && lost != 0 {
 			t.Errorf("correct clocks: %d lost updates", lost)
@@ -419,25 +421,25 @@ func TestDataFeedsLagSensor(t *testing.T) {
 	ds := DataSpec{Service: 1, Mode: DataPrimary, Keys: 50, RF: 2, Size: 1024,
 		Lag:      sim.Constant{V: 0.5},
 		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}
-	spec := Spec{
-		Places:  []Place{{"east", "a"}, {"west", "a"}, {"south", "a"}},
-		Network: NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}, CrossRegion: sim.Constant{V: 0.01}},
-		Services: []ServiceSpec{
-			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
-			{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1}},
+	spec := worldSpec{
+		Places:  []topology.Place{{Region: "east", Zone: "a"}, {Region: "west", Zone: "a"}, {Region: "south", Zone: "a"}},
+		Network: topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}, CrossRegion: sim.Constant{V: 0.01}},
+		Services: []topology.ServiceSpec{
+			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
+			{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1}},
 		},
-		Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Poisson, Rate: RateProfile{{0, 200}}, Callers: 3}},
-		State:   &StateSpec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: 200}}, Callers: 3}},
+		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
 	}
 	w, _ := build(t, spec)
-	if err := w.State.Configure(Control{}); err != nil {
+	if err := Of(w).Configure(Control{}); err != nil {
 		t.Fatal(err)
 	}
 	lag := map[string][]float64{}
 	for s := 1; s <= 40; s++ { // half-way between samples: each reads the sample of second s
 		at(w, sim.Time(s)*sim.Second+LagSampleInterval/2, func() {
 			for _, r := range []string{"east", "west", "south"} {
-				l, ok := w.Bus.sensors.lag.Lag(w.Eng.Now(), r)
+				l, ok := Of(w).data.lag.Lag(w.Eng.Now(), r)
 				v := l.Seconds()
 				if !ok {
 					v = -1

@@ -1,7 +1,8 @@
-package topology
+package state
 
 import (
 	"fmt"
+	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 	"slices"
 
@@ -90,7 +91,7 @@ const DefaultReadyAfter = 10 * sim.Second
 // software version (a rollout).
 type ChangeSpec struct {
 	At      sim.Time
-	Key     int     // index into StateSpec.Keys, or -1 for a deploy
+	Key     int     // index into Spec.Keys, or -1 for a deploy
 	Service int     // for a deploy: the service
 	Version Version // the new version; 0 means the next one
 	Invalid bool    // holders reject this version (an xDS NACK): they keep their last good value
@@ -103,7 +104,7 @@ type ChangeSpec struct {
 // config store: the lease, the objects controllers write, the xDS server)
 // and the members that run controllers.
 type ControlPlaneSpec struct {
-	Store PlaceID // where the store runs
+	Store topology.PlaceID // where the store runs
 	// Service is the index into Spec.Services of the control-plane service
 	// whose replicas are the members (candidates for leadership, running
 	// reconcilers and rollouts); -1 means one implicit controller at Store
@@ -115,9 +116,9 @@ type ControlPlaneSpec struct {
 	Work sim.Time
 }
 
-// StateSpec is a world's desired-vs-actual state model. A nil *StateSpec in
+// Spec is a world's desired-vs-actual state model. A nil *Spec in
 // Spec means the world has none.
-type StateSpec struct {
+type Spec struct {
 	Keys     []KeySpec
 	Versions []VersionSpec
 	Changes  []ChangeSpec
@@ -144,7 +145,7 @@ type Key struct {
 	ID      int
 	Name    string
 	Kind    KeyKind
-	Service *Service
+	Service *topology.Service
 	Spec    KeySpec
 
 	desired Version
@@ -228,10 +229,10 @@ func (k *Key) matches(v Value) bool { return !v.Foreign && v.Version == k.desire
 type Node struct {
 	ID      int32
 	Name    string
-	Place   PlaceID
-	Replica *Replica // nil for caller SDKs and the implicit controller
-	Caller  *Caller  // the caller whose SDK this is, for client-side flags
-	Edge    *Edge    // the edge this node is (routing control plane), or nil
+	Place   topology.PlaceID
+	Replica *topology.Replica // nil for caller SDKs and the implicit controller
+	Caller  *topology.Caller  // the caller whose SDK this is, for client-side flags
+	Edge    *topology.Edge    // the edge this node is (routing control plane), or nil
 	Clock   Clock
 
 	values []Value    // per key ID
@@ -242,11 +243,11 @@ type Node struct {
 	item   int32      // index among reconcile items (replicas holding config or flags), -1 otherwise
 	slot   *slotState // for replicas of serving services: rollout state
 
-	epoch    uint32   // bumped on every crash: work of a dead process is discarded
-	deferred []Ref    // tasks that came due while paused, in order
-	cut      int      // control-plane partitions holding it
-	gap      int      // telemetry gaps hiding it
-	lost     []uint16 // per key: config-skew faults losing its updates
+	epoch    uint32         // bumped on every crash: work of a dead process is discarded
+	deferred []topology.Ref // tasks that came due while paused, in order
+	cut      int            // control-plane partitions holding it
+	gap      int            // telemetry gaps hiding it
+	lost     []uint16       // per key: config-skew faults losing its updates
 	late     []sim.Time
 	syncFail []uint16 // per key: SDK sync failures
 	pin      []uint16 // per key: schema-mismatch faults holding its value
@@ -267,10 +268,10 @@ func (n *Node) Software() Version {
 func (n *Node) Coherent() bool { return n.off == 0 }
 
 // Paused reports whether the node's process is stalled.
-func (n *Node) Paused() bool { return n.Replica != nil && n.Replica.State == Paused }
+func (n *Node) Paused() bool { return n.Replica != nil && n.Replica.State == topology.Paused }
 
 // Down reports whether the node's process is not running.
-func (n *Node) Down() bool { return n.Replica != nil && n.Replica.State == Down }
+func (n *Node) Down() bool { return n.Replica != nil && n.Replica.State == topology.Down }
 
 // Cut reports whether the node is partitioned from the control plane.
 func (n *Node) Cut() bool { return n.cut > 0 }
@@ -337,8 +338,9 @@ type Stats struct {
 // State is a world's state model at run time. World.State is nil when the
 // world has none.
 type State struct {
-	w     *World
-	Spec  StateSpec
+	requestTables
+	w     *topology.World
+	Spec  Spec
 	Keys  []*Key
 	Nodes []*Node // replica nodes in World.Replicas order, then caller SDKs, then the implicit controller
 	Stats Stats
@@ -356,8 +358,8 @@ type State struct {
 	rng      *rand.Rand
 	horizon  sim.Time
 
-	tasks    arena[task]
-	syncs    arena[syncRec]
+	tasks    topology.Arena[task]
+	syncs    topology.Arena[syncRec]
 	data     *datastore
 	mutators []*mutator
 	strobes  []*strobe
@@ -375,9 +377,20 @@ type svcState struct {
 	rollout  *rolloutState
 }
 
-// newState builds the state model of w from spec. Call it from New after
-// services and clients exist.
-func newState(w *World, spec StateSpec) (*State, error) {
+// New builds the state model of w from spec and attaches it to w (see
+// topology.Layer). Call it after topology.New and before w.Start; Of(w)
+// finds it again.
+func New(w *topology.World, spec Spec) (*State, error) {
+	s, err := newState(w, spec)
+	if err != nil {
+		return nil, err
+	}
+	w.Attach(s)
+	return s, nil
+}
+
+// newState builds the state model of w from spec.
+func newState(w *topology.World, spec Spec) (*State, error) {
 	s := &State{w: w, Spec: spec, rng: sim.NewStream(w.Seed, "state"), services: make([]svcState, len(w.Services))}
 	if s.Spec.ReportInterval <= 0 {
 		s.Spec.ReportInterval = 10 * sim.Second
@@ -395,7 +408,7 @@ func newState(w *World, spec StateSpec) (*State, error) {
 	if int(spec.Control.Store) >= len(w.Places) || spec.Control.Store < 0 {
 		return nil, fmt.Errorf("state: control-plane store at unknown place %d", spec.Control.Store)
 	}
-	s.kTask = w.Eng.Handle("state.task", func(a uint64) { s.runTask(Ref(a)) })
+	s.kTask = w.Eng.Handle("state.task", func(a uint64) { s.runTask(topology.Ref(a)) })
 	for _, r := range w.Replicas {
 		s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: r.Name, Place: r.Place, Replica: r, Clock: NewClock(), item: -1})
 	}
@@ -512,13 +525,13 @@ func (s *State) Key(name string) (*Key, bool) {
 }
 
 // NodeOf returns the node of replica rep.
-func (s *State) NodeOf(rep *Replica) *Node { return s.Nodes[rep.ID] }
+func (s *State) NodeOf(rep *topology.Replica) *Node { return s.Nodes[rep.ID] }
 
 // CallerNode returns the SDK node of caller c.
-func (s *State) CallerNode(c *Caller) *Node { return s.Nodes[len(s.w.Replicas)+int(c.ID)] }
+func (s *State) CallerNode(c *topology.Caller) *Node { return s.Nodes[len(s.w.Replicas)+int(c.ID)] }
 
 // Software returns a service's software key (nil for the control plane).
-func (s *State) Software(svc *Service) *Key { return s.services[svc.ID].software }
+func (s *State) Software(svc *topology.Service) *Key { return s.services[svc.ID].software }
 
 // Counted is the number of nodes whose coherence counts towards divergence.
 func (s *State) Counted() int { return s.counted }
@@ -557,7 +570,7 @@ func (ss *svcState) readyAfter(v Version) sim.Time {
 // the stale-error rates of keys it served stale. r is the request (nil if it
 // already ended). Called per response: O(keys of the service), no allocation.
 // It is the state model's ServeStamper hook.
-func (s *State) Served(rep *Replica, j *Job, r *Request, base float64) float64 {
+func (s *State) Served(rep *topology.Replica, job topology.Ref, j *topology.Job, r *topology.Request, base float64) float64 {
 	ss := &s.services[rep.Service.ID]
 	if ss.software == nil {
 		return base
@@ -583,7 +596,7 @@ func (s *State) Served(rep *Replica, j *Job, r *Request, base float64) float64 {
 			}
 		}
 	}
-	j.Served = Served{Software: sw, Stale: stale}
+	s.jobServed[job.Slot()] = Served{Software: sw, Stale: stale}
 	if rs := ss.rollout; rs != nil {
 		rs.countServed(sw, j.ErrU < p, s.w.Eng.Now()-j.Reached)
 	}

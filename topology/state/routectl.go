@@ -1,7 +1,8 @@
-package topology
+package state
 
 import (
 	"fmt"
+	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -47,7 +48,7 @@ type routeHist struct {
 type routeScope struct {
 	id      int
 	kind    ScopeKind
-	client  *Client
+	client  *topology.Client
 	name    string
 	key     *Key
 	holders []*Node
@@ -168,19 +169,19 @@ type RouteScopeInfo struct {
 
 type routeRuntime struct {
 	s      *State
-	w      *World
+	w      *topology.World
 	rc     *RouteControl
 	scopes []*routeScope
 	actors []*routeActor
-	pend   arena[routePending]
+	pend   topology.Arena[routePending]
 	stats  RouteStats
 	obs    []RouteObserver
 	audit  []AuditEntry
 	rules  []*Rule
 	rng    *rand.Rand
 
-	broker   [][]Signal // the broker's published board, per service per replica
-	bpending [][]Signal
+	broker   [][]topology.Signal // the broker's published board, per service per replica
+	bpending [][]topology.Signal
 	bdown    int
 
 	halted   bool
@@ -196,12 +197,12 @@ type routeRuntime struct {
 
 // responded tallies how an attempt went, as its client and its caller saw
 // it (the State's Responder hook).
-func (rt *routeRuntime) responded(j *Job, rep *Replica, rtt sim.Time, o Outcome) {
+func (rt *routeRuntime) responded(j *topology.Job, rep *topology.Replica, rtt sim.Time, o topology.Outcome) {
 	caller := rt.w.Callers[j.Caller]
 	for _, t := range [2]*seenTally{&rt.clientSeen[caller.Client.ID][rep.Index], &rt.callerSeen[j.Caller][rep.Index]} {
 		t.n++
 		t.lat += rtt.Seconds()
-		if o != Success {
+		if o != topology.Success {
 			t.errs++
 		}
 	}
@@ -303,11 +304,11 @@ func (rt *routeRuntime) configure(rc *RouteControl) {
 		local(rc.Scope)
 	}
 	if rc.Pattern == PatternBrokered {
-		rt.broker = make([][]Signal, len(rt.w.Services))
-		rt.bpending = make([][]Signal, len(rt.w.Services))
+		rt.broker = make([][]topology.Signal, len(rt.w.Services))
+		rt.bpending = make([][]topology.Signal, len(rt.w.Services))
 		for i, svc := range rt.w.Services {
-			rt.broker[i] = make([]Signal, len(svc.Replicas))
-			rt.bpending[i] = make([]Signal, len(svc.Replicas))
+			rt.broker[i] = make([]topology.Signal, len(svc.Replicas))
+			rt.bpending[i] = make([]topology.Signal, len(svc.Replicas))
 		}
 	}
 }
@@ -381,13 +382,13 @@ func (rt *routeRuntime) dispatch(t *task) {
 
 // lost accounts for an actuation discarded with its actor's process.
 func (rt *routeRuntime) lost(t *task) {
-	p := rt.pend.get(t.ref)
+	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
 	}
 	rt.stats.Failed++
 	rt.outcome(p.audit, "lost: the actor's process died", "")
-	rt.pend.release(t.ref.idx())
+	rt.pend.Free(t.ref)
 }
 
 // evaluate is an actor's evaluation timer.
@@ -422,11 +423,11 @@ func (rt *routeRuntime) evaluate(a *routeActor, gen uint32) {
 
 // board is where an actor reads replica i of service svc's signals: the
 // broker's published board in the brokered pattern, the bus's otherwise.
-func (rt *routeRuntime) board(svc, i int) Signal {
+func (rt *routeRuntime) board(svc, i int) topology.Signal {
 	if rt.broker != nil {
 		return rt.broker[svc][i]
 	}
-	return rt.w.Bus.boards[svc][i]
+	return rt.w.Bus.Board(svc, i)
 }
 
 // observe fills a's observation of scope si.
@@ -550,7 +551,7 @@ func (rt *routeRuntime) observe(a *routeActor, si int, now sim.Time) *Observatio
 	return o
 }
 
-func fill(x *[NumSignals]float64, s Signal) {
+func fill(x *[NumSignals]float64, s topology.Signal) {
 	x[SigLoad], x[SigUtil], x[SigLatency], x[SigErrors] = s.Value, s.Utilization, s.Latency, s.ErrorRate
 	x[SigCost], x[SigBilled], x[SigThreat], x[SigLag] = s.Cost, s.Billed, s.Threat, s.Lag
 	if s.Valid && !s.Healthy {
@@ -632,19 +633,19 @@ func (rt *routeRuntime) decide(a *routeActor, si int, now, compute sim.Time) {
 			forged = forged || r.Forged
 		}
 	}
-	idx, p := rt.pend.alloc()
+	idx, p := rt.pend.Alloc()
 	*p = routePending{actor: a, scope: si, weights: append([]float64(nil), d.Weights...), emitted: emitted, forged: forged}
 	if a.member != nil {
 		p.token = a.member.token
 	}
 	p.audit = record("actuating")
-	rt.s.schedule(now+compute+rc.Actuator.Delay, task{kind: tRouteActuate, node: a.node.ID, ref: makeRef(idx, rt.pend.gens[idx])})
+	rt.s.schedule(now+compute+rc.Actuator.Delay, task{kind: tRouteActuate, node: a.node.ID, ref: rt.pend.Ref(idx)})
 }
 
 // actuate is a decision's actuation on its actor's process: applied
 // locally, or written to the store.
 func (rt *routeRuntime) actuate(t *task) {
-	p := rt.pend.get(t.ref)
+	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
 	}
@@ -654,7 +655,7 @@ func (rt *routeRuntime) actuate(t *task) {
 	if rt.halted {
 		rt.stats.Halted++
 		rt.outcome(p.audit, "halted by the emergency breaker", "")
-		rt.pend.release(t.ref.idx())
+		rt.pend.Free(t.ref)
 		return
 	}
 	if a.local {
@@ -664,14 +665,14 @@ func (rt *routeRuntime) actuate(t *task) {
 		}
 		rt.applyLocal(a, p.scope, p.weights, p.emitted)
 		rt.outcome(p.audit, "applied", "")
-		rt.pend.release(t.ref.idx())
+		rt.pend.Free(t.ref)
 		rt.layerAt[a.layer] = now
 		return
 	}
 	if a.node.cut > 0 {
 		rt.stats.Failed++
 		rt.outcome(p.audit, "failed: cut off from the store", "")
-		rt.pend.release(t.ref.idx())
+		rt.pend.Free(t.ref)
 		return
 	}
 	rt.s.schedule(now+rt.w.Net.Latency(a.node.Place, rt.s.store.place), task{kind: tRouteWrite, node: -1, a: int32(a.idx), item: int32(sc.id), ref: t.ref, n: p.token})
@@ -680,11 +681,11 @@ func (rt *routeRuntime) actuate(t *task) {
 // storeWrite is a controller's config reaching the store: fencing, then
 // a new version pushed to the scope's holders.
 func (rt *routeRuntime) storeWrite(t *task) {
-	p := rt.pend.get(t.ref)
+	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
 	}
-	defer rt.pend.release(t.ref.idx())
+	defer rt.pend.Free(t.ref)
 	a := p.actor
 	sc := a.scopes[p.scope]
 	s := rt.s
@@ -825,7 +826,7 @@ func (rt *routeRuntime) applyLocal(a *routeActor, si int, weights []float64, emi
 
 // subsetWeights splits traffic: share to the replicas of svc running v,
 // the rest evenly to the others (all to one side when the other is empty).
-func (rt *routeRuntime) subsetWeights(svc *Service, v Version, share float64) []float64 {
+func (rt *routeRuntime) subsetWeights(svc *topology.Service, v Version, share float64) []float64 {
 	if share < 0 {
 		return nil
 	}
@@ -856,7 +857,7 @@ func (rt *routeRuntime) subsetWeights(svc *Service, v Version, share float64) []
 
 // writeSubset is a rollout splitting the traffic of every client of svc:
 // share to the replicas running v.
-func (rt *routeRuntime) writeSubset(svc *Service, v Version, share float64) {
+func (rt *routeRuntime) writeSubset(svc *topology.Service, v Version, share float64) {
 	for _, sc := range rt.scopes {
 		if sc.kind == ScopeSidecar && sc.client.Target == svc {
 			rt.publish(sc, routeConfig{subset: v, share: share, emitted: -1})
@@ -866,7 +867,7 @@ func (rt *routeRuntime) writeSubset(svc *Service, v Version, share float64) {
 
 // versionMoved recomputes subset splits after a replica of svc changed
 // software version.
-func (rt *routeRuntime) versionMoved(svc *Service) {
+func (rt *routeRuntime) versionMoved(svc *topology.Service) {
 	for _, sc := range rt.scopes {
 		if sc.kind != ScopeSidecar || sc.client.Target != svc {
 			continue
@@ -1095,7 +1096,9 @@ func (rt *routeRuntime) brokerRead() {
 		return
 	}
 	for i := range rt.bpending {
-		copy(rt.bpending[i], rt.w.Bus.boards[i])
+		for j := range rt.bpending[i] {
+			rt.bpending[i][j] = rt.w.Bus.Board(i, j)
+		}
 	}
 	rt.s.schedule(now+b.Delay, task{kind: tRoutePublish, node: -1})
 }

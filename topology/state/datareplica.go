@@ -1,5 +1,6 @@
-package topology
+package state
 
+import "github.com/tangle-sim/tangle/topology"
 import "github.com/tangle-sim/tangle/sim"
 
 // A data replica's process: it answers reads at once from what it has
@@ -125,7 +126,7 @@ func (ds *datastore) writeReq(t *task) {
 // applied and its schema.
 func (ds *datastore) readReq(t *task) {
 	n := ds.nodeOf(t.node)
-	op := ds.ops.get(t.ref)
+	op := ds.ops.Get(t.ref)
 	if op == nil || op.done {
 		return // the coordinator stopped waiting: nobody to answer
 	}
@@ -229,7 +230,7 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 	place := n.node.Place
 	switch m.src {
 	case mutWrite:
-		op := ds.ops.get(m.op)
+		op := ds.ops.Get(m.op)
 		schema := s.dbSchema(n.node)
 		c := m.c
 		switch s.writeCompat(m.code, schema) {
@@ -264,7 +265,7 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 			ds.Stats.KeysRepaired++
 		}
 		s.Stats.RepairsApplied++
-		if op := ds.ops.get(m.op); op != nil && !op.done {
+		if op := ds.ops.Get(m.op); op != nil && !op.done {
 			ds.send(place, op.coord, task{kind: tData, a: dRepairAck, ref: m.op, item: m.tgt})
 		}
 	case mutHint:
@@ -289,7 +290,7 @@ func (ds *datastore) ship(c cell, k int32) {
 
 // shipTo sends one entry on r's link; a lost message breaks the link.
 func (ds *datastore) shipTo(p, r *dataNode, c cell, k int32) {
-	d, ok := ds.s.w.Net.transit(p.node.Place, r.node.Place)
+	d, ok := ds.s.w.Net.Transit(p.node.Place, r.node.Place)
 	if !ok {
 		ds.breakLink(r)
 		return
@@ -433,14 +434,14 @@ func (ds *datastore) run(horizon sim.Time) {
 // mutation waits delay longer before it joins the apply queue, and with
 // apply > 0 each takes at least that long to apply, so the queue grows
 // whenever writes arrive faster than 1/apply.
-func (s *State) LagData(rep *Replica, delay, apply sim.Time) (restore func()) {
+func (s *State) LagData(rep *topology.Replica, delay, apply sim.Time) (restore func()) {
 	if s.data == nil || rep.Service != s.data.svc {
 		return func() {}
 	}
 	n := s.data.nodes[rep.Index]
 	f := &lagFault{delay: delay, apply: apply}
 	n.slow = append(n.slow, f)
-	return s.w.once(func() {
+	return once(func() {
 		for i, x := range n.slow {
 			if x == f {
 				n.slow = append(n.slow[:i], n.slow[i+1:]...)

@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -40,25 +41,25 @@ func drawDataChaos(t *rapid.T) []dataChaos {
 	return out
 }
 
-func installDataChaos(w *World, sched []dataChaos) {
+func installDataChaos(w *topology.World, sched []dataChaos) {
 	db, app := w.Services[1].Replicas, w.Services[0].Replicas
 	for _, c := range sched {
 		at(w, c.start, func() {
 			var undo func()
 			switch c.kind {
 			case 0:
-				undo = w.State.LagData(db[c.target], c.delay, c.apply)
+				undo = Of(w).LagData(db[c.target], c.delay, c.apply)
 			case 1:
 				undo = w.Pause(db[c.target])
 			case 2:
 				undo = w.Crash(db[c.target])
 			case 3:
-				z := PlaceID(c.target)
-				next := PlaceID((c.target + 1) % 3)
+				z := topology.PlaceID(c.target)
+				next := topology.PlaceID((c.target + 1) % 3)
 				h1 := w.Net.Cut(z, next)
 				undo = h1
 				if !c.oneSide {
-					h2 := w.Net.Cut(z, PlaceID((c.target+2)%3))
+					h2 := w.Net.Cut(z, topology.PlaceID((c.target+2)%3))
 					undo = func() { h1(); h2() }
 				}
 			case 4:
@@ -114,27 +115,27 @@ func TestStrictQuorumNeverStale(t *testing.T) {
 
 // quorumWorld is dataWorld for the property: N = 3, five hot keys, 200
 // requests/s, half of them writes.
-func quorumWorld(t *rapid.T, seed uint64, pol DataPolicy) (*World, Datastore, *dataLog) {
+func quorumWorld(t *rapid.T, seed uint64, pol DataPolicy) (*topology.World, Datastore, *dataLog) {
 	ds := DataSpec{Service: 1, Mode: DataLeaderless, Keys: 5, RF: 3, Size: 1024, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0.5}}}
-	spec := Spec{
-		Places:  []Place{{"r", "a"}, {"r", "b"}, {"r", "c"}},
-		Network: NetworkSpec{SameZone: sim.Uniform{Min: 0.0005, Max: 0.0015}, SameRegion: sim.Uniform{Min: 0.001, Max: 0.003}},
-		Services: []ServiceSpec{
-			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
-			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []PlaceID{0, 1, 2}},
+	spec := worldSpec{
+		Places:  []topology.Place{{Region: "r", Zone: "a"}, {Region: "r", Zone: "b"}, {Region: "r", Zone: "c"}},
+		Network: topology.NetworkSpec{SameZone: sim.Uniform{Min: 0.0005, Max: 0.0015}, SameRegion: sim.Uniform{Min: 0.001, Max: 0.003}},
+		Services: []topology.ServiceSpec{
+			{Name: "api", Replicas: 3, Concurrency: 8, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
+			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
 		},
-		Clients: []ClientSpec{{Name: "c", Service: 0, Arrival: Poisson, Rate: RateProfile{{0, 200}}, Callers: 3, Timeout: 3 * sim.Second}},
-		State:   &StateSpec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: 200}}, Callers: 3, Timeout: 3 * sim.Second}},
+		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
 	}
-	w, err := New(spec, Routing{Caller: roundRobin}, seed)
+	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.State.Configure(Control{Data: pol}); err != nil {
+	if err := Of(w).Configure(Control{Data: pol}); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := w.State.Data()
-	log := &dataLog{}
+	d, _ := Of(w).Data()
+	log := &dataLog{s: Of(w)}
 	w.Observe(log)
 	return w, d, log
 }

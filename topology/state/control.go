@@ -1,7 +1,8 @@
-package topology
+package state
 
 import (
 	"fmt"
+	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -528,19 +529,19 @@ func (s *State) syncWork(t *task) {
 	s.settleSync(ref)
 }
 
-func (s *State) newSync(m *member, item int32) Ref {
-	idx, p := s.syncs.alloc()
+func (s *State) newSync(m *member, item int32) topology.Ref {
+	idx, p := s.syncs.Alloc()
 	*p = syncRec{m: m, term: m.term, item: item, ok: true}
 	p.pending = 1 // held until syncWork has issued every write
-	return makeRef(idx, s.syncs.gens[idx])
+	return s.syncs.Ref(idx)
 }
 
 // settleSync drops the hold newSync placed; the sync is done when its last
 // write is answered.
-func (s *State) settleSync(ref Ref) { s.syncAnswered(ref, true) }
+func (s *State) settleSync(ref topology.Ref) { s.syncAnswered(ref, true) }
 
-func (s *State) syncAnswered(ref Ref, ok bool) {
-	p := s.syncs.get(ref)
+func (s *State) syncAnswered(ref topology.Ref, ok bool) {
+	p := s.syncs.Get(ref)
 	if p == nil {
 		return
 	}
@@ -550,7 +551,7 @@ func (s *State) syncAnswered(ref Ref, ok bool) {
 		return
 	}
 	r := *p
-	s.syncs.release(ref.idx())
+	s.syncs.Free(ref)
 	if r.m.term == r.term {
 		s.reconcile(r.m, ReconcileEvent{Kind: RecDone, Item: r.item, OK: r.ok})
 	}
@@ -559,13 +560,13 @@ func (s *State) syncAnswered(ref Ref, ok bool) {
 // write sends one fenced write from member m to the store: a repair of
 // node n's key k to version v, or (status) a status update of item n (nil:
 // the application's status).
-func (s *State) write(m *member, sync Ref, n *Node, k *Key, v Version, status bool) {
+func (s *State) write(m *member, sync topology.Ref, n *Node, k *Key, v Version, status bool) {
 	s.Stats.APICalls++
 	if !status {
 		s.Stats.Repairs++
 		s.Stats.RepairBytes += uint64(k.Spec.Size)
 	}
-	if p := s.syncs.get(sync); p != nil {
+	if p := s.syncs.Get(sync); p != nil {
 		p.pending++
 	}
 	now := s.w.Eng.Now()

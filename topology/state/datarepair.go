@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -215,10 +216,10 @@ func (ds *datastore) beginSync(n *dataNode, a RepairAction) {
 		a.ChunkKeys = 1000
 	}
 	ds.Stats.Syncs++
-	idx, sy := ds.syncs.alloc()
+	idx, sy := ds.syncs.Alloc()
 	keys, fc, tc := sy.keys[:0], sy.fromCells[:0], sy.toCells[:0]
 	*sy = aeSync{from: n.idx, to: a.Peer, act: a, keys: keys, fromCells: fc, toCells: tc}
-	ref := makeRef(idx, ds.syncs.gens[idx])
+	ref := ds.syncs.Ref(idx)
 	now := ds.s.w.Eng.Now()
 	peer := ds.nodes[a.Peer]
 	ds.syncTask(now+syncTimeout, task{kind: tData, a: dSyncTimeout, node: n.node.ID, ref: ref})
@@ -229,7 +230,7 @@ func (ds *datastore) beginSync(n *dataNode, a RepairAction) {
 
 // syncTask schedules a task that refers to an exchange.
 func (ds *datastore) syncTask(at sim.Time, t task) {
-	if sy := ds.syncs.get(t.ref); sy != nil {
+	if sy := ds.syncs.Get(t.ref); sy != nil {
 		sy.refs++
 	}
 	ds.s.schedule(at, t)
@@ -237,8 +238,8 @@ func (ds *datastore) syncTask(at sim.Time, t task) {
 
 // syncUnref is called when a task referring to an exchange has run or was
 // discarded with its process: the last frees the record.
-func (ds *datastore) syncUnref(ref Ref) {
-	sy := ds.syncs.get(ref)
+func (ds *datastore) syncUnref(ref topology.Ref) {
+	sy := ds.syncs.Get(ref)
 	if sy == nil {
 		return
 	}
@@ -246,13 +247,13 @@ func (ds *datastore) syncUnref(ref Ref) {
 		return
 	}
 	keys, fc, tc := sy.keys[:0], sy.fromCells[:0], sy.toCells[:0]
-	ds.syncs.release(ref.idx())
+	ds.syncs.Free(ref)
 	sy.keys, sy.fromCells, sy.toCells = keys, fc, tc
 }
 
 // syncReq is an exchange request reaching the peer: compare, then stream.
 func (ds *datastore) syncReq(t *task) {
-	sy := ds.syncs.get(t.ref)
+	sy := ds.syncs.Get(t.ref)
 	if sy == nil || sy.done {
 		return
 	}
@@ -282,7 +283,7 @@ func (ds *datastore) syncReq(t *task) {
 	now := ds.s.w.Eng.Now()
 	net := ds.s.w.Net
 	rtt := net.Latency(a.node.Place, b.node.Place) + net.Latency(b.node.Place, a.node.Place)
-	back, ok := net.transit(b.node.Place, a.node.Place)
+	back, ok := net.Transit(b.node.Place, a.node.Place)
 	if !ok {
 		return // the answer is lost: the initiator times out
 	}
@@ -353,7 +354,7 @@ func (ds *datastore) descend(a, b *dataNode, lo, hi int32, l, depth int, sy *aeS
 // syncApply is streamed values reaching one side of an exchange: the peer
 // (flag: the initiator's pushed values) or the initiator (the peer's).
 func (ds *datastore) syncApply(t *task) {
-	sy := ds.syncs.get(t.ref)
+	sy := ds.syncs.Get(t.ref)
 	if sy == nil {
 		return
 	}
@@ -372,7 +373,7 @@ func (ds *datastore) syncApply(t *task) {
 
 // syncDone ends an exchange at its initiator (ok false: it timed out).
 func (ds *datastore) syncDone(t *task, ok bool) {
-	sy := ds.syncs.get(t.ref)
+	sy := ds.syncs.Get(t.ref)
 	if sy == nil || sy.done {
 		return
 	}

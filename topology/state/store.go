@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -11,7 +12,7 @@ import (
 // and its view of every node's actual state as reports and notifications
 // delivered it. It runs at one place and never stalls.
 type store struct {
-	place   PlaceID
+	place   topology.PlaceID
 	lease   LeaseRecord
 	objects []object // [node*keys + key]
 	obs     []Value  // observed values, [node*keys + key]
@@ -27,7 +28,7 @@ type object struct {
 	foreign bool
 }
 
-func (st *store) init(s *State, place PlaceID) {
+func (st *store) init(s *State, place topology.PlaceID) {
 	st.place = place
 	st.keys = len(s.Keys)
 	st.lease.Holder = -1
@@ -160,7 +161,7 @@ func (s *State) observedOutOfSync(n *Node, desired func(*Key) Version) bool {
 // called (a telemetry gap: its reports and notifications are lost; nests).
 func (s *State) Gap(n *Node) (restore func()) {
 	n.gap++
-	return s.w.once(func() { n.gap-- })
+	return once(func() { n.gap-- })
 }
 
 // memberRNG is a member's random stream (a new one per process start, so a

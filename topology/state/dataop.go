@@ -1,7 +1,8 @@
-package topology
+package state
 
 import (
 	"fmt"
+	"github.com/tangle-sim/tangle/topology"
 
 	"github.com/tangle-sim/tangle/sim"
 )
@@ -117,9 +118,9 @@ func Needed(level, n int) int {
 
 // dataOp is one coordination in flight.
 type dataOp struct {
-	job      Ref   // the attempt waiting for it (0: an operator's write)
-	coord    int32 // coordinating node ID; -1: the store
-	place    PlaceID
+	job      topology.Ref // the attempt waiting for it (0: an operator's write)
+	coord    int32        // coordinating node ID; -1: the store
+	place    topology.PlaceID
 	kind     DataOpKind
 	key      int32
 	c        cell  // the write; for reads the newest answer so far
@@ -148,7 +149,7 @@ const (
 )
 
 // placeOf is where state node id runs (-1: the store).
-func (s *State) placeOf(id int32) PlaceID {
+func (s *State) placeOf(id int32) topology.PlaceID {
 	if id < 0 {
 		return s.store.place
 	}
@@ -159,23 +160,23 @@ func (s *State) placeOf(id int32) PlaceID {
 // can answer: its process runs and the network between them is not cut.
 // (A perfect failure detector: Cassandra learns the same from gossip
 // within seconds; a paused replica still looks alive.)
-func (ds *datastore) alive(p PlaceID, n *dataNode) bool {
+func (ds *datastore) alive(p topology.PlaceID, n *dataNode) bool {
 	net := ds.s.w.Net
 	return !n.node.Down() && net.Reachable(p, n.node.Place) && net.Reachable(n.node.Place, p)
 }
 
 // begin starts the data operation of attempt ref (j) at replica rep.
-func (ds *datastore) begin(rep *Replica, ref Ref, j *Job) {
+func (ds *datastore) begin(rep *topology.Replica, ref topology.Ref, j *topology.Job) {
 	n := ds.s.Nodes[rep.ID]
 	code := ds.s.codeSchema(n)
-	op := j.Data
+	op := ds.s.jobData[ref.Slot()]
 	if op.Kind == DataRead && ds.pol.CacheTTL > 0 {
 		if c := ds.caches[rep.ID]; c != nil {
 			now := ds.s.w.Eng.Now()
 			if e := c.entries[op.Key]; e.valid && now < e.expires {
 				ds.Stats.Reads++
 				ds.Stats.CacheHits++
-				j.Served.Data = DataServed{Op: DataRead, Key: op.Key, Version: e.c.ver, Schema: e.schema, Cached: true}
+				ds.s.jobServed[ref.Slot()].Data = DataServed{Op: DataRead, Key: op.Key, Version: e.c.ver, Schema: e.schema, Cached: true}
 				ds.answer(ref, j, e.c, code, e.schema, op.Expect)
 				return
 			}
@@ -188,13 +189,13 @@ func (ds *datastore) begin(rep *Replica, ref Ref, j *Job) {
 // coordinate begins an operation coordinated by node coord (-1: the
 // store) at place: it picks the replicas, sends them the request and sets
 // the quorum timeout. job is the attempt waiting for it (0: none).
-func (ds *datastore) coordinate(job Ref, coord int32, place PlaceID, kind DataOpKind, key int32, code Version, expect uint64) {
+func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.PlaceID, kind DataOpKind, key int32, code Version, expect uint64) {
 	s := ds.s
 	now := s.w.Eng.Now()
-	idx, op := ds.ops.alloc()
+	idx, op := ds.ops.Alloc()
 	targets, states, vers, stand, dead := op.targets[:0], op.answered[:0], op.vers[:0], op.stand[:0], op.dead[:0]
 	*op = dataOp{job: job, coord: coord, place: place, kind: kind, key: key, code: code, expect: expect}
-	ref := makeRef(idx, ds.ops.gens[idx])
+	ref := ds.ops.Ref(idx)
 	if kind == DataWrite {
 		ds.Stats.Writes++
 		op.expect = ds.acked[key] // the newest acknowledged when this write is issued
@@ -287,14 +288,14 @@ func (ds *datastore) level(kind DataOpKind) int {
 
 // releaseOp frees an operation's slot, keeping its buffers for the next.
 func (ds *datastore) releaseOp(i uint32) {
-	op := &ds.ops.items[i]
+	op, _ := ds.ops.At(int(i))
 	t, a, v, s, d := op.targets[:0], op.answered[:0], op.vers[:0], op.stand[:0], op.dead[:0]
-	ds.ops.release(i)
+	ds.ops.Release(i)
 	op.targets, op.answered, op.vers, op.stand, op.dead = t, a, v, s, d
 }
 
 // readTarget picks where a primary-mode read goes (-1: nowhere alive).
-func (ds *datastore) readTarget(p PlaceID) int32 {
+func (ds *datastore) readTarget(p topology.PlaceID) int32 {
 	switch ds.pol.ReadFrom {
 	case FromNearest:
 		best, bestPrio, ties := int32(-1), 3, 0
@@ -302,7 +303,7 @@ func (ds *datastore) readTarget(p PlaceID) int32 {
 			if !ds.alive(p, n) {
 				continue
 			}
-			prio := ds.s.w.priority(p, n.node.Place)
+			prio := priority(ds.s.w, p, n.node.Place)
 			switch {
 			case prio < bestPrio:
 				best, bestPrio, ties = n.idx, prio, 1
@@ -330,7 +331,7 @@ func (ds *datastore) readTarget(p PlaceID) int32 {
 }
 
 // priority is 0 for the same place, 1 for the same region, 2 otherwise.
-func (w *World) priority(a, b PlaceID) int {
+func priority(w *topology.World, a, b topology.PlaceID) int {
 	switch {
 	case a == b:
 		return 0
@@ -342,8 +343,8 @@ func (w *World) priority(a, b PlaceID) int {
 
 // send puts a data message from place from on its way to state node to;
 // a partition or an impaired link may lose it. It reports whether it left.
-func (ds *datastore) send(from PlaceID, to int32, t task) bool {
-	d, ok := ds.s.w.Net.transit(from, ds.s.placeOf(to))
+func (ds *datastore) send(from topology.PlaceID, to int32, t task) bool {
+	d, ok := ds.s.w.Net.Transit(from, ds.s.placeOf(to))
 	if !ok {
 		return false
 	}
@@ -353,8 +354,8 @@ func (ds *datastore) send(from PlaceID, to int32, t task) bool {
 }
 
 // op returns the live operation ref refers to, or nil.
-func (ds *datastore) op(ref Ref) *dataOp {
-	op := ds.ops.get(ref)
+func (ds *datastore) op(ref topology.Ref) *dataOp {
+	op := ds.ops.Get(ref)
 	if op == nil || op.done {
 		return nil
 	}
@@ -465,7 +466,7 @@ func (ds *datastore) timeout(t *task) {
 
 // finish ends an operation: the bookkeeping of acknowledged writes and
 // reads, caches, and the answer to the waiting attempt.
-func (ds *datastore) finish(ref Ref, op *dataOp, ok bool) {
+func (ds *datastore) finish(ref topology.Ref, op *dataOp, ok bool) {
 	op.done = true
 	now := ds.s.w.Eng.Now()
 	if op.kind == DataWrite {
@@ -490,37 +491,37 @@ func (ds *datastore) finish(ref Ref, op *dataOp, ok bool) {
 		ds.Stats.ReadsFailed++
 	}
 	if op.job != 0 {
-		if j := ds.s.w.jobs.get(op.job); j != nil {
+		if j := ds.s.w.Job(op.job); j != nil {
 			if ok && op.kind == DataRead && op.coord >= 0 {
 				if c := ds.caches[op.coord]; c != nil && ds.pol.CacheTTL > 0 {
 					c.entries[op.key] = cacheEntry{c: op.c, schema: op.schema, expires: now + ds.pol.CacheTTL, valid: true}
 				}
 			}
-			j.Served.Data = DataServed{Op: op.kind, Key: op.key, Version: op.c.ver, Schema: op.schema, Corrupt: op.corrupt}
+			ds.s.jobServed[op.job.Slot()].Data = DataServed{Op: op.kind, Key: op.key, Version: op.c.ver, Schema: op.schema, Corrupt: op.corrupt}
 			switch {
 			case ok && op.kind == DataRead:
 				ds.answer(op.job, j, op.c, op.code, op.schema, op.expect)
 			case ok:
-				ds.s.w.Answer(op.job, Success, CauseNone)
+				ds.s.w.Answer(op.job, topology.Success, topology.CauseNone)
 			case op.bad:
-				ds.s.w.Answer(op.job, Error, CauseSchema)
+				ds.s.w.Answer(op.job, topology.Error, topology.CauseSchema)
 			default:
-				ds.s.w.Answer(op.job, Error, CauseDataUnavailable)
+				ds.s.w.Answer(op.job, topology.Error, topology.CauseDataUnavailable)
 			}
 		}
 	}
-	ds.releaseOp(ref.idx())
+	ds.releaseOp(uint32(ref.Slot()))
 }
 
 // answer completes a read of c for attempt j: the reader's schema judges
 // the row, staleness is judged against the version expected at arrival.
-func (ds *datastore) answer(ref Ref, j *Job, c cell, code, schema Version, expect uint64) {
-	sv := &j.Served.Data
+func (ds *datastore) answer(ref topology.Ref, j *topology.Job, c cell, code, schema Version, expect uint64) {
+	sv := &ds.s.jobServed[ref.Slot()].Data
 	sv.Version = c.ver
 	if ds.s.readCompat(code, schema, c.schema) == CompatFail {
 		ds.Stats.SchemaFailures++
 		ds.Stats.ReadsFailed++
-		ds.s.w.Answer(ref, Error, CauseSchema)
+		ds.s.w.Answer(ref, topology.Error, topology.CauseSchema)
 		return
 	}
 	if c.corrupt {
@@ -531,17 +532,17 @@ func (ds *datastore) answer(ref Ref, j *Job, c cell, code, schema Version, expec
 		sv.Stale = true
 		ds.Stats.StaleReads++
 	}
-	ds.s.w.Answer(ref, Success, CauseNone)
+	ds.s.w.Answer(ref, topology.Success, topology.CauseNone)
 }
 
 // coordinatorCrashed fails the operations node n was coordinating: its
 // callers see the connection reset.
 func (ds *datastore) coordinatorCrashed(n *Node) {
-	for i := range ds.ops.items {
-		if !ds.ops.used[i] {
+	for i := range ds.ops.Len() {
+		op, live := ds.ops.At(i)
+		if !live {
 			continue
 		}
-		op := &ds.ops.items[i]
 		if op.done || op.coord != n.ID {
 			continue
 		}
@@ -552,7 +553,7 @@ func (ds *datastore) coordinatorCrashed(n *Node) {
 			ds.Stats.ReadsFailed++
 		}
 		if op.job != 0 {
-			ds.s.w.Answer(op.job, Dropped, CauseHostDown)
+			ds.s.w.Answer(op.job, topology.Dropped, topology.CauseHostDown)
 		}
 		ds.releaseOp(uint32(i))
 	}
@@ -701,13 +702,13 @@ func (ds *datastore) invalidated(n *Node, k int32) {
 // LoseInvalidations makes cache invalidations reaching replica rep's cache
 // vanish with probability p until the returned function is called (a
 // broken purge pipeline, a subscriber that dropped its stream; nests).
-func (s *State) LoseInvalidations(rep *Replica, p float64) (restore func()) {
+func (s *State) LoseInvalidations(rep *topology.Replica, p float64) (restore func()) {
 	if s.data == nil || s.data.caches[rep.ID] == nil {
 		return func() {}
 	}
 	c := s.data.caches[rep.ID]
 	c.loss = append(c.loss, p)
-	return s.w.once(func() {
+	return once(func() {
 		for i, q := range c.loss {
 			if q == p {
 				c.loss = append(c.loss[:i], c.loss[i+1:]...)

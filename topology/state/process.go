@@ -1,5 +1,6 @@
-package topology
+package state
 
+import "github.com/tangle-sim/tangle/topology"
 import "github.com/tangle-sim/tangle/sim"
 
 // Work of the state model runs as tasks: an engine event whose argument
@@ -59,7 +60,7 @@ type task struct {
 	ver   Version
 	gen   uint32
 	n     uint64
-	ref   Ref
+	ref   topology.Ref
 	flag  bool
 	rec   LeaseRecord
 	c     cell // data: a value carried by a message
@@ -70,14 +71,14 @@ func (s *State) schedule(at sim.Time, t task) {
 	if t.node >= 0 {
 		t.epoch = s.Nodes[t.node].epoch
 	}
-	idx, p := s.tasks.alloc()
+	idx, p := s.tasks.Alloc()
 	*p = t
-	s.w.Eng.At(at, ClassControl, s.kTask, uint64(makeRef(idx, s.tasks.gens[idx])))
+	s.w.Eng.At(at, topology.ClassControl, s.kTask, uint64(s.tasks.Ref(idx)))
 }
 
 // runTask runs (or defers, or discards) the task ref refers to.
-func (s *State) runTask(ref Ref) {
-	p := s.tasks.get(ref)
+func (s *State) runTask(ref topology.Ref) {
+	p := s.tasks.Get(ref)
 	if p == nil {
 		return
 	}
@@ -85,7 +86,7 @@ func (s *State) runTask(ref Ref) {
 		n := s.Nodes[p.node]
 		if p.epoch != n.epoch || n.Down() {
 			s.discard(p)
-			s.tasks.release(ref.idx())
+			s.tasks.Free(ref)
 			return
 		}
 		if n.Paused() {
@@ -94,7 +95,7 @@ func (s *State) runTask(ref Ref) {
 		}
 	}
 	t := *p
-	s.tasks.release(ref.idx())
+	s.tasks.Free(ref)
 	s.dispatch(&t)
 }
 
@@ -166,29 +167,29 @@ func (s *State) dispatch(t *task) {
 
 // replicaState is the world's hook on replica state changes: it carries
 // the process semantics over to the replica's node.
-func (s *State) replicaState(rep *Replica, old NodeState) {
+func (s *State) replicaState(rep *topology.Replica, old topology.NodeState) {
 	n := s.Nodes[rep.ID]
 	now := s.w.Eng.Now()
 	switch {
-	case rep.State == Down:
+	case rep.State == topology.Down:
 		n.epoch++
 		for _, ref := range n.deferred {
-			if p := s.tasks.get(ref); p != nil {
+			if p := s.tasks.Get(ref); p != nil {
 				s.discard(p)
-				s.tasks.release(ref.idx())
+				s.tasks.Free(ref)
 			}
 		}
 		n.deferred = n.deferred[:0]
 		s.crashNode(n)
-	case old == Down:
+	case old == topology.Down:
 		s.bootNode(n)
-		if rep.State == Paused {
+		if rep.State == topology.Paused {
 			return
 		}
-	case old == Paused && rep.State == Up:
+	case old == topology.Paused && rep.State == topology.Up:
 		// Run what came due during the pause, in order, now.
 		for _, ref := range n.deferred {
-			s.w.Eng.At(now, ClassControl, s.kTask, uint64(ref))
+			s.w.Eng.At(now, topology.ClassControl, s.kTask, uint64(ref))
 		}
 		n.deferred = n.deferred[:0]
 	}

@@ -1,7 +1,8 @@
-package topology
+package state
 
 import (
 	"fmt"
+	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -297,9 +298,9 @@ type mutation struct {
 	key    int32
 	c      cell
 	src    mutSource
-	op     Ref   // the coordinating operation (writes, read repairs)
-	tgt    int32 // index of this replica among the operation's targets
-	holder int32 // hints: the node to acknowledge to; stand-in writes: the intended home (-1: none)
+	op     topology.Ref // the coordinating operation (writes, read repairs)
+	tgt    int32        // index of this replica among the operation's targets
+	holder int32        // hints: the node to acknowledge to; stand-in writes: the intended home (-1: none)
 	lsn    uint64
 	code   Version // writes: the writer's code schema
 }
@@ -339,7 +340,7 @@ const maxPending = 256
 type datastore struct {
 	s     *State
 	spec  DataSpec
-	svc   *Service
+	svc   *topology.Service
 	nodes []*dataNode
 	pol   DataPolicy
 	rf    int
@@ -357,8 +358,8 @@ type datastore struct {
 	head   uint64 // primary mode: the log's last position
 	log    []logEntry
 	logLo  uint64 // position of log[0]
-	ops    arena[dataOp]
-	syncs  arena[aeSync]
+	ops    topology.Arena[dataOp]
+	syncs  topology.Arena[aeSync]
 	caches []*cache    // by state node ID: the cache of a replica that coordinates data operations (nil otherwise)
 	users  []*Node     // nodes that coordinate requests' data operations, in node order
 	hints  [][]hint    // by state node ID (the store at len(Nodes))
@@ -714,7 +715,7 @@ func (z *zipfian) draw(u float64) int {
 
 // drawData draws request r's data operation if its client has a workload.
 // Called at arrival; draws from the client's own data stream only.
-func (ds *datastore) drawData(c *Client, r *Request) {
+func (ds *datastore) drawData(c *topology.Client, r *topology.Request) {
 	wl := ds.work[c.ID]
 	if wl == nil {
 		return
@@ -727,7 +728,7 @@ func (ds *datastore) drawData(c *Client, r *Request) {
 		kind = DataRead
 	}
 	k := int32(wl.zipf.draw(wl.rng.Float64()))
-	r.Data = DataOp{Kind: kind, Key: k, Expect: ds.acked[k]}
+	ds.s.reqData[r.Ref().Slot()] = DataOp{Kind: kind, Key: k, Expect: ds.acked[k]}
 }
 
 // Observe adds an observer of the datastore.
@@ -761,14 +762,14 @@ func (d Datastore) Behind() int { return d.ds.behind }
 func (d Datastore) Queued() int { return d.ds.queued }
 
 // Version is what data replica rep holds for key k now (0: the initial value).
-func (d Datastore) Version(rep *Replica, k int) uint64 {
+func (d Datastore) Version(rep *topology.Replica, k int) uint64 {
 	return d.ds.nodes[rep.Index].cells[k].ver
 }
 
 // Put writes version ver of key k straight into data replica rep's store,
 // as restoring a backup or an operator's direct edit would: no coordinator,
 // no acknowledgement. Tests seed a rumour with it.
-func (d Datastore) Put(rep *Replica, k int, ver uint64) {
+func (d Datastore) Put(rep *topology.Replica, k int, ver uint64) {
 	ds := d.ds
 	ds.merge(ds.nodes[rep.Index], int32(k), cell{ver: ver, at: ds.s.w.Eng.Now(), schema: 1})
 }

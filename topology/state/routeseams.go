@@ -1,5 +1,6 @@
-package topology
+package state
 
+import "github.com/tangle-sim/tangle/topology"
 import "github.com/tangle-sim/tangle/sim"
 
 // Seams of the routing control plane for faults and metrics, and its
@@ -64,7 +65,7 @@ func (s *State) Decides() bool { return s.rt != nil && s.rt.rc != nil }
 func (s *State) RouteDesired(scope int) Version { return s.rt.scopes[scope].key.desired }
 
 // EdgeNode returns the node of edge e (nil without a routing control plane).
-func (s *State) EdgeNode(e *Edge) *Node {
+func (s *State) EdgeNode(e *topology.Edge) *Node {
 	for _, n := range s.Nodes {
 		if n.Edge == e {
 			return n
@@ -90,7 +91,7 @@ func (s *State) InjectRule(r Rule) (revert func()) {
 	}
 	p := &r
 	s.rt.rules = append(s.rt.rules, p)
-	return s.w.once(func() { s.rt.rules = without(s.rt.rules, p) })
+	return once(func() { s.rt.rules = without(s.rt.rules, p) })
 }
 
 // actorsOn are the decision actors running on node n.
@@ -117,7 +118,7 @@ func (s *State) SlowEngine(n *Node, d sim.Dist) (revert func()) {
 	for _, a := range hit {
 		a.slow = append(a.slow, p)
 	}
-	return s.w.once(func() {
+	return once(func() {
 		for _, a := range hit {
 			a.slow = without(a.slow, p)
 		}
@@ -136,7 +137,7 @@ func (s *State) DriftModel(n *Node, rate float64) (revert func()) {
 	for _, a := range hit {
 		a.drift = append(a.drift, d)
 	}
-	return s.w.once(func() {
+	return once(func() {
 		for _, a := range hit {
 			a.drift = without(a.drift, d)
 		}
@@ -150,7 +151,7 @@ func (s *State) BrokerOutage() (restore func()) {
 		return func() {}
 	}
 	s.rt.bdown++
-	return s.w.once(func() { s.rt.bdown-- })
+	return once(func() { s.rt.bdown-- })
 }
 
 // Breach starts unauthorised config writes sending every scope's traffic
@@ -163,5 +164,5 @@ func (s *State) Breach(region string, every sim.Time) (stop func()) {
 	b := &breachState{region: region, every: every, on: true, gen: 1}
 	s.rt.breaches = append(s.rt.breaches, b)
 	s.schedule(s.w.Eng.Now(), task{kind: tRouteBreach, node: -1, a: int32(len(s.rt.breaches) - 1), gen: b.gen})
-	return s.w.once(func() { b.on = false })
+	return once(func() { b.on = false })
 }

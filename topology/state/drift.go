@@ -1,4 +1,4 @@
-package topology
+package state
 
 import "github.com/tangle-sim/tangle/sim"
 
@@ -47,7 +47,7 @@ func (s *State) Webhook(n *Node, k *Key, delay, every sim.Time) (remove func()) 
 	if every > 0 {
 		s.schedule(s.w.Eng.Now()+every, task{kind: tMutate, node: -1, a: int32(idx), gen: mu.gen, item: 1})
 	}
-	return s.w.once(func() { mu.on = false; mu.gen++ })
+	return once(func() { mu.on = false; mu.gen++ })
 }
 
 // applied is called after the control plane applied a value to n's k:

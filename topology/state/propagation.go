@@ -1,4 +1,4 @@
-package topology
+package state
 
 import (
 	"fmt"
@@ -336,7 +336,7 @@ func (s *State) Cut(n *Node) (heal func()) {
 			}
 		}
 	}
-	return s.w.once(func() {
+	return once(func() {
 		n.cut--
 		if n.cut == 0 && n.member != nil {
 			s.schedule(s.w.Eng.Now(), task{kind: tRelist, node: n.ID})
@@ -352,7 +352,7 @@ func (s *State) FailSync(n *Node, k *Key) (restore func()) {
 	if l := n.links[k.ID]; l != nil && n.syncFail[k.ID] == 1 {
 		s.disconnect(l)
 	}
-	return s.w.once(func() { n.syncFail[k.ID]-- })
+	return once(func() { n.syncFail[k.ID]-- })
 }
 
 // LoseUpdates makes channel deliveries of key k to node n vanish until the
@@ -361,7 +361,7 @@ func (s *State) FailSync(n *Node, k *Key) (restore func()) {
 // resync or a repair.
 func (s *State) LoseUpdates(n *Node, k *Key) (restore func()) {
 	n.lost[k.ID]++
-	return s.w.once(func() { n.lost[k.ID]-- })
+	return once(func() { n.lost[k.ID]-- })
 }
 
 // DelayUpdates holds back every channel delivery of key k to node n by d
@@ -369,5 +369,5 @@ func (s *State) LoseUpdates(n *Node, k *Key) (restore func()) {
 func (s *State) DelayUpdates(n *Node, k *Key, d sim.Time) (restore func()) {
 	prev := n.late[k.ID]
 	n.late[k.ID] = d
-	return s.w.once(func() { n.late[k.ID] = prev })
+	return once(func() { n.late[k.ID] = prev })
 }

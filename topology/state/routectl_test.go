@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -11,44 +12,14 @@ import (
 // twoRegions is api with two replicas in each of two regions (a and b, 20
 // ms apart) and one client with two callers, one per region, behind an
 // edge in a.
-func twoRegions(rate float64) Spec {
-	return Spec{
-		Places:   []Place{{"a", "z"}, {"b", "z"}},
-		Network:  NetworkSpec{CrossRegion: sim.Constant{V: 0.02}},
-		Services: []ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 4, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []PlaceID{0, 1}}},
-		Clients:  []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, rate}}, Callers: 2, Edge: true}},
-		Bus:      BusSpec{Interval: sim.Second},
-		State:    &StateSpec{Control: ControlPlaneSpec{Service: -1}, Routes: true},
-	}
-}
-
-// A routing weight of 0 excludes a host from the view, in panic mode too;
-// the others keep their weights and the health counts stay consistent
-// with crashes on top.
-func TestRouteWeightsExclude(t *testing.T) {
-	spec := twoRegions(0)
-	spec.Clients[0].Edge = false
-	w, _ := build(t, spec)
-	c := w.Callers[0]
-	w.SetCallerRoute(c, []float64{0, 1, 0, 2})
-	v := &c.all
-	if v.HealthyCount() != 2 || v.Healthy(0) || !v.Healthy(1) || v.Weight(3) != 2 || v.candidates() != 2 {
-		t.Fatalf("healthy %d, weights %v", v.HealthyCount(), []float64{v.Weight(0), v.Weight(1), v.Weight(2), v.Weight(3)})
-	}
-	restart := w.Crash(w.Replicas[0]) // excluded and down: no double count
-	w.Crash(w.Replicas[1])
-	if v.HealthyCount() != 1 {
-		t.Fatalf("healthy %d after crashing an excluded and an included host, want 1", v.HealthyCount())
-	}
-	v.panic = true
-	if v.HealthyCount() != 2 || v.Healthy(0) {
-		t.Fatalf("panic must not bring excluded hosts back")
-	}
-	v.panic = false
-	restart()
-	w.SetCallerRoute(c, nil)
-	if v.HealthyCount() != 3 || v.Weight(3) != 1 {
-		t.Fatalf("nil weights restore the replicas' own: healthy %d", v.HealthyCount())
+func twoRegions(rate float64) worldSpec {
+	return worldSpec{
+		Places:   []topology.Place{{Region: "a", Zone: "z"}, {Region: "b", Zone: "z"}},
+		Network:  topology.NetworkSpec{CrossRegion: sim.Constant{V: 0.02}},
+		Services: []topology.ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 4, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []topology.PlaceID{0, 1}}},
+		Clients:  []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Constant, Rate: topology.RateProfile{{At: 0, Rate: rate}}, Callers: 2, Edge: true}},
+		Bus:      topology.BusSpec{Interval: sim.Second},
+		State:    &Spec{Control: ControlPlaneSpec{Service: -1}, Routes: true},
 	}
 }
 
@@ -80,25 +51,25 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 	spec := twoRegions(10)
 	spec.Clients[0].Edge = false
 	spec.Clients[0].Place = 0
-	w, err := New(spec, Routing{Caller: roundRobin}, 1)
+	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Callers[1].Place = 1 // the second sidecar runs in region b
-	w.State.Nodes[len(w.Replicas)+1].Place = 1
+	Of(w).Nodes[len(w.Replicas)+1].Place = 1
 	split := EngineFunc(func(o *Observation, d *Decision) {
 		d.Weights[0], d.Weights[1] = float64(int(o.Now/(10*sim.Second))%2+1), 1
 	})
 	rc := &RouteControl{Pattern: PatternCentral, Scope: ScopeSidecar, Interval: 10 * sim.Second,
 		Engine: func(*rand.Rand) Engine { return split }}
-	if err := w.State.Configure(Control{Route: rc}); err != nil {
+	if err := Of(w).Configure(Control{Route: rc}); err != nil {
 		t.Fatal(err)
 	}
 	log := &routeLog{}
-	w.State.ObserveRoutes(log)
-	cut := w.State.Nodes[len(w.Replicas)+1]
+	Of(w).ObserveRoutes(log)
+	cut := Of(w).Nodes[len(w.Replicas)+1]
 	var heal func()
-	at(w, 15*sim.Second, func() { heal = w.State.Cut(cut) })
+	at(w, 15*sim.Second, func() { heal = Of(w).Cut(cut) })
 	at(w, 45*sim.Second, func() { heal() })
 	w.Start(100 * sim.Second)
 	w.Eng.Run(100 * sim.Second)
@@ -126,11 +97,11 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 			last = r.v
 		}
 	}
-	if during != 0 || after == 0 || last != w.State.RouteDesired(0) {
-		t.Fatalf("cut sidecar received %d configs while cut, %d after (last v%d, store v%d)", during, after, last, w.State.RouteDesired(0))
+	if during != 0 || after == 0 || last != Of(w).RouteDesired(0) {
+		t.Fatalf("cut sidecar received %d configs while cut, %d after (last v%d, store v%d)", during, after, last, Of(w).RouteDesired(0))
 	}
-	if w.State.RouteStats().Decisions < 5 || w.State.Audit()[0].Outcome != "pushed v2" {
-		t.Fatalf("decisions %d, first audit %+v", w.State.RouteStats().Decisions, w.State.Audit()[0])
+	if Of(w).RouteStats().Decisions < 5 || Of(w).Audit()[0].Outcome != "pushed v2" {
+		t.Fatalf("decisions %d, first audit %+v", Of(w).RouteStats().Decisions, Of(w).Audit()[0])
 	}
 }
 
@@ -145,12 +116,12 @@ func (f fixedLag) Lag(sim.Time, string) (sim.Time, bool) { return f.lag, true }
 func TestRegionSensors(t *testing.T) {
 	spec := twoRegions(50)
 	spec.Clients[0].Edge = false
-	spec.Bus.Regions = []RegionSignals{{Region: "a", Cost: 0.001, Threat: 0.1, Lag: 2 * sim.Second}}
+	spec.Bus.Regions = []topology.RegionSignals{{Region: "a", Cost: 0.001, Threat: 0.1, Lag: 2 * sim.Second}}
 	spec.Services[0].ErrorRate = 0.2
 	w, _ := build(t, spec)
 	var revert func()
 	at(w, 5*sim.Second, func() {
-		revert = w.Bus.ShiftRegion("a", RegionShift{Price: 3, Signal: 0.5, Threat: 0.5, Lag: sim.Second})
+		revert = w.Bus.ShiftRegion("a", topology.RegionShift{Price: 3, Signal: 0.5, Threat: 0.5, Lag: sim.Second})
 	})
 	w.Start(20 * sim.Second)
 	w.Eng.Run(4500 * sim.Millisecond)
@@ -184,7 +155,7 @@ func TestForgedSignals(t *testing.T) {
 		spec.Clients[0].Edge = false
 		w, _ := build(t, spec)
 		w.Bus.Authenticate = auth
-		w.Bus.Tamper(w.Replicas[0], Tamper{Forge: func(s Signal) Signal { s.Value = 1000; return s }})
+		w.Bus.Tamper(w.Replicas[0], topology.Tamper{Forge: func(s topology.Signal) topology.Signal { s.Value = 1000; return s }})
 		w.Start(5 * sim.Second)
 		w.Eng.Run(5 * sim.Second)
 		s := w.Bus.Board(0, 0)
@@ -194,18 +165,5 @@ func TestForgedSignals(t *testing.T) {
 		case auth && (s.Forged || s.Valid || w.Bus.ForgedBlocked == 0):
 			t.Errorf("with authentication it should be dropped: %+v, blocked %d", s, w.Bus.ForgedBlocked)
 		}
-	}
-}
-
-// A serverless replica idle longer than its idle time makes the next job
-// wait the cold start.
-func TestScaleToZero(t *testing.T) {
-	w, rec := build(t, oneReplica(Unbounded, 0))
-	w.Services[0].Spec.ServiceTime = sim.Constant{V: 0.1}
-	w.ScaleToZero(w.Replicas[0], 500*sim.Millisecond, sim.Second)
-	w.Start(2500 * sim.Millisecond) // arrivals at 1 s (idle since 0: cold) and 2 s (queued behind it: warm)
-	w.Eng.Run(sim.Minute)
-	if len(rec.ended) != 2 || rec.ended[0].Latency() != 1100*sim.Millisecond || rec.ended[1].Latency() != 200*sim.Millisecond || w.Replicas[0].ColdStarts != 1 {
-		t.Fatalf("latencies %v, %v; cold starts %d", rec.ended[0].Latency(), rec.ended[1].Latency(), w.Replicas[0].ColdStarts)
 	}
 }

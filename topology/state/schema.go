@@ -1,4 +1,4 @@
-package topology
+package state
 
 import (
 	"fmt"
@@ -144,7 +144,7 @@ func (s *State) Pin(n *Node, k *Key, v Version) (restore func()) {
 		}
 	}
 	n.pin[k.ID]++
-	return s.w.once(func() { n.pin[k.ID]-- })
+	return once(func() { n.pin[k.ID]-- })
 }
 
 // SchemaView is the optional ability of a ReconcileView that a migration

@@ -1,4 +1,4 @@
-package topology
+package state
 
 import (
 	"math"
@@ -90,7 +90,7 @@ func (s *State) DriftClock(n *Node, rate float64) (restore func()) {
 	now := s.w.Eng.Now()
 	prev := n.Clock.Rate()
 	n.Clock.SetRate(now, rate)
-	return s.w.once(func() { n.Clock.SetRate(s.w.Eng.Now(), prev) })
+	return once(func() { n.Clock.SetRate(s.w.Eng.Now(), prev) })
 }
 
 // JumpClock steps node n's wall clock by d now (Jepsen's bump); the returned
@@ -98,7 +98,7 @@ func (s *State) DriftClock(n *Node, rate float64) (restore func()) {
 // not jump.
 func (s *State) JumpClock(n *Node, d sim.Time) (reset func()) {
 	n.Clock.Step(s.w.Eng.Now(), d)
-	return s.w.once(func() { n.Clock.Step(s.w.Eng.Now(), -d) })
+	return once(func() { n.Clock.Step(s.w.Eng.Now(), -d) })
 }
 
 // StrobeClock steps node n's wall clock forward by delta and back again,
@@ -109,7 +109,7 @@ func (s *State) StrobeClock(n *Node, delta, period sim.Time) (stop func()) {
 	s.strobes = append(s.strobes, st)
 	idx := int32(len(s.strobes) - 1)
 	s.strobeStep(idx)
-	return s.w.once(func() {
+	return once(func() {
 		st.gen++
 		if st.ahead {
 			st.ahead = false

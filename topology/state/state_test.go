@@ -1,6 +1,7 @@
-package topology
+package state
 
 import (
+	"github.com/tangle-sim/tangle/topology"
 	"slices"
 	"testing"
 
@@ -24,30 +25,30 @@ func (c *convLog) Converged(now sim.Time, _ *Key, at sim.Time) {
 // stateWorld is 4 api replicas (2 per zone) with one key on channel ch,
 // the store in zone a and an implicit controller, and the given changes.
 // Latency is 1 ms within a zone and 2 ms between zones.
-func stateWorld(t *testing.T, ch ChannelSpec, changes ...ChangeSpec) (*World, *Key, *convLog) {
+func stateWorld(t *testing.T, ch ChannelSpec, changes ...ChangeSpec) (*topology.World, *Key, *convLog) {
 	t.Helper()
-	spec := Spec{
-		Places:   []Place{{"r", "a"}, {"r", "b"}},
-		Network:  NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
-		Services: []ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 1, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []PlaceID{0, 1}}},
-		Clients:  []ClientSpec{{Name: "c", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 10}}, Callers: 1}},
-		State: &StateSpec{
+	spec := worldSpec{
+		Places:   []topology.Place{{Region: "r", Zone: "a"}, {Region: "r", Zone: "b"}},
+		Network:  topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}},
+		Services: []topology.ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []topology.PlaceID{0, 1}}},
+		Clients:  []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Constant, Rate: topology.RateProfile{{At: 0, Rate: 10}}, Callers: 1}},
+		State: &Spec{
 			Keys:    []KeySpec{{Name: "cfg", Kind: Config, Service: 0, Channel: ch}},
 			Changes: changes,
 			Control: ControlPlaneSpec{Store: 0, Service: -1},
 		},
 	}
 	w, _ := build(t, spec)
-	if err := w.State.Configure(Control{}); err != nil {
+	if err := Of(w).Configure(Control{}); err != nil {
 		t.Fatal(err)
 	}
-	k, _ := w.State.Key("cfg")
+	k, _ := Of(w).Key("cfg")
 	log := &convLog{}
-	w.State.Observe(log)
+	Of(w).Observe(log)
 	return w, k, log
 }
 
-func run(w *World, until sim.Time) {
+func run(w *topology.World, until sim.Time) {
 	w.Start(until)
 	w.Eng.Run(until)
 }
@@ -108,8 +109,8 @@ func TestNACKKeepsLastGood(t *testing.T) {
 		}
 	})
 	run(w, 40*sim.Second)
-	if !slices.Equal(at25, []Version{2, 2, 2, 2}) || w.State.Stats.NACKs != 4 {
-		t.Fatalf("after the invalid v3: holders %v, NACKs %d; want all at v2 and 4 NACKs", at25, w.State.Stats.NACKs)
+	if !slices.Equal(at25, []Version{2, 2, 2, 2}) || Of(w).Stats.NACKs != 4 {
+		t.Fatalf("after the invalid v3: holders %v, NACKs %d; want all at v2 and 4 NACKs", at25, Of(w).Stats.NACKs)
 	}
 	if k.Behind() != 4 {
 		t.Fatalf("behind %d, want 4 (every holder is off the desired, rejected version)", k.Behind())
@@ -125,7 +126,7 @@ func TestPushKeepsLastKnownGoodAndResyncs(t *testing.T) {
 	var heal func()
 	var during Version
 	attempts := 0
-	at(w, 5*sim.Second, func() { heal = w.State.Cut(n) })
+	at(w, 5*sim.Second, func() { heal = Of(w).Cut(n) })
 	at(w, 60*sim.Second, func() { during, attempts = n.Value(k).Version, n.links[k.ID].attempts; heal() })
 	run(w, 120*sim.Second)
 	if during != 1 {
@@ -174,10 +175,10 @@ func TestStreamBackoffResetsAfterLongConnection(t *testing.T) {
 	l := n.links[k.ID]
 	var afterLong, afterShort int
 	var restore func()
-	at(w, 100*sim.Second, func() { restore = w.State.FailSync(n, k) }) // up since 0: > 60 s
+	at(w, 100*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up since 0: > 60 s
 	at(w, 100*sim.Second+1, func() { afterLong = l.attempts })
 	at(w, 200*sim.Second, func() { restore() })
-	at(w, 230*sim.Second, func() { restore = w.State.FailSync(n, k) }) // up ≤ 30 s
+	at(w, 230*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up ≤ 30 s
 	at(w, 230*sim.Second+1, func() { afterShort = l.attempts })
 	at(w, 300*sim.Second, func() { restore() })
 	run(w, 400*sim.Second)
@@ -211,7 +212,7 @@ func TestPollSpreadsAndBounds(t *testing.T) {
 		prev[i] = 1
 	}
 	for ts := 100 * sim.Second; ts < 140*sim.Second; ts += 100 * sim.Millisecond {
-		w.Eng.At(ts, ClassObserve, probe, 0)
+		w.Eng.At(ts, topology.ClassObserve, probe, 0)
 	}
 	run(w, 140*sim.Second)
 	if len(got) != 4 || len(log.converged) != 1 || log.converged[0] > 130*sim.Second+5*sim.Millisecond {
@@ -226,10 +227,10 @@ func TestPollSpreadsAndBounds(t *testing.T) {
 // it and which keys were stale at the request's arrival.
 func TestServedStamp(t *testing.T) {
 	w, k, _ := stateWorld(t, DefaultChannel(ChannelPush), ChangeSpec{At: 10 * sim.Second, Key: 0})
-	rec := &record{}
+	rec := &record{s: Of(w)}
 	w.Observe(rec)
 	n := k.Holders()[0]
-	at(w, 5*sim.Second, func() { w.State.LoseUpdates(n, k) }) // n never gets v2
+	at(w, 5*sim.Second, func() { Of(w).LoseUpdates(n, k) }) // n never gets v2
 	run(w, 20*sim.Second)
 	w.Drain(sim.Minute)
 	stale, fresh := 0, 0
@@ -260,8 +261,8 @@ func TestLateAndWebhook(t *testing.T) {
 	w, k, _ := stateWorld(t, DefaultChannel(ChannelPush), ChangeSpec{At: 10 * sim.Second, Key: 0})
 	late, hooked := k.Holders()[0], k.Holders()[1]
 	at(w, 5*sim.Second, func() {
-		w.State.DelayUpdates(late, k, 20*sim.Second)
-		w.State.Webhook(hooked, k, sim.Second, 0)
+		Of(w).DelayUpdates(late, k, 20*sim.Second)
+		Of(w).Webhook(hooked, k, sim.Second, 0)
 	})
 	var lateAt15, lateAt31, hookAt10, hookAt12 Value
 	at(w, 15*sim.Second, func() { lateAt15 = late.Value(k) })
@@ -284,7 +285,7 @@ func TestStrobeReturnsTheClock(t *testing.T) {
 	n := k.Holders()[0]
 	var stop func()
 	var offsets []sim.Time
-	at(w, 10*sim.Second, func() { stop = w.State.StrobeClock(n, 5*sim.Second, sim.Second) })
+	at(w, 10*sim.Second, func() { stop = Of(w).StrobeClock(n, 5*sim.Second, sim.Second) })
 	for _, ts := range []sim.Time{10500, 11500, 12500, 13500} {
 		at(w, ts*sim.Millisecond, func() { offsets = append(offsets, n.Clock.Offset(w.Eng.Now())) })
 	}

@@ -1,0 +1,106 @@
+// Package state is the desired-vs-actual state model of a tangle world, a
+// layer on the topology core (see topology.Layer). state.New builds it from
+// a Spec and attaches it to a world; state.Of finds it again.
+//
+//	w, _ := topology.New(spec, routing, seed)
+//	st, _ := state.New(w, state.Spec{Keys: …, Changes: …, Control: …})
+//	st.Configure(state.Control{Elector: …, Reconciler: …, Rollout: …})
+//	w.Start(horizon)
+//
+// The model holds:
+//
+//   - a desired store: per key (a service's software version, config
+//     resources, feature flags) the desired version now and its history,
+//     so any request can be judged against the desired state at its
+//     arrival (Key.DesiredAt);
+//   - the actual state on every node (Node): replicas, control-plane
+//     members, and callers' SDKs for flags evaluated client-side. Each has
+//     a place, the up/down/paused state of its replica, a modelled clock
+//     (Clock: monotonic and wall readings derived from virtual time, with
+//     drift rates and steps) and a Value per key it holds;
+//   - channels that propagate desired changes to holders (propagation.go:
+//     xDS-like push with debounce, ACK/NACK and last known good; polling;
+//     streaming with reconnect backoff);
+//   - a store (the API server: the lease, controller-written objects, and
+//     its view of every node from reports and notifications, which
+//     telemetry gaps and partitions interrupt) and members running the
+//     strategy side — an Elector, a Reconciler and a Rollout per service,
+//     each a step machine fed events and returning actions (control.go,
+//     rollout.go). Writes carry the leader's fencing token.
+//
+// Work runs as tasks owned by a node's process (process.go): a paused
+// process runs what came due when it resumes, in order; a crashed one loses
+// it. Responses are stamped with the state that served them (State.ServedBy), and
+// StateObserver hears divergence, observed divergence, leadership and
+// convergence for metrics.
+//
+// # The data layer
+//
+// With Spec.Data set, the model carries a datastore (data.go,
+// dataop.go, datareplica.go, datarepair.go, schema.go): the replicas of
+// one service are data replicas, each a Node with the usual process
+// semantics, holding a cell per data key (a version, the writer's schema,
+// a corrupt flag) and XOR checksums over key ranges.
+//
+//	client ─▶ caller ─▶ app replica: service time, then its data operation
+//	    ─(network)─▶ the key's replicas (primary, or N homes; sloppy: the
+//	    first N live) ─▶ apply queue (lag, apply time: the backlog) ─▶ ack
+//	    ─(network)─▶ coordinator: W acks / R answers, read repair, or the
+//	    timeout ─▶ the response leaves, Served.Data stamped
+//
+// A request's data operation is drawn at arrival (a client's workload:
+// read/write mix, zipfian keys) and runs synchronously after its service
+// time, so quorum waits and network latency are part of its latency.
+// Served.Data reports the version and schema that served it and whether
+// the read was stale (older than the newest write acknowledged at
+// arrival) or corrupt; Served.Consistent counts both, so
+// inconsistent-response accounting covers data unchanged. Primary-mode
+// replicas follow the primary's log in order over a connection that
+// partitions break and crashes reset; leaderless stores coordinate
+// quorums (strict or sloppy) with hinted handoff and read repair; caches
+// at the coordinating replicas expire by TTL and hear invalidations.
+// Schemas are keys of kind Schema held by the data replicas, changed and
+// reconciled like any key; a compatibility matrix decides what each
+// read and write does. Anti-entropy is a Repairer per data replica
+// (RepairView, RepairAction); a migration coordinator is a Reconciler
+// that caps the schema it writes (ReconcileAction.Schema, SchemaView).
+// Repairs count into Stats.Repairs/RepairBytes, lost updates into
+// Stats.LostUpdates; DataObserver hears divergence, replication lag,
+// write convergence and the backlog.
+//
+//	st, _ := state.New(w, state.Spec{Data: &state.DataSpec{Service: db, Mode: state.DataLeaderless, Keys: 1000, RF: 3, …}})
+//	st.Configure(state.Control{Data: state.DataPolicy{Read: 1, Write: 1}, Repair: …})
+//
+// # Routing control plane
+//
+// With Spec.Routes the model also carries entanglement
+// routing's control plane (decide.go, routectl.go), as the seed document
+// draws it: sensors → signal bus → decision engines → policy layer →
+// actuators → observability and audit.
+//
+//   - Sensors: every bus measurement of a replica carries in-flight,
+//     utilisation, rates, a latency EWMA, the error rate and health, and
+//     its region's price (as signalled and as billed), threat score and
+//     replication lag (topology/sensors.go; a data layer feeds the lag sensor with
+//     Bus.FeedLag). Signal faults act on all of them.
+//
+//   - Decision engines (Engine) run on actors — control-plane members, the
+//     implicit controller, sidecars, edges — per the Pattern, every
+//     Interval ± Jitter, on an Observation of the targets (regions for an
+//     edge, replicas for sidecars) with each reading's age and the
+//     clients' own view; they return a Decision as data.
+//
+//   - The Policy layer filters it; the Actuator applies it after its delay
+//     and rate limit: locally (sidecar, hierarchical local loops), or as a
+//     fenced write to the store, which versions it and pushes it on the
+//     scope's route key (KeyKind Route) to the holders' caller SDK and
+//     edge nodes over the key's channel: unevenly, lost to partitions,
+//     holders keeping their last config. Views expose the weights through
+//     Endpoints.Weight (0 excludes a host) and bump Generation.
+//
+//   - Every decision leaves an AuditEntry (State.Audit); RouteObserver and
+//     RouteStats feed the metrics; the emergency Breaker halts automation.
+//
+//     st, _ := state.New(w, state.Spec{Routes: true})
+//     st.Configure(state.Control{Route: &state.RouteControl{Pattern: state.PatternCentral, Scope: state.ScopeEdge, Engine: eng, Interval: 10 * sim.Second}})
+package state
