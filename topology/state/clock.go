@@ -133,7 +133,7 @@ func (s *State) strobeStep(idx int32) {
 	}
 	st.ahead = !st.ahead
 	st.node.Clock.Step(s.w.Eng.Now(), d)
-	s.schedule(s.w.Eng.Now()+st.period, task{kind: tStrobe, node: -1, a: idx, gen: st.gen})
+	s.tasks.At(s.w.Eng.Now()+st.period, task{kind: tStrobe, node: -1, a: idx, gen: st.gen})
 }
 
 func (s *State) strobeTask(t *task) {

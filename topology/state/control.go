@@ -328,13 +328,13 @@ func (s *State) elect(m *member, ev ElectionEvent) {
 				if op == 1 {
 					reply = ElectWritten
 				}
-				s.schedule(now, task{kind: tElect, node: m.node.ID, item: int32(reply), a: 0, rec: s.store.lease})
+				s.tasks.At(now, task{kind: tElect, node: m.node.ID, item: int32(reply), a: 0, rec: s.store.lease})
 				continue
 			}
-			s.schedule(now+s.w.Net.Latency(m.node.Place, s.store.place), task{kind: tLease, node: -1, a: m.index, item: op, rec: a.Record})
+			s.tasks.At(now+s.w.Net.Latency(m.node.Place, s.store.place), task{kind: tLease, node: -1, a: m.index, item: op, rec: a.Record})
 		case ElectSetTimer:
 			m.eTimer[a.Timer]++
-			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tElect, node: m.node.ID, item: int32(ElectTimer), key: int32(a.Timer), gen: m.eTimer[a.Timer]})
+			s.tasks.At(now+m.node.Clock.Real(now, a.After), task{kind: tElect, node: m.node.ID, item: int32(ElectTimer), key: int32(a.Timer), gen: m.eTimer[a.Timer]})
 		case ElectLead:
 			s.lead(m, a.Token)
 		case ElectResign:
@@ -378,7 +378,7 @@ func (s *State) leaseOp(t *task) {
 	if m.node.cut > 0 {
 		reply.a, reply.rec = 0, LeaseRecord{}
 	}
-	s.schedule(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, m.node.Place), reply)
+	s.tasks.At(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, m.node.Place), reply)
 }
 
 // lead makes m act as leader with fencing token token.
@@ -465,14 +465,14 @@ func (s *State) reconcile(m *member, ev ReconcileEvent) {
 			if a.Status {
 				status = 1
 			}
-			s.schedule(now+m.node.Clock.Real(now, s.Spec.Control.Work*sim.Time(items)),
+			s.tasks.At(now+m.node.Clock.Real(now, s.Spec.Control.Work*sim.Time(items)),
 				task{kind: tSyncWork, node: m.node.ID, item: a.Item, a: status, gen: m.term, ver: a.Schema})
 		case RecSetTimer:
 			if a.Timer < 0 || a.Timer >= len(m.rTimer) {
 				panic(fmt.Sprintf("topology: reconciler timer %d out of range", a.Timer))
 			}
 			m.rTimer[a.Timer]++
-			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tRecTimer, node: m.node.ID, key: int32(a.Timer), gen: m.rTimer[a.Timer], n: uint64(m.term)})
+			s.tasks.At(now+m.node.Clock.Real(now, a.After), task{kind: tRecTimer, node: m.node.ID, key: int32(a.Timer), gen: m.rTimer[a.Timer], n: uint64(m.term)})
 		}
 	}
 }
@@ -574,7 +574,7 @@ func (s *State) write(m *member, sync topology.Ref, n *Node, k *Key, v Version, 
 		if !status {
 			s.Stats.RepairsFailed++
 		}
-		s.schedule(now, task{kind: tWriteReply, node: m.node.ID, ref: sync, flag: false})
+		s.tasks.At(now, task{kind: tWriteReply, node: m.node.ID, ref: sync, flag: false})
 		return
 	}
 	t := task{kind: tWrite, node: -1, a: m.index, item: -1, key: -1, ver: v, n: m.token, ref: sync, flag: status}
@@ -584,7 +584,7 @@ func (s *State) write(m *member, sync topology.Ref, n *Node, k *Key, v Version, 
 	if k != nil {
 		t.key = int32(k.ID)
 	}
-	s.schedule(now+s.w.Net.Latency(m.node.Place, s.store.place), t)
+	s.tasks.At(now+s.w.Net.Latency(m.node.Place, s.store.place), t)
 }
 
 // storeWrite is a controller's write reaching the store: the fencing check,
@@ -617,10 +617,10 @@ func (s *State) storeWrite(t *task) {
 				s.Stats.LostUpdates++
 			}
 			obj.version, obj.token, obj.foreign = t.ver, t.n, false
-			s.schedule(now+s.w.Net.Latency(s.store.place, n.Place), task{kind: tApply, node: n.ID, key: t.key, ver: t.ver})
+			s.tasks.At(now+s.w.Net.Latency(s.store.place, n.Place), task{kind: tApply, node: n.ID, key: t.key, ver: t.ver})
 		}
 	}
-	s.schedule(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tWriteReply, node: m.node.ID, ref: t.ref, flag: ok})
+	s.tasks.At(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tWriteReply, node: m.node.ID, ref: t.ref, flag: ok})
 }
 
 func (s *State) writeReply(t *task) { s.syncAnswered(t.ref, t.flag) }
@@ -656,7 +656,7 @@ func (s *State) informDesired(k *Key) {
 		if m.node.Down() || m.node.cut > 0 {
 			continue
 		}
-		s.schedule(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: int32(k.ID), ver: k.desired, a: int32(FromDesired)})
+		s.tasks.At(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: int32(k.ID), ver: k.desired, a: int32(FromDesired)})
 	}
 }
 
@@ -672,7 +672,7 @@ func (s *State) informChanged(n *Node, spec bool) {
 		if !m.leading || m.node.cut > 0 {
 			continue
 		}
-		s.schedule(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: -1, item: n.item, a: int32(src)})
+		s.tasks.At(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: -1, item: n.item, a: int32(src)})
 	}
 }
 
@@ -683,7 +683,7 @@ func (s *State) informApp() {
 		if !m.leading || m.node.cut > 0 {
 			continue
 		}
-		s.schedule(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: -1, item: -1, a: int32(FromStatus)})
+		s.tasks.At(now+s.w.Net.Latency(s.store.place, m.node.Place), task{kind: tInform, node: m.node.ID, key: -1, item: -1, a: int32(FromStatus)})
 	}
 }
 

@@ -339,6 +339,7 @@ const maxPending = 256
 // datastore is a world's datastore at run time.
 type datastore struct {
 	s     *State
+	tasks *Work[dataTask] // its own process work (datareplica.go)
 	spec  DataSpec
 	svc   *topology.Service
 	nodes []*dataNode
@@ -415,6 +416,7 @@ func newDatastore(s *State, spec DataSpec) (*datastore, error) {
 		spec.Reconnect = DefaultReconnect
 	}
 	ds := &datastore{s: s, spec: spec, svc: svc, rng: sim.NewStream(w.Seed, "data"), work: make([]*workload, len(w.Clients))}
+	ds.tasks = NewWork(s, "data", ds.runTask, ds.lostTask)
 	d := len(svc.Replicas)
 	ds.rf = spec.RF
 	if spec.Mode == DataPrimary {

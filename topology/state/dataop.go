@@ -272,9 +272,9 @@ func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.Pl
 	if kind == DataWrite {
 		timeout, sub = ds.pol.WriteTimeout, dWriteReq
 	}
-	s.schedule(now+timeout, task{kind: tData, a: dOpTimeout, node: coord, ref: ref})
+	ds.tasks.At(now+timeout, dataTask{a: dOpTimeout, node: coord, ref: ref})
 	for i, t := range targets {
-		ds.send(place, ds.nodes[t].node.ID, task{kind: tData, a: sub, ref: ref, item: int32(i), key: key, c: op.c, ver: code, n: uint64(int64(stand[i]) + 1)})
+		ds.send(place, ds.nodes[t].node.ID, dataTask{a: sub, ref: ref, item: int32(i), key: key, c: op.c, ver: code, n: uint64(int64(stand[i]) + 1)})
 	}
 }
 
@@ -343,13 +343,13 @@ func priority(w *topology.World, a, b topology.PlaceID) int {
 
 // send puts a data message from place from on its way to state node to;
 // a partition or an impaired link may lose it. It reports whether it left.
-func (ds *datastore) send(from topology.PlaceID, to int32, t task) bool {
+func (ds *datastore) send(from topology.PlaceID, to int32, t dataTask) bool {
 	d, ok := ds.s.w.Net.Transit(from, ds.s.placeOf(to))
 	if !ok {
 		return false
 	}
 	t.node = to
-	ds.s.schedule(ds.s.w.Eng.Now()+d, t)
+	ds.tasks.At(ds.s.w.Eng.Now()+d, t)
 	return true
 }
 
@@ -363,7 +363,7 @@ func (ds *datastore) op(ref topology.Ref) *dataOp {
 }
 
 // replyWrite is a replica's answer to a write reaching its coordinator.
-func (ds *datastore) replyWrite(t *task) {
+func (ds *datastore) replyWrite(t *dataTask) {
 	op := ds.op(t.ref)
 	if op == nil || op.answered[t.item] != waiting {
 		return
@@ -398,7 +398,7 @@ func (ds *datastore) replyWrite(t *task) {
 }
 
 // replyRead is a replica's answer to a read reaching its coordinator.
-func (ds *datastore) replyRead(t *task) {
+func (ds *datastore) replyRead(t *dataTask) {
 	op := ds.op(t.ref)
 	if op == nil {
 		return
@@ -435,7 +435,7 @@ func (ds *datastore) replyRead(t *task) {
 			if ds.pol.ReadRepair == RepairBlocking {
 				op.repairs++
 			}
-			ds.send(op.place, ds.nodes[op.targets[i]].node.ID, task{kind: tData, a: dRepairReq, ref: t.ref, item: int32(i), key: op.key, c: op.c})
+			ds.send(op.place, ds.nodes[op.targets[i]].node.ID, dataTask{a: dRepairReq, ref: t.ref, item: int32(i), key: op.key, c: op.c})
 		}
 	}
 	if op.repairs == 0 {
@@ -444,7 +444,7 @@ func (ds *datastore) replyRead(t *task) {
 }
 
 // timeout is a coordinator giving up on its quorum.
-func (ds *datastore) timeout(t *task) {
+func (ds *datastore) timeout(t *dataTask) {
 	op := ds.op(t.ref)
 	if op == nil {
 		return
@@ -580,7 +580,7 @@ func (ds *datastore) addHint(holder, target, k int32, c cell) {
 	ds.Stats.HintsStored++
 	if !ds.hinted[slot] {
 		ds.hinted[slot] = true
-		ds.s.schedule(now+hintInterval, task{kind: tData, a: dHintTick, node: holder})
+		ds.tasks.At(now+hintInterval, dataTask{a: dHintTick, node: holder})
 	}
 }
 
@@ -618,19 +618,19 @@ func (ds *datastore) hintTick(holder int32) {
 		at += pace
 		ds.s.Stats.Repairs++
 		ds.s.Stats.RepairBytes += uint64(ds.spec.Size)
-		ds.s.schedule(at, task{kind: tData, a: dHintSend, node: holder, item: h.target, key: h.key, c: h.c})
+		ds.tasks.At(at, dataTask{a: dHintSend, node: holder, item: h.target, key: h.key, c: h.c})
 	}
 	if len(ds.hints[slot]) == 0 {
 		ds.hinted[slot] = false
 		return
 	}
-	ds.s.schedule(now+hintInterval, task{kind: tData, a: dHintTick, node: holder})
+	ds.tasks.At(now+hintInterval, dataTask{a: dHintTick, node: holder})
 }
 
 // hintSend replays one hint from its holder.
-func (ds *datastore) hintSend(t *task) {
+func (ds *datastore) hintSend(t *dataTask) {
 	tn := ds.nodes[t.item]
-	ds.send(ds.s.placeOf(t.node), tn.node.ID, task{kind: tData, a: dHintReq, key: t.key, c: t.c, item: t.node})
+	ds.send(ds.s.placeOf(t.node), tn.node.ID, dataTask{a: dHintReq, key: t.key, c: t.c, item: t.node})
 }
 
 // hintAcked drops a replayed hint its target acknowledged.
@@ -679,7 +679,7 @@ func (ds *datastore) invalidate(op *dataOp) {
 			continue
 		}
 		ds.Stats.Invalidations++
-		if !ds.send(op.place, n.ID, task{kind: tData, a: dInvalidate, key: op.key}) {
+		if !ds.send(op.place, n.ID, dataTask{a: dInvalidate, key: op.key}) {
 			ds.Stats.InvalidationsLost++
 		}
 	}
@@ -724,7 +724,7 @@ func (ds *datastore) update(i int) {
 	now := ds.s.w.Eng.Now()
 	ds.coordinate(0, -1, ds.s.store.place, DataWrite, int32(u.Key), 0, 0)
 	if u.Every > 0 && now+u.Every < ds.s.horizon {
-		ds.s.schedule(now+u.Every, task{kind: tData, a: dUpdate, node: -1, item: int32(i)})
+		ds.tasks.At(now+u.Every, dataTask{a: dUpdate, node: -1, item: int32(i)})
 	}
 }
 

@@ -183,7 +183,7 @@ func (ds *datastore) repair(n *dataNode, ev RepairEvent) {
 				continue
 			}
 			n.rTimer[a.Timer]++
-			ds.s.schedule(now+n.node.Clock.Real(now, a.After), task{kind: tData, a: dRepTimer, node: n.node.ID, key: int32(a.Timer), gen: n.rTimer[a.Timer]})
+			ds.tasks.At(now+n.node.Clock.Real(now, a.After), dataTask{a: dRepTimer, node: n.node.ID, key: int32(a.Timer), gen: n.rTimer[a.Timer]})
 		case RepairSync:
 			if a.Peer < 0 || int(a.Peer) >= len(ds.nodes) || a.Peer == n.idx {
 				continue
@@ -193,7 +193,7 @@ func (ds *datastore) repair(n *dataNode, ev RepairEvent) {
 	}
 }
 
-func (ds *datastore) repairTimer(t *task) {
+func (ds *datastore) repairTimer(t *dataTask) {
 	n := ds.nodeOf(t.node)
 	if t.gen != n.rTimer[t.key] {
 		return
@@ -222,18 +222,18 @@ func (ds *datastore) beginSync(n *dataNode, a RepairAction) {
 	ref := ds.syncs.Ref(idx)
 	now := ds.s.w.Eng.Now()
 	peer := ds.nodes[a.Peer]
-	ds.syncTask(now+syncTimeout, task{kind: tData, a: dSyncTimeout, node: n.node.ID, ref: ref})
-	if ds.send(n.node.Place, peer.node.ID, task{kind: tData, a: dSyncReq, ref: ref}) {
+	ds.syncTask(now+syncTimeout, dataTask{a: dSyncTimeout, node: n.node.ID, ref: ref})
+	if ds.send(n.node.Place, peer.node.ID, dataTask{a: dSyncReq, ref: ref}) {
 		sy.refs++
 	}
 }
 
 // syncTask schedules a task that refers to an exchange.
-func (ds *datastore) syncTask(at sim.Time, t task) {
+func (ds *datastore) syncTask(at sim.Time, t dataTask) {
 	if sy := ds.syncs.Get(t.ref); sy != nil {
 		sy.refs++
 	}
-	ds.s.schedule(at, t)
+	ds.tasks.At(at, t)
 }
 
 // syncUnref is called when a task referring to an exchange has run or was
@@ -252,7 +252,7 @@ func (ds *datastore) syncUnref(ref topology.Ref) {
 }
 
 // syncReq is an exchange request reaching the peer: compare, then stream.
-func (ds *datastore) syncReq(t *task) {
+func (ds *datastore) syncReq(t *dataTask) {
 	sy := ds.syncs.Get(t.ref)
 	if sy == nil || sy.done {
 		return
@@ -291,12 +291,12 @@ func (ds *datastore) syncReq(t *task) {
 	end := now + dur
 	sy.expectDone = end
 	if act.Push && len(sy.keys) > 0 {
-		ds.syncTask(end, task{kind: tData, a: dSyncApply, node: b.node.ID, ref: t.ref, flag: true})
+		ds.syncTask(end, dataTask{a: dSyncApply, node: b.node.ID, ref: t.ref, flag: true})
 	}
 	if act.Pull && len(sy.keys) > 0 {
-		ds.syncTask(end, task{kind: tData, a: dSyncApply, node: a.node.ID, ref: t.ref})
+		ds.syncTask(end, dataTask{a: dSyncApply, node: a.node.ID, ref: t.ref})
 	}
-	ds.syncTask(end, task{kind: tData, a: dSyncDone, node: a.node.ID, ref: t.ref})
+	ds.syncTask(end, dataTask{a: dSyncDone, node: a.node.ID, ref: t.ref})
 }
 
 // compare finds the keys that differ between a and b over the key ranges
@@ -353,7 +353,7 @@ func (ds *datastore) descend(a, b *dataNode, lo, hi int32, l, depth int, sy *aeS
 
 // syncApply is streamed values reaching one side of an exchange: the peer
 // (flag: the initiator's pushed values) or the initiator (the peer's).
-func (ds *datastore) syncApply(t *task) {
+func (ds *datastore) syncApply(t *dataTask) {
 	sy := ds.syncs.Get(t.ref)
 	if sy == nil {
 		return
@@ -372,14 +372,14 @@ func (ds *datastore) syncApply(t *task) {
 }
 
 // syncDone ends an exchange at its initiator (ok false: it timed out).
-func (ds *datastore) syncDone(t *task, ok bool) {
+func (ds *datastore) syncDone(t *dataTask, ok bool) {
 	sy := ds.syncs.Get(t.ref)
 	if sy == nil || sy.done {
 		return
 	}
 	if !ok && sy.expectDone > ds.s.w.Eng.Now() {
 		// The exchange is still streaming: wait for it.
-		ds.syncTask(sy.expectDone, task{kind: tData, a: dSyncTimeout, node: t.node, ref: t.ref})
+		ds.syncTask(sy.expectDone, dataTask{a: dSyncTimeout, node: t.node, ref: t.ref})
 		return
 	}
 	sy.done = true

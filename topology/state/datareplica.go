@@ -42,9 +42,27 @@ const (
 	dLagSample                // the replication-lag sensor's periodic sample
 )
 
-// dataTask runs one data task.
-func (s *State) dataTask(t *task) {
-	ds := s.data
+// dataTask is one unit of the data layer's work: a message between data
+// replicas, a timer, a sample. Fields are used as each kind needs.
+type dataTask struct {
+	a    int32 // the kind (dWriteReq …)
+	node int32 // whose process runs it; -1 for the world
+	key  int32
+	item int32
+	ver  Version
+	gen  uint32
+	n    uint64
+	ref  topology.Ref
+	flag bool
+	c    cell // a value carried by a message
+}
+
+// Owner is the node whose process runs the task (Owned).
+func (t dataTask) Owner() int32 { return t.node }
+
+// runTask runs one data task.
+func (ds *datastore) runTask(t *dataTask) {
+	s := ds.s
 	switch t.a {
 	case dWriteReq:
 		ds.writeReq(t)
@@ -82,7 +100,7 @@ func (s *State) dataTask(t *task) {
 	case dLagSample:
 		ds.lag.sample(s.w.Eng.Now())
 		if next := s.w.Eng.Now() + LagSampleInterval; next < s.horizon {
-			s.schedule(next, task{kind: tData, a: dLagSample, node: -1})
+			ds.tasks.At(next, dataTask{a: dLagSample, node: -1})
 		}
 	case dRepTimer:
 		ds.repairTimer(t)
@@ -101,13 +119,13 @@ func (s *State) dataTask(t *task) {
 	}
 }
 
-// dataDiscarded accounts for a data task lost with its process.
-func (s *State) dataDiscarded(t *task) {
+// lostTask accounts for a data task lost with its process.
+func (ds *datastore) lostTask(t *dataTask) {
 	switch t.a {
 	case dSyncReq, dSyncApply, dSyncDone, dSyncTimeout:
-		s.data.syncUnref(t.ref)
+		ds.syncUnref(t.ref)
 	case dEnqueue: // received, still waiting out its lag: volatile
-		s.data.Stats.MutationsLost++
+		ds.Stats.MutationsLost++
 	}
 }
 
@@ -117,20 +135,20 @@ func (ds *datastore) nodeOf(id int32) *dataNode {
 }
 
 // writeReq is a coordinator's write reaching replica t.node.
-func (ds *datastore) writeReq(t *task) {
+func (ds *datastore) writeReq(t *dataTask) {
 	n := ds.nodeOf(t.node)
 	ds.enqueue(n, mutation{key: t.key, c: t.c, src: mutWrite, op: t.ref, tgt: t.item, holder: int32(t.n) - 1, code: t.ver})
 }
 
 // readReq is a read reaching replica t.node: it answers with what it has
 // applied and its schema.
-func (ds *datastore) readReq(t *task) {
+func (ds *datastore) readReq(t *dataTask) {
 	n := ds.nodeOf(t.node)
 	op := ds.ops.Get(t.ref)
 	if op == nil || op.done {
 		return // the coordinator stopped waiting: nobody to answer
 	}
-	ds.send(n.node.Place, op.coord, task{kind: tData, a: dReadResp, ref: t.ref, item: t.item, c: n.cells[t.key], ver: ds.s.dbSchema(n.node)})
+	ds.send(n.node.Place, op.coord, dataTask{a: dReadResp, ref: t.ref, item: t.item, c: n.cells[t.key], ver: ds.s.dbSchema(n.node)})
 }
 
 // enqueue makes a mutation wait out its replication lag (primary-mode
@@ -155,13 +173,13 @@ func (ds *datastore) enqueue(n *dataNode, m mutation) {
 	if m.src != mutRepl {
 		extra = uint64(int64(m.holder) + 1)
 	}
-	ds.s.schedule(at, task{kind: tData, a: dEnqueue, node: n.node.ID, key: m.key, c: m.c, ref: m.op, item: m.tgt,
+	ds.tasks.At(at, dataTask{a: dEnqueue, node: n.node.ID, key: m.key, c: m.c, ref: m.op, item: m.tgt,
 		gen: uint32(m.src), n: extra, ver: m.code})
 }
 
 // pending rebuilds the mutation a dEnqueue task carries: n is the log
 // position of a log entry, and the holder plus one otherwise.
-func (ds *datastore) pending(t *task) mutation {
+func (ds *datastore) pending(t *dataTask) mutation {
 	m := mutation{key: t.key, c: t.c, src: mutSource(t.gen), op: t.ref, tgt: t.item, code: t.ver, holder: -1}
 	if m.src == mutRepl {
 		m.lsn = t.n
@@ -197,7 +215,7 @@ func (ds *datastore) startApply(n *dataNode) {
 			d = max(d, f.apply)
 		}
 	}
-	ds.s.schedule(ds.s.w.Eng.Now()+d, task{kind: tData, a: dApply, node: n.node.ID})
+	ds.tasks.At(ds.s.w.Eng.Now()+d, dataTask{a: dApply, node: n.node.ID})
 }
 
 // applyHead applies n's queue head and answers for it.
@@ -236,7 +254,7 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 		switch s.writeCompat(m.code, schema) {
 		case CompatFail:
 			if op != nil && !op.done {
-				ds.send(place, op.coord, task{kind: tData, a: dWriteNack, ref: m.op, item: m.tgt, ver: schema})
+				ds.send(place, op.coord, dataTask{a: dWriteNack, ref: m.op, item: m.tgt, ver: schema})
 			}
 			return
 		case CompatCorrupt:
@@ -255,7 +273,7 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 			}
 		}
 		if op != nil && !op.done {
-			ds.send(place, op.coord, task{kind: tData, a: dWriteAck, ref: m.op, item: m.tgt, c: c, ver: schema})
+			ds.send(place, op.coord, dataTask{a: dWriteAck, ref: m.op, item: m.tgt, c: c, ver: schema})
 		}
 	case mutRepl:
 		ds.merge(n, m.key, m.c)
@@ -266,13 +284,13 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 		}
 		s.Stats.RepairsApplied++
 		if op := ds.ops.Get(m.op); op != nil && !op.done {
-			ds.send(place, op.coord, task{kind: tData, a: dRepairAck, ref: m.op, item: m.tgt})
+			ds.send(place, op.coord, dataTask{a: dRepairAck, ref: m.op, item: m.tgt})
 		}
 	case mutHint:
 		if ds.merge(n, m.key, m.c) {
 			ds.Stats.KeysRepaired++
 		}
-		ds.send(place, m.holder, task{kind: tData, a: dHintAck, item: n.idx, key: m.key, c: m.c})
+		ds.send(place, m.holder, dataTask{a: dHintAck, item: n.idx, key: m.key, c: m.c})
 	}
 }
 
@@ -297,7 +315,7 @@ func (ds *datastore) shipTo(p, r *dataNode, c cell, k int32) {
 	}
 	at := max(ds.s.w.Eng.Now()+d, r.lastAt)
 	r.lastAt = at
-	ds.s.schedule(at, task{kind: tData, a: dRepl, node: r.node.ID, key: k, c: c, n: c.ver})
+	ds.tasks.At(at, dataTask{a: dRepl, node: r.node.ID, key: k, c: c, n: c.ver})
 }
 
 // breakLink marks r's replication connection broken; r retries it every
@@ -306,13 +324,13 @@ func (ds *datastore) breakLink(r *dataNode) {
 	r.linkUp = false
 	if !r.retrying && !r.node.Down() {
 		r.retrying = true
-		ds.s.schedule(ds.s.w.Eng.Now()+ds.spec.Reconnect, task{kind: tData, a: dReconnect, node: r.node.ID})
+		ds.tasks.At(ds.s.w.Eng.Now()+ds.spec.Reconnect, dataTask{a: dReconnect, node: r.node.ID})
 	}
 }
 
 // replReceived is a log entry reaching replica r: entries out of order
 // (after a lost one) are dropped until the link is re-established.
-func (ds *datastore) replReceived(r *dataNode, t *task) {
+func (ds *datastore) replReceived(r *dataNode, t *dataTask) {
 	if !r.linkUp || t.n != r.received+1 {
 		return
 	}
@@ -355,12 +373,10 @@ func (ds *datastore) trimLog() {
 	}
 }
 
-// dataCrashed drops the volatile state of node n whose process died.
-func (s *State) dataCrashed(n *Node) {
-	ds := s.data
-	if ds == nil {
-		return
-	}
+// Crashed drops the volatile state of node n whose process died
+// (ProcessHooks).
+func (ds *datastore) Crashed(n *Node) {
+	s := ds.s
 	ds.coordinatorCrashed(n)
 	if len(ds.hinted) > 0 {
 		ds.hinted[n.ID] = false // its hint dispatcher died with it; hints are on disk
@@ -392,15 +408,13 @@ func (s *State) dataCrashed(n *Node) {
 	dn.linkUp, dn.retrying = false, false
 }
 
-// dataBooted starts the data processes of node n after a restart.
-func (s *State) dataBooted(n *Node) {
-	ds := s.data
-	if ds == nil {
-		return
-	}
+// Booted starts the data processes of node n after a restart
+// (ProcessHooks).
+func (ds *datastore) Booted(n *Node) {
+	s := ds.s
 	if slot := len(ds.hints); slot > 0 && len(ds.hints[n.ID]) > 0 && !ds.hinted[n.ID] {
 		ds.hinted[n.ID] = true
-		s.schedule(s.w.Eng.Now()+hintInterval, task{kind: tData, a: dHintTick, node: n.ID})
+		ds.tasks.At(s.w.Eng.Now()+hintInterval, dataTask{a: dHintTick, node: n.ID})
 	}
 	if n.Replica == nil || n.Replica.Service != ds.svc {
 		return
@@ -410,7 +424,7 @@ func (s *State) dataBooted(n *Node) {
 	ds.startRepairer(dn)
 	if ds.spec.Mode == DataPrimary && dn.idx > 0 {
 		dn.retrying = true
-		s.schedule(s.w.Eng.Now(), task{kind: tData, a: dReconnect, node: n.ID})
+		ds.tasks.At(s.w.Eng.Now(), dataTask{a: dReconnect, node: n.ID})
 	}
 }
 
@@ -421,10 +435,10 @@ func (ds *datastore) run(horizon sim.Time) {
 			ds.startRepairer(n)
 		}
 	}
-	ds.s.schedule(0, task{kind: tData, a: dLagSample, node: -1})
+	ds.tasks.At(0, dataTask{a: dLagSample, node: -1})
 	for i, u := range ds.spec.Updates {
 		if u.At < horizon {
-			ds.s.schedule(u.At, task{kind: tData, a: dUpdate, node: -1, item: int32(i)})
+			ds.tasks.At(u.At, dataTask{a: dUpdate, node: -1, item: int32(i)})
 		}
 	}
 }

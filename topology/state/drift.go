@@ -45,7 +45,7 @@ func (s *State) Webhook(n *Node, k *Key, delay, every sim.Time) (remove func()) 
 	idx := len(s.mutators) - 1
 	s.Mutate(n, k)
 	if every > 0 {
-		s.schedule(s.w.Eng.Now()+every, task{kind: tMutate, node: -1, a: int32(idx), gen: mu.gen, item: 1})
+		s.tasks.At(s.w.Eng.Now()+every, task{kind: tMutate, node: -1, a: int32(idx), gen: mu.gen, item: 1})
 	}
 	return once(func() { mu.on = false; mu.gen++ })
 }
@@ -55,7 +55,7 @@ func (s *State) Webhook(n *Node, k *Key, delay, every sim.Time) (remove func()) 
 func (s *State) applied(n *Node, k *Key) {
 	for i, mu := range s.mutators {
 		if mu.on && mu.node == n && mu.key == k && mu.every == 0 {
-			s.schedule(s.w.Eng.Now()+mu.delay, task{kind: tMutate, node: -1, a: int32(i), gen: mu.gen})
+			s.tasks.At(s.w.Eng.Now()+mu.delay, task{kind: tMutate, node: -1, a: int32(i), gen: mu.gen})
 		}
 	}
 }
@@ -67,6 +67,6 @@ func (s *State) mutateTask(t *task) {
 	}
 	s.Mutate(mu.node, mu.key)
 	if t.item == 1 {
-		s.schedule(s.w.Eng.Now()+mu.every, task{kind: tMutate, node: -1, a: t.a, gen: mu.gen, item: 1})
+		s.tasks.At(s.w.Eng.Now()+mu.every, task{kind: tMutate, node: -1, a: t.a, gen: mu.gen, item: 1})
 	}
 }

@@ -1,92 +1,119 @@
 package state
 
-import "github.com/tangle-sim/tangle/topology"
-import "github.com/tangle-sim/tangle/sim"
-
-// Work of the state model runs as tasks: an engine event whose argument
-// refers to a task record. A task belongs to the process of a node (its
-// timers, the messages that reach it) or to the store (node -1), which
-// never stalls. Process semantics follow what a real process sees:
-//
-//   - while the node is paused (a GC stall, SIGSTOP), its tasks that come
-//     due wait and run, in order, when it resumes — a paused leader's renew
-//     timer and the writes it had prepared all fire late;
-//   - when the node crashes, its pending tasks are discarded (epoch) and a
-//     restart begins a new process with fresh volatile state.
-
-type taskKind uint8
-
-const (
-	tChange       taskKind = iota // a scheduled change of desired state (store)
-	tPush                         // the push server's debounce timer for a key (store)
-	tDeliver                      // a channel delivery reaches a holder (node)
-	tPollTick                     // a holder's poll timer (node)
-	tPollServe                    // a poll request reaches the store (store)
-	tReconnect                    // a holder's stream reconnect attempt (node)
-	tReport                       // every replica's periodic status report (world)
-	tNotify                       // a node sends a change notification (node)
-	tObserve                      // a notification reaches the store (store)
-	tElect                        // an event for a member's elector (member)
-	tLease                        // a lease read or write reaches the store (store)
-	tInform                       // an informer event reaches a member (member)
-	tRecTimer                     // a reconciler timer (member)
-	tSyncWork                     // a member finishes the processing of a sync (member)
-	tWrite                        // a controller's write reaches the store (store)
-	tWriteReply                   // the store's answer reaches the controller (member)
-	tApply                        // a written value reaches its node (node)
-	tMutate                       // a foreign writer changes a node's value (world)
-	tPodReady                     // a rollout's new pod passes readiness (world)
-	tRollTimer                    // a rollout timer (member)
-	tRelist                       // a member whose watch was cut relists (member)
-	tStrobe                       // a clock strobe's next step (world)
-	tRouteEval                    // a routing actor's evaluation timer (actor)
-	tRouteActuate                 // a routing decision's actuation, after its delay (actor)
-	tRouteWrite                   // a controller's routing config reaches the store (store)
-	tRouteBroker                  // the signal broker reads the bus (world)
-	tRoutePublish                 // the signal broker publishes its board (world)
-	tRouteBreach                  // an attacker's unauthorised config write (world)
-	tRouteResume                  // the emergency breaker's hold ends (world)
-	tData                         // the data layer's work (datareplica.go: the sub-kind is in a)
+import (
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
-// task is one unit of scheduled work. Fields are used as each kind needs.
-type task struct {
-	kind  taskKind
+// Work of the state model and of the layers on it runs on the processes of
+// nodes: an engine event whose argument refers to a process record, which
+// refers to a payload of the layer that scheduled it. A piece of work
+// belongs to the process of a node (its timers, the messages that reach it)
+// or to the store and the world (node -1), which never stall. Process
+// semantics, here and nowhere else, follow what a real process sees:
+//
+//   - while the node is paused (a GC stall, SIGSTOP), its work that comes
+//     due waits and runs, in order, when it resumes — a paused leader's
+//     renew timer and the writes it had prepared all fire late;
+//   - when the node crashes, its pending work is discarded (epoch; the
+//     layer's lost function hears of each piece) and a restart begins a new
+//     process with fresh volatile state.
+//
+// A layer declares its kinds of work with NewWork, each with its own
+// payload type and handlers; no layer sees another's.
+
+// proc is one piece of scheduled work on a process.
+type proc struct {
+	kind  int32 // index into State.kinds
 	node  int32 // whose process runs it; -1 for the store and the world
 	epoch uint32
-	key   int32
-	item  int32
-	a     int32
-	ver   Version
-	gen   uint32
-	n     uint64
-	ref   topology.Ref
-	flag  bool
-	rec   LeaseRecord
-	c     cell // data: a value carried by a message
+	arg   uint64 // the kind's payload reference
 }
 
-// schedule runs t at time at (not before now) in the control class.
-func (s *State) schedule(at sim.Time, t task) {
-	if t.node >= 0 {
-		t.epoch = s.Nodes[t.node].epoch
+// kind is one registered kind of process work.
+type kind struct {
+	name string
+	run  func(arg uint64)
+	lost func(arg uint64) // nil: nothing to account for
+}
+
+// Owned is a payload that says which node's process runs it (-1: the store
+// or the world).
+type Owned interface{ Owner() int32 }
+
+// Work is a layer's kind of process work with payload T: At schedules it,
+// the run function given to NewWork does it, the lost function hears that a
+// crash discarded it.
+type Work[T Owned] struct {
+	s     *State
+	kind  int32
+	items topology.Arena[T]
+	cur   T    // the payload being run, out of the arena (which the run may grow)
+	busy  bool // cur is in use (a run inside a run: never, but stay correct)
+}
+
+// NewWork registers a kind of process work on s. run gets each payload when
+// its work is due and its process runs; lost (nil for none) gets those a
+// crash discarded. Register kinds before the world starts.
+func NewWork[T Owned](s *State, name string, run, lost func(t *T)) *Work[T] {
+	k := &Work[T]{s: s, kind: int32(len(s.kinds))}
+	kd := kind{name: name, run: func(arg uint64) {
+		ref := topology.Ref(arg)
+		if k.busy {
+			t := *k.items.Get(ref)
+			k.items.Free(ref)
+			run(&t)
+			return
+		}
+		k.busy = true
+		k.cur = *k.items.Get(ref)
+		k.items.Free(ref)
+		run(&k.cur)
+		k.busy = false
+	}}
+	if lost != nil {
+		kd.lost = func(arg uint64) {
+			ref := topology.Ref(arg)
+			if p := k.items.Get(ref); p != nil {
+				lost(p)
+				k.items.Free(ref)
+			}
+		}
 	}
-	idx, p := s.tasks.Alloc()
-	*p = t
-	s.w.Eng.At(at, topology.ClassControl, s.kTask, uint64(s.tasks.Ref(idx)))
+	s.kinds = append(s.kinds, kd)
+	return k
 }
 
-// runTask runs (or defers, or discards) the task ref refers to.
-func (s *State) runTask(ref topology.Ref) {
-	p := s.tasks.Get(ref)
+// At schedules t at time at (not before now) on its owner's process, in the
+// control class.
+func (k *Work[T]) At(at sim.Time, t T) {
+	idx, p := k.items.Alloc()
+	*p = t
+	k.s.schedule(at, t.Owner(), k.kind, uint64(k.items.Ref(idx)))
+}
+
+// schedule runs work of kind kd with payload arg at time at on node's
+// process.
+func (s *State) schedule(at sim.Time, node int32, kd int32, arg uint64) {
+	var epoch uint32
+	if node >= 0 {
+		epoch = s.Nodes[node].epoch
+	}
+	idx, p := s.procs.Alloc()
+	*p = proc{kind: kd, node: node, epoch: epoch, arg: arg}
+	s.w.Eng.At(at, topology.ClassControl, s.kProc, uint64(s.procs.Ref(idx)))
+}
+
+// runProc runs (or defers, or discards) the work ref refers to.
+func (s *State) runProc(ref topology.Ref) {
+	p := s.procs.Get(ref)
 	if p == nil {
 		return
 	}
 	if p.node >= 0 {
 		n := s.Nodes[p.node]
 		if p.epoch != n.epoch || n.Down() {
-			s.discard(p)
-			s.tasks.Free(ref)
+			s.discard(ref)
 			return
 		}
 		if n.Paused() {
@@ -94,76 +121,34 @@ func (s *State) runTask(ref topology.Ref) {
 			return
 		}
 	}
-	t := *p
-	s.tasks.Free(ref)
-	s.dispatch(&t)
+	kd, arg := p.kind, p.arg
+	s.procs.Free(ref)
+	s.kinds[kd].run(arg)
 }
 
-// discard accounts for a task lost with its process: a repair that reached
-// a node after it crashed failed.
-func (s *State) discard(t *task) {
-	switch t.kind {
-	case tApply:
-		s.Stats.RepairsFailed++
-	case tData:
-		s.dataDiscarded(t)
-	case tRouteActuate:
-		s.rt.lost(t)
+// discard drops the work ref refers to, lost with its process.
+func (s *State) discard(ref topology.Ref) {
+	p := s.procs.Get(ref)
+	if p == nil {
+		return
 	}
+	if kd := s.kinds[p.kind]; kd.lost != nil {
+		kd.lost(p.arg)
+	}
+	s.procs.Free(ref)
 }
 
-func (s *State) dispatch(t *task) {
-	switch t.kind {
-	case tChange:
-		s.runChange(int(t.a), t.item == 1)
-	case tPush:
-		s.firePush(s.Keys[t.key], t.gen)
-	case tDeliver:
-		s.deliver(s.Nodes[t.node], s.Keys[t.key], t.ver, t.a)
-	case tPollTick:
-		s.pollTick(s.Nodes[t.node], s.Keys[t.key], t.gen)
-	case tPollServe:
-		s.pollServe(s.Nodes[t.item], s.Keys[t.key])
-	case tReconnect:
-		s.reconnect(s.Nodes[t.node], s.Keys[t.key], t.gen)
-	case tReport:
-		s.report()
-	case tNotify:
-		s.sendNotify(s.Nodes[t.node])
-	case tObserve:
-		s.observe(s.Nodes[t.item])
-	case tElect:
-		s.electTask(t)
-	case tLease:
-		s.leaseOp(t)
-	case tInform:
-		s.inform(t)
-	case tRecTimer:
-		s.recTimer(t)
-	case tSyncWork:
-		s.syncWork(t)
-	case tWrite:
-		s.storeWrite(t)
-	case tWriteReply:
-		s.writeReply(t)
-	case tApply:
-		s.apply(s.Nodes[t.node], s.Keys[t.key], t)
-	case tMutate:
-		s.mutateTask(t)
-	case tPodReady:
-		s.podReady(t)
-	case tRollTimer:
-		s.rollTimer(t)
-	case tRelist:
-		s.relist(s.Nodes[t.node].member)
-	case tStrobe:
-		s.strobeTask(t)
-	case tData:
-		s.dataTask(t)
-	case tRouteEval, tRouteActuate, tRouteWrite, tRouteBroker, tRoutePublish, tRouteBreach, tRouteResume:
-		s.rt.dispatch(t)
-	}
+// ProcessHooks is a layer on the state model that keeps volatile state on
+// nodes' processes: it hears a node's process die and a new one start
+// (after the state model's own crash and boot handling).
+type ProcessHooks interface {
+	Crashed(n *Node)
+	Booted(n *Node)
 }
+
+// OnProcess adds h to the layers that hear process crashes and boots, in
+// the order added.
+func (s *State) OnProcess(h ProcessHooks) { s.procHooks = append(s.procHooks, h) }
 
 // replicaState is the world's hook on replica state changes: it carries
 // the process semantics over to the replica's node.
@@ -174,10 +159,7 @@ func (s *State) replicaState(rep *topology.Replica, old topology.NodeState) {
 	case rep.State == topology.Down:
 		n.epoch++
 		for _, ref := range n.deferred {
-			if p := s.tasks.Get(ref); p != nil {
-				s.discard(p)
-				s.tasks.Free(ref)
-			}
+			s.discard(ref)
 		}
 		n.deferred = n.deferred[:0]
 		s.crashNode(n)
@@ -189,7 +171,7 @@ func (s *State) replicaState(rep *topology.Replica, old topology.NodeState) {
 	case old == topology.Paused && rep.State == topology.Up:
 		// Run what came due during the pause, in order, now.
 		for _, ref := range n.deferred {
-			s.w.Eng.At(now, topology.ClassControl, s.kTask, uint64(ref))
+			s.w.Eng.At(now, topology.ClassControl, s.kProc, uint64(ref))
 		}
 		n.deferred = n.deferred[:0]
 	}
@@ -207,7 +189,9 @@ func (s *State) crashNode(n *Node) {
 	if n.member != nil {
 		s.memberCrashed(n.member)
 	}
-	s.dataCrashed(n)
+	for _, h := range s.procHooks {
+		h.Crashed(n)
+	}
 }
 
 // bootNode starts a new process on a node that was down.
@@ -221,15 +205,14 @@ func (s *State) bootNode(n *Node) {
 	for _, k := range n.held {
 		if k.Kind != Software && n.links[k.ID] == nil {
 			obj := s.store.object(n, k)
-			s.schedule(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, n.Place), task{kind: tApply, node: n.ID, key: int32(k.ID), ver: obj.version, a: 1})
+			s.tasks.At(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, n.Place), task{kind: tApply, node: n.ID, key: int32(k.ID), ver: obj.version, a: 1})
 		}
 	}
 	if n.member != nil {
 		s.memberBooted(n.member)
 	}
-	s.dataBooted(n)
-	if s.rt != nil {
-		s.rt.booted(n)
+	for _, h := range s.procHooks {
+		h.Booted(n)
 	}
 	s.notify(n)
 }

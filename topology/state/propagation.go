@@ -166,10 +166,10 @@ func (s *State) startLink(l *link, delay sim.Time) {
 	switch l.spec.Kind {
 	case ChannelPush, ChannelStream:
 		l.attempts = 0
-		s.schedule(now+delay, task{kind: tReconnect, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
+		s.tasks.At(now+delay, task{kind: tReconnect, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
 	case ChannelPoll:
 		l.connected = true
-		s.schedule(now+delay, task{kind: tPollTick, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
+		s.tasks.At(now+delay, task{kind: tPollTick, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
 	}
 }
 
@@ -187,7 +187,7 @@ func (s *State) desiredChanged(k *Key) {
 			at = min(at, p.burstStart+ch.DebounceMax)
 		}
 		p.gen++
-		s.schedule(at, task{kind: tPush, node: -1, key: int32(k.ID), gen: p.gen})
+		s.tasks.At(at, task{kind: tPush, node: -1, key: int32(k.ID), gen: p.gen})
 	case ChannelStream:
 		for _, h := range k.holders {
 			if l := h.links[k.ID]; l != nil && l.connected {
@@ -233,7 +233,7 @@ func (s *State) send(l *link, v Version) {
 	now := s.w.Eng.Now()
 	at := max(now+s.w.Net.Latency(s.store.place, l.node.Place), l.lastAt)
 	l.lastAt = at
-	s.schedule(at, task{kind: tDeliver, node: l.node.ID, key: int32(l.key.ID), ver: v})
+	s.tasks.At(at, task{kind: tDeliver, node: l.node.ID, key: int32(l.key.ID), ver: v})
 }
 
 // deliver is a channel message reaching its holder. delayed marks a
@@ -247,7 +247,7 @@ func (s *State) deliver(n *Node, k *Key, v Version, delayed int32) {
 		return
 	}
 	if d := n.late[k.ID]; d > 0 && delayed == 0 {
-		s.schedule(s.w.Eng.Now()+d, task{kind: tDeliver, node: n.ID, key: int32(k.ID), ver: v, a: 1})
+		s.tasks.At(s.w.Eng.Now()+d, task{kind: tDeliver, node: n.ID, key: int32(k.ID), ver: v, a: 1})
 		return
 	}
 	s.Stats.Pushes++
@@ -268,19 +268,19 @@ func (s *State) pollTick(n *Node, k *Key, gen uint32) {
 	}
 	now := s.w.Eng.Now()
 	if l.reachable() {
-		s.schedule(now+s.w.Net.Latency(n.Place, s.store.place), task{kind: tPollServe, node: -1, item: n.ID, key: int32(k.ID)})
+		s.tasks.At(now+s.w.Net.Latency(n.Place, s.store.place), task{kind: tPollServe, node: -1, item: n.ID, key: int32(k.ID)})
 	}
 	next := l.spec.Interval
 	if j := l.spec.Jitter; j > 0 {
 		next = sim.Time(float64(next) * (1 + j*(2*s.rng.Float64()-1)))
 	}
-	s.schedule(now+next, task{kind: tPollTick, node: n.ID, key: int32(k.ID), gen: gen})
+	s.tasks.At(now+next, task{kind: tPollTick, node: n.ID, key: int32(k.ID), gen: gen})
 }
 
 // pollServe is a poll request reaching the store: answer with the current
 // desired value.
 func (s *State) pollServe(n *Node, k *Key) {
-	s.schedule(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, n.Place), task{kind: tDeliver, node: n.ID, key: int32(k.ID), ver: k.desired})
+	s.tasks.At(s.w.Eng.Now()+s.w.Net.Latency(s.store.place, n.Place), task{kind: tDeliver, node: n.ID, key: int32(k.ID), ver: k.desired})
 }
 
 // disconnect breaks l's connection (the holder was cut off or its sync
@@ -302,7 +302,7 @@ func (s *State) retry(l *link) {
 	l.attempts++
 	l.gen++
 	d := l.spec.Backoff.Delay(l.attempts, s.rng.Float64())
-	s.schedule(s.w.Eng.Now()+d, task{kind: tReconnect, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
+	s.tasks.At(s.w.Eng.Now()+d, task{kind: tReconnect, node: l.node.ID, key: int32(l.key.ID), gen: l.gen})
 }
 
 // reconnect is a reconnect attempt: on success the holder resyncs at once.
@@ -339,7 +339,7 @@ func (s *State) Cut(n *Node) (heal func()) {
 	return once(func() {
 		n.cut--
 		if n.cut == 0 && n.member != nil {
-			s.schedule(s.w.Eng.Now(), task{kind: tRelist, node: n.ID})
+			s.tasks.At(s.w.Eng.Now(), task{kind: tRelist, node: n.ID})
 		}
 	})
 }

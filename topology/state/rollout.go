@@ -270,7 +270,7 @@ func (s *State) roll(m *member, si int, ev RolloutEvent) {
 	for _, a := range m.roll {
 		if a.Kind == RollSetTimer {
 			m.rollGen[si]++
-			s.schedule(now+m.node.Clock.Real(now, a.After), task{kind: tRollTimer, node: m.node.ID, a: int32(si), gen: m.rollGen[si], n: uint64(m.term)})
+			s.tasks.At(now+m.node.Clock.Real(now, a.After), task{kind: tRollTimer, node: m.node.ID, a: int32(si), gen: m.rollGen[si], n: uint64(m.term)})
 			continue
 		}
 		if a.Kind == RollStalled {
@@ -372,7 +372,7 @@ func (s *State) startPod(rs *rolloutState, i int) {
 		return
 	}
 	after := s.services[rs.si].readyAfter(sl.target)
-	s.schedule(s.w.Eng.Now()+after, task{kind: tPodReady, node: -1, key: int32(rs.si), a: int32(i), gen: sl.gen})
+	s.tasks.At(s.w.Eng.Now()+after, task{kind: tPodReady, node: -1, key: int32(rs.si), a: int32(i), gen: sl.gen})
 }
 
 // podReady is slot's new pod passing readiness: it takes over the slot.

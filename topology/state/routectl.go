@@ -169,6 +169,7 @@ type RouteScopeInfo struct {
 
 type routeRuntime struct {
 	s      *State
+	tasks  *Work[routeTask] // its own process work
 	w      *topology.World
 	rc     *RouteControl
 	scopes []*routeScope
@@ -212,6 +213,7 @@ func (rt *routeRuntime) responded(j *topology.Job, rep *topology.Replica, rtt si
 // Called by newState with Spec.Routes.
 func (s *State) addRouteKeys() {
 	rt := &routeRuntime{s: s, w: s.w, rng: sim.NewStream(s.w.Seed, "route")}
+	rt.tasks = NewWork(s, "route", rt.dispatch, rt.lost)
 	s.rt = rt
 	nrep := len(s.w.Replicas)
 	edge := nrep + len(s.w.Callers)
@@ -340,20 +342,24 @@ func (rt *routeRuntime) start() {
 		}
 	}
 	if rt.rc != nil && rt.rc.Pattern == PatternBrokered {
-		rt.s.schedule(0, task{kind: tRouteBroker, node: -1})
+		rt.tasks.At(0, routeTask{kind: rBroker, node: -1})
 	}
 }
 
 func (rt *routeRuntime) arm(a *routeActor, after sim.Time) {
 	a.gen++
 	if at := rt.w.Eng.Now() + after; at < rt.s.horizon {
-		rt.s.schedule(at, task{kind: tRouteEval, node: a.node.ID, a: int32(a.idx), gen: a.gen})
+		rt.tasks.At(at, routeTask{kind: rEval, node: a.node.ID, a: int32(a.idx), gen: a.gen})
 	}
 }
 
-// booted restarts the evaluation loops of the actors on a node that came
+// Crashed implements ProcessHooks: the actors' timers die with the process
+// (their tasks are discarded), nothing else is volatile.
+func (rt *routeRuntime) Crashed(*Node) {}
+
+// Booted restarts the evaluation loops of the actors on a node that came
 // back up (their timers died with the old process).
-func (rt *routeRuntime) booted(n *Node) {
+func (rt *routeRuntime) Booted(n *Node) {
 	for _, a := range rt.actors {
 		if a.node == n {
 			rt.arm(a, sim.Time(a.rng.Float64()*float64(a.interval)))
@@ -361,27 +367,58 @@ func (rt *routeRuntime) booted(n *Node) {
 	}
 }
 
-func (rt *routeRuntime) dispatch(t *task) {
+// routeKind is a kind of the routing control plane's work.
+type routeKind uint8
+
+const (
+	rEval    routeKind = iota // a routing actor's evaluation timer (actor)
+	rActuate                  // a routing decision's actuation, after its delay (actor)
+	rWrite                    // a controller's routing config reaches the store (store)
+	rBroker                   // the signal broker reads the bus (world)
+	rPublish                  // the signal broker publishes its board (world)
+	rBreach                   // an attacker's unauthorised config write (world)
+	rResume                   // the emergency breaker's hold ends (world)
+)
+
+// routeTask is one unit of the routing control plane's work. Fields are
+// used as each kind needs.
+type routeTask struct {
+	kind routeKind
+	node int32 // whose process runs it; -1 for the store and the world
+	a    int32
+	item int32
+	gen  uint32
+	n    uint64
+	ref  topology.Ref
+}
+
+// Owner is the node whose process runs the task (Owned).
+func (t routeTask) Owner() int32 { return t.node }
+
+func (rt *routeRuntime) dispatch(t *routeTask) {
 	switch t.kind {
-	case tRouteEval:
+	case rEval:
 		rt.evaluate(rt.actors[t.a], t.gen)
-	case tRouteActuate:
+	case rActuate:
 		rt.actuate(t)
-	case tRouteWrite:
+	case rWrite:
 		rt.storeWrite(t)
-	case tRouteBroker:
+	case rBroker:
 		rt.brokerRead()
-	case tRoutePublish:
+	case rPublish:
 		rt.broker, rt.bpending = rt.bpending, rt.broker
-	case tRouteBreach:
+	case rBreach:
 		rt.breach(t)
-	case tRouteResume:
+	case rResume:
 		rt.halted = false
 	}
 }
 
 // lost accounts for an actuation discarded with its actor's process.
-func (rt *routeRuntime) lost(t *task) {
+func (rt *routeRuntime) lost(t *routeTask) {
+	if t.kind != rActuate {
+		return
+	}
 	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
@@ -639,12 +676,12 @@ func (rt *routeRuntime) decide(a *routeActor, si int, now, compute sim.Time) {
 		p.token = a.member.token
 	}
 	p.audit = record("actuating")
-	rt.s.schedule(now+compute+rc.Actuator.Delay, task{kind: tRouteActuate, node: a.node.ID, ref: rt.pend.Ref(idx)})
+	rt.tasks.At(now+compute+rc.Actuator.Delay, routeTask{kind: rActuate, node: a.node.ID, ref: rt.pend.Ref(idx)})
 }
 
 // actuate is a decision's actuation on its actor's process: applied
 // locally, or written to the store.
-func (rt *routeRuntime) actuate(t *task) {
+func (rt *routeRuntime) actuate(t *routeTask) {
 	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
@@ -675,12 +712,12 @@ func (rt *routeRuntime) actuate(t *task) {
 		rt.pend.Free(t.ref)
 		return
 	}
-	rt.s.schedule(now+rt.w.Net.Latency(a.node.Place, rt.s.store.place), task{kind: tRouteWrite, node: -1, a: int32(a.idx), item: int32(sc.id), ref: t.ref, n: p.token})
+	rt.tasks.At(now+rt.w.Net.Latency(a.node.Place, rt.s.store.place), routeTask{kind: rWrite, node: -1, a: int32(a.idx), item: int32(sc.id), ref: t.ref, n: p.token})
 }
 
 // storeWrite is a controller's config reaching the store: fencing, then
 // a new version pushed to the scope's holders.
-func (rt *routeRuntime) storeWrite(t *task) {
+func (rt *routeRuntime) storeWrite(t *routeTask) {
 	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
@@ -938,7 +975,7 @@ func (rt *routeRuntime) trip(now sim.Time, churn float64) {
 			}
 		}
 	}
-	rt.s.schedule(now+b.Hold, task{kind: tRouteResume, node: -1})
+	rt.tasks.At(now+b.Hold, routeTask{kind: rResume, node: -1})
 }
 
 // record appends an audit entry if it reaches the audit log, returning
@@ -1090,7 +1127,7 @@ func (rt *routeRuntime) brokerRead() {
 	now := rt.w.Eng.Now()
 	b := rt.rc.Broker
 	if next := now + b.Interval; next < rt.s.horizon {
-		rt.s.schedule(next, task{kind: tRouteBroker, node: -1})
+		rt.tasks.At(next, routeTask{kind: rBroker, node: -1})
 	}
 	if rt.bdown > 0 {
 		return
@@ -1100,19 +1137,19 @@ func (rt *routeRuntime) brokerRead() {
 			rt.bpending[i][j] = rt.w.Bus.Board(i, j)
 		}
 	}
-	rt.s.schedule(now+b.Delay, task{kind: tRoutePublish, node: -1})
+	rt.tasks.At(now+b.Delay, routeTask{kind: rPublish, node: -1})
 }
 
 // breach is an attacker's config write: all traffic of every scope to the
 // targets in region t.key.
-func (rt *routeRuntime) breach(t *task) {
+func (rt *routeRuntime) breach(t *routeTask) {
 	br := rt.breaches[t.a]
 	if !br.on || t.gen != br.gen {
 		return
 	}
 	now := rt.w.Eng.Now()
 	if br.every > 0 && now+br.every < rt.s.horizon {
-		rt.s.schedule(now+br.every, task{kind: tRouteBreach, node: -1, a: t.a, gen: br.gen})
+		rt.tasks.At(now+br.every, routeTask{kind: rBreach, node: -1, a: t.a, gen: br.gen})
 	}
 	auth := rt.rc != nil && rt.rc.Auth
 	for _, sc := range rt.scopes {

@@ -163,6 +163,6 @@ func (s *State) Breach(region string, every sim.Time) (stop func()) {
 	}
 	b := &breachState{region: region, every: every, on: true, gen: 1}
 	s.rt.breaches = append(s.rt.breaches, b)
-	s.schedule(s.w.Eng.Now(), task{kind: tRouteBreach, node: -1, a: int32(len(s.rt.breaches) - 1), gen: b.gen})
+	s.rt.tasks.At(s.w.Eng.Now(), routeTask{kind: rBreach, node: -1, a: int32(len(s.rt.breaches) - 1), gen: b.gen})
 	return once(func() { b.on = false })
 }

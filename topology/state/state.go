@@ -358,13 +358,16 @@ type State struct {
 	rng      *rand.Rand
 	horizon  sim.Time
 
-	tasks    topology.Arena[task]
-	syncs    topology.Arena[syncRec]
-	data     *datastore
-	mutators []*mutator
-	strobes  []*strobe
-	kTask    sim.Kind
-	rt       *routeRuntime // the routing control plane; nil without Spec.Routes
+	procs     topology.Arena[proc] // scheduled process work (process.go)
+	kinds     []kind               // registered kinds of process work
+	procHooks []ProcessHooks
+	tasks     *Work[task] // the state model's own work (tasks.go)
+	syncs     topology.Arena[syncRec]
+	data      *datastore
+	mutators  []*mutator
+	strobes   []*strobe
+	kProc     sim.Kind
+	rt        *routeRuntime // the routing control plane; nil without Spec.Routes
 
 	configured bool
 }
@@ -408,7 +411,8 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 	if int(spec.Control.Store) >= len(w.Places) || spec.Control.Store < 0 {
 		return nil, fmt.Errorf("state: control-plane store at unknown place %d", spec.Control.Store)
 	}
-	s.kTask = w.Eng.Handle("state.task", func(a uint64) { s.runTask(topology.Ref(a)) })
+	s.kProc = w.Eng.Handle("state.process", func(a uint64) { s.runProc(topology.Ref(a)) })
+	s.tasks = NewWork(s, "state", s.dispatch, s.lostTask)
 	for _, r := range w.Replicas {
 		s.Nodes = append(s.Nodes, &Node{ID: int32(len(s.Nodes)), Name: r.Name, Place: r.Place, Replica: r, Clock: NewClock(), item: -1})
 	}
@@ -490,6 +494,7 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 			return nil, err
 		}
 		s.data = ds
+		s.OnProcess(ds)
 		ds.lag = newDataLag(ds, w.Bus.Regions())
 		w.Bus.FeedLag(ds.lag)
 		for _, k := range s.Keys {
@@ -497,6 +502,9 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 				ds.schema = k
 			}
 		}
+	}
+	if s.rt != nil { // after the data layer: a rebooted node's data processes start first
+		s.OnProcess(s.rt)
 	}
 	w.OnStateChange(s.replicaState)
 	return s, nil
@@ -807,7 +815,7 @@ func (s *State) Start(horizon sim.Time) {
 	s.horizon = horizon
 	for i, c := range s.Spec.Changes {
 		if c.At < horizon {
-			s.schedule(c.At, task{kind: tChange, node: -1, a: int32(i)})
+			s.tasks.At(c.At, task{kind: tChange, node: -1, a: int32(i)})
 		}
 	}
 	for _, k := range s.Keys {
@@ -822,7 +830,7 @@ func (s *State) Start(horizon sim.Time) {
 				// spread over the first interval.
 				l.connected = true
 				l.gen++
-				s.schedule(sim.Time(s.rng.Float64()*float64(l.spec.Interval)), task{kind: tPollTick, node: h.ID, key: int32(k.ID), gen: l.gen})
+				s.tasks.At(sim.Time(s.rng.Float64()*float64(l.spec.Interval)), task{kind: tPollTick, node: h.ID, key: int32(k.ID), gen: l.gen})
 			default:
 				l.connected, l.connectedAt = true, 0
 			}
@@ -836,7 +844,7 @@ func (s *State) Start(horizon sim.Time) {
 	if s.data != nil {
 		s.data.run(horizon)
 	}
-	s.schedule(0, task{kind: tReport, node: -1})
+	s.tasks.At(0, task{kind: tReport, node: -1})
 	if s.rt != nil {
 		s.rt.start()
 	}
@@ -856,7 +864,7 @@ func (s *State) runChange(i int, repeat bool) {
 	}
 	if c.Every > 0 {
 		if next := s.w.Eng.Now() + c.Every; next < s.horizon {
-			s.schedule(next, task{kind: tChange, node: -1, a: int32(i), item: 1})
+			s.tasks.At(next, task{kind: tChange, node: -1, a: int32(i), item: 1})
 		}
 	}
 }

@@ -57,7 +57,7 @@ func (s *State) notify(n *Node) {
 	if !n.reports() || !s.configured {
 		return
 	}
-	s.schedule(s.w.Eng.Now(), task{kind: tNotify, node: n.ID})
+	s.tasks.At(s.w.Eng.Now(), task{kind: tNotify, node: n.ID})
 }
 
 // sendNotify runs on n's process: the notification leaves unless the
@@ -66,7 +66,7 @@ func (s *State) sendNotify(n *Node) {
 	if n.hidden() {
 		return
 	}
-	s.schedule(s.w.Eng.Now()+s.w.Net.Latency(n.Place, s.store.place), task{kind: tObserve, node: -1, item: n.ID})
+	s.tasks.At(s.w.Eng.Now()+s.w.Net.Latency(n.Place, s.store.place), task{kind: tObserve, node: -1, item: n.ID})
 }
 
 // report is the periodic status report of every replica: a report from a
@@ -84,7 +84,7 @@ func (s *State) report() {
 		s.observe(n)
 	}
 	if next := s.w.Eng.Now() + s.Spec.ReportInterval; next < s.horizon {
-		s.schedule(next, task{kind: tReport, node: -1})
+		s.tasks.At(next, task{kind: tReport, node: -1})
 	}
 }
 
