@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/DataDog/sketches-go/ddsketch"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/DataDog/sketches-go/ddsketch"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"

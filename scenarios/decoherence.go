@@ -6,14 +6,13 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"go.yaml.in/yaml/v3"
 )
 
 // State is the scenario's desired-vs-actual state model (decoherence):

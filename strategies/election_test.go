@@ -4,12 +4,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"pgregory.net/rapid"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"pgregory.net/rapid"
 )
 
 // electionWorld is three control-plane members in three zones of one

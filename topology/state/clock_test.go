@@ -3,9 +3,8 @@ package state
 import (
 	"testing"
 
-	"pgregory.net/rapid"
-
 	"github.com/tangle-sim/tangle/sim"
+	"pgregory.net/rapid"
 )
 
 func TestClockReadings(t *testing.T) {

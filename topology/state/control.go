@@ -2,10 +2,10 @@ package state
 
 import (
 	"fmt"
-	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // LeaseRecord is the lease object in the control-plane store, as client-go's

@@ -2,12 +2,12 @@ package state
 
 import (
 	"fmt"
-	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 	"slices"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // This file is the data layer of the state model: a datastore whose data

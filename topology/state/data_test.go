@@ -1,11 +1,11 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // dataLog records the datastore's notifications and the data outcomes of

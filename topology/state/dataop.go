@@ -2,9 +2,9 @@ package state
 
 import (
 	"fmt"
-	"github.com/tangle-sim/tangle/topology"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // A request's data operation is a synchronous sub-operation of its

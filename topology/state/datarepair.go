@@ -1,10 +1,10 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // Anti-entropy: every data replica runs a Repairer (one per process; a

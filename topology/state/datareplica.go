@@ -1,7 +1,9 @@
 package state
 
-import "github.com/tangle-sim/tangle/topology"
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+)
 
 // A data replica's process: it answers reads at once from what it has
 // applied, and applies mutations — coordinators' writes, primary-mode log

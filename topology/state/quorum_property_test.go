@@ -1,12 +1,11 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"testing"
 
-	"pgregory.net/rapid"
-
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+	"pgregory.net/rapid"
 )
 
 // dataChaos is one fault of a random schedule against the datastore.

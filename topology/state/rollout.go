@@ -1,11 +1,11 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // A rollout replaces a service's replicas, one slot at a time, with pods of

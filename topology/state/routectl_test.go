@@ -1,12 +1,12 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // twoRegions is api with two replicas in each of two regions (a and b, 20

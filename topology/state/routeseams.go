@@ -1,7 +1,9 @@
 package state
 
-import "github.com/tangle-sim/tangle/topology"
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+)
 
 // Seams of the routing control plane for faults and metrics, and its
 // outputs. Every method is a no-op (or empty) in a world without one.

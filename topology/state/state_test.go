@@ -1,11 +1,11 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"slices"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // convLog records state-model events for tests.

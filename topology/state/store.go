@@ -1,10 +1,10 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/topology"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // store is the control plane's state: the API server and config store. It
