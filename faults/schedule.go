@@ -82,6 +82,11 @@ func (s Schedule) Install(w *topology.World) (*Timeline, error) {
 		if injectors[i], err = f.Def.Build(params); err != nil {
 			return nil, fmt.Errorf("faults: fault %d (%s): %w", i, f.Def.Name, err)
 		}
+		if in, ok := injectors[i].(Installer); ok {
+			if err := in.Install(w); err != nil {
+				return nil, fmt.Errorf("faults: fault %d (%s): %w", i, f.Def.Name, err)
+			}
+		}
 		w.Eng.At(f.Start, topology.ClassFault, start, uint64(i))
 	}
 	return tl, nil

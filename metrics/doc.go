@@ -4,10 +4,12 @@
 // names with units and directions, and statistics across replications
 // (mean and 95% Student-t confidence interval).
 //
-//	rec := metrics.NewRecorder(w, metrics.Config{Warmup: time.Minute, Horizon: 10 * time.Minute})
+//	rec, _ := metrics.NewRecorder(w, metrics.Config{Warmup: sim.Minute, Horizon: horizon})
 //	w.Start(horizon); w.Eng.Run(horizon); w.Drain(limit)
 //	sum := rec.Summary()           // map of canonical name → value (SI units)
 //	stat := metrics.Aggregate(xs)  // across replications
+//
+// ExampleNewRecorder runs this on an M/M/1 queue.
 //
 // A world with a state model also gets the decoherence collector
 // (NewDecoherence), which adds its series columns and summary metrics to
