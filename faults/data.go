@@ -3,6 +3,7 @@ package faults
 import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -26,10 +27,11 @@ var dataFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			delay, apply := p.Duration("delay"), p.Duration("apply_time")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if state.Of(w) == nil {
+				d, ok := data.Of(w)
+				if !ok {
 					return func() {}
 				}
-				return state.Of(w).LagData(r, delay, apply)
+				return d.LagData(r, delay, apply)
 			}), nil
 		},
 	},
@@ -59,10 +61,11 @@ var dataFaults = []*Def{
 		Build: func(p sim.Params) (Injector, error) {
 			loss := p.Float("loss")
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
-				if state.Of(w) == nil {
+				d, ok := data.Of(w)
+				if !ok {
 					return func() {}
 				}
-				return state.Of(w).LoseInvalidations(r, loss)
+				return d.LoseInvalidations(r, loss)
 			}), nil
 		},
 	},

@@ -6,7 +6,7 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/data"
 )
 
 // dataDefs are the data layer's metrics (a datastore with replicas,
@@ -44,11 +44,10 @@ var dataDefs = []Def{
 // series columns and summary to the recorder.
 type Data struct {
 	w   *topology.World
-	st  *state.State // the state model that holds what served each request
-	ds  state.Datastore
+	ds  data.Datastore
 	cfg Config
 
-	base, end state.DataStats
+	base, end data.Stats
 	endSet    bool
 	kSnap     sim.Kind
 
@@ -82,9 +81,8 @@ type Data struct {
 // NewData attaches a datastore collector to w (which must have a
 // datastore) and to rec's series and summary.
 func NewData(w *topology.World, cfg Config, rec *Recorder) *Data {
-	st := state.Of(w)
-	ds, _ := st.Data()
-	d := &Data{w: w, st: st, ds: ds, cfg: cfg, lag: newSketch(), conv: newSketch(), total: ds.Total()}
+	ds, _ := data.Of(w)
+	d := &Data{w: w, ds: ds, cfg: cfg, lag: newSketch(), conv: newSketch(), total: ds.Total()}
 	w.Observe(d)
 	ds.Observe(d)
 	d.kSnap = w.Eng.Handle("metrics.data-snapshot", d.snapshot)
@@ -115,8 +113,8 @@ func (d *Data) window(a, b sim.Time) float64 {
 
 // RequestEnded implements topology.Observer.
 func (d *Data) RequestEnded(now sim.Time, r *topology.Request) {
-	served := d.st.ServedBy(r).Data
-	if served.Op != state.DataRead || (r.Outcome != topology.Success && r.Outcome != topology.Error) {
+	served := d.ds.ServedBy(r)
+	if served.Op != data.Read || (r.Outcome != topology.Success && r.Outcome != topology.Error) {
 		return
 	}
 	if r.Outcome != topology.Success {
@@ -140,7 +138,7 @@ func (d *Data) RequestEnded(now sim.Time, r *topology.Request) {
 	}
 }
 
-// DataDivergence implements state.DataObserver.
+// DataDivergence implements data.Observer.
 func (d *Data) DataDivergence(now sim.Time, behind, total int) {
 	d.accumulate(now)
 	d.behind, d.total = behind, total
@@ -157,7 +155,7 @@ func (d *Data) accumulate(now sim.Time) {
 	d.divAt = now
 }
 
-// Replicated implements state.DataObserver.
+// Replicated implements data.Observer.
 func (d *Data) Replicated(now, lag sim.Time) {
 	if !d.inWindow(now) {
 		return
@@ -170,7 +168,7 @@ func (d *Data) Replicated(now, lag sim.Time) {
 	d.bLagN++
 }
 
-// WriteConverged implements state.DataObserver.
+// WriteConverged implements data.Observer.
 func (d *Data) WriteConverged(now, ackedAt sim.Time) {
 	if !d.inWindow(ackedAt) {
 		return
@@ -182,7 +180,7 @@ func (d *Data) WriteConverged(now, ackedAt sim.Time) {
 	d.convMax = max(d.convMax, s)
 }
 
-// Backlog implements state.DataObserver.
+// Backlog implements data.Observer.
 func (d *Data) Backlog(now sim.Time, queued int) {
 	d.accumulateQueue(now)
 	d.queued = queued
@@ -233,18 +231,18 @@ func (d *Data) Summarize(s Summary) {
 	if !d.endSet {
 		last = d.ds.Stats()
 	}
-	delta := func(f func(state.DataStats) uint64) float64 { return float64(f(last) - f(base)) }
+	delta := func(f func(data.Stats) uint64) float64 { return float64(f(last) - f(base)) }
 	window := (d.cfg.Horizon - d.cfg.Warmup).Seconds()
 
 	s["replica_divergence_rate"] = d.divArea / window
 	s["stale_read_rate"] = ratio(d.stale, d.reads)
 	s["stale_reads"] = float64(d.stale)
-	hits, misses := delta(func(x state.DataStats) uint64 { return x.CacheHits }), delta(func(x state.DataStats) uint64 { return x.CacheMisses })
+	hits, misses := delta(func(x data.Stats) uint64 { return x.CacheHits }), delta(func(x data.Stats) uint64 { return x.CacheMisses })
 	s["cache_hit_rate"] = ratioF(hits, hits+misses)
-	reads := delta(func(x state.DataStats) uint64 { return x.Reads })
+	reads := delta(func(x data.Stats) uint64 { return x.Reads })
 	s["store_read_rate"] = (reads - hits) / window
-	s["data_operations"] = reads + delta(func(x state.DataStats) uint64 { return x.Writes })
-	s["corrupted_writes"] = delta(func(x state.DataStats) uint64 { return x.CorruptWrites })
+	s["data_operations"] = reads + delta(func(x data.Stats) uint64 { return x.Writes })
+	s["corrupted_writes"] = delta(func(x data.Stats) uint64 { return x.CorruptWrites })
 	s["corrupt_reads"] = float64(d.corrupt)
 	s["replication_lag_mean"] = mean(d.lagSum, d.lagN)
 	s["replication_lag_p99"] = quantile(d.lag, 0.99)
@@ -256,11 +254,11 @@ func (d *Data) Summarize(s Summary) {
 	if d.convN == 0 {
 		s["data_convergence_max"] = math.NaN()
 	}
-	s["data_unconverged"] = math.Max(0, delta(func(x state.DataStats) uint64 { return x.Acked })-float64(d.convN))
-	s["read_repairs"] = delta(func(x state.DataStats) uint64 { return x.ReadRepairs })
-	s["hints_delivered"] = delta(func(x state.DataStats) uint64 { return x.HintsDelivered })
-	s["hints_dropped"] = delta(func(x state.DataStats) uint64 { return x.HintsDropped })
-	s["anti_entropy_bytes"] = delta(func(x state.DataStats) uint64 { return x.SyncHashBytes + x.SyncStreamBytes })
-	s["keys_repaired"] = delta(func(x state.DataStats) uint64 { return x.KeysRepaired })
-	s["invalidations_lost"] = delta(func(x state.DataStats) uint64 { return x.InvalidationsLost })
+	s["data_unconverged"] = math.Max(0, delta(func(x data.Stats) uint64 { return x.Acked })-float64(d.convN))
+	s["read_repairs"] = delta(func(x data.Stats) uint64 { return x.ReadRepairs })
+	s["hints_delivered"] = delta(func(x data.Stats) uint64 { return x.HintsDelivered })
+	s["hints_dropped"] = delta(func(x data.Stats) uint64 { return x.HintsDropped })
+	s["anti_entropy_bytes"] = delta(func(x data.Stats) uint64 { return x.SyncHashBytes + x.SyncStreamBytes })
+	s["keys_repaired"] = delta(func(x data.Stats) uint64 { return x.KeysRepaired })
+	s["invalidations_lost"] = delta(func(x data.Stats) uint64 { return x.InvalidationsLost })
 }

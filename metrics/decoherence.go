@@ -5,6 +5,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -54,6 +55,8 @@ type DecoherenceConfig struct {
 type Decoherence struct {
 	w   *topology.World
 	s   *state.State
+	ds  data.Datastore // with a datastore: its reads are judged too
+	dok bool
 	cfg Config
 	dc  DecoherenceConfig
 
@@ -123,6 +126,7 @@ func NewDecoherence(w *topology.World, cfg Config, dc DecoherenceConfig, rec *Re
 		dc.Check = 10 * sim.Second
 	}
 	d := &Decoherence{w: w, s: state.Of(w), cfg: cfg, dc: dc, total: state.Of(w).Counted(), elects: state.Of(w).Elects()}
+	d.ds, d.dok = data.Of(w)
 	d.flap = newFlapDetector()
 	w.Observe(d)
 	state.Of(w).Observe(d)
@@ -165,7 +169,7 @@ func (d *Decoherence) RequestEnded(now sim.Time, r *topology.Request) {
 	if r.Outcome != topology.Success && r.Outcome != topology.Error {
 		return
 	}
-	stale := !d.s.ServedBy(r).Consistent()
+	stale := !d.s.ServedBy(r).Consistent() || d.dok && !d.ds.ServedBy(r).Consistent()
 	if now <= d.cfg.Horizon {
 		d.bResp++
 		if stale {

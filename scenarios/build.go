@@ -9,18 +9,19 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Spec returns the world description of the scenario's topology.
 func (sc *Scenario) Spec() (topology.Spec, error) {
-	spec, _, err := sc.specs()
+	spec, _, _, err := sc.specs()
 	return spec, err
 }
 
-// specs returns the world description of the scenario's topology and of
-// its state model (nil without one).
-func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
+// specs returns the world description of the scenario's topology, of its
+// state model and of its datastore (nil without them).
+func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 	t := sc.Topology
 	spec := topology.Spec{
 		Places: slices.Clone(sc.places),
@@ -34,11 +35,11 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 	for _, l := range t.Network.Links {
 		as, err := sc.placesOf(l.Between[0])
 		if err != nil {
-			return spec, nil, err
+			return spec, nil, nil, err
 		}
 		bs, err := sc.placesOf(l.Between[1])
 		if err != nil {
-			return spec, nil, err
+			return spec, nil, nil, err
 		}
 		for _, a := range as {
 			for _, b := range bs {
@@ -54,7 +55,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 		for _, z := range s.Zones {
 			ids, err := sc.placesOf(z)
 			if err != nil {
-				return spec, nil, err
+				return spec, nil, nil, err
 			}
 			ss.Places = append(ss.Places, ids...)
 		}
@@ -71,13 +72,14 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 		if c.Zone != "" {
 			ids, err := sc.placesOf(c.Zone)
 			if err != nil {
-				return spec, nil, err
+				return spec, nil, nil, err
 			}
 			cs.Place = ids[0]
 		}
 		spec.Clients = append(spec.Clients, cs)
 	}
 	var ss *state.Spec
+	var ds *data.Spec
 	if sc.State != nil { // the state model; data replicas and control-plane members are services of their own, last
 		db := -1
 		if ss, ok := sc.datastoreService(); ok {
@@ -91,7 +93,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 		}
 		ss = sc.stateSpec(cp)
 		if db >= 0 {
-			ss.Data = sc.dataSpec(db)
+			ds = sc.dataSpec(db)
 			for i := range ss.Keys {
 				if ss.Keys[i].Kind == state.Schema {
 					ss.Keys[i].Service = db
@@ -105,7 +107,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, error) {
 		}
 		ss.Routes = true
 	}
-	return spec, ss, nil
+	return spec, ss, ds, nil
 }
 
 func distOrNil(d *Dist) sim.Dist {
@@ -209,7 +211,7 @@ type Built struct {
 // Build makes the world for strategy i with the given seed, with a
 // recorder attached and the fault schedule installed, ready to Start.
 func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
-	spec, ss, err := sc.specs()
+	spec, ss, ds, err := sc.specs()
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +225,11 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	}
 	if ss != nil {
 		if _, err := state.New(w, *ss); err != nil {
+			return nil, err
+		}
+	}
+	if ds != nil {
+		if _, err := data.New(w, *ds); err != nil {
 			return nil, err
 		}
 	}

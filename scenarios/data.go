@@ -9,6 +9,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -30,7 +31,7 @@ type Datastore struct {
 	Workload          []WorkloadDecl `yaml:"workload" doc:"which clients' requests read and write data keys"`
 	Updates           []UpdateDecl   `yaml:"updates" doc:"writes an operator issues at set times (a price change), compatible with every reader"`
 
-	mode  state.DataMode
+	mode  data.Mode
 	zones []topology.PlaceID
 }
 
@@ -95,10 +96,10 @@ func (sc *Scenario) datastoreDefaults(d *decoder) {
 		ds.ValueSize = 1024
 	}
 	if ds.ApplyTime == nil {
-		ds.ApplyTime = &Dist{Dist: sim.Constant{V: state.DefaultApplyTime.Seconds()}, Text: "100us"}
+		ds.ApplyTime = &Dist{Dist: sim.Constant{V: data.DefaultApplyTime.Seconds()}, Text: "100us"}
 	}
 	if !d.has(join(p, "reconnect")) {
-		ds.Reconnect = Duration(state.DefaultReconnect)
+		ds.Reconnect = Duration(data.DefaultReconnect)
 	}
 	for i := range ds.Workload {
 		w := &ds.Workload[i]
@@ -125,7 +126,7 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 	if strings.TrimSpace(ds.Name) == "" || slices.Contains(sc.serviceNames(), ds.Name) || ds.Name == sc.controlPlaneName() {
 		d.errorPath(join(p, "name"), "", "must be a name no service or control plane uses, got %q", ds.Name)
 	}
-	mode, err := state.ParseDataMode(ds.Mode)
+	mode, err := data.ParseMode(ds.Mode)
 	if err != nil {
 		d.errorPath(join(p, "mode"), didYouMean(ds.Mode, []string{"primary", "leaderless"}), "expected primary or leaderless, got %q", ds.Mode)
 	}
@@ -133,7 +134,7 @@ func (sc *Scenario) validateDatastore(d *decoder) {
 	if ds.Replicas < 1 || ds.Replicas > 4096 {
 		d.errorPath(join(p, "replicas"), "", "must be between 1 and 4096, got %d", ds.Replicas)
 	}
-	if mode == state.DataLeaderless && (ds.ReplicationFactor < 1 || ds.ReplicationFactor > ds.Replicas) {
+	if mode == data.Leaderless && (ds.ReplicationFactor < 1 || ds.ReplicationFactor > ds.Replicas) {
 		d.errorPath(join(p, "replication_factor"), "", "must be between 1 and replicas (%d), got %d", ds.Replicas, ds.ReplicationFactor)
 	}
 	if ds.Keys < 1 || ds.Keys > 1<<24 {
@@ -242,7 +243,7 @@ func (sc *Scenario) validateStrategyData(d *decoder, p string, s *Strategy) {
 		return
 	}
 	pol := strategies.DataPolicy(vals)
-	if ds := sc.State.Datastore; ds.mode == state.DataLeaderless {
+	if ds := sc.State.Datastore; ds.mode == data.Leaderless {
 		for _, x := range []struct {
 			name  string
 			level int
@@ -268,9 +269,9 @@ func (sc *Scenario) datastoreService() (topology.ServiceSpec, bool) {
 
 // dataSpec compiles the datastore section; svc is the index of the data
 // replicas' service in the world spec.
-func (sc *Scenario) dataSpec(svc int) *state.DataSpec {
+func (sc *Scenario) dataSpec(svc int) *data.Spec {
 	ds := sc.State.Datastore
-	spec := &state.DataSpec{Service: svc, Mode: ds.mode, Keys: ds.Keys, RF: ds.ReplicationFactor, Size: ds.ValueSize,
+	spec := &data.Spec{Service: svc, Mode: ds.mode, Keys: ds.Keys, RF: ds.ReplicationFactor, Size: ds.ValueSize,
 		ApplyTime: ds.ApplyTime.Dist, Reconnect: ds.Reconnect.T()}
 	if ds.Lag != nil && ds.Lag.Mean() > 0 {
 		spec.Lag = ds.Lag.Dist
@@ -280,16 +281,16 @@ func (sc *Scenario) dataSpec(svc int) *state.DataSpec {
 	}
 	for _, w := range ds.Workload {
 		ci := slices.IndexFunc(sc.Topology.Clients, func(c Client) bool { return c.Name == w.Client })
-		spec.Workload = append(spec.Workload, state.DataWorkload{Client: ci, Fraction: float64(w.Fraction), Reads: float64(w.Reads), Keys: w.Keys, Zipf: w.Zipf})
+		spec.Workload = append(spec.Workload, data.Workload{Client: ci, Fraction: float64(w.Fraction), Reads: float64(w.Reads), Keys: w.Keys, Zipf: w.Zipf})
 	}
 	for _, u := range ds.Updates {
-		spec.Updates = append(spec.Updates, state.DataUpdate{At: u.At.T(), Key: u.Key, Every: u.Every.T()})
+		spec.Updates = append(spec.Updates, data.Update{At: u.At.T(), Key: u.Key, Every: u.Every.T()})
 	}
 	return spec
 }
 
 // dataPolicy is strategy i's data policy (the defaults when it sets none).
-func (sc *Scenario) dataPolicy(i int) state.DataPolicy {
+func (sc *Scenario) dataPolicy(i int) data.Policy {
 	if p := sc.Strategies[i].dataParams; p != nil {
 		return strategies.DataPolicy(p)
 	}
@@ -311,7 +312,7 @@ func (sc *Scenario) dataChoice(i int) string {
 
 // attachData attaches the datastore's metrics to a built world.
 func (sc *Scenario) attachData(w *topology.World, rec *metrics.Recorder, cfg metrics.Config) {
-	if _, ok := state.Of(w).Data(); ok {
+	if _, ok := data.Of(w); ok {
 		metrics.NewData(w, cfg, rec)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 	"go.yaml.in/yaml/v3"
 )
@@ -369,7 +370,7 @@ func (sc *Scenario) checkPlug(d *decoder, path string, k strategies.ControlKind,
 	if !ok {
 		return
 	}
-	if err := def.Build(vals, &state.Control{}); err != nil {
+	if err := def.Build(vals, &strategies.ControlPlan{}); err != nil {
 		d.errorPath(join(path, "params"), "", "%v", err)
 		return
 	}
@@ -462,9 +463,9 @@ func (sc *Scenario) controlPlaneService() (topology.ServiceSpec, bool) {
 }
 
 // Control returns the control-plane strategies of strategy i.
-func (sc *Scenario) Control(i int) (state.Control, error) {
+func (sc *Scenario) Control(i int) (strategies.ControlPlan, error) {
 	s := &sc.Strategies[i]
-	var c state.Control
+	var c strategies.ControlPlan
 	for _, x := range []struct {
 		k strategies.ControlKind
 		p *Plug
@@ -548,8 +549,13 @@ func (sc *Scenario) attachState(i int, w *topology.World, rec *metrics.Recorder,
 	if err != nil {
 		return err
 	}
-	if err := state.Of(w).Configure(c); err != nil {
+	if err := state.Of(w).Configure(c.Control); err != nil {
 		return err
+	}
+	if d, ok := data.Of(w); ok {
+		if err := d.Configure(c.Data, c.Repair); err != nil {
+			return err
+		}
 	}
 	if sc.State != nil {
 		metrics.NewDecoherence(w, cfg, metrics.DecoherenceConfig{AlertFor: sc.State.AlertFor.T(), Settle: sc.State.Settle.T(), Check: sc.State.ReportInterval.T()}, rec)

@@ -607,7 +607,7 @@ var canaryRolloutDefs = []*ControlDef{
 			{Name: "threshold", Kind: sim.Int, Default: int64(1), Min: sim.Bound(1), Description: "analysis.threshold: failed checks before rollback", Source: srcFlagger + " (1 when unset)"},
 			{Name: "canary", Kind: sim.Ratio, Default: 0.25, Description: "fraction of the replicas that run the canary (rounded up; Flagger runs a separate canary Deployment, here the canary pods take slots of the service)"},
 		}, gateParams(true)...),
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := FlaggerConfig{Interval: p.Duration("interval"), StepWeight: p.Float("step_weight"), MaxWeight: p.Float("max_weight"),
 				Threshold: int(p.Int("threshold")), Gates: Gates{MinSuccess: p.Float("min_success"), MaxP99: p.Duration("max_p99")}, Canary: p.Float("canary")}
 			if cfg.StepWeight <= 0 || cfg.MaxWeight < cfg.StepWeight {
@@ -628,7 +628,7 @@ var canaryRolloutDefs = []*ControlDef{
 			{Name: "failure_limit", Kind: sim.Int, Default: int64(0), Min: sim.Bound(-1), Description: "failed measurements tolerated (−1: never fail)", Source: srcArgoRo + " (0)"},
 			{Name: "consecutive_error_limit", Kind: sim.Int, Default: int64(4), Min: sim.Bound(0), Description: "consecutive measurement errors (no data) tolerated", Source: srcArgoRo + " (4)"},
 		}, gateParams(false)...),
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			steps, err := ParseArgoSteps(p.String("steps"))
 			if err != nil {
 				return err
@@ -648,7 +648,7 @@ var canaryRolloutDefs = []*ControlDef{
 			dur("scale_down_delay", 30*sim.Second, 0, "scaleDownDelaySeconds: how long the blue pods stay after the switch", srcArgoRo+" (30)"),
 			dur("interval", 10*sim.Second, 0.001, "post-promotion analysis interval", ""),
 		}, gateParams(false)...),
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := BlueGreenConfig{AutoPromotion: p.Duration("auto_promotion"), ScaleDownDelay: p.Duration("scale_down_delay"),
 				Interval: p.Duration("interval"), Gates: Gates{MinSuccess: p.Float("min_success")}}
 			c.Rollout = func(*rand.Rand) state.Rollout { return NewBlueGreen(cfg) }

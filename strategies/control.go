@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -18,7 +19,15 @@ type ControlDef struct {
 	Params      sim.ParamSet
 	// Build applies complete, checked parameters to c, the control plane
 	// of one run.
-	Build func(p sim.Params, c *state.Control) error
+	Build func(p sim.Params, c *ControlPlan) error
+}
+
+// ControlPlan is the control plane of one run as the control strategies
+// fill it: the state model's plug points, and the data layer's.
+type ControlPlan struct {
+	state.Control
+	Data   data.Policy      // how coordinators use the datastore
+	Repair data.NewRepairer // each data replica's anti-entropy loop; nil: none
 }
 
 // ControlKind is which plug point a ControlDef fills.
@@ -54,7 +63,7 @@ var reconcilerDefs = []*ControlDef{
 		Name:        "none",
 		Description: "nothing repairs drift: only the channels move values",
 		Source:      "baseline",
-		Build:       func(sim.Params, *state.Control) error { return nil },
+		Build:       func(sim.Params, *ControlPlan) error { return nil },
 	},
 	{
 		Name:        "workqueue",
@@ -71,7 +80,7 @@ var reconcilerDefs = []*ControlDef{
 			{Name: "qps", Kind: sim.Float, Unit: "1/s", Default: 10.0, Min: sim.Bound(0.001), Description: "token bucket refill rate", Source: "client-go BucketRateLimiter (10 qps)"},
 			{Name: "burst", Kind: sim.Int, Unit: "tokens", Default: int64(100), Min: sim.Bound(1), Description: "token bucket size", Source: "client-go BucketRateLimiter (burst 100)"},
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			status := map[string]StatusPolicy{"never": StatusNever, "on-change": StatusOnChange, "always": StatusAlways}[p.String("status")]
 			base, maxd, bucket := p.Duration("base_delay"), p.Duration("max_delay"), p.Bool("bucket")
 			qps, burst := p.Float("qps"), int(p.Int("burst"))
@@ -108,7 +117,7 @@ var reconcilerDefs = []*ControlDef{
 			boolean("watch", true, "live resource changes request a refresh (the cluster cache's watch)", srcArgo),
 			boolean("webhook", false, "a git webhook: new revisions are seen at once instead of at the next refresh", "Argo CD docs operator-manual/webhook.md"),
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := ArgoConfig{Resync: p.Duration("resync"), ResyncJitter: p.Duration("resync_jitter"), AutoSync: p.Bool("auto_sync"),
 				SelfHeal: p.Bool("self_heal"), Backoff: p.Bool("self_heal_backoff"), SelfHealTimeout: p.Duration("self_heal_timeout"),
 				BackoffInitial: p.Duration("backoff_initial"), BackoffFactor: p.Float("backoff_factor"), BackoffCap: p.Duration("backoff_cap"),
@@ -127,7 +136,7 @@ var reconcilerDefs = []*ControlDef{
 			dur("retry_interval", 0, 0, ".spec.retryInterval after a failed reconcile; 0 means the interval", "kustomizations.md"),
 			{Name: "jitter", Kind: sim.Ratio, Default: 0.05, Description: "interval jitter, ±", Source: "kustomize-controller --interval-jitter-percentage (5)"},
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := FluxConfig{Source: p.Duration("source_interval"), Interval: p.Duration("interval"), RetryInterval: p.Duration("retry_interval"), Jitter: p.Float("jitter")}
 			c.Reconciler = func(rng *rand.Rand) state.Reconciler { return NewFlux(cfg, rng) }
 			return nil
@@ -143,7 +152,7 @@ var reconcilerDefs = []*ControlDef{
 			dur("backoff_max", 5*sim.Minute, 0, "cap of the quiet period while repairs keep being undone", ""),
 			dur("settle", time30s, 0, "a repair followed by drift within this long counts as not sticking", ""),
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			d, dm, bm, st := p.Duration("debounce"), p.Duration("debounce_max"), p.Duration("backoff_max"), p.Duration("settle")
 			c.Reconciler = func(*rand.Rand) state.Reconciler {
 				return &Debounced{Debounce: d, DebounceMax: dm, BackoffMax: bm, Settle: st}
@@ -170,7 +179,7 @@ var electionDefs = []*ControlDef{
 			{Name: "expiry", Kind: sim.Enum, Default: "observed", Choices: []string{"observed", "record"},
 				Description: "observed: client-go's observedTime on the candidate's monotonic clock; record: the holder's RenewTime against the candidate's wall clock (offsets and jumps then matter)", Source: "client-go #448"},
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := LeaseConfig{LeaseDuration: p.Duration("lease_duration"), RenewDeadline: p.Duration("renew_deadline"),
 				RetryPeriod: p.Duration("retry_period"), JitterFactor: p.Float("jitter_factor"), ExpiryFromRecord: p.String("expiry") == "record",
 				NoStepDown: !p.Bool("step_down")}
@@ -200,7 +209,7 @@ var rolloutDefs = []*ControlDef{
 			{Name: "threshold", Kind: sim.Int, Default: int64(1), Min: sim.Bound(1), Description: "failed checks before rolling back", Source: "Flagger analysis.threshold (1 when unset)"},
 			{Name: "min_success", Kind: sim.Ratio, Default: 0.99, Description: "minimum success rate of requests the new version served in an interval", Source: "Flagger builtin request-success-rate (99%)"},
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := DeploymentConfig{MaxSurge: p.Float("max_surge"), MaxUnavailable: p.Float("max_unavailable"),
 				MaxSurgePods: int(p.Int("max_surge_pods")), MaxUnavailablePods: int(p.Int("max_unavailable_pods")),
 				ProgressDeadline: p.Duration("progress_deadline"), Interval: p.Duration("interval"),

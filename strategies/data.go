@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -36,28 +37,28 @@ var DataParams = sim.ParamSet{
 }
 
 // DataPolicy compiles complete `data:` parameters.
-func DataPolicy(p sim.Params) state.DataPolicy {
+func DataPolicy(p sim.Params) data.Policy {
 	level := map[string]int{"one": 1, "two": 2, "three": 3, "quorum": 0, "all": -1}
-	pol := state.DataPolicy{
+	pol := data.Policy{
 		Read: level[p.String("read")], Write: level[p.String("write")],
 		Sloppy: p.String("quorum") == "sloppy", Hints: p.Bool("hinted_handoff"),
 		HintWindow: p.Duration("hint_window"), HintThrottle: p.Float("hint_throttle") * 1024,
-		ReadRepair:  map[string]state.ReadRepair{"blocking": state.RepairBlocking, "async": state.RepairAsync, "none": state.RepairNone}[p.String("read_repair")],
+		ReadRepair:  map[string]data.ReadRepair{"blocking": data.RepairBlocking, "async": data.RepairAsync, "none": data.RepairNone}[p.String("read_repair")],
 		ReadTimeout: p.Duration("read_timeout"), WriteTimeout: p.Duration("write_timeout"),
-		ReadFrom: map[string]state.ReadFrom{"primary": state.FromPrimary, "nearest": state.FromNearest, "replica": state.FromReplica}[p.String("read_from")],
+		ReadFrom: map[string]data.ReadFrom{"primary": data.FromPrimary, "nearest": data.FromNearest, "replica": data.FromReplica}[p.String("read_from")],
 		CacheTTL: p.Duration("cache_ttl"), Invalidate: p.Bool("invalidation"),
 	}
 	return pol
 }
 
 // DefaultDataPolicy is DataPolicy of the defaults.
-func DefaultDataPolicy() state.DataPolicy { return DataPolicy(DataParams.Defaults()) }
+func DefaultDataPolicy() data.Policy { return DataPolicy(DataParams.Defaults()) }
 
 // AntiEntropyConfig configures the gossip anti-entropy repairer.
 type AntiEntropyConfig struct {
 	Interval sim.Time // one exchange per replica per interval
 	Aligned  bool     // every replica's cycle ticks at the same instants (synchronous rounds); otherwise at a random phase
-	Method   state.RepairMethod
+	Method   data.RepairMethod
 	Depth    int     // Merkle tree depth
 	Chunk    int     // checksum: keys per chunk
 	Push     bool    // the initiator sends its newer values
@@ -84,21 +85,21 @@ func NewAntiEntropy(cfg AntiEntropyConfig, rng *rand.Rand) *AntiEntropy {
 	return &AntiEntropy{cfg: cfg, rng: rng}
 }
 
-// Step implements state.Repairer.
-func (a *AntiEntropy) Step(now sim.Time, v state.RepairView, ev state.RepairEvent, out []state.RepairAction) []state.RepairAction {
+// Step implements data.Repairer.
+func (a *AntiEntropy) Step(now sim.Time, v data.RepairView, ev data.RepairEvent, out []data.RepairAction) []data.RepairAction {
 	switch ev.Kind {
-	case state.RepairStart:
+	case data.RepairStart:
 		first := a.cfg.Interval
 		if !a.cfg.Aligned {
 			first = sim.Time(a.rng.Float64() * float64(a.cfg.Interval))
 		}
-		return append(out, state.RepairAction{Kind: state.RepairSetTimer, After: first})
-	case state.RepairTimer:
+		return append(out, data.RepairAction{Kind: data.RepairSetTimer, After: first})
+	case data.RepairTimer:
 		if n := v.Peers(); n > 0 {
-			out = append(out, state.RepairAction{Kind: state.RepairSync, Peer: v.Peer(a.rng.IntN(n)), Method: a.cfg.Method,
+			out = append(out, data.RepairAction{Kind: data.RepairSync, Peer: v.Peer(a.rng.IntN(n)), Method: a.cfg.Method,
 				Depth: a.cfg.Depth, ChunkKeys: a.cfg.Chunk, Push: a.cfg.Push, Pull: a.cfg.Pull, HashSize: a.cfg.HashSize, Throughput: a.cfg.Stream})
 		}
-		return append(out, state.RepairAction{Kind: state.RepairSetTimer, After: a.cfg.Interval})
+		return append(out, data.RepairAction{Kind: data.RepairSetTimer, After: a.cfg.Interval})
 	}
 	return out
 }
@@ -214,7 +215,7 @@ var dataReconcilerDefs = []*ControlDef{
 			{Name: "hash_size", Kind: sim.Int, Unit: "bytes", Default: int64(32), Min: sim.Bound(1), Description: "bytes per hash exchanged", Source: "apache/cassandra utils/MerkleTree.java HASH_SIZE (2×MurmurHash3-128 = 32 bytes)"},
 			{Name: "stream_throughput", Kind: sim.Float, Unit: "MiB/s", Default: 24.0, Min: sim.Bound(0.001), Description: "streaming rate of repaired values", Source: srcCassandraYAML + " stream_throughput_outbound (24MiB/s)"},
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			cfg := AntiEntropyConfig{Interval: p.Duration("interval"), Aligned: p.String("phase") == "aligned",
 				Depth: int(p.Int("depth")), Chunk: int(p.Int("chunk_keys")), HashSize: int(p.Int("hash_size")), Stream: p.Float("stream_throughput") * (1 << 20)}
 			switch p.String("direction") {
@@ -226,9 +227,9 @@ var dataReconcilerDefs = []*ControlDef{
 				cfg.Push, cfg.Pull = true, true
 			}
 			if p.String("method") == "checksum" {
-				cfg.Method = state.RepairChecksum
+				cfg.Method = data.RepairChecksum
 			}
-			c.Repair = func(rng *rand.Rand) state.Repairer { return NewAntiEntropy(cfg, rng) }
+			c.Repair = func(rng *rand.Rand) data.Repairer { return NewAntiEntropy(cfg, rng) }
 			return nil
 		},
 	},
@@ -239,7 +240,7 @@ var dataReconcilerDefs = []*ControlDef{
 		Params: sim.ParamSet{
 			dur("interval", 10*sim.Second, 0.001, "how often it re-checks the fleet's versions (rollouts do not notify it)", "kubelet nodeStatusUpdateFrequency (10 s): how fresh the observed versions are"),
 		},
-		Build: func(p sim.Params, c *state.Control) error {
+		Build: func(p sim.Params, c *ControlPlan) error {
 			iv := p.Duration("interval")
 			c.Reconciler = func(*rand.Rand) state.Reconciler { return &Migration{Interval: iv} }
 			return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/data"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -41,14 +42,16 @@ func gossipWorld(t testing.TB, n int, seed uint64, cfg strategies.AntiEntropyCon
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := state.New(w, state.Spec{Control: state.ControlPlaneSpec{Service: -1},
-		Data: &state.DataSpec{Service: 0, Mode: state.DataLeaderless, Keys: 1, RF: n, Size: 1024}}); err != nil {
+	if _, err := state.New(w, state.Spec{Control: state.ControlPlaneSpec{Service: -1}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := state.Of(w).Configure(state.Control{Repair: func(rng *rand.Rand) state.Repairer { return strategies.NewAntiEntropy(cfg, rng) }}); err != nil {
+	d, err := data.New(w, data.Spec{Service: 0, Mode: data.Leaderless, Keys: 1, RF: n, Size: 1024})
+	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := state.Of(w).Data()
+	if err := d.Configure(data.Policy{}, func(rng *rand.Rand) data.Repairer { return strategies.NewAntiEntropy(cfg, rng) }); err != nil {
+		t.Fatal(err)
+	}
 	inf := &informed{}
 	d.Observe(inf)
 	d.Put(w.Replicas[0], 0, 1)
@@ -58,7 +61,7 @@ func gossipWorld(t testing.TB, n int, seed uint64, cfg strategies.AntiEntropyCon
 // gossipRounds runs the rumour until every replica holds it and returns
 // the number of rounds (aligned cycles of one second) it took.
 func gossipRounds(t testing.TB, n int, seed uint64, push, pull bool) int {
-	cfg := strategies.AntiEntropyConfig{Interval: sim.Second, Aligned: true, Method: state.RepairMerkle, Depth: 15, Chunk: 1000,
+	cfg := strategies.AntiEntropyConfig{Interval: sim.Second, Aligned: true, Method: data.RepairMerkle, Depth: 15, Chunk: 1000,
 		Push: push, Pull: pull, HashSize: 32, Stream: 24 << 20}
 	w, inf := gossipWorld(t, n, seed, cfg)
 	horizon := 200 * sim.Second
@@ -145,23 +148,28 @@ func migrationWorld(t *testing.T, stuck bool) (*topology.World, *state.Key) {
 		Versions: []state.VersionSpec{{Service: 0, Version: 2, Schema: 2, ReadyAfter: 5 * sim.Second}},
 		Changes:  []state.ChangeSpec{{At: 10 * sim.Second, Key: 0, Version: 3}, {At: 10 * sim.Second, Key: -1, Service: 0}},
 		Control:  state.ControlPlaneSpec{Service: -1},
-		Data: &state.DataSpec{Service: 1, Mode: state.DataPrimary, Keys: 100, Size: 100,
-			Compat: []state.CompatRule{
-				{Write: true, Code: 2, DB: 1, Outcome: state.CompatFail},
-				{Write: true, Code: 1, DB: 3, Outcome: state.CompatCorrupt},
-				{Code: 1, DB: 3, Outcome: state.CompatFail},
-			},
-			Workload: []state.DataWorkload{{Client: 0, Fraction: 1, Reads: 0.5}}},
 	}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := data.New(w, data.Spec{Service: 1, Mode: data.Primary, Keys: 100, Size: 100,
+		Compat: []state.CompatRule{
+			{Write: true, Code: 2, DB: 1, Outcome: state.CompatFail},
+			{Write: true, Code: 1, DB: 3, Outcome: state.CompatCorrupt},
+			{Code: 1, DB: 3, Outcome: state.CompatFail},
+		},
+		Workload: []data.Workload{{Client: 0, Fraction: 1, Reads: 0.5}}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	dep := strategies.DeploymentConfig{MaxSurge: 0.25, MaxUnavailable: 0, MaxSurgePods: -1, MaxUnavailablePods: -1, ProgressDeadline: 600 * sim.Second}
 	c := state.Control{
 		Reconciler: func(*rand.Rand) state.Reconciler { return &strategies.Migration{Interval: 10 * sim.Second} },
 		Rollout:    func(*rand.Rand) state.Rollout { return strategies.NewDeployment(dep) },
-		Data:       strategies.DefaultDataPolicy(),
 	}
 	if err := state.Of(w).Configure(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Configure(strategies.DefaultDataPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if stuck {
@@ -184,7 +192,7 @@ func TestMigrationCoordinator(t *testing.T) {
 		w.Eng.At(12*sim.Second, topology.ClassObserve, probe, 0)
 		w.Start(3 * sim.Minute)
 		w.Eng.Run(3 * sim.Minute)
-		d, _ := state.Of(w).Data()
+		d, _ := data.Of(w)
 		want := state.Version(3)
 		if stuck {
 			want = 2

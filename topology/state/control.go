@@ -175,8 +175,6 @@ type Control struct {
 	Reconciler NewReconciler // nil: nothing repairs drift
 	Rollout    NewRollout    // nil: a deploy replaces every replica at once
 	Flags      FlagSide
-	Data       DataPolicy    // how coordinators use the datastore (zero: strict QUORUM, blocking read repair)
-	Repair     NewRepairer   // each data replica's anti-entropy loop; nil: none
 	Route      *RouteControl // nil: no routing decision engines (rollouts may still split traffic)
 }
 

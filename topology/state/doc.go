@@ -34,42 +34,12 @@
 // StateObserver hears divergence, observed divergence, leadership and
 // convergence for metrics.
 //
-// # The data layer
+// # Layers on the state model
 //
-// With Spec.Data set, the model carries a datastore (data.go,
-// dataop.go, datareplica.go, datarepair.go, schema.go): the replicas of
-// one service are data replicas, each a Node with the usual process
-// semantics, holding a cell per data key (a version, the writer's schema,
-// a corrupt flag) and XOR checksums over key ranges.
-//
-//	client ─▶ caller ─▶ app replica: service time, then its data operation
-//	    ─(network)─▶ the key's replicas (primary, or N homes; sloppy: the
-//	    first N live) ─▶ apply queue (lag, apply time: the backlog) ─▶ ack
-//	    ─(network)─▶ coordinator: W acks / R answers, read repair, or the
-//	    timeout ─▶ the response leaves, Served.Data stamped
-//
-// A request's data operation is drawn at arrival (a client's workload:
-// read/write mix, zipfian keys) and runs synchronously after its service
-// time, so quorum waits and network latency are part of its latency.
-// Served.Data reports the version and schema that served it and whether
-// the read was stale (older than the newest write acknowledged at
-// arrival) or corrupt; Served.Consistent counts both, so
-// inconsistent-response accounting covers data unchanged. Primary-mode
-// replicas follow the primary's log in order over a connection that
-// partitions break and crashes reset; leaderless stores coordinate
-// quorums (strict or sloppy) with hinted handoff and read repair; caches
-// at the coordinating replicas expire by TTL and hear invalidations.
-// Schemas are keys of kind Schema held by the data replicas, changed and
-// reconciled like any key; a compatibility matrix decides what each
-// read and write does. Anti-entropy is a Repairer per data replica
-// (RepairView, RepairAction); a migration coordinator is a Reconciler
-// that caps the schema it writes (ReconcileAction.Schema, SchemaView).
-// Repairs count into Stats.Repairs/RepairBytes, lost updates into
-// Stats.LostUpdates; DataObserver hears divergence, replication lag,
-// write convergence and the backlog.
-//
-//	st, _ := state.New(w, state.Spec{Data: &state.DataSpec{Service: db, Mode: state.DataLeaderless, Keys: 1000, RF: 3, …}})
-//	st.Configure(state.Control{Data: state.DataPolicy{Read: 1, Write: 1}, Repair: …})
+// The data layer (topology/data) and the routing control plane are layers
+// on the state model: they declare their own kinds of process work
+// (NewWork), hear crashes and boots (OnProcess) and start with it
+// (OnStart); the data layer also gives it its schemas (SetSchemas).
 //
 // # Routing control plane
 //

@@ -123,8 +123,6 @@ type Spec struct {
 	// ReportInterval is how often every replica reports its state to the
 	// control plane (kubelet nodeStatusUpdateFrequency: 10 s); 0 means 10 s.
 	ReportInterval sim.Time
-	// Data is the datastore (data.go); nil for none.
-	Data *DataSpec
 	// Routes adds the routing control plane: an edge node per edge and a
 	// route key per client's sidecars and per edge (see routectl.go).
 	Routes bool
@@ -282,12 +280,9 @@ type Served struct {
 	// Stale has bit 0 set when the software version was not the desired one,
 	// and bit i when the service's i-th key (in declaration order) was not.
 	Stale uint32
-	// Data is what the datastore did for the attempt (Data.Op is DataNone
-	// when it did nothing).
-	Data DataServed
 }
 
 // Consistent reports whether the request was served entirely by the
-// desired state at its arrival: no stale key or version, no data read
-// older than the newest write acknowledged by then, no corrupt row.
-func (s Served) Consistent() bool { return s.Stale == 0 && !s.Data.Stale && !s.Data.Corrupt }
+// desired state at its arrival: no stale key or version. (The data layer
+// judges its reads separately: data.Served.Consistent.)
+func (s Served) Consistent() bool { return s.Stale == 0 }

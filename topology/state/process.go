@@ -150,6 +150,29 @@ type ProcessHooks interface {
 // the order added.
 func (s *State) OnProcess(h ProcessHooks) { s.procHooks = append(s.procHooks, h) }
 
+// OnStart adds f to the layers' start: Start calls it, in the order added,
+// once the state model's processes run and before its periodic reports
+// are scheduled.
+func (s *State) OnStart(f func(horizon sim.Time)) { s.onStart = append(s.onStart, f) }
+
+// World is the world the state model is attached to.
+func (s *State) World() *topology.World { return s.w }
+
+// Horizon is the run's horizon, once started: work for later is not
+// scheduled.
+func (s *State) Horizon() sim.Time { return s.horizon }
+
+// PlaceOf is where state node id runs (-1: the store).
+func (s *State) PlaceOf(id int32) topology.PlaceID {
+	if id < 0 {
+		return s.store.place
+	}
+	return s.Nodes[id].Place
+}
+
+// StorePlace is where the control-plane store runs.
+func (s *State) StorePlace() topology.PlaceID { return s.store.place }
+
 // replicaState is the world's hook on replica state changes: it carries
 // the process semantics over to the replica's node.
 func (s *State) replicaState(rep *topology.Replica, old topology.NodeState) {

@@ -73,12 +73,36 @@ func (r CompatRule) validate() error {
 	return nil
 }
 
+// Schemas is what the state model needs of a data layer's schemas (see
+// SetSchemas): the compatibility matrix, the schema key its replicas hold
+// and the nodes whose code uses it.
+type Schemas interface {
+	Rules() []CompatRule
+	Key() *Key // nil: no schema key
+	Users() []*Node
+}
+
+// SetSchemas gives the state model the data layer's schemas, for the
+// compatibility checks and the migration coordinator's view.
+func (s *State) SetSchemas(x Schemas) { s.schemas = x }
+
+// schemaKey is the data replicas' schema key, or nil.
+func (s *State) schemaKey() *Key {
+	if s.schemas == nil {
+		return nil
+	}
+	return s.schemas.Key()
+}
+
+// Validate checks the rule.
+func (r CompatRule) Validate() error { return r.validate() }
+
 // compat is the outcome of the rule matching (write, code, db, row).
 func (s *State) compat(write bool, code, db, row Version) CompatOutcome {
-	if s.data == nil || code == 0 {
+	if s.schemas == nil || code == 0 {
 		return CompatOK
 	}
-	for _, r := range s.data.spec.Compat {
+	for _, r := range s.schemas.Rules() {
 		if r.Write == write && r.Code == code && r.DB == db && r.Row == row {
 			return r.Outcome
 		}
@@ -86,13 +110,13 @@ func (s *State) compat(write bool, code, db, row Version) CompatOutcome {
 	return CompatOK
 }
 
-// writeCompat is what a write by code speaking code does to a replica at
+// WriteCompat is what a write by code speaking code does to a replica at
 // schema db.
-func (s *State) writeCompat(code, db Version) CompatOutcome { return s.compat(true, code, db, 0) }
+func (s *State) WriteCompat(code, db Version) CompatOutcome { return s.compat(true, code, db, 0) }
 
-// readCompat is what a read by code speaking code does at a replica at
+// ReadCompat is what a read by code speaking code does at a replica at
 // schema db of a row its writer wrote speaking row (0: an operator's).
-func (s *State) readCompat(code, db, row Version) CompatOutcome {
+func (s *State) ReadCompat(code, db, row Version) CompatOutcome {
 	o := s.compat(false, code, db, 0)
 	if row != 0 {
 		o = max(o, s.compat(false, code, 0, row))
@@ -100,9 +124,9 @@ func (s *State) readCompat(code, db, row Version) CompatOutcome {
 	return o
 }
 
-// codeSchema is the schema the code on node n speaks: its software
+// CodeSchema is the schema the code on node n speaks: its software
 // version's Schema (1 when unset).
-func (s *State) codeSchema(n *Node) Version {
+func (s *State) CodeSchema(n *Node) Version {
 	if n.Replica == nil {
 		return 1
 	}
@@ -118,10 +142,10 @@ func (ss *svcState) schemaOf(v Version) Version {
 	return 1
 }
 
-// dbSchema is the schema data replica n has applied: its schema key's
+// DBSchema is the schema data replica n has applied: its schema key's
 // value (1 without one).
-func (s *State) dbSchema(n *Node) Version {
-	if k := s.data.schema; k != nil {
+func (s *State) DBSchema(n *Node) Version {
+	if k := s.schemaKey(); k != nil {
 		if v := n.values[k.ID].Version; v > 0 {
 			return v
 		}
@@ -165,10 +189,10 @@ type SchemaView interface {
 
 func (v memberView) Schema(i int) (Version, Version, bool) {
 	s := v.s
-	if s.data == nil || s.data.schema == nil {
+	k := s.schemaKey()
+	if k == nil {
 		return 0, 0, false
 	}
-	k := s.data.schema
 	n := s.items[i]
 	if !s.holds(n, k) {
 		return 0, 0, false
@@ -178,10 +202,10 @@ func (v memberView) Schema(i int) (Version, Version, bool) {
 
 func (v memberView) Speakers(out []Version) []Version {
 	s := v.s
-	if s.data == nil {
+	if s.schemas == nil {
 		return out
 	}
-	for _, n := range s.data.users {
+	for _, n := range s.schemas.Users() {
 		sw := s.services[n.Replica.Service.ID].software
 		if sw == nil {
 			continue
@@ -196,5 +220,5 @@ func (v memberView) Speakers(out []Version) []Version {
 }
 
 func (v memberView) Compat(code, db Version) (CompatOutcome, CompatOutcome) {
-	return v.s.writeCompat(code, db), v.s.compat(false, code, db, 0)
+	return v.s.WriteCompat(code, db), v.s.compat(false, code, db, 0)
 }

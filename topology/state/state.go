@@ -82,7 +82,8 @@ type State struct {
 	procHooks []ProcessHooks
 	tasks     *Work[task] // the state model's own work (tasks.go)
 	syncs     topology.Arena[syncRec]
-	data      *datastore
+	onStart   []func(horizon sim.Time) // layers' start (OnStart)
+	schemas   Schemas                  // the schema compatibility matrix (SetSchemas); nil for none
 	mutators  []*mutator
 	strobes   []*strobe
 	kProc     sim.Kind
@@ -159,9 +160,6 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 		if ks.Kind == Software {
 			return nil, fmt.Errorf("state: key %s: software versions are not declared as keys", ks.Name)
 		}
-		if ks.Kind == Schema && (spec.Data == nil || ks.Service != spec.Data.Service) {
-			return nil, fmt.Errorf("state: key %s: a schema key is held by the datastore's replicas", ks.Name)
-		}
 		if err := ks.Channel.Validate(); err != nil {
 			return nil, fmt.Errorf("state: key %s: %w", ks.Name, err)
 		}
@@ -207,22 +205,7 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 	s.store.place = spec.Control.Store
 	s.initMembers() // may add the implicit controller's node
 	s.store.init(s, spec.Control.Store)
-	if spec.Data != nil {
-		ds, err := newDatastore(s, *spec.Data)
-		if err != nil {
-			return nil, err
-		}
-		s.data = ds
-		s.OnProcess(ds)
-		ds.lag = newDataLag(ds, w.Bus.Regions())
-		w.Bus.FeedLag(ds.lag)
-		for _, k := range s.Keys {
-			if k.Kind == Schema && ds.schema == nil {
-				ds.schema = k
-			}
-		}
-	}
-	if s.rt != nil { // after the data layer: a rebooted node's data processes start first
+	if s.rt != nil {
 		s.OnProcess(s.rt)
 	}
 	w.OnStateChange(s.replicaState)
@@ -473,13 +456,6 @@ func (s *State) Configure(c Control) error {
 	}
 	s.ctl = c
 	s.configured = true
-	if s.data != nil {
-		s.data.pol = c.Data
-		s.data.pol.fill()
-		if err := s.data.checkPolicy(); err != nil {
-			return err
-		}
-	}
 	nrep := len(s.w.Replicas)
 	if s.rt != nil {
 		s.rt.configure(c.Route)
@@ -560,8 +536,8 @@ func (s *State) Start(horizon sim.Time) {
 			s.memberBooted(m)
 		}
 	}
-	if s.data != nil {
-		s.data.run(horizon)
+	for _, f := range s.onStart {
+		f(horizon)
 	}
 	s.tasks.At(0, task{kind: tReport, node: -1})
 	if s.rt != nil {

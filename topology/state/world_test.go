@@ -34,7 +34,6 @@ func newWorld(spec worldSpec, routing topology.Routing, seed uint64) (*topology.
 type ended struct {
 	topology.Request
 	Served Served
-	Data   DataOp
 }
 
 // record keeps every ended request (tests only: real collectors stream).
@@ -46,7 +45,7 @@ type record struct {
 func (r *record) RequestEnded(_ sim.Time, q *topology.Request) {
 	e := ended{Request: *q}
 	if r.s != nil {
-		e.Served, e.Data = r.s.ServedBy(q), r.s.DataOf(q)
+		e.Served = r.s.ServedBy(q)
 	}
 	r.ended = append(r.ended, e)
 }

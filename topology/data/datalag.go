@@ -1,4 +1,4 @@
-package state
+package data
 
 import "github.com/tangle-sim/tangle/sim"
 
@@ -69,7 +69,7 @@ func (l *dataLag) sample(now sim.Time) {
 	}
 	clear(l.ok)
 	clear(l.lag)
-	places := ds.s.w.Places
+	places := ds.w.Places
 	for i, n := range ds.nodes {
 		if n.node.Down() {
 			continue

@@ -1,8 +1,9 @@
-package state
+package data
 
 import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // A data replica's process: it answers reads at once from what it has
@@ -51,7 +52,7 @@ type dataTask struct {
 	node int32 // whose process runs it; -1 for the world
 	key  int32
 	item int32
-	ver  Version
+	ver  state.Version
 	gen  uint32
 	n    uint64
 	ref  topology.Ref
@@ -100,8 +101,8 @@ func (ds *datastore) runTask(t *dataTask) {
 	case dUpdate:
 		ds.update(int(t.item))
 	case dLagSample:
-		ds.lag.sample(s.w.Eng.Now())
-		if next := s.w.Eng.Now() + LagSampleInterval; next < s.horizon {
+		ds.lag.sample(ds.w.Eng.Now())
+		if next := ds.w.Eng.Now() + LagSampleInterval; next < s.Horizon() {
 			ds.tasks.At(next, dataTask{a: dLagSample, node: -1})
 		}
 	case dRepTimer:
@@ -150,7 +151,7 @@ func (ds *datastore) readReq(t *dataTask) {
 	if op == nil || op.done {
 		return // the coordinator stopped waiting: nobody to answer
 	}
-	ds.send(n.node.Place, op.coord, dataTask{a: dReadResp, ref: t.ref, item: t.item, c: n.cells[t.key], ver: ds.s.dbSchema(n.node)})
+	ds.send(n.node.Place, op.coord, dataTask{a: dReadResp, ref: t.ref, item: t.item, c: n.cells[t.key], ver: ds.s.DBSchema(n.node)})
 }
 
 // enqueue makes a mutation wait out its replication lag (primary-mode
@@ -158,13 +159,13 @@ func (ds *datastore) readReq(t *dataTask) {
 // mutations keep their order.
 func (ds *datastore) enqueue(n *dataNode, m mutation) {
 	lag := sim.Time(0)
-	if ds.spec.Lag != nil && !(ds.spec.Mode == DataPrimary && n.idx == 0) {
+	if ds.spec.Lag != nil && !(ds.spec.Mode == Primary && n.idx == 0) {
 		lag = sim.SampleTime(ds.spec.Lag, n.rng)
 	}
 	for _, f := range n.slow {
 		lag += f.delay
 	}
-	now := ds.s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	if lag <= 0 && n.lastEnq <= now {
 		ds.push(n, m)
 		return
@@ -202,7 +203,7 @@ func (ds *datastore) push(n *dataNode, m mutation) {
 
 func (ds *datastore) backlog(d int) {
 	ds.queued += d
-	now := ds.s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	for _, o := range ds.obs {
 		o.Backlog(now, ds.queued)
 	}
@@ -217,7 +218,7 @@ func (ds *datastore) startApply(n *dataNode) {
 			d = max(d, f.apply)
 		}
 	}
-	ds.tasks.At(ds.s.w.Eng.Now()+d, dataTask{a: dApply, node: n.node.ID})
+	ds.tasks.At(ds.w.Eng.Now()+d, dataTask{a: dApply, node: n.node.ID})
 }
 
 // applyHead applies n's queue head and answers for it.
@@ -251,20 +252,20 @@ func (ds *datastore) apply(n *dataNode, m mutation) {
 	switch m.src {
 	case mutWrite:
 		op := ds.ops.Get(m.op)
-		schema := s.dbSchema(n.node)
+		schema := s.DBSchema(n.node)
 		c := m.c
-		switch s.writeCompat(m.code, schema) {
-		case CompatFail:
+		switch s.WriteCompat(m.code, schema) {
+		case state.CompatFail:
 			if op != nil && !op.done {
 				ds.send(place, op.coord, dataTask{a: dWriteNack, ref: m.op, item: m.tgt, ver: schema})
 			}
 			return
-		case CompatCorrupt:
+		case state.CompatCorrupt:
 			c.corrupt = true
 		}
-		if ds.spec.Mode == DataPrimary && n.idx == 0 {
+		if ds.spec.Mode == Primary && n.idx == 0 {
 			ds.head++
-			c.ver, c.at = ds.head, s.w.Eng.Now()
+			c.ver, c.at = ds.head, ds.w.Eng.Now()
 			ds.log = append(ds.log, logEntry{key: m.key, c: c})
 			ds.merge(n, m.key, c)
 			ds.ship(c, m.key)
@@ -310,12 +311,12 @@ func (ds *datastore) ship(c cell, k int32) {
 
 // shipTo sends one entry on r's link; a lost message breaks the link.
 func (ds *datastore) shipTo(p, r *dataNode, c cell, k int32) {
-	d, ok := ds.s.w.Net.Transit(p.node.Place, r.node.Place)
+	d, ok := ds.w.Net.Transit(p.node.Place, r.node.Place)
 	if !ok {
 		ds.breakLink(r)
 		return
 	}
-	at := max(ds.s.w.Eng.Now()+d, r.lastAt)
+	at := max(ds.w.Eng.Now()+d, r.lastAt)
 	r.lastAt = at
 	ds.tasks.At(at, dataTask{a: dRepl, node: r.node.ID, key: k, c: c, n: c.ver})
 }
@@ -326,7 +327,7 @@ func (ds *datastore) breakLink(r *dataNode) {
 	r.linkUp = false
 	if !r.retrying && !r.node.Down() {
 		r.retrying = true
-		ds.tasks.At(ds.s.w.Eng.Now()+ds.spec.Reconnect, dataTask{a: dReconnect, node: r.node.ID})
+		ds.tasks.At(ds.w.Eng.Now()+ds.spec.Reconnect, dataTask{a: dReconnect, node: r.node.ID})
 	}
 }
 
@@ -346,7 +347,7 @@ func (ds *datastore) replReceived(r *dataNode, t *dataTask) {
 func (ds *datastore) reconnect(r *dataNode) {
 	r.retrying = false
 	p := ds.nodes[0]
-	net := ds.s.w.Net
+	net := ds.w.Net
 	if r.linkUp {
 		return
 	}
@@ -377,8 +378,7 @@ func (ds *datastore) trimLog() {
 
 // Crashed drops the volatile state of node n whose process died
 // (ProcessHooks).
-func (ds *datastore) Crashed(n *Node) {
-	s := ds.s
+func (ds *datastore) Crashed(n *state.Node) {
 	ds.coordinatorCrashed(n)
 	if len(ds.hinted) > 0 {
 		ds.hinted[n.ID] = false // its hint dispatcher died with it; hints are on disk
@@ -392,12 +392,12 @@ func (ds *datastore) Crashed(n *Node) {
 		ds.backlog(-q)
 	}
 	dn.queue, dn.qhead, dn.busy, dn.lastEnq = dn.queue[:0], 0, false, 0
-	dn.deadSince = s.w.Eng.Now()
+	dn.deadSince = ds.w.Eng.Now()
 	dn.repairer = nil
 	for i := range dn.rTimer {
 		dn.rTimer[i]++
 	}
-	if ds.spec.Mode != DataPrimary {
+	if ds.spec.Mode != Primary {
 		return
 	}
 	if dn.idx == 0 { // every replica's stream breaks
@@ -412,11 +412,10 @@ func (ds *datastore) Crashed(n *Node) {
 
 // Booted starts the data processes of node n after a restart
 // (ProcessHooks).
-func (ds *datastore) Booted(n *Node) {
-	s := ds.s
+func (ds *datastore) Booted(n *state.Node) {
 	if slot := len(ds.hints); slot > 0 && len(ds.hints[n.ID]) > 0 && !ds.hinted[n.ID] {
 		ds.hinted[n.ID] = true
-		ds.tasks.At(s.w.Eng.Now()+hintInterval, dataTask{a: dHintTick, node: n.ID})
+		ds.tasks.At(ds.w.Eng.Now()+hintInterval, dataTask{a: dHintTick, node: n.ID})
 	}
 	if n.Replica == nil || n.Replica.Service != ds.svc {
 		return
@@ -424,14 +423,17 @@ func (ds *datastore) Booted(n *Node) {
 	dn := ds.nodes[n.Replica.Index]
 	dn.deadSince = -1
 	ds.startRepairer(dn)
-	if ds.spec.Mode == DataPrimary && dn.idx > 0 {
+	if ds.spec.Mode == Primary && dn.idx > 0 {
 		dn.retrying = true
-		ds.tasks.At(s.w.Eng.Now(), dataTask{a: dReconnect, node: n.ID})
+		ds.tasks.At(ds.w.Eng.Now(), dataTask{a: dReconnect, node: n.ID})
 	}
 }
 
 // run schedules the datastore's processes at the start of the run.
 func (ds *datastore) run(horizon sim.Time) {
+	if !ds.configured {
+		_ = Datastore{ds}.Configure(Policy{}, nil) // the zero policy always checks
+	}
 	for _, n := range ds.nodes {
 		if !n.node.Down() {
 			ds.startRepairer(n)
@@ -450,11 +452,11 @@ func (ds *datastore) run(horizon sim.Time) {
 // mutation waits delay longer before it joins the apply queue, and with
 // apply > 0 each takes at least that long to apply, so the queue grows
 // whenever writes arrive faster than 1/apply.
-func (s *State) LagData(rep *topology.Replica, delay, apply sim.Time) (restore func()) {
-	if s.data == nil || rep.Service != s.data.svc {
+func (d Datastore) LagData(rep *topology.Replica, delay, apply sim.Time) (restore func()) {
+	if rep.Service != d.ds.svc {
 		return func() {}
 	}
-	n := s.data.nodes[rep.Index]
+	n := d.ds.nodes[rep.Index]
 	f := &lagFault{delay: delay, apply: apply}
 	n.slow = append(n.slow, f)
 	return once(func() {

@@ -1,10 +1,11 @@
-package state
+package data
 
 import (
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 	"pgregory.net/rapid"
 )
 
@@ -47,7 +48,7 @@ func installDataChaos(w *topology.World, sched []dataChaos) {
 			var undo func()
 			switch c.kind {
 			case 0:
-				undo = Of(w).LagData(db[c.target], c.delay, c.apply)
+				undo = dataOf(w).LagData(db[c.target], c.delay, c.apply)
 			case 1:
 				undo = w.Pause(db[c.target])
 			case 2:
@@ -82,8 +83,8 @@ func TestStrictQuorumNeverStale(t *testing.T) {
 		sched := drawDataChaos(t)
 		seed := rapid.Uint64().Draw(t, "seed")
 		rr := ReadRepair(rapid.IntRange(0, 2).Draw(t, "read repair"))
-		strong := []DataPolicy{{Read: 2, Write: 2, ReadRepair: rr}, {Read: 1, Write: -1, ReadRepair: rr}, {Read: -1, Write: 1, ReadRepair: rr}}[rapid.IntRange(0, 2).Draw(t, "levels")]
-		for _, pol := range []DataPolicy{strong, {Read: 1, Write: 1, ReadRepair: rr}} {
+		strong := []Policy{{Read: 2, Write: 2, ReadRepair: rr}, {Read: 1, Write: -1, ReadRepair: rr}, {Read: -1, Write: 1, ReadRepair: rr}}[rapid.IntRange(0, 2).Draw(t, "levels")]
+		for _, pol := range []Policy{strong, {Read: 1, Write: 1, ReadRepair: rr}} {
 			w, d, log := quorumWorld(t, seed, pol)
 			installDataChaos(w, sched)
 			run(w, 30*sim.Second)
@@ -114,8 +115,8 @@ func TestStrictQuorumNeverStale(t *testing.T) {
 
 // quorumWorld is dataWorld for the property: N = 3, five hot keys, 200
 // requests/s, half of them writes.
-func quorumWorld(t *rapid.T, seed uint64, pol DataPolicy) (*topology.World, Datastore, *dataLog) {
-	ds := DataSpec{Service: 1, Mode: DataLeaderless, Keys: 5, RF: 3, Size: 1024, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0.5}}}
+func quorumWorld(t *rapid.T, seed uint64, pol Policy) (*topology.World, Datastore, *dataLog) {
+	ds := Spec{Service: 1, Mode: Leaderless, Keys: 5, RF: 3, Size: 1024, Workload: []Workload{{Client: 0, Fraction: 1, Reads: 0.5}}}
 	spec := worldSpec{
 		Places:  []topology.Place{{Region: "r", Zone: "a"}, {Region: "r", Zone: "b"}, {Region: "r", Zone: "c"}},
 		Network: topology.NetworkSpec{SameZone: sim.Uniform{Min: 0.0005, Max: 0.0015}, SameRegion: sim.Uniform{Min: 0.001, Max: 0.003}},
@@ -124,17 +125,17 @@ func quorumWorld(t *rapid.T, seed uint64, pol DataPolicy) (*topology.World, Data
 			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
 		},
 		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: 200}}, Callers: 3, Timeout: 3 * sim.Second}},
-		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		State:   &state.Spec{Control: state.ControlPlaneSpec{Store: 0, Service: -1}}, Data: &ds,
 	}
 	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Of(w).Configure(Control{Data: pol}); err != nil {
+	if err := dataOf(w).Configure(pol, nil); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := Of(w).Data()
-	log := &dataLog{s: Of(w)}
+	d, _ := Of(w)
+	log := &dataLog{d: dataOf(w)}
 	w.Observe(log)
 	return w, d, log
 }

@@ -1,4 +1,4 @@
-package state
+package data
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // This file is the data layer of the state model: a datastore whose data
@@ -21,18 +22,18 @@ import (
 // caches), datareplica.go (apply queues, primary-mode replication),
 // datarepair.go (anti-entropy), schema.go (the compatibility matrix).
 
-// DataMode is how a datastore replicates.
-type DataMode uint8
+// Mode is how a datastore replicates.
+type Mode uint8
 
 const (
-	// DataPrimary: replica 0 is the primary; it takes every write, commits
+	// Primary: replica 0 is the primary; it takes every write, commits
 	// it to its log (the write's version is its log position) and ships
 	// the log to the other replicas asynchronously, in order, as MySQL's
 	// binlog or PostgreSQL's WAL streaming replication do. A replica
 	// applies entries in log order; reads go where the strategy's
 	// read_from says.
-	DataPrimary DataMode = iota
-	// DataLeaderless: Dynamo and Cassandra. Each key has N home replicas
+	Primary Mode = iota
+	// Leaderless: Dynamo and Cassandra. Each key has N home replicas
 	// (consecutive on a ring of contiguous key ranges, Cassandra's
 	// SimpleStrategy); the coordinator — the serving replica of the
 	// service that uses the store, as Dynamo's client-driven coordination
@@ -40,30 +41,30 @@ const (
 	// and waits for W acknowledgements, a read to them and waits for R
 	// answers. Versions are the coordinator's wall-clock timestamps; the
 	// newest wins (last write wins).
-	DataLeaderless
+	Leaderless
 )
 
 var dataModeNames = [...]string{"primary", "leaderless"}
 
-func (m DataMode) String() string {
+func (m Mode) String() string {
 	if int(m) < len(dataModeNames) {
 		return dataModeNames[m]
 	}
 	return "mode(?)"
 }
 
-// ParseDataMode maps a mode's name to the DataMode.
-func ParseDataMode(s string) (DataMode, error) {
+// ParseMode maps a mode's name to the Mode.
+func ParseMode(s string) (Mode, error) {
 	if i := slices.Index(dataModeNames[:], s); i >= 0 {
-		return DataMode(i), nil
+		return Mode(i), nil
 	}
 	return 0, fmt.Errorf("unknown datastore mode %q (want primary or leaderless)", s)
 }
 
-// DataWorkload is what one client's requests do to the datastore: a
+// Workload is what one client's requests do to the datastore: a
 // fraction of them perform one data operation each, reads or writes, on
 // keys drawn from a popularity distribution.
-type DataWorkload struct {
+type Workload struct {
 	Client   int     // index into Spec.Clients
 	Fraction float64 // of the client's requests that perform a data operation, in (0, 1]
 	Reads    float64 // of those, the fraction that read (the rest write), in [0, 1]
@@ -75,20 +76,20 @@ type DataWorkload struct {
 	Zipf float64
 }
 
-// DataUpdate is a write issued by an operator at a time (a price change,
+// Update is a write issued by an operator at a time (a price change,
 // a backfill), not by a request: it is coordinated from the control
 // plane's store and its schema is compatible with every reader.
-type DataUpdate struct {
+type Update struct {
 	At    sim.Time
 	Key   int
 	Every sim.Time // > 0: repeat until the horizon
 }
 
-// DataSpec declares a world's datastore.
-type DataSpec struct {
-	Service int      // index into Spec.Services: its replicas are the data replicas (replica 0 is the primary)
-	Mode    DataMode // primary-replica or leaderless
-	Keys    int      // data keys (partitions), ≥ 1
+// Spec declares a world's datastore.
+type Spec struct {
+	Service int  // index into Spec.Services: its replicas are the data replicas (replica 0 is the primary)
+	Mode    Mode // primary-replica or leaderless
+	Keys    int  // data keys (partitions), ≥ 1
 	// RF is the replication factor N of a leaderless store (1 ≤ RF ≤
 	// replicas; Cassandra's replication_factor, Dynamo's N). A primary
 	// store replicates every key to every replica.
@@ -105,9 +106,9 @@ type DataSpec struct {
 	// Reconnect is how often a primary-mode replica retries its broken
 	// replication connection (PostgreSQL wal_retrieve_retry_interval, 5 s).
 	Reconnect sim.Time
-	Compat    []CompatRule
-	Workload  []DataWorkload
-	Updates   []DataUpdate
+	Compat    []state.CompatRule
+	Workload  []Workload
+	Updates   []Update
 }
 
 // DefaultApplyTime is a data replica's apply time per mutation when the
@@ -119,11 +120,11 @@ const DefaultApplyTime = 100 * sim.Microsecond
 const DefaultReconnect = 5 * sim.Second
 
 // Validate reports an impossible datastore declaration.
-func (d DataSpec) Validate(replicas int) error {
+func (d Spec) Validate(replicas int) error {
 	switch {
 	case d.Keys < 1:
 		return fmt.Errorf("datastore: keys must be at least 1, got %d", d.Keys)
-	case d.Mode == DataLeaderless && (d.RF < 1 || d.RF > replicas):
+	case d.Mode == Leaderless && (d.RF < 1 || d.RF > replicas):
 		return fmt.Errorf("datastore: replication factor must be between 1 and the replicas (%d), got %d", replicas, d.RF)
 	case d.Size < 1:
 		return fmt.Errorf("datastore: value size must be at least 1 byte")
@@ -142,7 +143,7 @@ func (d DataSpec) Validate(replicas int) error {
 		}
 	}
 	for _, r := range d.Compat {
-		if err := r.validate(); err != nil {
+		if err := r.Validate(); err != nil {
 			return err
 		}
 	}
@@ -155,8 +156,8 @@ func (d DataSpec) Validate(replicas int) error {
 // write stored a corrupt row.
 type cell struct {
 	ver     uint64
-	at      sim.Time // the write's origin: its issue (leaderless) or commit at the primary
-	schema  Version  // the writer's code schema (0: an operator write, readable by all)
+	at      sim.Time      // the write's origin: its issue (leaderless) or commit at the primary
+	schema  state.Version // the writer's code schema (0: an operator write, readable by all)
 	corrupt bool
 }
 
@@ -180,46 +181,46 @@ func (c cell) hash(key int32) uint64 {
 // newer reports whether c should replace old under last write wins.
 func (c cell) newer(old cell) bool { return c.ver > old.ver }
 
-// DataOpKind is what a request does to the datastore.
-type DataOpKind uint8
+// OpKind is what a request does to the datastore.
+type OpKind uint8
 
 const (
-	DataNone  DataOpKind = iota // no data operation
-	DataRead                    // reads one key
-	DataWrite                   // writes one key
+	OpNone OpKind = iota // no data operation
+	Read                 // reads one key
+	Write                // writes one key
 )
 
 var dataOpNames = [...]string{"none", "read", "write"}
 
-func (k DataOpKind) String() string {
+func (k OpKind) String() string {
 	if int(k) < len(dataOpNames) {
 		return dataOpNames[k]
 	}
 	return "op(?)"
 }
 
-// DataOp is a request's data operation, drawn at its arrival.
-type DataOp struct {
-	Kind DataOpKind
+// Op is a request's data operation, drawn at its arrival.
+type Op struct {
+	Kind OpKind
 	Key  int32
 	// Expect is the newest version of the key acknowledged to any writer
 	// when the request arrived: a read returning an older one is stale.
 	Expect uint64
 }
 
-// DataServed is what the datastore did for a request's answering attempt.
-type DataServed struct {
-	Op      DataOpKind
+// Served is what the datastore did for a request's answering attempt.
+type Served struct {
+	Op      OpKind
 	Key     int32
-	Version uint64  // the version read or written (0: the initial value)
-	Schema  Version // the database schema of the replica that served it (the primary for primary-mode writes)
-	Stale   bool    // a read older than the newest write acknowledged at the request's arrival
-	Corrupt bool    // read a corrupt row, or stored one
-	Cached  bool    // answered from the serving replica's cache
+	Version uint64        // the version read or written (0: the initial value)
+	Schema  state.Version // the database schema of the replica that served it (the primary for primary-mode writes)
+	Stale   bool          // a read older than the newest write acknowledged at the request's arrival
+	Corrupt bool          // read a corrupt row, or stored one
+	Cached  bool          // answered from the serving replica's cache
 }
 
-// DataStats are the datastore's cumulative counters since the run began.
-type DataStats struct {
+// Stats are the datastore's cumulative counters since the run began.
+type Stats struct {
 	Reads, Writes             uint64 // data operations begun (requests' and operators')
 	ReadsFailed, WritesFailed uint64 // of which failed: too few replicas in time, or an incompatible schema
 	Acked                     uint64 // writes acknowledged
@@ -243,9 +244,9 @@ type DataStats struct {
 	Unconverged               uint64 // acknowledged writes dropped from convergence tracking (too many pending on a key)
 }
 
-// DataObserver hears the datastore's changes that metrics integrate over
+// Observer hears the datastore's changes that metrics integrate over
 // time. Each method is called at the moment of the change.
-type DataObserver interface {
+type Observer interface {
 	// DataDivergence: behind of total (key, replica) pairs now hold an
 	// older version than the reference (the primary's, or the newest any
 	// home replica holds).
@@ -261,7 +262,7 @@ type DataObserver interface {
 
 // dataNode is one data replica.
 type dataNode struct {
-	node  *Node
+	node  *state.Node
 	idx   int32 // index among the data replicas
 	cells []cell
 	fen   []uint64 // XOR Fenwick tree over the keys' cell hashes, 1-based
@@ -302,7 +303,7 @@ type mutation struct {
 	tgt    int32        // index of this replica among the operation's targets
 	holder int32        // hints: the node to acknowledge to; stand-in writes: the intended home (-1: none)
 	lsn    uint64
-	code   Version // writes: the writer's code schema
+	code   state.Version // writes: the writer's code schema
 }
 
 type mutSource uint8
@@ -333,19 +334,23 @@ type pendingWrite struct {
 }
 
 // maxPending bounds the writes per key tracked for convergence; older ones
-// are dropped and counted in DataStats.Unconverged.
+// are dropped and counted in Stats.Unconverged.
 const maxPending = 256
 
 // datastore is a world's datastore at run time.
 type datastore struct {
-	s     *State
-	tasks *Work[dataTask] // its own process work (datareplica.go)
-	spec  DataSpec
-	svc   *topology.Service
-	nodes []*dataNode
-	pol   DataPolicy
-	rf    int
-	total int // (key, replica) pairs whose divergence is measured
+	s     *state.State
+	w     *topology.World
+	tasks *state.Work[dataTask] // its own process work (datareplica.go)
+	requestTables
+	newRepairer NewRepairer // each data replica's anti-entropy loop; nil: none
+	configured  bool
+	spec        Spec
+	svc         *topology.Service
+	nodes       []*dataNode
+	pol         Policy
+	rf          int
+	total       int // (key, replica) pairs whose divergence is measured
 
 	rstart []int32  // primary range of replica i: keys [rstart[i], rstart[i+1])
 	acked  []uint64 // per key: newest version acknowledged to a writer
@@ -361,23 +366,23 @@ type datastore struct {
 	logLo  uint64 // position of log[0]
 	ops    topology.Arena[dataOp]
 	syncs  topology.Arena[aeSync]
-	caches []*cache    // by state node ID: the cache of a replica that coordinates data operations (nil otherwise)
-	users  []*Node     // nodes that coordinate requests' data operations, in node order
-	hints  [][]hint    // by state node ID (the store at len(Nodes))
-	hinted []bool      // by holder: a hint tick is scheduled
-	work   []*workload // by client
+	caches []*cache      // by state node ID: the cache of a replica that coordinates data operations (nil otherwise)
+	users  []*state.Node // nodes that coordinate requests' data operations, in node order
+	hints  [][]hint      // by state node ID (the store at len(Nodes))
+	hinted []bool        // by holder: a hint tick is scheduled
+	work   []*workload   // by client
 
-	schema *Key     // the store's schema key (nil: every replica stays at schema 1)
-	lag    *dataLag // the replication-lag sensor it feeds
+	schema *state.Key // the store's schema key (nil: every replica stays at schema 1)
+	lag    *dataLag   // the replication-lag sensor it feeds
 
-	Stats DataStats
-	obs   []DataObserver
+	Stats Stats
+	obs   []Observer
 	rng   *rand.Rand
 }
 
 // checkPolicy reports consistency levels the store cannot meet.
 func (ds *datastore) checkPolicy() error {
-	if ds.spec.Mode == DataPrimary {
+	if ds.spec.Mode == Primary {
 		return nil
 	}
 	for _, l := range []int{ds.pol.Read, ds.pol.Write} {
@@ -395,13 +400,13 @@ type logEntry struct {
 
 // workload is a client's data workload at run time.
 type workload struct {
-	spec DataWorkload
+	spec Workload
 	rng  *rand.Rand
 	zipf zipfian
 }
 
-func newDatastore(s *State, spec DataSpec) (*datastore, error) {
-	w := s.w
+func newDatastore(s *state.State, spec Spec) (*datastore, error) {
+	w := s.World()
 	if spec.Service < 0 || spec.Service >= len(w.Services) {
 		return nil, fmt.Errorf("datastore: unknown service %d", spec.Service)
 	}
@@ -415,11 +420,11 @@ func newDatastore(s *State, spec DataSpec) (*datastore, error) {
 	if spec.Reconnect <= 0 {
 		spec.Reconnect = DefaultReconnect
 	}
-	ds := &datastore{s: s, spec: spec, svc: svc, rng: sim.NewStream(w.Seed, "data"), work: make([]*workload, len(w.Clients))}
-	ds.tasks = NewWork(s, "data", ds.runTask, ds.lostTask)
+	ds := &datastore{s: s, w: w, spec: spec, svc: svc, rng: sim.NewStream(w.Seed, "data"), work: make([]*workload, len(w.Clients))}
+	ds.tasks = state.NewWork(s, "data", ds.runTask, ds.lostTask)
 	d := len(svc.Replicas)
 	ds.rf = spec.RF
-	if spec.Mode == DataPrimary {
+	if spec.Mode == Primary {
 		ds.rf = d
 	}
 	k := spec.Keys
@@ -483,7 +488,7 @@ func newDatastore(s *State, spec DataSpec) (*datastore, error) {
 // refHolders is the number of replicas per key whose divergence counts:
 // the replicas other than the primary (primary mode), or the N homes.
 func (ds *datastore) refHolders() int {
-	if ds.spec.Mode == DataPrimary {
+	if ds.spec.Mode == Primary {
 		return len(ds.nodes) - 1
 	}
 	return ds.rf
@@ -504,7 +509,7 @@ func (ds *datastore) owner(k int32) int32 {
 
 // home reports whether replica i is one of key k's N replicas.
 func (ds *datastore) home(i, k int32) bool {
-	if ds.spec.Mode == DataPrimary {
+	if ds.spec.Mode == Primary {
 		return true
 	}
 	d := int32(len(ds.nodes))
@@ -553,8 +558,8 @@ func (ds *datastore) merge(n *dataNode, k int32, c cell) bool {
 	}
 	n.cells[k] = c
 	fenXor(n.fen, k, old.hash(k)^c.hash(k))
-	now := ds.s.w.Eng.Now()
-	primary := ds.spec.Mode == DataPrimary && n.idx == 0
+	now := ds.w.Eng.Now()
+	primary := ds.spec.Mode == Primary && n.idx == 0
 	if !ds.home(n.idx, k) {
 		return true // a stand-in's hinted copy: not a replica of the key
 	}
@@ -573,7 +578,7 @@ func (ds *datastore) merge(n *dataNode, k int32, c cell) bool {
 func (ds *datastore) recount(n *dataNode, k int32, old, v uint64) {
 	before := ds.behind
 	holders := int32(ds.refHolders())
-	if ds.spec.Mode == DataPrimary {
+	if ds.spec.Mode == Primary {
 		if n.idx == 0 { // the reference moved: count the replicas already there
 			ds.behind -= int(holders - ds.atTop[k])
 			ds.top[k] = v
@@ -606,7 +611,7 @@ func (ds *datastore) recount(n *dataNode, k int32, old, v uint64) {
 		}
 	}
 	if ds.behind != before {
-		now := ds.s.w.Eng.Now()
+		now := ds.w.Eng.Now()
 		for _, o := range ds.obs {
 			o.DataDivergence(now, ds.behind, ds.total)
 		}
@@ -725,31 +730,33 @@ func (ds *datastore) drawData(c *topology.Client, r *topology.Request) {
 	if wl.spec.Fraction < 1 && wl.rng.Float64() >= wl.spec.Fraction {
 		return
 	}
-	kind := DataWrite
+	kind := Write
 	if wl.rng.Float64() < wl.spec.Reads {
-		kind = DataRead
+		kind = Read
 	}
 	k := int32(wl.zipf.draw(wl.rng.Float64()))
-	ds.s.reqData[r.Ref().Slot()] = DataOp{Kind: kind, Key: k, Expect: ds.acked[k]}
+	ds.reqData[r.Ref().Slot()] = Op{Kind: kind, Key: k, Expect: ds.acked[k]}
 }
 
 // Observe adds an observer of the datastore.
-func (ds *datastore) observe(o DataObserver) { ds.obs = append(ds.obs, o) }
+func (ds *datastore) observe(o Observer) { ds.obs = append(ds.obs, o) }
+
+// Consistent reports whether the datastore served the attempt as the
+// desired state at its arrival: no read older than the newest write
+// acknowledged by then, no corrupt row.
+func (s Served) Consistent() bool { return !s.Stale && !s.Corrupt }
 
 // Datastore is the data layer's public face on a state model.
 type Datastore struct{ ds *datastore }
 
-// Data returns the world's datastore (ok false when it has none).
-func (s *State) Data() (Datastore, bool) { return Datastore{s.data}, s.data != nil }
-
 // Observe adds an observer of the datastore's divergence, lag and convergence.
-func (d Datastore) Observe(o DataObserver) { d.ds.observe(o) }
+func (d Datastore) Observe(o Observer) { d.ds.observe(o) }
 
 // Stats are the datastore's counters now.
-func (d Datastore) Stats() DataStats { return d.ds.Stats }
+func (d Datastore) Stats() Stats { return d.ds.Stats }
 
 // Mode is the store's replication mode.
-func (d Datastore) Mode() DataMode { return d.ds.spec.Mode }
+func (d Datastore) Mode() Mode { return d.ds.spec.Mode }
 
 // Replicas is the number of data replicas.
 func (d Datastore) Replicas() int { return len(d.ds.nodes) }
@@ -773,8 +780,8 @@ func (d Datastore) Version(rep *topology.Replica, k int) uint64 {
 // no acknowledgement. Tests seed a rumour with it.
 func (d Datastore) Put(rep *topology.Replica, k int, ver uint64) {
 	ds := d.ds
-	ds.merge(ds.nodes[rep.Index], int32(k), cell{ver: ver, at: ds.s.w.Eng.Now(), schema: 1})
+	ds.merge(ds.nodes[rep.Index], int32(k), cell{ver: ver, at: ds.w.Eng.Now(), schema: 1})
 }
 
 // Policy is the data policy the store runs with.
-func (d Datastore) Policy() DataPolicy { return d.ds.pol }
+func (d Datastore) Policy() Policy { return d.ds.pol }

@@ -1,10 +1,11 @@
-package state
+package data
 
 import (
 	"fmt"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // A request's data operation is a synchronous sub-operation of its
@@ -44,9 +45,9 @@ const (
 	FromReplica                 // a random live replica other than the primary (read scaling)
 )
 
-// DataPolicy is how coordinators use the datastore: the consistency
+// Policy is how coordinators use the datastore: the consistency
 // levels, quorum kind, repair and caching a strategy chooses.
-type DataPolicy struct {
+type Policy struct {
 	// Read and Write are the replicas that must answer (R, W): 0 means a
 	// quorum, ⌊N/2⌋+1 (Cassandra QUORUM); -1 means all N.
 	Read, Write int
@@ -80,7 +81,7 @@ type DataPolicy struct {
 	Invalidate bool
 }
 
-// Defaults of DataPolicy fields left zero.
+// Defaults of Policy fields left zero.
 const (
 	DefaultReadTimeout  = 5 * sim.Second
 	DefaultWriteTimeout = 2 * sim.Second
@@ -89,7 +90,7 @@ const (
 	hintInterval        = 10 * sim.Second
 )
 
-func (p *DataPolicy) fill() {
+func (p *Policy) fill() {
 	if p.ReadTimeout <= 0 {
 		p.ReadTimeout = DefaultReadTimeout
 	}
@@ -121,12 +122,12 @@ type dataOp struct {
 	job      topology.Ref // the attempt waiting for it (0: an operator's write)
 	coord    int32        // coordinating node ID; -1: the store
 	place    topology.PlaceID
-	kind     DataOpKind
+	kind     OpKind
 	key      int32
 	c        cell  // the write; for reads the newest answer so far
 	from     int32 // reads: target index that answered c
-	schema   Version
-	code     Version // the coordinator's code schema
+	schema   state.Version
+	code     state.Version // the coordinator's code schema
 	expect   uint64
 	need     int
 	got      int
@@ -148,35 +149,27 @@ const (
 	refused
 )
 
-// placeOf is where state node id runs (-1: the store).
-func (s *State) placeOf(id int32) topology.PlaceID {
-	if id < 0 {
-		return s.store.place
-	}
-	return s.Nodes[id].Place
-}
-
 // alive reports whether a coordinator at place p believes data replica n
 // can answer: its process runs and the network between them is not cut.
 // (A perfect failure detector: Cassandra learns the same from gossip
 // within seconds; a paused replica still looks alive.)
 func (ds *datastore) alive(p topology.PlaceID, n *dataNode) bool {
-	net := ds.s.w.Net
+	net := ds.w.Net
 	return !n.node.Down() && net.Reachable(p, n.node.Place) && net.Reachable(n.node.Place, p)
 }
 
 // begin starts the data operation of attempt ref (j) at replica rep.
 func (ds *datastore) begin(rep *topology.Replica, ref topology.Ref, j *topology.Job) {
 	n := ds.s.Nodes[rep.ID]
-	code := ds.s.codeSchema(n)
-	op := ds.s.jobData[ref.Slot()]
-	if op.Kind == DataRead && ds.pol.CacheTTL > 0 {
+	code := ds.s.CodeSchema(n)
+	op := ds.jobData[ref.Slot()]
+	if op.Kind == Read && ds.pol.CacheTTL > 0 {
 		if c := ds.caches[rep.ID]; c != nil {
-			now := ds.s.w.Eng.Now()
+			now := ds.w.Eng.Now()
 			if e := c.entries[op.Key]; e.valid && now < e.expires {
 				ds.Stats.Reads++
 				ds.Stats.CacheHits++
-				ds.s.jobServed[ref.Slot()].Data = DataServed{Op: DataRead, Key: op.Key, Version: e.c.ver, Schema: e.schema, Cached: true}
+				ds.jobServed[ref.Slot()] = Served{Op: Read, Key: op.Key, Version: e.c.ver, Schema: e.schema, Cached: true}
 				ds.answer(ref, j, e.c, code, e.schema, op.Expect)
 				return
 			}
@@ -189,18 +182,18 @@ func (ds *datastore) begin(rep *topology.Replica, ref topology.Ref, j *topology.
 // coordinate begins an operation coordinated by node coord (-1: the
 // store) at place: it picks the replicas, sends them the request and sets
 // the quorum timeout. job is the attempt waiting for it (0: none).
-func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.PlaceID, kind DataOpKind, key int32, code Version, expect uint64) {
+func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.PlaceID, kind OpKind, key int32, code state.Version, expect uint64) {
 	s := ds.s
-	now := s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	idx, op := ds.ops.Alloc()
 	targets, states, vers, stand, dead := op.targets[:0], op.answered[:0], op.vers[:0], op.stand[:0], op.dead[:0]
 	*op = dataOp{job: job, coord: coord, place: place, kind: kind, key: key, code: code, expect: expect}
 	ref := ds.ops.Ref(idx)
-	if kind == DataWrite {
+	if kind == Write {
 		ds.Stats.Writes++
 		op.expect = ds.acked[key] // the newest acknowledged when this write is issued
 		op.c = cell{at: now, schema: code}
-		if ds.spec.Mode == DataLeaderless {
+		if ds.spec.Mode == Leaderless {
 			wall := now
 			if coord >= 0 {
 				wall = s.Nodes[coord].Clock.Wall(now)
@@ -211,9 +204,9 @@ func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.Pl
 		ds.Stats.Reads++
 	}
 	switch {
-	case ds.spec.Mode == DataPrimary:
+	case ds.spec.Mode == Primary:
 		t := int32(0)
-		if kind == DataRead {
+		if kind == Read {
 			t = ds.readTarget(place)
 		}
 		if t >= 0 && ds.alive(place, ds.nodes[t]) {
@@ -236,7 +229,7 @@ func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.Pl
 				continue
 			}
 			home := int32(-1)
-			if j >= ds.rf && kind == DataWrite && next < len(dead) {
+			if j >= ds.rf && kind == Write && next < len(dead) {
 				home = dead[next]
 				next++
 			}
@@ -263,13 +256,13 @@ func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.Pl
 		ds.finish(ref, op, false)
 		return
 	}
-	if kind == DataWrite && ds.spec.Mode == DataLeaderless && !ds.pol.Sloppy && ds.pol.Hints {
+	if kind == Write && ds.spec.Mode == Leaderless && !ds.pol.Sloppy && ds.pol.Hints {
 		for _, h := range dead {
 			ds.addHint(coord, h, key, op.c)
 		}
 	}
 	timeout, sub := ds.pol.ReadTimeout, dReadReq
-	if kind == DataWrite {
+	if kind == Write {
 		timeout, sub = ds.pol.WriteTimeout, dWriteReq
 	}
 	ds.tasks.At(now+timeout, dataTask{a: dOpTimeout, node: coord, ref: ref})
@@ -279,8 +272,8 @@ func (ds *datastore) coordinate(job topology.Ref, coord int32, place topology.Pl
 }
 
 // level is the number of answers an operation of this kind needs.
-func (ds *datastore) level(kind DataOpKind) int {
-	if kind == DataWrite {
+func (ds *datastore) level(kind OpKind) int {
+	if kind == Write {
 		return Needed(ds.pol.Write, ds.rf)
 	}
 	return Needed(ds.pol.Read, ds.rf)
@@ -303,7 +296,7 @@ func (ds *datastore) readTarget(p topology.PlaceID) int32 {
 			if !ds.alive(p, n) {
 				continue
 			}
-			prio := priority(ds.s.w, p, n.node.Place)
+			prio := priority(ds.w, p, n.node.Place)
 			switch {
 			case prio < bestPrio:
 				best, bestPrio, ties = n.idx, prio, 1
@@ -344,12 +337,12 @@ func priority(w *topology.World, a, b topology.PlaceID) int {
 // send puts a data message from place from on its way to state node to;
 // a partition or an impaired link may lose it. It reports whether it left.
 func (ds *datastore) send(from topology.PlaceID, to int32, t dataTask) bool {
-	d, ok := ds.s.w.Net.Transit(from, ds.s.placeOf(to))
+	d, ok := ds.w.Net.Transit(from, ds.s.PlaceOf(to))
 	if !ok {
 		return false
 	}
 	t.node = to
-	ds.tasks.At(ds.s.w.Eng.Now()+d, t)
+	ds.tasks.At(ds.w.Eng.Now()+d, t)
 	return true
 }
 
@@ -375,7 +368,7 @@ func (ds *datastore) replyWrite(t *dataTask) {
 			op.corrupt = true
 			ds.Stats.CorruptWrites++
 		}
-		if ds.spec.Mode == DataPrimary {
+		if ds.spec.Mode == Primary {
 			op.c = t.c // the primary assigned the log position
 			op.schema = t.ver
 		} else if op.got == 1 {
@@ -449,7 +442,7 @@ func (ds *datastore) timeout(t *dataTask) {
 	if op == nil {
 		return
 	}
-	if op.kind == DataWrite && ds.spec.Mode == DataLeaderless && ds.pol.Hints && op.got < len(op.targets) {
+	if op.kind == Write && ds.spec.Mode == Leaderless && ds.pol.Hints && op.got < len(op.targets) {
 		// Cassandra writes hints for replicas that did not acknowledge in time.
 		for i, st := range op.answered {
 			if st == waiting && op.stand[i] < 0 {
@@ -468,8 +461,8 @@ func (ds *datastore) timeout(t *dataTask) {
 // reads, caches, and the answer to the waiting attempt.
 func (ds *datastore) finish(ref topology.Ref, op *dataOp, ok bool) {
 	op.done = true
-	now := ds.s.w.Eng.Now()
-	if op.kind == DataWrite {
+	now := ds.w.Eng.Now()
+	if op.kind == Write {
 		if ok {
 			ds.Stats.Acked++
 			if op.c.ver < op.expect { // last write wins let an earlier-acknowledged write override it
@@ -491,22 +484,22 @@ func (ds *datastore) finish(ref topology.Ref, op *dataOp, ok bool) {
 		ds.Stats.ReadsFailed++
 	}
 	if op.job != 0 {
-		if j := ds.s.w.Job(op.job); j != nil {
-			if ok && op.kind == DataRead && op.coord >= 0 {
+		if j := ds.w.Job(op.job); j != nil {
+			if ok && op.kind == Read && op.coord >= 0 {
 				if c := ds.caches[op.coord]; c != nil && ds.pol.CacheTTL > 0 {
 					c.entries[op.key] = cacheEntry{c: op.c, schema: op.schema, expires: now + ds.pol.CacheTTL, valid: true}
 				}
 			}
-			ds.s.jobServed[op.job.Slot()].Data = DataServed{Op: op.kind, Key: op.key, Version: op.c.ver, Schema: op.schema, Corrupt: op.corrupt}
+			ds.jobServed[op.job.Slot()] = Served{Op: op.kind, Key: op.key, Version: op.c.ver, Schema: op.schema, Corrupt: op.corrupt}
 			switch {
-			case ok && op.kind == DataRead:
+			case ok && op.kind == Read:
 				ds.answer(op.job, j, op.c, op.code, op.schema, op.expect)
 			case ok:
-				ds.s.w.Answer(op.job, topology.Success, topology.CauseNone)
+				ds.w.Answer(op.job, topology.Success, topology.CauseNone)
 			case op.bad:
-				ds.s.w.Answer(op.job, topology.Error, topology.CauseSchema)
+				ds.w.Answer(op.job, topology.Error, topology.CauseSchema)
 			default:
-				ds.s.w.Answer(op.job, topology.Error, topology.CauseDataUnavailable)
+				ds.w.Answer(op.job, topology.Error, topology.CauseDataUnavailable)
 			}
 		}
 	}
@@ -515,13 +508,13 @@ func (ds *datastore) finish(ref topology.Ref, op *dataOp, ok bool) {
 
 // answer completes a read of c for attempt j: the reader's schema judges
 // the row, staleness is judged against the version expected at arrival.
-func (ds *datastore) answer(ref topology.Ref, j *topology.Job, c cell, code, schema Version, expect uint64) {
-	sv := &ds.s.jobServed[ref.Slot()].Data
+func (ds *datastore) answer(ref topology.Ref, j *topology.Job, c cell, code, schema state.Version, expect uint64) {
+	sv := &ds.jobServed[ref.Slot()]
 	sv.Version = c.ver
-	if ds.s.readCompat(code, schema, c.schema) == CompatFail {
+	if ds.s.ReadCompat(code, schema, c.schema) == state.CompatFail {
 		ds.Stats.SchemaFailures++
 		ds.Stats.ReadsFailed++
-		ds.s.w.Answer(ref, topology.Error, topology.CauseSchema)
+		ds.w.Answer(ref, topology.Error, topology.CauseSchema)
 		return
 	}
 	if c.corrupt {
@@ -532,12 +525,12 @@ func (ds *datastore) answer(ref topology.Ref, j *topology.Job, c cell, code, sch
 		sv.Stale = true
 		ds.Stats.StaleReads++
 	}
-	ds.s.w.Answer(ref, topology.Success, topology.CauseNone)
+	ds.w.Answer(ref, topology.Success, topology.CauseNone)
 }
 
 // coordinatorCrashed fails the operations node n was coordinating: its
 // callers see the connection reset.
-func (ds *datastore) coordinatorCrashed(n *Node) {
+func (ds *datastore) coordinatorCrashed(n *state.Node) {
 	for i := range ds.ops.Len() {
 		op, live := ds.ops.At(i)
 		if !live {
@@ -547,13 +540,13 @@ func (ds *datastore) coordinatorCrashed(n *Node) {
 			continue
 		}
 		op.done = true
-		if op.kind == DataWrite {
+		if op.kind == Write {
 			ds.Stats.WritesFailed++
 		} else {
 			ds.Stats.ReadsFailed++
 		}
 		if op.job != 0 {
-			ds.s.w.Answer(op.job, topology.Dropped, topology.CauseHostDown)
+			ds.w.Answer(op.job, topology.Dropped, topology.CauseHostDown)
 		}
 		ds.releaseOp(uint32(i))
 	}
@@ -566,7 +559,7 @@ func (ds *datastore) coordinatorCrashed(n *Node) {
 // replica target, unless the target has been unavailable longer than the
 // hint window.
 func (ds *datastore) addHint(holder, target, k int32, c cell) {
-	now := ds.s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	tn := ds.nodes[target]
 	if tn.deadSince < 0 {
 		tn.deadSince = now
@@ -600,8 +593,8 @@ func (ds *datastore) hintSlot(holder int32) int {
 // replayed, paced by the throttle; the rest wait.
 func (ds *datastore) hintTick(holder int32) {
 	slot := ds.hintSlot(holder)
-	now := ds.s.w.Eng.Now()
-	place := ds.s.placeOf(holder)
+	now := ds.w.Eng.Now()
+	place := ds.s.PlaceOf(holder)
 	pace := sim.Time(float64(ds.spec.Size) / ds.pol.HintThrottle * float64(sim.Second))
 	at := now
 	for i := range ds.hints[slot] {
@@ -630,7 +623,7 @@ func (ds *datastore) hintTick(holder int32) {
 // hintSend replays one hint from its holder.
 func (ds *datastore) hintSend(t *dataTask) {
 	tn := ds.nodes[t.item]
-	ds.send(ds.s.placeOf(t.node), tn.node.ID, dataTask{a: dHintReq, key: t.key, c: t.c, item: t.node})
+	ds.send(ds.s.PlaceOf(t.node), tn.node.ID, dataTask{a: dHintReq, key: t.key, c: t.c, item: t.node})
 }
 
 // hintAcked drops a replayed hint its target acknowledged.
@@ -655,7 +648,7 @@ type cache struct {
 
 type cacheEntry struct {
 	c       cell
-	schema  Version
+	schema  state.Version
 	expires sim.Time
 	valid   bool
 }
@@ -686,7 +679,7 @@ func (ds *datastore) invalidate(op *dataOp) {
 }
 
 // invalidated is a delete reaching a cache: a fault may lose it there.
-func (ds *datastore) invalidated(n *Node, k int32) {
+func (ds *datastore) invalidated(n *state.Node, k int32) {
 	c := ds.caches[n.ID]
 	keep := 1.0
 	for _, p := range c.loss {
@@ -702,11 +695,11 @@ func (ds *datastore) invalidated(n *Node, k int32) {
 // LoseInvalidations makes cache invalidations reaching replica rep's cache
 // vanish with probability p until the returned function is called (a
 // broken purge pipeline, a subscriber that dropped its stream; nests).
-func (s *State) LoseInvalidations(rep *topology.Replica, p float64) (restore func()) {
-	if s.data == nil || s.data.caches[rep.ID] == nil {
+func (d Datastore) LoseInvalidations(rep *topology.Replica, p float64) (restore func()) {
+	if d.ds.caches[rep.ID] == nil {
 		return func() {}
 	}
-	c := s.data.caches[rep.ID]
+	c := d.ds.caches[rep.ID]
 	c.loss = append(c.loss, p)
 	return once(func() {
 		for i, q := range c.loss {
@@ -721,15 +714,15 @@ func (s *State) LoseInvalidations(rep *topology.Replica, p float64) (restore fun
 // update is an operator's scheduled write.
 func (ds *datastore) update(i int) {
 	u := ds.spec.Updates[i]
-	now := ds.s.w.Eng.Now()
-	ds.coordinate(0, -1, ds.s.store.place, DataWrite, int32(u.Key), 0, 0)
-	if u.Every > 0 && now+u.Every < ds.s.horizon {
+	now := ds.w.Eng.Now()
+	ds.coordinate(0, -1, ds.s.StorePlace(), Write, int32(u.Key), 0, 0)
+	if u.Every > 0 && now+u.Every < ds.s.Horizon() {
 		ds.tasks.At(now+u.Every, dataTask{a: dUpdate, node: -1, item: int32(i)})
 	}
 }
 
-func (o DataOp) String() string {
-	if o.Kind == DataNone {
+func (o Op) String() string {
+	if o.Kind == OpNone {
 		return "none"
 	}
 	return fmt.Sprintf("%s key %d", o.Kind, o.Key)

@@ -1,4 +1,4 @@
-package state
+package data
 
 import (
 	"math/rand/v2"
@@ -6,12 +6,13 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // dataLog records the datastore's notifications and the data outcomes of
 // requests.
 type dataLog struct {
-	s         *State
+	d         Datastore
 	behind    int
 	total     int
 	lags      []sim.Time
@@ -27,10 +28,10 @@ func (l *dataLog) Replicated(_ sim.Time, lag sim.Time)          { l.lags = appen
 func (l *dataLog) WriteConverged(sim.Time, sim.Time)            { l.converged++ }
 func (l *dataLog) Backlog(_ sim.Time, q int)                    { l.maxQueue = max(l.maxQueue, q) }
 func (l *dataLog) RequestEnded(_ sim.Time, r *topology.Request) {
-	if l.s.DataOf(r).Kind == DataRead {
+	if l.d.OpOf(r).Kind == Read {
 		if r.Outcome == topology.Success {
 			l.reads++
-			if l.s.ServedBy(r).Data.Stale {
+			if l.d.ServedBy(r).Stale {
 				l.stale++
 			}
 		} else {
@@ -43,10 +44,10 @@ func (l *dataLog) RequestEnded(_ sim.Time, r *topology.Request) {
 // sends rate requests per second, each a data operation (reads a fraction
 // of them) on keys keys, over a datastore of 3 replicas (one per zone) in
 // the given mode. Latency is 1 ms within a zone and 2 ms between zones.
-func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol DataPolicy, tweak func(*DataSpec)) (*topology.World, Datastore, *dataLog) {
+func dataWorld(t *testing.T, mode Mode, keys int, rate, reads float64, pol Policy, tweak func(*Spec)) (*topology.World, Datastore, *dataLog) {
 	t.Helper()
-	ds := DataSpec{Service: 1, Mode: mode, Keys: keys, RF: 3, Size: 1024,
-		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: reads}}}
+	ds := Spec{Service: 1, Mode: mode, Keys: keys, RF: 3, Size: 1024,
+		Workload: []Workload{{Client: 0, Fraction: 1, Reads: reads}}}
 	if tweak != nil {
 		tweak(&ds)
 	}
@@ -58,17 +59,17 @@ func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol D
 			{Name: "db", Replicas: 3, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1, 2}},
 		},
 		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: rate}}, Callers: 3}},
-		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		State:   &state.Spec{Control: state.ControlPlaneSpec{Store: 0, Service: -1}}, Data: &ds,
 	}
 	w, _ := build(t, spec)
-	if err := Of(w).Configure(Control{Data: pol}); err != nil {
+	if err := dataOf(w).Configure(pol, nil); err != nil {
 		t.Fatal(err)
 	}
-	d, ok := Of(w).Data()
+	d, ok := Of(w)
 	if !ok {
 		t.Fatal("no datastore")
 	}
-	log := &dataLog{s: Of(w)}
+	log := &dataLog{d: dataOf(w)}
 	d.Observe(log)
 	w.Observe(log)
 	return w, d, log
@@ -78,7 +79,7 @@ func dataWorld(t *testing.T, mode DataMode, keys int, rate, reads float64, pol D
 // answers a read older than an acknowledged write, and every replica ends
 // holding every acknowledged write.
 func TestQuorumNoStaleAndConverges(t *testing.T) {
-	w, d, log := dataWorld(t, DataLeaderless, 20, 200, 0.5, DataPolicy{}, nil)
+	w, d, log := dataWorld(t, Leaderless, 20, 200, 0.5, Policy{}, nil)
 	run(w, 30*sim.Second)
 	w.Drain(10 * sim.Second)
 	w.Eng.Run(w.Eng.Now() + 5*sim.Second)
@@ -103,14 +104,14 @@ func TestQuorumNoStaleAndConverges(t *testing.T) {
 func TestReplicaLagMakesOneStale(t *testing.T) {
 	for _, c := range []struct {
 		name      string
-		pol       DataPolicy
+		pol       Policy
 		wantStale bool
 	}{
-		{"one", DataPolicy{Read: 1, Write: 1}, true},
-		{"quorum", DataPolicy{}, false},
+		{"one", Policy{Read: 1, Write: 1}, true},
+		{"quorum", Policy{}, false},
 	} {
-		w, d, log := dataWorld(t, DataLeaderless, 10, 200, 0.5, c.pol, nil)
-		Of(w).LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
+		w, d, log := dataWorld(t, Leaderless, 10, 200, 0.5, c.pol, nil)
+		dataOf(w).LagData(w.Services[1].Replicas[2], 200*sim.Millisecond, 0)
 		run(w, 20*sim.Second)
 		if got := log.stale > 0; got != c.wantStale {
 			t.Errorf("%s: %d stale reads of %d", c.name, log.stale, log.reads)
@@ -124,8 +125,8 @@ func TestReplicaLagMakesOneStale(t *testing.T) {
 // TestBacklogGrowsPastApplyCapacity: a replica applying one mutation per
 // 10 ms receiving 100 writes/s of 150 falls behind linearly.
 func TestBacklogGrowsPastApplyCapacity(t *testing.T) {
-	w, d, log := dataWorld(t, DataLeaderless, 10, 150, 0, DataPolicy{Read: 1, Write: 1}, nil)
-	Of(w).LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
+	w, d, log := dataWorld(t, Leaderless, 10, 150, 0, Policy{Read: 1, Write: 1}, nil)
+	dataOf(w).LagData(w.Services[1].Replicas[1], 0, 10*sim.Millisecond)
 	run(w, 20*sim.Second)
 	// 150/s arrive, 100/s are applied: about 50/s pile up, 1000 in 20 s.
 	if q := d.Queued(); q < 700 || q > 1300 {
@@ -141,7 +142,7 @@ func TestBacklogGrowsPastApplyCapacity(t *testing.T) {
 // every replica read from holds it when the read answers.
 func TestReadRepairConvergesInvolved(t *testing.T) {
 	for _, rr := range []ReadRepair{RepairBlocking, RepairNone} {
-		w, d, _ := dataWorld(t, DataLeaderless, 1, 1, 1, DataPolicy{Read: -1, ReadRepair: rr}, nil)
+		w, d, _ := dataWorld(t, Leaderless, 1, 1, 1, Policy{Read: -1, ReadRepair: rr}, nil)
 		db := w.Services[1].Replicas
 		d.Put(db[0], 0, 7)
 		run(w, 10*sim.Second)
@@ -167,7 +168,7 @@ func TestPrimaryReplicaReads(t *testing.T) {
 		from      ReadFrom
 		wantStale bool
 	}{{FromPrimary, false}, {FromReplica, true}} {
-		w, d, log := dataWorld(t, DataPrimary, 10, 200, 0.5, DataPolicy{ReadFrom: c.from}, func(s *DataSpec) {
+		w, d, log := dataWorld(t, Primary, 10, 200, 0.5, Policy{ReadFrom: c.from}, func(s *Spec) {
 			s.Lag = sim.Constant{V: 0.1}
 		})
 		run(w, 20*sim.Second)
@@ -190,7 +191,7 @@ func TestPrimaryReplicaReads(t *testing.T) {
 // it restarts; a partitioned one reconnects after the heal. Both end
 // caught up.
 func TestPrimaryReplicaCrashRefetches(t *testing.T) {
-	w, d, _ := dataWorld(t, DataPrimary, 10, 200, 0, DataPolicy{}, func(s *DataSpec) { s.Lag = sim.Constant{V: 0.5} })
+	w, d, _ := dataWorld(t, Primary, 10, 200, 0, Policy{}, func(s *Spec) { s.Lag = sim.Constant{V: 0.5} })
 	db := w.Services[1].Replicas
 	var restart, heal func()
 	at(w, 5*sim.Second, func() { restart = w.Crash(db[1]) })
@@ -213,7 +214,7 @@ func TestPrimaryReplicaCrashRefetches(t *testing.T) {
 // heals; without hints replica c stays behind.
 func TestHintedHandoffAfterPartition(t *testing.T) {
 	for _, hints := range []bool{true, false} {
-		w, d, _ := dataWorld(t, DataLeaderless, 50, 100, 0, DataPolicy{Read: 1, Write: 1, Hints: hints}, nil)
+		w, d, _ := dataWorld(t, Leaderless, 50, 100, 0, Policy{Read: 1, Write: 1, Hints: hints}, nil)
 		var heal func()
 		at(w, 2*sim.Second, func() { heal = w.Net.Cut(2, 0) })
 		at(w, 2*sim.Second, func() { h := w.Net.Cut(2, 1); at(w, 10*sim.Second, h) })
@@ -270,15 +271,15 @@ func TestMerkleStreamsOneLeaf(t *testing.T) {
 			Places:   []topology.Place{{Region: "r", Zone: "a"}},
 			Network:  topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}},
 			Services: []topology.ServiceSpec{{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
-			State: &Spec{Control: ControlPlaneSpec{Service: -1},
-				Data: &DataSpec{Service: 0, Mode: DataLeaderless, Keys: 1 << 17, RF: 2, Size: 100}},
+			State:    &state.Spec{Control: state.ControlPlaneSpec{Service: -1}},
+			Data:     &Spec{Service: 0, Mode: Leaderless, Keys: 1 << 17, RF: 2, Size: 100},
 		}
 		w, _ := build(t, spec)
 		act := RepairAction{Kind: RepairSync, Peer: 1, Method: c.method, Depth: 11, ChunkKeys: 1000, Push: true, HashSize: 32, Throughput: 1e9}
-		if err := Of(w).Configure(Control{Repair: func(*rand.Rand) Repairer { return &oneSync{act} }}); err != nil {
+		if err := dataOf(w).Configure(Policy{}, func(*rand.Rand) Repairer { return &oneSync{act} }); err != nil {
 			t.Fatal(err)
 		}
-		d, _ := Of(w).Data()
+		d, _ := Of(w)
 		d.Put(w.Replicas[0], 12345, 9) // in the first range, [0, 65 536)
 		run(w, 5*sim.Second)
 		st := d.Stats()
@@ -309,14 +310,14 @@ func TestSloppyQuorumStandIn(t *testing.T) {
 				{Name: "db", Replicas: 4, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}},
 			},
 			Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Constant, Rate: topology.RateProfile{{At: 0, Rate: 10}}, Callers: 1}},
-			State: &Spec{Control: ControlPlaneSpec{Service: -1},
-				Data: &DataSpec{Service: 1, Mode: DataLeaderless, Keys: 4, RF: 3, Size: 100, Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}},
+			State:   &state.Spec{Control: state.ControlPlaneSpec{Service: -1}},
+			Data:    &Spec{Service: 1, Mode: Leaderless, Keys: 4, RF: 3, Size: 100, Workload: []Workload{{Client: 0, Fraction: 1, Reads: 0}}},
 		}
 		w, _ := build(t, spec)
-		if err := Of(w).Configure(Control{Data: DataPolicy{Write: -1, Sloppy: sloppy, Hints: true}}); err != nil {
+		if err := dataOf(w).Configure(Policy{Write: -1, Sloppy: sloppy, Hints: true}, nil); err != nil {
 			t.Fatal(err)
 		}
-		d, _ := Of(w).Data()
+		d, _ := Of(w)
 		db := w.Services[1].Replicas
 		var restart func()
 		at(w, 0, func() { restart = w.Crash(db[2]) })
@@ -339,8 +340,8 @@ func TestSloppyQuorumStandIn(t *testing.T) {
 // TestDataPathAllocations: once warm, requests' quorum reads and writes
 // (coordination, messages, apply queues, read repair) allocate nothing.
 func TestDataPathAllocations(t *testing.T) {
-	w, d, _ := dataWorld(t, DataLeaderless, 100, 500, 0.5, DataPolicy{}, nil)
-	Of(w).LagData(w.Services[1].Replicas[2], 20*sim.Millisecond, 0) // read repairs happen
+	w, d, _ := dataWorld(t, Leaderless, 100, 500, 0.5, Policy{}, nil)
+	dataOf(w).LagData(w.Services[1].Replicas[2], 20*sim.Millisecond, 0) // read repairs happen
 	w.Start(sim.Hour)
 	w.Eng.Run(20 * sim.Second)
 	until := w.Eng.Now()
@@ -364,14 +365,14 @@ func TestDataPathAllocations(t *testing.T) {
 // "The trouble with timestamps", 2013). With correct clocks there are none.
 func TestSkewedClockLosesUpdates(t *testing.T) {
 	for _, skew := range []bool{false, true} {
-		w, d, _ := dataWorld(t, DataLeaderless, 5, 200, 0, DataPolicy{}, nil)
+		w, d, _ := dataWorld(t, Leaderless, 5, 200, 0, Policy{}, nil)
 		if skew {
-			Of(w).JumpClock(Of(w).NodeOf(w.Services[0].Replicas[1]), -10*sim.Second)
+			state.Of(w).JumpClock(state.Of(w).NodeOf(w.Services[0].Replicas[1]), -10*sim.Second)
 		}
 		run(w, 20*sim.Second)
 		lost := d.Stats().LostUpdates
-		if skew && (lost < 100 || Of(w).Stats.LostUpdates != lost) {
-			t.Errorf("skewed: %d data lost updates (state model counts %d), want many, counted in both", lost, Of(w).Stats.LostUpdates)
+		if skew && (lost < 100 || state.Of(w).Stats.LostUpdates != lost) {
+			t.Errorf("skewed: %d data lost updates (state model counts %d), want many, counted in both", lost, state.Of(w).Stats.LostUpdates)
 		}
 		if !skew && lost != 0 {
 			t.Errorf("correct clocks: %d lost updates", lost)
@@ -383,7 +384,7 @@ func TestSkewedClockLosesUpdates(t *testing.T) {
 // the replicas it shares a key range with, each once.
 func TestRepairPeersShareRanges(t *testing.T) {
 	for _, c := range []struct{ d, rf int }{{6, 3}, {4, 3}, {5, 2}, {3, 3}, {7, 1}} {
-		ds := &datastore{spec: DataSpec{Mode: DataLeaderless}, rf: c.rf, nodes: make([]*dataNode, c.d)}
+		ds := &datastore{spec: Spec{Mode: Leaderless}, rf: c.rf, nodes: make([]*dataNode, c.d)}
 		for i := range ds.nodes {
 			ds.nodes[i] = &dataNode{idx: int32(i)}
 		}
@@ -418,9 +419,9 @@ func TestRepairPeersShareRanges(t *testing.T) {
 // region reads 0, a region without data replicas has no reading. Samples
 // are taken every second whoever reads the sensor.
 func TestDataFeedsLagSensor(t *testing.T) {
-	ds := DataSpec{Service: 1, Mode: DataPrimary, Keys: 50, RF: 2, Size: 1024,
+	ds := Spec{Service: 1, Mode: Primary, Keys: 50, RF: 2, Size: 1024,
 		Lag:      sim.Constant{V: 0.5},
-		Workload: []DataWorkload{{Client: 0, Fraction: 1, Reads: 0}}}
+		Workload: []Workload{{Client: 0, Fraction: 1, Reads: 0}}}
 	spec := worldSpec{
 		Places:  []topology.Place{{Region: "east", Zone: "a"}, {Region: "west", Zone: "a"}, {Region: "south", Zone: "a"}},
 		Network: topology.NetworkSpec{SameZone: sim.Constant{V: 0.001}, SameRegion: sim.Constant{V: 0.002}, CrossRegion: sim.Constant{V: 0.01}},
@@ -429,17 +430,17 @@ func TestDataFeedsLagSensor(t *testing.T) {
 			{Name: "db", Replicas: 2, Concurrency: 1, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.001}, Places: []topology.PlaceID{0, 1}},
 		},
 		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: 200}}, Callers: 3}},
-		State:   &Spec{Control: ControlPlaneSpec{Store: 0, Service: -1}, Data: &ds},
+		State:   &state.Spec{Control: state.ControlPlaneSpec{Store: 0, Service: -1}}, Data: &ds,
 	}
 	w, _ := build(t, spec)
-	if err := Of(w).Configure(Control{}); err != nil {
+	if err := dataOf(w).Configure(Policy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	lag := map[string][]float64{}
 	for s := 1; s <= 40; s++ { // half-way between samples: each reads the sample of second s
 		at(w, sim.Time(s)*sim.Second+LagSampleInterval/2, func() {
 			for _, r := range []string{"east", "west", "south"} {
-				l, ok := Of(w).data.lag.Lag(w.Eng.Now(), r)
+				l, ok := dataOf(w).ds.lag.Lag(w.Eng.Now(), r)
 				v := l.Seconds()
 				if !ok {
 					v = -1

@@ -1,4 +1,4 @@
-package state
+package data
 
 import (
 	"math/rand/v2"
@@ -132,7 +132,7 @@ func (v repairView) Self() int32 { return v.n.idx }
 // each side cover it.
 func (v repairView) everyone() bool {
 	d := len(v.ds.nodes)
-	return v.ds.spec.Mode == DataPrimary || 2*(v.ds.rf-1) >= d-1
+	return v.ds.spec.Mode == Primary || 2*(v.ds.rf-1) >= d-1
 }
 
 func (v repairView) Peers() int {
@@ -161,11 +161,11 @@ func (v repairView) Peer(i int) int32 {
 
 // startRepairer starts a replica's repairer for a new process.
 func (ds *datastore) startRepairer(n *dataNode) {
-	if ds.s.ctl.Repair == nil {
+	if ds.newRepairer == nil {
 		return
 	}
 	n.starts++
-	n.repairer = ds.s.ctl.Repair(sim.NewStream(ds.s.w.Seed, "repair/"+n.node.Name+"/"+itoa(n.starts)))
+	n.repairer = ds.newRepairer(sim.NewStream(ds.w.Seed, "repair/"+n.node.Name+"/"+itoa(n.starts)))
 	ds.repair(n, RepairEvent{Kind: RepairStart})
 }
 
@@ -174,7 +174,7 @@ func (ds *datastore) repair(n *dataNode, ev RepairEvent) {
 	if n.repairer == nil {
 		return
 	}
-	now := ds.s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	n.rout = n.repairer.Step(n.node.Clock.Mono(now), repairView{ds, n}, ev, n.rout[:0])
 	for _, a := range n.rout {
 		switch a.Kind {
@@ -220,7 +220,7 @@ func (ds *datastore) beginSync(n *dataNode, a RepairAction) {
 	keys, fc, tc := sy.keys[:0], sy.fromCells[:0], sy.toCells[:0]
 	*sy = aeSync{from: n.idx, to: a.Peer, act: a, keys: keys, fromCells: fc, toCells: tc}
 	ref := ds.syncs.Ref(idx)
-	now := ds.s.w.Eng.Now()
+	now := ds.w.Eng.Now()
 	peer := ds.nodes[a.Peer]
 	ds.syncTask(now+syncTimeout, dataTask{a: dSyncTimeout, node: n.node.ID, ref: ref})
 	if ds.send(n.node.Place, peer.node.ID, dataTask{a: dSyncReq, ref: ref}) {
@@ -280,8 +280,8 @@ func (ds *datastore) syncReq(t *dataTask) {
 	ds.Stats.SyncHashBytes += hashBytes
 	ds.Stats.SyncStreamBytes += streamBytes
 	ds.s.Stats.RepairBytes += hashBytes + streamBytes
-	now := ds.s.w.Eng.Now()
-	net := ds.s.w.Net
+	now := ds.w.Eng.Now()
+	net := ds.w.Net
 	rtt := net.Latency(a.node.Place, b.node.Place) + net.Latency(b.node.Place, a.node.Place)
 	back, ok := net.Transit(b.node.Place, a.node.Place)
 	if !ok {
@@ -377,7 +377,7 @@ func (ds *datastore) syncDone(t *dataTask, ok bool) {
 	if sy == nil || sy.done {
 		return
 	}
-	if !ok && sy.expectDone > ds.s.w.Eng.Now() {
+	if !ok && sy.expectDone > ds.w.Eng.Now() {
 		// The exchange is still streaming: wait for it.
 		ds.syncTask(sy.expectDone, dataTask{a: dSyncTimeout, node: t.node, ref: t.ref})
 		return
