@@ -6,6 +6,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -30,7 +31,7 @@ var controlFaults = []*Def{
 			if p.String("shape") == "exponential" {
 				d = sim.Exponential{M: mean}
 			}
-			return perNode(func(s *state.State, n *state.Node) func() { return s.SlowEngine(n, d) }), nil
+			return perNode(func(s *state.State, n *state.Node) func() { return routectl.Of(s.World()).SlowEngine(n, d) }), nil
 		},
 	},
 	{
@@ -79,7 +80,7 @@ var controlFaults = []*Def{
 		Source:      "E-F3 policy conflict",
 		Targets:     Places,
 		Params: sim.ParamSet{
-			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: state.RuleKinds(), Description: "what the injected rule does to the target regions"},
+			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: routectl.RuleKinds(), Description: "what the injected rule does to the target regions"},
 			{Name: "to", Kind: sim.String, Default: "", Description: "redirect: where the traffic goes instead"},
 			{Name: "share", Kind: sim.Ratio, Default: 0.5, Description: "cap: the largest share"},
 			{Name: "source", Kind: sim.String, Default: "team-b", Description: "the policy source's name"},
@@ -87,9 +88,9 @@ var controlFaults = []*Def{
 			{Name: "client", Kind: sim.String, Default: "", Description: "only this client's traffic; empty: every client"},
 		},
 		Build: func(p sim.Params) (Injector, error) {
-			kind, _ := state.ParseRule(p.String("rule"))
-			base := state.Rule{Kind: kind, To: p.String("to"), Share: p.Float("share"), Source: p.String("source"), Precedence: int(p.Int("precedence")), Client: p.String("client")}
-			if kind == state.RuleRedirect && base.To == "" {
+			kind, _ := routectl.ParseRule(p.String("rule"))
+			base := routectl.Rule{Kind: kind, To: p.String("to"), Share: p.Float("share"), Source: p.String("source"), Precedence: int(p.Int("precedence")), Client: p.String("client")}
+			if kind == routectl.RuleRedirect && base.To == "" {
 				return nil, fmt.Errorf("a redirect needs to")
 			}
 			return InjectorFunc(func(w *topology.World, t Targets) func() {
@@ -97,16 +98,16 @@ var controlFaults = []*Def{
 					return func() {}
 				}
 				regions := targetRegions(w, t)
-				if kind == state.RuleAllow {
+				if kind == routectl.RuleAllow {
 					r := base
 					r.Regions = regions
-					return state.Of(w).InjectRule(r)
+					return routectl.Of(w).InjectRule(r)
 				}
 				var reverts []func()
 				for _, reg := range regions {
 					r := base
 					r.Region = reg
-					reverts = append(reverts, state.Of(w).InjectRule(r))
+					reverts = append(reverts, routectl.Of(w).InjectRule(r))
 				}
 				return func() {
 					for _, f := range reverts {
@@ -152,7 +153,7 @@ var controlFaults = []*Def{
 						}
 					}
 					for _, reg := range regions {
-						reverts = append(reverts, state.Of(w).Breach(reg, every))
+						reverts = append(reverts, routectl.Of(w).Breach(reg, every))
 					}
 				}
 				return func() {
@@ -172,7 +173,7 @@ var controlFaults = []*Def{
 			if state.Of(w) == nil {
 				return func() {}
 			}
-			return state.Of(w).BrokerOutage()
+			return routectl.Of(w).BrokerOutage()
 		})),
 	},
 	{
@@ -183,7 +184,7 @@ var controlFaults = []*Def{
 		Params:      sim.ParamSet{{Name: "rate", Kind: sim.Float, Unit: "1/min", Default: 0.2, Description: "forecast skew gained per minute (negative: under-forecasting)"}},
 		Build: func(p sim.Params) (Injector, error) {
 			rate := p.Float("rate")
-			return perNode(func(s *state.State, n *state.Node) func() { return s.DriftModel(n, rate) }), nil
+			return perNode(func(s *state.State, n *state.Node) func() { return routectl.Of(s.World()).DriftModel(n, rate) }), nil
 		},
 	},
 	{

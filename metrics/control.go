@@ -7,6 +7,7 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -65,12 +66,13 @@ type perturbation struct {
 type Control struct {
 	w   *topology.World
 	s   *state.State
+	rt  *routectl.Plane
 	cfg Config
 	cc  ControlConfig
 
 	latency          *ddsketch.DDSketch
 	latSum           float64
-	base, end        state.RouteStats
+	base, end        routectl.Stats
 	baseBus, endBus  uint64
 	baseCold, endCld uint64
 
@@ -109,7 +111,7 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 	if cc.Settle <= 0 {
 		cc.Settle = 60 * sim.Second
 	}
-	c := &Control{w: w, s: state.Of(w), cfg: cfg, cc: cc, latency: newSketch(), ref: map[[2]int][]float64{}, regions: w.Bus.Regions()}
+	c := &Control{w: w, s: state.Of(w), rt: routectl.Of(w), cfg: cfg, cc: cc, latency: newSketch(), ref: map[[2]int][]float64{}, regions: w.Bus.Regions()}
 	c.bSent = make([]float64, len(c.regions))
 	if len(w.Clients) > 1 {
 		for range w.Clients {
@@ -124,7 +126,7 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 			c.perts = append(c.perts, perturbation{at: t, last: t})
 		}
 	}
-	for _, sc := range c.s.RouteScopes() {
+	for _, sc := range c.rt.RouteScopes() {
 		c.desired = append(c.desired, 1)
 		h := make([]state.Version, sc.Holders)
 		for i := range h {
@@ -134,7 +136,7 @@ func NewControl(w *topology.World, cfg Config, cc ControlConfig, rec *Recorder) 
 		c.holders += sc.Holders
 	}
 	w.Observe(c)
-	c.s.ObserveRoutes(c)
+	c.rt.ObserveRoutes(c)
 	c.kSnap = w.Eng.Handle("metrics.route-snapshot", c.snapshot)
 	w.Eng.At(cfg.Warmup, topology.ClassObserve, c.kSnap, 0)
 	w.Eng.At(cfg.Horizon, topology.ClassObserve, c.kSnap, 1)
@@ -152,12 +154,12 @@ func (c *Control) coldStarts() uint64 {
 
 func (c *Control) snapshot(arg uint64) {
 	if arg == 0 {
-		c.base, c.baseBus, c.baseCold = c.s.RouteStats(), c.w.Bus.ForgedBlocked, c.coldStarts()
+		c.base, c.baseBus, c.baseCold = c.rt.Stats(), c.w.Bus.ForgedBlocked, c.coldStarts()
 		c.accumulate(c.w.Eng.Now())
 		c.offArea = 0
 		return
 	}
-	c.end, c.endBus, c.endCld = c.s.RouteStats(), c.w.Bus.ForgedBlocked, c.coldStarts()
+	c.end, c.endBus, c.endCld = c.rt.Stats(), c.w.Bus.ForgedBlocked, c.coldStarts()
 	c.accumulate(c.w.Eng.Now())
 }
 
@@ -173,7 +175,7 @@ func (c *Control) accumulate(now sim.Time) {
 	c.offAt = now
 }
 
-// RouteWritten implements state.RouteObserver.
+// RouteWritten implements routectl.Observer.
 func (c *Control) RouteWritten(now sim.Time, scope int, v state.Version) {
 	c.accumulate(now)
 	c.written = true
@@ -207,14 +209,14 @@ func (c *Control) convergence() (mean, unconverged float64) {
 	return mean, unconverged
 }
 
-// RouteReceived implements state.RouteObserver.
+// RouteReceived implements routectl.Observer.
 func (c *Control) RouteReceived(now sim.Time, scope, holder int, v state.Version) {
 	c.accumulate(now)
 	c.held[scope][holder] = v
 	c.recount()
 }
 
-// RouteApplied implements state.RouteObserver.
+// RouteApplied implements routectl.Observer.
 func (c *Control) RouteApplied(now sim.Time, scope, holder int, w []float64, emitted sim.Time) {
 	if emitted >= 0 && now >= c.cfg.Warmup && now < c.cfg.Horizon {
 		d := max(0, (now - emitted).Seconds())
@@ -354,7 +356,7 @@ func (c *Control) Sample(now sim.Time, width float64, row []float64) []float64 {
 
 // Summarize implements Extension.
 func (c *Control) Summarize(s Summary) {
-	d := func(f func(x state.RouteStats) uint64) float64 { return float64(f(c.end) - f(c.base)) }
+	d := func(f func(x routectl.Stats) uint64) float64 { return float64(f(c.end) - f(c.base)) }
 	window := (c.cfg.Horizon - c.cfg.Warmup).Seconds()
 	s["decision_latency"] = math.NaN()
 	if n := c.latency.GetCount(); n > 0 {
@@ -369,26 +371,26 @@ func (c *Control) Summarize(s Summary) {
 		s["cost_per_request"], s["lag_exposure"], s["threat_exposure"] = c.cost/r, c.lag/r, c.threat/r
 	}
 	s["cost_total"] = c.cost
-	iv := d(func(x state.RouteStats) uint64 { return x.Interventions })
+	iv := d(func(x routectl.Stats) uint64 { return x.Interventions })
 	s["manual_interventions"] = iv
 	s["manual_intervention_rate"] = iv / (window / 3600)
-	audited, lost := d(func(x state.RouteStats) uint64 { return x.Audited }), d(func(x state.RouteStats) uint64 { return x.AuditLost })
+	audited, lost := d(func(x routectl.Stats) uint64 { return x.Audited }), d(func(x routectl.Stats) uint64 { return x.AuditLost })
 	s["audit_coverage"] = math.NaN()
 	if audited+lost > 0 {
 		s["audit_coverage"] = audited / (audited + lost)
 	}
-	s["security_violations"] = d(func(x state.RouteStats) uint64 { return x.Unauthorized + x.ForgedDecisions })
-	s["security_blocked"] = d(func(x state.RouteStats) uint64 { return x.UnauthorizedBlocked }) + float64(c.endBus-c.baseBus)
-	s["rejected_routes"] = d(func(x state.RouteStats) uint64 { return x.Rejected })
-	s["route_loops"] = d(func(x state.RouteStats) uint64 { return x.Loops })
-	s["policy_conflicts"] = d(func(x state.RouteStats) uint64 { return x.Conflicts })
-	decisions := d(func(x state.RouteStats) uint64 { return x.Decisions })
+	s["security_violations"] = d(func(x routectl.Stats) uint64 { return x.Unauthorized + x.ForgedDecisions })
+	s["security_blocked"] = d(func(x routectl.Stats) uint64 { return x.UnauthorizedBlocked }) + float64(c.endBus-c.baseBus)
+	s["rejected_routes"] = d(func(x routectl.Stats) uint64 { return x.Rejected })
+	s["route_loops"] = d(func(x routectl.Stats) uint64 { return x.Loops })
+	s["policy_conflicts"] = d(func(x routectl.Stats) uint64 { return x.Conflicts })
+	decisions := d(func(x routectl.Stats) uint64 { return x.Decisions })
 	s["decisions"] = decisions
-	s["actuations"] = d(func(x state.RouteStats) uint64 { return x.Actuations })
-	s["decisions_fenced"] = d(func(x state.RouteStats) uint64 { return x.Fenced })
+	s["actuations"] = d(func(x routectl.Stats) uint64 { return x.Actuations })
+	s["decisions_fenced"] = d(func(x routectl.Stats) uint64 { return x.Fenced })
 	s["decision_fallback_rate"] = math.NaN()
 	if decisions > 0 {
-		s["decision_fallback_rate"] = d(func(x state.RouteStats) uint64 { return x.Fallbacks }) / decisions
+		s["decision_fallback_rate"] = d(func(x routectl.Stats) uint64 { return x.Fallbacks }) / decisions
 	}
 	s["route_divergence"] = math.NaN()
 	if c.written && c.holders > 0 {

@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/tangle-sim/tangle/scenarios"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 // AuditDoc is one entry of a run's decision audit trail: a decision engine,
@@ -31,7 +31,7 @@ type AuditInput struct {
 	AgeS   Float  `json:"age_s"` // seconds between the measurement and the decision
 }
 
-func auditDoc(a state.AuditEntry) AuditDoc {
+func auditDoc(a routectl.AuditEntry) AuditDoc {
 	d := AuditDoc{TimeS: Float(a.At.Seconds()), Actor: a.Actor, Scope: a.Scope, Decision: a.Decision, Outcome: a.Outcome, Detail: a.Detail, Inputs: []AuditInput{}}
 	for _, in := range a.Inputs {
 		d.Inputs = append(d.Inputs, AuditInput{Signal: in.Signal, Value: Float(in.Value), AgeS: Float(in.Age.Seconds())})

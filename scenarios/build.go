@@ -10,6 +10,7 @@ import (
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/data"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -225,6 +226,11 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	}
 	if ss != nil {
 		if _, err := state.New(w, *ss); err != nil {
+			return nil, err
+		}
+	}
+	if ss != nil && ss.Routes {
+		if _, err := routectl.New(w); err != nil {
 			return nil, err
 		}
 	}

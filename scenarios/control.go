@@ -9,6 +9,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -34,12 +35,12 @@ type Controller struct {
 	AuditSample    Ratio        `yaml:"audit_sample" default:"100%" doc:"fraction of sidecar and edge decisions audited (controllers' decisions always are)"`
 	Convergence    Convergence  `yaml:"convergence" doc:"how route_convergence_time judges stability"`
 
-	pattern state.Pattern
-	scope   state.ScopeKind
+	pattern routectl.Pattern
+	scope   routectl.ScopeKind
 	leader  bool
-	engine  state.NewEngine
-	global  state.NewEngine
-	policy  state.Policy
+	engine  routectl.NewEngine
+	global  routectl.NewEngine
+	policy  routectl.Policy
 }
 
 // Actuation is how routing decisions are applied.
@@ -78,7 +79,7 @@ type Convergence struct {
 }
 
 // patterns accepted in files: the topology's and leader.
-func patternNames() []string { return append(state.PatternNames(), "leader") }
+func patternNames() []string { return append(routectl.PatternNames(), "leader") }
 
 // controllerDefaults fills in what a strategy's controller left out.
 func (sc *Scenario) controllerDefaults(d *decoder, i int) {
@@ -140,9 +141,9 @@ func (sc *Scenario) validateController(d *decoder, p string, s *Strategy) {
 	if c.Global != nil {
 		c.global = sc.checkEngine(d, join(p, "global"), c.Global)
 	}
-	switch pat, ok := state.ParsePattern(c.Pattern); {
+	switch pat, ok := routectl.ParsePattern(c.Pattern); {
 	case c.Pattern == "leader":
-		c.pattern, c.leader = state.PatternCentral, true
+		c.pattern, c.leader = routectl.PatternCentral, true
 		if s.Election == nil {
 			d.errorPath(join(p, "pattern"), "add election: client-go to the strategy", "the leader pattern elects its controller: the strategy needs an election")
 		}
@@ -153,18 +154,18 @@ func (sc *Scenario) validateController(d *decoder, p string, s *Strategy) {
 		d.errorPath(join(p, "pattern"), didYouMean(c.Pattern, patternNames()), "unknown pattern %q; expected one of %s", c.Pattern, strings.Join(patternNames(), ", "))
 	default:
 		c.pattern = pat
-		if pat == state.PatternCompeting && (sc.State == nil || sc.State.ControlPlane == nil || sc.State.ControlPlane.Members < 2) {
+		if pat == routectl.PatternCompeting && (sc.State == nil || sc.State.ControlPlane == nil || sc.State.ControlPlane.Members < 2) {
 			d.errorPath(join(p, "pattern"), "set state.control_plane.members to 2 or more", "competing controllers are the control plane's members: it needs at least two")
 		}
-		if pat == state.PatternOverlay && !sc.hasEdge() {
+		if pat == routectl.PatternOverlay && !sc.hasEdge() {
 			d.errorPath(join(p, "pattern"), "set edge: true on a client", "the overlay pattern's edge layer needs a client routed through an edge")
 		}
 	}
-	if k, ok := state.ParseScope(c.Scope); !ok {
+	if k, ok := routectl.ParseScope(c.Scope); !ok {
 		d.errorPath(join(p, "scope"), didYouMean(c.Scope, []string{"edge", "sidecar"}), "expected edge or sidecar, got %q", c.Scope)
 	} else {
 		c.scope = k
-		if k == state.ScopeEdge && !sc.hasEdge() {
+		if k == routectl.ScopeEdge && !sc.hasEdge() {
 			d.errorPath(join(p, "scope"), "set edge: true on a client, or scope: sidecar", "scope edge routes edges' regions, but no client has an edge")
 		}
 	}
@@ -230,7 +231,7 @@ func (sc *Scenario) validateController(d *decoder, p string, s *Strategy) {
 }
 
 // checkEngine resolves a decision engine plug.
-func (sc *Scenario) checkEngine(d *decoder, path string, p *Plug) state.NewEngine {
+func (sc *Scenario) checkEngine(d *decoder, path string, p *Plug) routectl.NewEngine {
 	def, ok := strategies.LookupEngine(p.Kind)
 	if !ok {
 		d.errorPath(join(path, "kind"), didYouMean(p.Kind, strategies.EngineNames()), "unknown decision engine %q; expected one of %s", p.Kind, strings.Join(strategies.EngineNames(), ", "))
@@ -250,30 +251,30 @@ func (sc *Scenario) checkEngine(d *decoder, path string, p *Plug) state.NewEngin
 }
 
 // routeControl compiles strategy i's controller (nil without one).
-func (sc *Scenario) routeControl(i int) (*state.RouteControl, error) {
+func (sc *Scenario) routeControl(i int) (*routectl.Control, error) {
 	c := sc.Strategies[i].Controller
 	if c == nil {
 		return nil, nil
 	}
 	// A fresh policy layer per run: it keeps scratch state.
-	var policy state.Policy
+	var policy routectl.Policy
 	if c.policy != nil {
 		layer := *c.policy.(*strategies.PolicyLayer)
 		layer.Sources = slices.Clone(layer.Sources)
 		policy = &layer
 	}
-	rc := &state.RouteControl{
+	rc := &routectl.Control{
 		Pattern: c.pattern, Scope: c.scope, Engine: c.engine, Global: c.global,
 		Interval: c.Interval.T(), Jitter: float64(c.Jitter), GlobalInterval: c.GlobalInterval.T(), Band: float64(c.Band),
 		Policy:      policy,
-		Actuator:    state.Actuator{Delay: c.Actuation.Delay.T(), MinInterval: c.Actuation.MinInterval.T(), Channel: c.Actuation.Channel.spec},
+		Actuator:    routectl.Actuator{Delay: c.Actuation.Delay.T(), MinInterval: c.Actuation.MinInterval.T(), Channel: c.Actuation.Channel.spec},
 		Auth:        c.Auth,
-		Broker:      state.Broker{Interval: c.Broker.Interval.T(), Delay: c.Broker.Delay.T()},
+		Broker:      routectl.Broker{Interval: c.Broker.Interval.T(), Delay: c.Broker.Delay.T()},
 		Coordinated: c.Coordinated,
 		AuditSample: float64(c.AuditSample),
 	}
 	if b := c.Breaker; b != nil {
-		rc.Breaker = state.Breaker{Churn: b.Churn, Window: b.Window.T(), Hold: b.Hold.T()}
+		rc.Breaker = routectl.Breaker{Churn: b.Churn, Window: b.Window.T(), Hold: b.Hold.T()}
 	}
 	if err := rc.Validate(); err != nil {
 		return nil, fmt.Errorf("strategy %s: %w", sc.Strategies[i].Name, err)
@@ -312,7 +313,7 @@ func (sc *Scenario) perturbations() []sim.Time {
 
 // attachControl configures strategy i's routing control metrics.
 func (sc *Scenario) attachControl(i int, w *topology.World, rec *metrics.Recorder, cfg metrics.Config) {
-	if state.Of(w) == nil || !state.Of(w).Routing() {
+	if state.Of(w) == nil || !routectl.Of(w).Routing() {
 		return
 	}
 	cc := metrics.ControlConfig{Perturbations: sc.perturbations()}

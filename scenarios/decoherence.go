@@ -12,6 +12,7 @@ import (
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/data"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 	"go.yaml.in/yaml/v3"
 )
@@ -549,6 +550,7 @@ func (sc *Scenario) attachState(i int, w *topology.World, rec *metrics.Recorder,
 	if err != nil {
 		return err
 	}
+	routectl.Of(w).Configure(c.Route) // applied by the state model's Configure
 	if err := state.Of(w).Configure(c.Control); err != nil {
 		return err
 	}

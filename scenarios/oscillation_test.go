@@ -8,6 +8,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -243,7 +244,7 @@ faults:
 		}
 		return false
 	}
-	audit := state.Of(w).Audit()
+	audit := routectl.Of(w).Audit()
 	if len(audit) < 200 {
 		t.Fatalf("only %d decisions", len(audit))
 	}

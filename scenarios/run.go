@@ -11,6 +11,7 @@ import (
 	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -71,7 +72,7 @@ type RunResult struct {
 	SLOs    []metrics.SLOReport // burn-rate alert firings, per SLO
 	// Audit is the routing decision audit trail, in time order (empty
 	// without a routing control plane).
-	Audit []state.AuditEntry
+	Audit []routectl.AuditEntry
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -174,7 +175,7 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
 	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
 	if state.Of(w) != nil {
-		rr.Audit = state.Of(w).Audit()
+		rr.Audit = routectl.Of(w).Audit()
 	}
 	return rr, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology/data"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -23,11 +24,13 @@ type ControlDef struct {
 }
 
 // ControlPlan is the control plane of one run as the control strategies
-// fill it: the state model's plug points, and the data layer's.
+// fill it: the state model's plug points, the data layer's and the
+// routing control plane's.
 type ControlPlan struct {
 	state.Control
-	Data   data.Policy      // how coordinators use the datastore
-	Repair data.NewRepairer // each data replica's anti-entropy loop; nil: none
+	Data   data.Policy       // how coordinators use the datastore
+	Repair data.NewRepairer  // each data replica's anti-entropy loop; nil: none
+	Route  *routectl.Control // routing decision engines; nil: none (rollouts may still split traffic)
 }
 
 // ControlKind is which plug point a ControlDef fills.

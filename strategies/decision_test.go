@@ -6,17 +6,17 @@ import (
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 // obs builds an observation of targets with the given latencies (s) and
 // error rates, all fresh at now.
-func obs(now sim.Time, lat, errs []float64) *state.Observation {
-	o := &state.Observation{Now: now, Skew: 1}
+func obs(now sim.Time, lat, errs []float64) *routectl.Observation {
+	o := &routectl.Observation{Now: now, Skew: 1}
 	for i := range lat {
-		r := state.Reading{Name: string(rune('a' + i)), Region: string(rune('a' + i)), Valid: true, Emitted: now}
-		r.Signals[state.SigLatency] = lat[i]
-		r.Signals[state.SigErrors] = errs[i]
+		r := routectl.Reading{Name: string(rune('a' + i)), Region: string(rune('a' + i)), Valid: true, Emitted: now}
+		r.Signals[routectl.SigLatency] = lat[i]
+		r.Signals[routectl.SigErrors] = errs[i]
 		o.Targets = append(o.Targets, r)
 	}
 	return o
@@ -32,8 +32,8 @@ func scoringCfg() ScoringConfig {
 	return cfg
 }
 
-func decide(e state.Engine, o *state.Observation) *state.Decision {
-	d := &state.Decision{}
+func decide(e routectl.Engine, o *routectl.Observation) *routectl.Decision {
+	d := &routectl.Decision{}
 	d.Reset(len(o.Targets))
 	e.Decide(o, d)
 	return d
@@ -118,7 +118,7 @@ func TestScoringSanityChecks(t *testing.T) {
 		t.Errorf("bounds: %+v", d)
 	}
 	o = obs(2*sim.Second, []float64{0.1, 0.1}, []float64{0, 0})
-	o.Targets[0].Seen = state.Seen{Requests: 100, Errors: 50, Latency: 0.1}
+	o.Targets[0].Seen = routectl.Seen{Requests: 100, Errors: 50, Latency: 0.1}
 	if d := decide(e, o); d.Rejected != 1 || !strings.Contains(d.Note, "disagrees") {
 		t.Errorf("agreement: %+v", d)
 	}
@@ -146,17 +146,17 @@ func TestScoringDamping(t *testing.T) {
 // gets the traffic, even when a cheaper one misses it.
 func TestScoringSLOConstraint(t *testing.T) {
 	cfg := scoringCfg()
-	cfg.Coef[state.SigLatency], cfg.Coef[state.SigErrors] = 0, 0
-	cfg.Coef[state.SigCost], cfg.Scale[state.SigCost] = 1, 0.001
+	cfg.Coef[routectl.SigLatency], cfg.Coef[routectl.SigErrors] = 0, 0
+	cfg.Coef[routectl.SigCost], cfg.Scale[routectl.SigCost] = 1, 0.001
 	cfg.Choice, cfg.SLOLatency = ChoiceBest, 200*sim.Millisecond
 	o := obs(0, []float64{0.5, 0.1, 0.15}, []float64{0, 0, 0})
 	for i, c := range []float64{0.001, 0.003, 0.002} {
-		o.Targets[i].Signals[state.SigCost] = c
+		o.Targets[i].Signals[routectl.SigCost] = c
 	}
 	if d := decide(NewScoring(cfg), o); d.Weights[2] != 1 {
 		t.Errorf("want the cheapest within the SLO (c): %v", d.Weights)
 	}
-	o.Targets[2].Signals[state.SigUnhealthy] = 1
+	o.Targets[2].Signals[routectl.SigUnhealthy] = 1
 	if d := decide(NewScoring(cfg), o); d.Weights[1] != 1 {
 		t.Errorf("with c down, b: %v", d.Weights)
 	}
@@ -168,14 +168,14 @@ func TestScoringSLOConstraint(t *testing.T) {
 // and the drift check then reports the model drifted.
 func TestHolt(t *testing.T) {
 	h := &Holt{Alpha: 0.5, Beta: 0.3, Horizon: 5 * sim.Second}
-	x := make([][state.NumSignals]float64, 1)
+	x := make([][routectl.NumSignals]float64, 1)
 	known := []bool{true}
 	var got float64
 	for s := 0; s <= 40; s++ {
-		x[0][state.SigLoad] = 10 + 2*float64(s)
-		o := &state.Observation{Now: sim.Time(s) * sim.Second, Skew: 1}
+		x[0][routectl.SigLoad] = 10 + 2*float64(s)
+		o := &routectl.Observation{Now: sim.Time(s) * sim.Second, Skew: 1}
 		h.forecast(o, x, known)
-		got = x[0][state.SigLoad]
+		got = x[0][routectl.SigLoad]
 	}
 	if want := 10 + 2*40.0 + 10; math.Abs(got-want) > 0.01 {
 		t.Errorf("forecast %.4f, want %.4f", got, want)
@@ -183,17 +183,17 @@ func TestHolt(t *testing.T) {
 	// Hand-computed first steps: l1 = 0.5·12 + 0.5·(10 + 0) = 11, b1 = 0.3·1 = 0.3.
 	h = &Holt{Alpha: 0.5, Beta: 0.3, Horizon: 0}
 	for s, v := range []float64{10, 12} {
-		x[0][state.SigLoad] = v
-		h.forecast(&state.Observation{Now: sim.Time(s) * sim.Second, Skew: 1}, x, known)
+		x[0][routectl.SigLoad] = v
+		h.forecast(&routectl.Observation{Now: sim.Time(s) * sim.Second, Skew: 1}, x, known)
 	}
-	if !close9(h.level[0][state.SigLoad], 11) || !close9(h.trend[0][state.SigLoad], 0.3) {
-		t.Errorf("level %g, trend %g; want 11, 0.3", h.level[0][state.SigLoad], h.trend[0][state.SigLoad])
+	if !close9(h.level[0][routectl.SigLoad], 11) || !close9(h.trend[0][routectl.SigLoad], 0.3) {
+		t.Errorf("level %g, trend %g; want 11, 0.3", h.level[0][routectl.SigLoad], h.trend[0][routectl.SigLoad])
 	}
 	h = &Holt{Alpha: 0.5, Beta: 0.3, Horizon: 0, DriftCheck: 0.2}
 	drifted := false
 	for s := 0; s < 60; s++ {
-		x[0][state.SigLoad] = 50
-		note, ok := h.forecast(&state.Observation{Now: sim.Time(s) * sim.Second, Skew: 1.5}, x, known)
+		x[0][routectl.SigLoad] = 50
+		note, ok := h.forecast(&routectl.Observation{Now: sim.Time(s) * sim.Second, Skew: 1.5}, x, known)
 		if !ok && strings.Contains(note, "model drift") {
 			drifted = true
 		}
@@ -203,18 +203,18 @@ func TestHolt(t *testing.T) {
 	}
 }
 
-func policyObs(regions ...string) (*state.Observation, *state.Decision) {
-	o := &state.Observation{Client: "c"}
-	d := &state.Decision{}
+func policyObs(regions ...string) (*routectl.Observation, *routectl.Decision) {
+	o := &routectl.Observation{Client: "c"}
+	d := &routectl.Decision{}
 	for _, r := range regions {
-		o.Targets = append(o.Targets, state.Reading{Name: r, Region: r, Valid: true})
+		o.Targets = append(o.Targets, routectl.Reading{Name: r, Region: r, Valid: true})
 		d.Weights = append(d.Weights, 1/float64(len(regions)))
 	}
 	return o, d
 }
 
-func rule(r state.Rule) PolicySource {
-	return PolicySourceFunc(func(_ *state.Observation, _ *state.Decision, out []state.Rule) []state.Rule {
+func rule(r routectl.Rule) PolicySource {
+	return PolicySourceFunc(func(_ *routectl.Observation, _ *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 		return append(out, r)
 	})
 }
@@ -225,8 +225,8 @@ func rule(r state.Rule) PolicySource {
 func TestPolicyPrecedence(t *testing.T) {
 	o, d := policyObs("eu", "us")
 	l := &PolicyLayer{Sources: []PolicySourceUse{
-		{Name: "residency", Precedence: 100, Source: rule(state.Rule{Kind: state.RuleAllow, Regions: []string{"eu"}})},
-		{Name: "team-b", Precedence: 10, Source: rule(state.Rule{Kind: state.RuleRedirect, Region: "eu", To: "us"})},
+		{Name: "residency", Precedence: 100, Source: rule(routectl.Rule{Kind: routectl.RuleAllow, Regions: []string{"eu"}})},
+		{Name: "team-b", Precedence: 10, Source: rule(routectl.Rule{Kind: routectl.RuleRedirect, Region: "eu", To: "us"})},
 	}}
 	v := l.Filter(o, d)
 	if v.Rejected || v.Conflicts != 1 || d.Weights[0] != 1 || d.Weights[1] != 0 {
@@ -242,12 +242,12 @@ func TestPolicyPrecedence(t *testing.T) {
 // Two redirects a → b and b → a form a loop: by precedence the lower one
 // is dropped (a's traffic goes to b); merged the route is rejected.
 func TestPolicyRouteLoop(t *testing.T) {
-	mk := func(merge bool) (*state.Verdict, []float64) {
+	mk := func(merge bool) (*routectl.Verdict, []float64) {
 		o, d := policyObs("a", "b", "c")
 		l := &PolicyLayer{Merge: merge, Sources: []PolicySourceUse{
-			{Name: "maintenance", Precedence: 50, Source: rule(state.Rule{Kind: state.RuleRedirect, Region: "a", To: "b"})},
+			{Name: "maintenance", Precedence: 50, Source: rule(routectl.Rule{Kind: routectl.RuleRedirect, Region: "a", To: "b"})},
 		}}
-		o.Rules = []state.Rule{{Source: "team-b", Precedence: 20, Kind: state.RuleRedirect, Region: "b", To: "a"}}
+		o.Rules = []routectl.Rule{{Source: "team-b", Precedence: 20, Kind: routectl.RuleRedirect, Region: "b", To: "a"}}
 		v := l.Filter(o, d)
 		return &v, d.Weights
 	}
@@ -266,14 +266,14 @@ func TestPolicyRouteLoop(t *testing.T) {
 func TestPolicyCapDenyAndFallback(t *testing.T) {
 	o, d := policyObs("a", "b")
 	d.Weights[0], d.Weights[1] = 0.9, 0.1
-	l := &PolicyLayer{Sources: []PolicySourceUse{{Name: "cost", Precedence: 50, Source: rule(state.Rule{Kind: state.RuleCap, Region: "a", Share: 0.4})}}}
+	l := &PolicyLayer{Sources: []PolicySourceUse{{Name: "cost", Precedence: 50, Source: rule(routectl.Rule{Kind: routectl.RuleCap, Region: "a", Share: 0.4})}}}
 	l.Filter(o, d)
 	if !close9(d.Weights[0], 0.4) || !close9(d.Weights[1], 0.6) {
 		t.Errorf("cap: %v", d.Weights)
 	}
 	o, d = policyObs("a", "b", "c")
 	d.Weights[0], d.Weights[1], d.Weights[2] = 1, 0, 0
-	l = &PolicyLayer{Sources: []PolicySourceUse{{Name: "security", Precedence: 90, Source: rule(state.Rule{Kind: state.RuleDeny, Region: "a"})}}}
+	l = &PolicyLayer{Sources: []PolicySourceUse{{Name: "security", Precedence: 90, Source: rule(routectl.Rule{Kind: routectl.RuleDeny, Region: "a"})}}}
 	if v := l.Filter(o, d); v.Rejected || !close9(d.Weights[1], 0.5) || !close9(d.Weights[2], 0.5) {
 		t.Errorf("deny with only forbidden weight: %+v %v", v, d.Weights)
 	}
@@ -285,8 +285,8 @@ func TestPolicyCapDenyAndFallback(t *testing.T) {
 func TestBudgetRules(t *testing.T) {
 	o, d := policyObs("premium", "cheap")
 	o.Rate = 100
-	o.Targets[0].Signals[state.SigBilled] = 0.004
-	o.Targets[1].Signals[state.SigBilled] = 0.001
+	o.Targets[0].Signals[routectl.SigBilled] = 0.004
+	o.Targets[1].Signals[routectl.SigBilled] = 0.001
 	d.Weights[0], d.Weights[1] = 1, 0
 	def, _ := LookupPolicy("budget")
 	src, _ := def.Build(sim.Params{"cap": 0.2})
@@ -315,13 +315,13 @@ func TestWarmRegistryAndBurst(t *testing.T) {
 	}
 	b := &Burst{Primary: "a", High: 0.8, Low: 0.6, Step: 0.1}
 	o = obs(0, []float64{0, 0}, []float64{0, 0})
-	o.Targets[0].Signals[state.SigUtil] = 0.9
+	o.Targets[0].Signals[routectl.SigUtil] = 0.9
 	decide(b, o)
 	d := decide(b, o)
 	if !close9(d.Weights[1], 0.2) {
 		t.Errorf("two decisions above high should burst 20%%: %v", d.Weights)
 	}
-	o.Targets[0].Signals[state.SigUtil] = 0.7 // inside the band: hold
+	o.Targets[0].Signals[routectl.SigUtil] = 0.7 // inside the band: hold
 	if d := decide(b, o); !close9(d.Weights[1], 0.2) {
 		t.Errorf("inside the band the split holds: %v", d.Weights)
 	}

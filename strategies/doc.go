@@ -25,7 +25,7 @@
 // the host set per set and rebuild it when its Generation changes
 // (view.go); picks do not allocate.
 //
-// Routing decision engines (state.Engine, registry in engines.go) turn
+// Routing decision engines (routectl.Engine, registry in engines.go) turn
 // an observation of signals into weights: the multi-signal scoring engine
 // with its mitigations and Holt's forecaster (scoring.go), the static,
 // nearest, warm-registry and burst engines (engines.go); the policy layer
@@ -35,5 +35,5 @@
 //
 //	def, _ := strategies.LookupEngine("scoring")
 //	eng, err := def.Build(def.Params.Defaults())
-//	state.Of(w).Configure(state.Control{Route: &state.RouteControl{Engine: eng, Interval: 10 * sim.Second}})
+//	routectl.Of(w).Configure(&routectl.Control{Engine: eng, Interval: 10 * sim.Second})
 package strategies

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 // EngineDef is a decision engine as scenario files name it:
@@ -18,7 +18,7 @@ type EngineDef struct {
 	Params      sim.ParamSet
 	// Build returns the factory that makes one engine per actor and scope,
 	// from complete, checked parameters.
-	Build func(p sim.Params) (state.NewEngine, error)
+	Build func(p sim.Params) (routectl.NewEngine, error)
 }
 
 // engines is every decision engine.
@@ -87,17 +87,17 @@ func readScoring(p sim.Params) (ScoringConfig, error) {
 		MaxStep: p.Float("max_step"), Damping: p.Float("damping"), SLOLatency: p.Duration("slo_latency"), SLOErrors: p.Float("slo_error_rate"), RTT: p.Bool("rtt")}
 	cfg.Choice = map[string]Choice{"logit": ChoiceLogit, "best": ChoiceBest, "inverse": ChoiceInverse}[p.String("choice")]
 	cfg.Fallback = map[string]Fallback{"last-known-good": FallbackLKG, "static": FallbackStatic, "none": FallbackNone}[p.String("fallback")]
-	set := func(k state.SignalKind, c string, sc float64) {
+	set := func(k routectl.SignalKind, c string, sc float64) {
 		cfg.Coef[k], cfg.Scale[k] = p.Float(c), sc
 	}
-	set(state.SigLatency, "latency", p.Duration("latency_scale").Seconds())
-	set(state.SigErrors, "error_rate", p.Float("error_rate_scale"))
-	set(state.SigLoad, "load", p.Float("load_scale"))
-	set(state.SigUtil, "utilization", p.Float("utilization_scale"))
-	set(state.SigUnhealthy, "unhealthy", p.Float("unhealthy_scale"))
-	set(state.SigCost, "cost", p.Float("cost_scale"))
-	set(state.SigLag, "lag", p.Duration("lag_scale").Seconds())
-	set(state.SigThreat, "threat", p.Float("threat_scale"))
+	set(routectl.SigLatency, "latency", p.Duration("latency_scale").Seconds())
+	set(routectl.SigErrors, "error_rate", p.Float("error_rate_scale"))
+	set(routectl.SigLoad, "load", p.Float("load_scale"))
+	set(routectl.SigUtil, "utilization", p.Float("utilization_scale"))
+	set(routectl.SigUnhealthy, "unhealthy", p.Float("unhealthy_scale"))
+	set(routectl.SigCost, "cost", p.Float("cost_scale"))
+	set(routectl.SigLag, "lag", p.Duration("lag_scale").Seconds())
+	set(routectl.SigThreat, "threat", p.Float("threat_scale"))
 	return cfg, cfg.Validate()
 }
 
@@ -107,12 +107,12 @@ var engineDefs = []*EngineDef{
 		Description: "multi-signal scoring: a weighted, normalised combination of latency, error rate, load, utilisation, health, cost, replication lag and threat, turned into weights by a choice model; hysteresis, freshness TTL with fallback, sanity checks, rate-limited steps and damping compose as options",
 		Source:      srcSeed + ": decision engines, F1/F2/F4/F6 mitigations; routing.md §5.3",
 		Params:      scoringParams,
-		Build: func(p sim.Params) (state.NewEngine, error) {
+		Build: func(p sim.Params) (routectl.NewEngine, error) {
 			cfg, err := readScoring(p)
 			if err != nil {
 				return nil, err
 			}
-			return func(*rand.Rand) state.Engine { return NewScoring(cfg) }, nil
+			return func(*rand.Rand) routectl.Engine { return NewScoring(cfg) }, nil
 		},
 	},
 	{
@@ -125,7 +125,7 @@ var engineDefs = []*EngineDef{
 			dur("horizon", 30*sim.Second, 0, "how far ahead the engine decides on", ""),
 			{Name: "drift_check", Kind: sim.Ratio, Default: 0.0, Description: "fall back to the current signals while the forecasts' mean absolute percentage error exceeds this (0: never)"},
 		}, scoringParams...),
-		Build: func(p sim.Params) (state.NewEngine, error) {
+		Build: func(p sim.Params) (routectl.NewEngine, error) {
 			cfg, err := readScoring(p)
 			if err != nil {
 				return nil, err
@@ -134,7 +134,7 @@ var engineDefs = []*EngineDef{
 			if alpha <= 0 {
 				return nil, fmt.Errorf("alpha must be positive")
 			}
-			return func(*rand.Rand) state.Engine {
+			return func(*rand.Rand) routectl.Engine {
 				e := NewScoring(cfg)
 				e.forecast = &Holt{Alpha: alpha, Beta: trend, Horizon: horizon, DriftCheck: check}
 				return e
@@ -146,10 +146,10 @@ var engineDefs = []*EngineDef{
 		Description: "a fixed route: all traffic to one target, or spread evenly (the safe static route; a baseline)",
 		Source:      srcSeed + ": fallback strategy",
 		Params:      sim.ParamSet{{Name: "target", Kind: sim.String, Default: "", Description: "the target (region or replica) that gets all traffic; empty spreads it evenly"}},
-		Build: func(p sim.Params) (state.NewEngine, error) {
+		Build: func(p sim.Params) (routectl.NewEngine, error) {
 			target := p.String("target")
-			return func(*rand.Rand) state.Engine {
-				return state.EngineFunc(func(o *state.Observation, d *state.Decision) { staticRoute(o, d, target) })
+			return func(*rand.Rand) routectl.Engine {
+				return routectl.EngineFunc(func(o *routectl.Observation, d *routectl.Decision) { staticRoute(o, d, target) })
 			}, nil
 		},
 	},
@@ -157,8 +157,8 @@ var engineDefs = []*EngineDef{
 		Name:        "nearest",
 		Description: "all traffic to the nearest target (lowest network latency from the client) that has a replica up",
 		Source:      srcSeed + ": scenario #2 baseline (nearest region)",
-		Build: func(sim.Params) (state.NewEngine, error) {
-			return func(*rand.Rand) state.Engine { return &WarmRegistry{} }, nil
+		Build: func(sim.Params) (routectl.NewEngine, error) {
+			return func(*rand.Rand) routectl.Engine { return &WarmRegistry{} }, nil
 		},
 	},
 	{
@@ -169,9 +169,9 @@ var engineDefs = []*EngineDef{
 			dur("ttl", 5*sim.Minute, 0.000001, "a target stays in the registry this long after it last served a request (set it at or below the platform's idle scale-to-zero time)", ""),
 			dur("budget", 100*sim.Millisecond, 0, "extra one-way latency accepted to reach a warm target instead of the nearest", ""),
 		},
-		Build: func(p sim.Params) (state.NewEngine, error) {
+		Build: func(p sim.Params) (routectl.NewEngine, error) {
 			ttl, budget := p.Duration("ttl"), p.Duration("budget")
-			return func(*rand.Rand) state.Engine {
+			return func(*rand.Rand) routectl.Engine {
 				return &WarmRegistry{TTL: ttl, Budget: budget.Seconds(), registry: true}
 			}, nil
 		},
@@ -186,12 +186,12 @@ var engineDefs = []*EngineDef{
 			{Name: "low", Kind: sim.Ratio, Default: 0.6, Description: "utilisation below which it comes back"},
 			{Name: "step", Kind: sim.Ratio, Default: 0.1, Description: "share moved per decision"},
 		},
-		Build: func(p sim.Params) (state.NewEngine, error) {
+		Build: func(p sim.Params) (routectl.NewEngine, error) {
 			b := Burst{Primary: p.String("primary"), High: p.Float("high"), Low: p.Float("low"), Step: p.Float("step")}
 			if b.Low > b.High {
 				return nil, fmt.Errorf("low (%g) must not exceed high (%g)", b.Low, b.High)
 			}
-			return func(*rand.Rand) state.Engine { c := b; return &c }, nil
+			return func(*rand.Rand) routectl.Engine { c := b; return &c }, nil
 		},
 	},
 }
@@ -206,8 +206,8 @@ type WarmRegistry struct {
 	last     []sim.Time
 }
 
-// Decide implements state.Engine.
-func (e *WarmRegistry) Decide(o *state.Observation, d *state.Decision) {
+// Decide implements routectl.Engine.
+func (e *WarmRegistry) Decide(o *routectl.Observation, d *routectl.Decision) {
 	n := len(o.Targets)
 	if len(e.last) != n {
 		e.last = make([]sim.Time, n)
@@ -215,14 +215,14 @@ func (e *WarmRegistry) Decide(o *state.Observation, d *state.Decision) {
 			e.last[i] = -sim.Never
 		}
 	}
-	d.Uses = 1<<state.SigUnhealthy | 1<<state.SigUtil
+	d.Uses = 1<<routectl.SigUnhealthy | 1<<routectl.SigUtil
 	near, nearD := -1, math.Inf(1)
 	for i := range o.Targets {
 		r := &o.Targets[i]
-		if r.Seen.Requests > 0 || (r.Valid && r.Signals[state.SigUtil] > 0) {
+		if r.Seen.Requests > 0 || (r.Valid && r.Signals[routectl.SigUtil] > 0) {
 			e.last[i] = o.Now
 		}
-		if r.Valid && r.Signals[state.SigUnhealthy] >= 1 {
+		if r.Valid && r.Signals[routectl.SigUnhealthy] >= 1 {
 			continue
 		}
 		if r.Distance < nearD {
@@ -241,7 +241,7 @@ func (e *WarmRegistry) Decide(o *state.Observation, d *state.Decision) {
 		for i := range o.Targets {
 			r := &o.Targets[i]
 			warm := o.Now-e.last[i] <= e.TTL
-			if warm && !(r.Valid && r.Signals[state.SigUnhealthy] >= 1) && r.Distance <= nearD+e.Budget && r.Distance < best {
+			if warm && !(r.Valid && r.Signals[routectl.SigUnhealthy] >= 1) && r.Distance <= nearD+e.Budget && r.Distance < best {
 				pick, best = i, r.Distance
 			}
 		}
@@ -266,9 +266,9 @@ type Burst struct {
 	out             float64
 }
 
-// Decide implements state.Engine.
-func (b *Burst) Decide(o *state.Observation, d *state.Decision) {
-	d.Uses = 1 << state.SigUtil
+// Decide implements routectl.Engine.
+func (b *Burst) Decide(o *routectl.Observation, d *routectl.Decision) {
+	d.Uses = 1 << routectl.SigUtil
 	p := 0
 	for i := range o.Targets {
 		if o.Targets[i].Name == b.Primary || o.Targets[i].Region == b.Primary {
@@ -277,7 +277,7 @@ func (b *Burst) Decide(o *state.Observation, d *state.Decision) {
 		}
 	}
 	r := &o.Targets[p]
-	switch u := r.Signals[state.SigUtil]; {
+	switch u := r.Signals[routectl.SigUtil]; {
 	case !r.Valid:
 	case u > b.High:
 		b.out = math.Min(1, b.out+b.Step)

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 // The policy layer: sources (residency, security, cost, quotas, static
@@ -21,14 +21,14 @@ import (
 
 // PolicySource states rules for one decision.
 type PolicySource interface {
-	Rules(o *state.Observation, d *state.Decision, out []state.Rule) []state.Rule
+	Rules(o *routectl.Observation, d *routectl.Decision, out []routectl.Rule) []routectl.Rule
 }
 
 // PolicySourceFunc adapts a function to PolicySource.
-type PolicySourceFunc func(o *state.Observation, d *state.Decision, out []state.Rule) []state.Rule
+type PolicySourceFunc func(o *routectl.Observation, d *routectl.Decision, out []routectl.Rule) []routectl.Rule
 
 // Rules calls f.
-func (f PolicySourceFunc) Rules(o *state.Observation, d *state.Decision, out []state.Rule) []state.Rule {
+func (f PolicySourceFunc) Rules(o *routectl.Observation, d *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 	return f(o, d, out)
 }
 
@@ -76,7 +76,7 @@ var policyDefs = []*PolicyDef{
 		},
 		Build: func(p sim.Params) (PolicySource, error) {
 			regions, client := regionList(p.String("regions")), p.String("client")
-			return PolicySourceFunc(func(o *state.Observation, _ *state.Decision, out []state.Rule) []state.Rule {
+			return PolicySourceFunc(func(o *routectl.Observation, _ *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 				allowed := regions
 				if len(allowed) == 0 {
 					allowed = o.Residency
@@ -84,7 +84,7 @@ var policyDefs = []*PolicyDef{
 				if len(allowed) == 0 {
 					return out
 				}
-				return append(out, state.Rule{Kind: state.RuleAllow, Regions: allowed, Client: client})
+				return append(out, routectl.Rule{Kind: routectl.RuleAllow, Regions: allowed, Client: client})
 			}), nil
 		},
 	},
@@ -96,11 +96,11 @@ var policyDefs = []*PolicyDef{
 		Params:      sim.ParamSet{{Name: "threshold", Kind: sim.Ratio, Default: 0.5, Description: "threat score at which a region is isolated"}},
 		Build: func(p sim.Params) (PolicySource, error) {
 			th := p.Float("threshold")
-			return PolicySourceFunc(func(o *state.Observation, _ *state.Decision, out []state.Rule) []state.Rule {
+			return PolicySourceFunc(func(o *routectl.Observation, _ *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 				for i := range o.Targets {
 					r := &o.Targets[i]
-					if r.Valid && r.Signals[state.SigThreat] >= th && !denies(out, r.Region) {
-						out = append(out, state.Rule{Kind: state.RuleDeny, Region: r.Region})
+					if r.Valid && r.Signals[routectl.SigThreat] >= th && !denies(out, r.Region) {
+						out = append(out, routectl.Rule{Kind: routectl.RuleDeny, Region: r.Region})
 					}
 				}
 				return out
@@ -115,7 +115,7 @@ var policyDefs = []*PolicyDef{
 		Params:      sim.ParamSet{{Name: "cap", Kind: sim.Float, Unit: "per second", Default: 1.0, Min: sim.Bound(0), Description: "largest spend per second"}},
 		Build: func(p sim.Params) (PolicySource, error) {
 			limit := p.Float("cap")
-			return PolicySourceFunc(func(o *state.Observation, d *state.Decision, out []state.Rule) []state.Rule {
+			return PolicySourceFunc(func(o *routectl.Observation, d *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 				return budgetRules(o, d.Weights, limit, out)
 			}), nil
 		},
@@ -135,11 +135,11 @@ var policyDefs = []*PolicyDef{
 			if pool == "" {
 				return nil, fmt.Errorf("tenant-quota needs a pool region")
 			}
-			return PolicySourceFunc(func(o *state.Observation, _ *state.Decision, out []state.Rule) []state.Rule {
+			return PolicySourceFunc(func(o *routectl.Observation, _ *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 				if (client == "" || o.Client == client) && o.Rate > quota {
-					return append(out, state.Rule{Kind: state.RuleAllow, Regions: []string{pool}})
+					return append(out, routectl.Rule{Kind: routectl.RuleAllow, Regions: []string{pool}})
 				}
-				return append(out, state.Rule{Kind: state.RuleDeny, Region: pool})
+				return append(out, routectl.Rule{Kind: routectl.RuleDeny, Region: pool})
 			}), nil
 		},
 	},
@@ -149,7 +149,7 @@ var policyDefs = []*PolicyDef{
 		Source:      srcSeed + ": policy composition",
 		Precedence:  10,
 		Params: sim.ParamSet{
-			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: state.RuleKinds(), Description: "what the rule does"},
+			{Name: "rule", Kind: sim.Enum, Default: "deny", Choices: routectl.RuleKinds(), Description: "what the rule does"},
 			{Name: "region", Kind: sim.String, Default: "", Description: "the region it is about (allow: comma-separated regions)"},
 			{Name: "to", Kind: sim.String, Default: "", Description: "redirect: the region traffic goes to instead"},
 			{Name: "share", Kind: sim.Ratio, Default: 0.5, Description: "cap: the largest share of traffic the region may get"},
@@ -160,7 +160,7 @@ var policyDefs = []*PolicyDef{
 			if err != nil {
 				return nil, err
 			}
-			return PolicySourceFunc(func(_ *state.Observation, _ *state.Decision, out []state.Rule) []state.Rule {
+			return PolicySourceFunc(func(_ *routectl.Observation, _ *routectl.Decision, out []routectl.Rule) []routectl.Rule {
 				return append(out, r)
 			}), nil
 		},
@@ -169,30 +169,30 @@ var policyDefs = []*PolicyDef{
 
 // StaticRule reads a rule from the `rule` parameters (also used by the
 // policy-conflict fault).
-func StaticRule(p sim.Params) (state.Rule, error) {
-	kind, _ := state.ParseRule(p.String("rule"))
-	r := state.Rule{Kind: kind, Region: p.String("region"), To: p.String("to"), Share: p.Float("share"), Client: p.String("client")}
+func StaticRule(p sim.Params) (routectl.Rule, error) {
+	kind, _ := routectl.ParseRule(p.String("rule"))
+	r := routectl.Rule{Kind: kind, Region: p.String("region"), To: p.String("to"), Share: p.Float("share"), Client: p.String("client")}
 	switch {
-	case kind == state.RuleAllow:
+	case kind == routectl.RuleAllow:
 		r.Regions, r.Region = regionList(r.Region), ""
 		if len(r.Regions) == 0 {
 			return r, fmt.Errorf("an allow rule needs regions")
 		}
 	case r.Region == "":
 		return r, fmt.Errorf("a %s rule needs a region", kind)
-	case kind == state.RuleRedirect && r.To == "":
+	case kind == routectl.RuleRedirect && r.To == "":
 		return r, fmt.Errorf("a redirect rule needs to")
 	}
 	return r, nil
 }
 
-func denies(rules []state.Rule, region string) bool {
-	return slices.ContainsFunc(rules, func(r state.Rule) bool { return r.Kind == state.RuleDeny && r.Region == region })
+func denies(rules []routectl.Rule, region string) bool {
+	return slices.ContainsFunc(rules, func(r routectl.Rule) bool { return r.Kind == routectl.RuleDeny && r.Region == region })
 }
 
 // budgetRules caps the most expensive regions until the projected spend
 // fits limit.
-func budgetRules(o *state.Observation, w []float64, limit float64, out []state.Rule) []state.Rule {
+func budgetRules(o *routectl.Observation, w []float64, limit float64, out []routectl.Rule) []routectl.Rule {
 	regions, share, price := regionShares(o, w)
 	spend := 0.0
 	for i := range regions {
@@ -216,13 +216,13 @@ func budgetRules(o *state.Observation, w []float64, limit float64, out []state.R
 		cut := math.Min(share[i], excess/(o.Rate*(price[i]-cheapest)))
 		share[i] -= cut
 		spend -= cut * o.Rate * (price[i] - cheapest)
-		out = append(out, state.Rule{Kind: state.RuleCap, Region: regions[i], Share: share[i]})
+		out = append(out, routectl.Rule{Kind: routectl.RuleCap, Region: regions[i], Share: share[i]})
 	}
 	return out
 }
 
 // regionShares sums weights by region and averages the metered price.
-func regionShares(o *state.Observation, w []float64) (regions []string, share, price []float64) {
+func regionShares(o *routectl.Observation, w []float64) (regions []string, share, price []float64) {
 	var n []float64
 	for i := range o.Targets {
 		r := &o.Targets[i]
@@ -234,7 +234,7 @@ func regionShares(o *state.Observation, w []float64) (regions []string, share, p
 		}
 		share[k] += w[i]
 		if r.Valid {
-			price[k] += r.Signals[state.SigBilled]
+			price[k] += r.Signals[routectl.SigBilled]
 			n[k]++
 		}
 	}
@@ -255,13 +255,13 @@ type PolicySourceUse struct {
 }
 
 // PolicyLayer composes rules from several sources (and rules injected by
-// faults) and applies them to decisions. It implements state.Policy.
+// faults) and applies them to decisions. It implements routectl.Policy.
 type PolicyLayer struct {
 	Sources []PolicySourceUse
 	// Merge composes without precedence: every rule applies, and any two
 	// that contradict (or a redirect cycle) reject the route.
 	Merge bool
-	rules []state.Rule
+	rules []routectl.Rule
 }
 
 type ruleState struct {
@@ -272,8 +272,8 @@ type ruleState struct {
 	cap      map[string]float64
 }
 
-// Filter implements state.Policy.
-func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verdict {
+// Filter implements routectl.Policy.
+func (l *PolicyLayer) Filter(o *routectl.Observation, d *routectl.Decision) routectl.Verdict {
 	l.rules = l.rules[:0]
 	for _, s := range l.Sources {
 		start := len(l.rules)
@@ -290,13 +290,13 @@ func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verd
 		}
 	}
 	if len(rules) == 0 {
-		return state.Verdict{}
+		return routectl.Verdict{}
 	}
-	slices.SortStableFunc(rules, func(a, b state.Rule) int { return b.Precedence - a.Precedence })
+	slices.SortStableFunc(rules, func(a, b routectl.Rule) int { return b.Precedence - a.Precedence })
 	st := ruleState{denied: map[string]string{}, redirect: map[string]string{}, cap: map[string]float64{}}
-	var v state.Verdict
+	var v routectl.Verdict
 	var notes []string
-	conflict := func(r state.Rule, why string) {
+	conflict := func(r routectl.Rule, why string) {
 		if l.Merge {
 			v.Rejected = true
 		} else {
@@ -307,13 +307,13 @@ func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verd
 	permitted := func(region string) bool { return permittedRegion(region, &st) }
 	for _, r := range rules {
 		switch r.Kind {
-		case state.RuleDeny:
+		case routectl.RuleDeny:
 			if st.allowed != nil && len(st.allowed) == 1 && st.allowed[0] == r.Region {
 				conflict(r, "contradicts "+st.allowBy+"'s allow-list")
 				continue
 			}
 			st.denied[r.Region] = r.Source
-		case state.RuleAllow:
+		case routectl.RuleAllow:
 			next := r.Regions
 			if st.allowed != nil {
 				next = nil
@@ -329,7 +329,7 @@ func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verd
 				continue
 			}
 			st.allowed, st.allowBy = next, r.Source
-		case state.RuleRedirect:
+		case routectl.RuleRedirect:
 			if !permitted(r.To) {
 				conflict(r, "sends traffic where a higher rule forbids it")
 				continue
@@ -347,7 +347,7 @@ func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verd
 				continue // the lower-precedence redirect closing the cycle is dropped
 			}
 			st.redirect[r.Region] = r.To
-		case state.RuleCap:
+		case routectl.RuleCap:
 			if c, ok := st.cap[r.Region]; !ok || r.Share < c {
 				st.cap[r.Region] = r.Share
 			}
@@ -368,13 +368,13 @@ func (l *PolicyLayer) Filter(o *state.Observation, d *state.Decision) state.Verd
 	return v
 }
 
-func ruleTarget(r state.Rule) string {
+func ruleTarget(r routectl.Rule) string {
 	switch r.Kind {
-	case state.RuleAllow:
+	case routectl.RuleAllow:
 		return "[" + strings.Join(r.Regions, ",") + "]"
-	case state.RuleRedirect:
+	case routectl.RuleRedirect:
 		return r.Region + "→" + r.To
-	case state.RuleCap:
+	case routectl.RuleCap:
 		return fmt.Sprintf("%s≤%.2f", r.Region, r.Share)
 	}
 	return r.Region
@@ -396,7 +396,7 @@ func loops(redirect map[string]string, from, to string) bool {
 }
 
 // apply rewrites w by the composed rules; false when no weight is left.
-func apply(o *state.Observation, w []float64, st *ruleState) bool {
+func apply(o *routectl.Observation, w []float64, st *ruleState) bool {
 	n := len(w)
 	final := func(region string) string {
 		for steps := 0; steps <= len(st.redirect); steps++ {
@@ -505,8 +505,8 @@ func permittedRegion(reg string, st *ruleState) bool {
 	return !d && (st.allowed == nil || slices.Contains(st.allowed, reg))
 }
 
-func permittedTarget(o *state.Observation, i int, st *ruleState) bool {
-	return permittedRegion(o.Targets[i].Region, st) && !(o.Targets[i].Valid && o.Targets[i].Signals[state.SigUnhealthy] >= 1)
+func permittedTarget(o *routectl.Observation, i int, st *ruleState) bool {
+	return permittedRegion(o.Targets[i].Region, st) && !(o.Targets[i].Valid && o.Targets[i].Signals[routectl.SigUnhealthy] >= 1)
 }
 
 // normalize scales w to sum 1; false when it sums to 0.

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 // Choice is how a score becomes weights.
@@ -38,8 +38,8 @@ const (
 // better; every mitigation is off at its zero value and composes with the
 // others.
 type ScoringConfig struct {
-	Coef  [state.NumSignals]float64 // weight of each signal in the score
-	Scale [state.NumSignals]float64 // normalisation: x/Scale (Normalize false)
+	Coef  [routectl.NumSignals]float64 // weight of each signal in the score
+	Scale [routectl.NumSignals]float64 // normalisation: x/Scale (Normalize false)
 	// Normalize divides each signal by its mean over the targets instead of
 	// Scale (1 = average), so unlike units combine without tuning.
 	Normalize bool
@@ -95,7 +95,7 @@ func (c ScoringConfig) Validate() error {
 	}
 	for k := range c.Coef {
 		if c.Coef[k] < 0 || (!c.Normalize && c.Coef[k] > 0 && !(c.Scale[k] > 0)) {
-			return fmt.Errorf("%s: the coefficient must be ≥ 0 and its scale > 0", state.SignalKind(k))
+			return fmt.Errorf("%s: the coefficient must be ≥ 0 and its scale > 0", routectl.SignalKind(k))
 		}
 	}
 	return nil
@@ -111,18 +111,18 @@ func (c ScoringConfig) Validate() error {
 type Scoring struct {
 	cfg ScoringConfig
 
-	last       [][state.NumSignals]float64 // per target: last accepted (damped) signals
+	last       [][routectl.NumSignals]float64 // per target: last accepted (damped) signals
 	known      []bool
 	lastChange sim.Time
 	changed    bool
 	score      []float64
-	work       [][state.NumSignals]float64
+	work       [][routectl.NumSignals]float64
 	forecast   forecaster // nil: reactive
 }
 
 // forecaster replaces the signals an engine scores by forecasts.
 type forecaster interface {
-	forecast(o *state.Observation, x [][state.NumSignals]float64, known []bool) (note string, ok bool)
+	forecast(o *routectl.Observation, x [][routectl.NumSignals]float64, known []bool) (note string, ok bool)
 }
 
 // NewScoring returns a scoring engine.
@@ -138,12 +138,12 @@ func (e *Scoring) uses() uint32 {
 	return m
 }
 
-// Decide implements state.Engine.
-func (e *Scoring) Decide(o *state.Observation, d *state.Decision) {
+// Decide implements routectl.Engine.
+func (e *Scoring) Decide(o *routectl.Observation, d *routectl.Decision) {
 	cfg := &e.cfg
 	n := len(o.Targets)
 	if len(e.last) != n {
-		e.last = make([][state.NumSignals]float64, n)
+		e.last = make([][routectl.NumSignals]float64, n)
 		e.known = make([]bool, n)
 		e.score = make([]float64, n)
 	}
@@ -210,20 +210,20 @@ func (e *Scoring) Decide(o *state.Observation, d *state.Decision) {
 }
 
 // insane returns why reading r of target i fails the sanity checks, or "".
-func (e *Scoring) insane(r *state.Reading, i int) string {
+func (e *Scoring) insane(r *routectl.Reading, i int) string {
 	cfg := &e.cfg
 	s := &r.Signals
 	if cfg.Bounds {
 		switch {
-		case s[state.SigErrors] < 0 || s[state.SigErrors] > 1:
-			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[state.SigErrors])
-		case s[state.SigUtil] < 0 || s[state.SigUtil] > 1.0001:
-			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[state.SigUtil])
-		case s[state.SigThreat] < 0 || s[state.SigThreat] > 1:
-			return fmt.Sprintf("threat %.3g out of [0, 1]", s[state.SigThreat])
-		case s[state.SigLatency] < 0 || s[state.SigLoad] < 0 || s[state.SigCost] < 0 || s[state.SigLag] < 0:
+		case s[routectl.SigErrors] < 0 || s[routectl.SigErrors] > 1:
+			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[routectl.SigErrors])
+		case s[routectl.SigUtil] < 0 || s[routectl.SigUtil] > 1.0001:
+			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[routectl.SigUtil])
+		case s[routectl.SigThreat] < 0 || s[routectl.SigThreat] > 1:
+			return fmt.Sprintf("threat %.3g out of [0, 1]", s[routectl.SigThreat])
+		case s[routectl.SigLatency] < 0 || s[routectl.SigLoad] < 0 || s[routectl.SigCost] < 0 || s[routectl.SigLag] < 0:
 			return "negative reading"
-		case s[state.SigLoad] > 0 && s[state.SigUtil] == 0 && r.Seen.Requests > 0 && s[state.SigLatency] == 0:
+		case s[routectl.SigLoad] > 0 && s[routectl.SigUtil] == 0 && r.Seen.Requests > 0 && s[routectl.SigLatency] == 0:
 			return "load without utilisation or latency"
 		}
 	}
@@ -238,28 +238,28 @@ func (e *Scoring) insane(r *state.Reading, i int) string {
 			}
 			prev, cur := e.last[i][k]+floor, s[k]+floor
 			if cur > prev*(1+cfg.MaxChange) || cur < prev/(1+cfg.MaxChange) {
-				return fmt.Sprintf("%s jumped from %.3g to %.3g", state.SignalKind(k), e.last[i][k], s[k])
+				return fmt.Sprintf("%s jumped from %.3g to %.3g", routectl.SignalKind(k), e.last[i][k], s[k])
 			}
 		}
 	}
 	if cfg.Agreement > 0 && r.Seen.Requests >= 20 {
 		seenErr := r.Seen.Errors / r.Seen.Requests
-		if math.Abs(seenErr-s[state.SigErrors]) > cfg.Agreement {
-			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[state.SigErrors], seenErr)
+		if math.Abs(seenErr-s[routectl.SigErrors]) > cfg.Agreement {
+			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[routectl.SigErrors], seenErr)
 		}
-		if s[state.SigLatency] > 0 && s[state.SigLatency] < r.Seen.Latency/3 {
-			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[state.SigLatency], r.Seen.Latency)
+		if s[routectl.SigLatency] > 0 && s[routectl.SigLatency] < r.Seen.Latency/3 {
+			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[routectl.SigLatency], r.Seen.Latency)
 		}
 	}
 	return ""
 }
 
 // static writes the safe static route.
-func (e *Scoring) static(o *state.Observation, d *state.Decision) {
+func (e *Scoring) static(o *routectl.Observation, d *routectl.Decision) {
 	staticRoute(o, d, e.cfg.Static)
 }
 
-func staticRoute(o *state.Observation, d *state.Decision, target string) {
+func staticRoute(o *routectl.Observation, d *routectl.Decision, target string) {
 	for i := range o.Targets {
 		if target == "" || o.Targets[i].Name == target || o.Targets[i].Region == target {
 			d.Weights[i] = 1
@@ -268,10 +268,10 @@ func staticRoute(o *state.Observation, d *state.Decision, target string) {
 }
 
 // choose scores every target and applies the choice model.
-func (e *Scoring) choose(o *state.Observation, x [][state.NumSignals]float64, d *state.Decision) {
+func (e *Scoring) choose(o *routectl.Observation, x [][routectl.NumSignals]float64, d *routectl.Decision) {
 	cfg := &e.cfg
 	n := len(o.Targets)
-	var mean [state.NumSignals]float64
+	var mean [routectl.NumSignals]float64
 	if cfg.Normalize {
 		k := 0
 		for i := 0; i < n; i++ {
@@ -288,23 +288,23 @@ func (e *Scoring) choose(o *state.Observation, x [][state.NumSignals]float64, d 
 	}
 	latency := func(i int) float64 {
 		if cfg.RTT {
-			return x[i][state.SigLatency] + 2*o.Targets[i].Distance
+			return x[i][routectl.SigLatency] + 2*o.Targets[i].Distance
 		}
-		return x[i][state.SigLatency]
+		return x[i][routectl.SigLatency]
 	}
 	meets := func(i int) bool {
 		return (cfg.SLOLatency <= 0 || latency(i) <= cfg.SLOLatency.Seconds()) &&
-			(cfg.SLOErrors <= 0 || x[i][state.SigErrors] <= cfg.SLOErrors)
+			(cfg.SLOErrors <= 0 || x[i][routectl.SigErrors] <= cfg.SLOErrors)
 	}
 	constrained := false
 	for i := 0; i < n; i++ {
-		if e.known[i] && x[i][state.SigUnhealthy] < 1 && meets(i) {
+		if e.known[i] && x[i][routectl.SigUnhealthy] < 1 && meets(i) {
 			constrained = true // some target meets the SLO: the others are out
 		}
 	}
 	best, bestScore := -1, math.Inf(1)
 	for i := 0; i < n; i++ {
-		if !e.known[i] || x[i][state.SigUnhealthy] >= 1 || (constrained && !meets(i)) {
+		if !e.known[i] || x[i][routectl.SigUnhealthy] >= 1 || (constrained && !meets(i)) {
 			e.score[i] = math.Inf(1) // no signals, every replica down, or outside the SLO
 			continue
 		}
@@ -314,7 +314,7 @@ func (e *Scoring) choose(o *state.Observation, x [][state.NumSignals]float64, d 
 				continue
 			}
 			v := x[i][k]
-			if k == int(state.SigLatency) {
+			if k == int(routectl.SigLatency) {
 				v = latency(i)
 			}
 			switch {
@@ -358,7 +358,7 @@ func (e *Scoring) choose(o *state.Observation, x [][state.NumSignals]float64, d 
 
 // limit applies hysteresis, dwell and the maximum step against the
 // weights in effect.
-func (e *Scoring) limit(o *state.Observation, d *state.Decision) {
+func (e *Scoring) limit(o *routectl.Observation, d *routectl.Decision) {
 	cfg := &e.cfg
 	cur := o.Current
 	if cur == nil || len(cur) != len(d.Weights) {
@@ -432,19 +432,19 @@ type Holt struct {
 	Horizon     sim.Time
 	DriftCheck  float64
 
-	level, trend [][state.NumSignals]float64
-	predicted    [][state.NumSignals]float64
+	level, trend [][routectl.NumSignals]float64
+	predicted    [][routectl.NumSignals]float64
 	at           sim.Time
 	started      bool
 	mape         float64
 }
 
-func (h *Holt) forecast(o *state.Observation, x [][state.NumSignals]float64, known []bool) (string, bool) {
+func (h *Holt) forecast(o *routectl.Observation, x [][routectl.NumSignals]float64, known []bool) (string, bool) {
 	n := len(x)
 	if len(h.level) != n {
-		h.level = make([][state.NumSignals]float64, n)
-		h.trend = make([][state.NumSignals]float64, n)
-		h.predicted = make([][state.NumSignals]float64, n)
+		h.level = make([][routectl.NumSignals]float64, n)
+		h.trend = make([][routectl.NumSignals]float64, n)
+		h.predicted = make([][routectl.NumSignals]float64, n)
 		h.started = false
 	}
 	dt := (o.Now - h.at).Seconds()

@@ -14,7 +14,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 var explainCmd = &command{
@@ -103,7 +103,7 @@ func explainEngine(w io.Writer, d *strategies.EngineDef) {
 	fmt.Fprintf(w, "decision engine %s\n  %s\n  source:\t%s\n", d.Name, d.Description, d.Source)
 	explainParams(w, d.Params)
 	fmt.Fprintf(w, "\nexample:\n  strategies:\n    - name: %s\n      controller:\n        pattern: central   # or %s\n        engine: {kind: %s}\n",
-		d.Name, strings.Join(append(state.PatternNames()[1:], "leader"), ", "), d.Name)
+		d.Name, strings.Join(append(routectl.PatternNames()[1:], "leader"), ", "), d.Name)
 }
 
 func explainPolicy(w io.Writer, d *strategies.PolicyDef) {

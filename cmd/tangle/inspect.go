@@ -13,7 +13,7 @@ import (
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
-	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
 var validateCmd = &command{
@@ -119,7 +119,7 @@ var listCmd = &command{
 					listDef(tw, true, "policy: "+d.Name, fmt.Sprintf("%s (precedence %d)", d.Description, d.Precedence), d.Source, d.Params)
 				}
 				fmt.Fprintln(tw)
-				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(state.PatternNames(), "leader"), ", "))
+				fmt.Fprintf(tw, "patterns:\t%s (see tangle explain strategies[].controller.pattern)\n", strings.Join(append(routectl.PatternNames(), "leader"), ", "))
 			case "faults":
 				for i, d := range faults.Defs() {
 					if i > 0 {

@@ -175,7 +175,6 @@ type Control struct {
 	Reconciler NewReconciler // nil: nothing repairs drift
 	Rollout    NewRollout    // nil: a deploy replaces every replica at once
 	Flags      FlagSide
-	Route      *RouteControl // nil: no routing decision engines (rollouts may still split traffic)
 }
 
 // member is a node running controllers: an elector, and while it leads the

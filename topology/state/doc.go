@@ -36,41 +36,10 @@
 //
 // # Layers on the state model
 //
-// The data layer (topology/data) and the routing control plane are layers
-// on the state model: they declare their own kinds of process work
-// (NewWork), hear crashes and boots (OnProcess) and start with it
-// (OnStart); the data layer also gives it its schemas (SetSchemas).
-//
-// # Routing control plane
-//
-// With Spec.Routes the model also carries entanglement
-// routing's control plane (decide.go, routectl.go), as the seed document
-// draws it: sensors → signal bus → decision engines → policy layer →
-// actuators → observability and audit.
-//
-//   - Sensors: every bus measurement of a replica carries in-flight,
-//     utilisation, rates, a latency EWMA, the error rate and health, and
-//     its region's price (as signalled and as billed), threat score and
-//     replication lag (topology/sensors.go; a data layer feeds the lag sensor with
-//     Bus.FeedLag). Signal faults act on all of them.
-//
-//   - Decision engines (Engine) run on actors — control-plane members, the
-//     implicit controller, sidecars, edges — per the Pattern, every
-//     Interval ± Jitter, on an Observation of the targets (regions for an
-//     edge, replicas for sidecars) with each reading's age and the
-//     clients' own view; they return a Decision as data.
-//
-//   - The Policy layer filters it; the Actuator applies it after its delay
-//     and rate limit: locally (sidecar, hierarchical local loops), or as a
-//     fenced write to the store, which versions it and pushes it on the
-//     scope's route key (KeyKind Route) to the holders' caller SDK and
-//     edge nodes over the key's channel: unevenly, lost to partitions,
-//     holders keeping their last config. Views expose the weights through
-//     Endpoints.Weight (0 excludes a host) and bump Generation.
-//
-//   - Every decision leaves an AuditEntry (State.Audit); RouteObserver and
-//     RouteStats feed the metrics; the emergency Breaker halts automation.
-//
-//     st, _ := state.New(w, state.Spec{Routes: true})
-//     st.Configure(state.Control{Route: &state.RouteControl{Pattern: state.PatternCentral, Scope: state.ScopeEdge, Engine: eng, Interval: 10 * sim.Second}})
+// The data layer (topology/data) and the routing control plane
+// (topology/routectl) are layers on the state model: they declare their
+// own kinds of process work (NewWork), hear crashes and boots (OnProcess)
+// and start with it (OnStart, OnStarted); the data layer gives it its
+// schemas (SetSchemas), the routing control plane owns the route keys
+// (Own, RouteKeys) and splits rollouts' traffic (TrafficSplitter).
 package state

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
 
@@ -55,12 +54,4 @@ func (s *State) Sent(job topology.Ref, r *topology.Request) {
 // Answerer hook).
 func (s *State) Answered(job topology.Ref, r *topology.Request) {
 	s.reqServed[r.Ref().Slot()] = s.jobServed[job.Slot()]
-}
-
-// Responded feeds the routing control plane's client-side view (the
-// Responder hook).
-func (s *State) Responded(j *topology.Job, rep *topology.Replica, rtt sim.Time, o topology.Outcome) {
-	if s.rt != nil && s.rt.clientSeen != nil {
-		s.rt.responded(j, rep, rtt, o)
-	}
 }

@@ -149,11 +149,11 @@ type Key struct {
 	invalid []bool      // by version: holders NACK it
 	latest  Version     // highest version ever assigned
 
-	slot    int         // bit of Served.Stale for this key (0 is the service's software)
-	holders []*Node     // nodes that hold it (assigned by Configure)
-	client  bool        // a flag evaluated client-side: held by caller SDKs
-	scope   *routeScope // Route keys: the decision scope whose config it carries
-	behind  int         // holders not at the desired value
+	slot    int      // bit of Served.Stale for this key (0 is the service's software)
+	holders []*Node  // nodes that hold it (assigned by Configure)
+	client  bool     // a flag evaluated client-side: held by caller SDKs
+	owner   KeyOwner // Route keys: the layer that owns their meaning (Own)
+	behind  int      // holders not at the desired value
 	push    pushState
 	pending []pendingChange // desired changes not yet held by every holder
 }
@@ -202,8 +202,8 @@ func (k *Key) DesiredAt(t sim.Time) Version {
 
 // Valid reports whether holders accept version v (false: they NACK it).
 func (k *Key) Valid(v Version) bool {
-	if k.scope != nil {
-		return k.scope.valid(v)
+	if k.owner != nil {
+		return k.owner.Valid(k, v)
 	}
 	return int(v) >= len(k.invalid) || !k.invalid[v]
 }

@@ -320,8 +320,8 @@ func (s *State) rolloutAct(rs *rolloutState, a RolloutAction) {
 	}
 	switch a.Kind {
 	case RollWeight:
-		if s.rt != nil {
-			s.rt.writeSubset(s.w.Services[rs.si], k.desired, a.Weight)
+		if s.splitter != nil {
+			s.splitter.Split(s.w.Services[rs.si], k.desired, a.Weight)
 		}
 		return
 	case RollSwitch, RollRevert:

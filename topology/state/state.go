@@ -77,17 +77,21 @@ type State struct {
 	rng      *rand.Rand
 	horizon  sim.Time
 
-	procs     topology.Arena[proc] // scheduled process work (process.go)
-	kinds     []kind               // registered kinds of process work
-	procHooks []ProcessHooks
-	tasks     *Work[task] // the state model's own work (tasks.go)
-	syncs     topology.Arena[syncRec]
-	onStart   []func(horizon sim.Time) // layers' start (OnStart)
-	schemas   Schemas                  // the schema compatibility matrix (SetSchemas); nil for none
-	mutators  []*mutator
-	strobes   []*strobe
-	kProc     sim.Kind
-	rt        *routeRuntime // the routing control plane; nil without Spec.Routes
+	procs       topology.Arena[proc] // scheduled process work (process.go)
+	kinds       []kind               // registered kinds of process work
+	procHooks   []ProcessHooks
+	tasks       *Work[task] // the state model's own work (tasks.go)
+	syncs       topology.Arena[syncRec]
+	onStart     []func(horizon sim.Time) // layers' start (OnStart)
+	schemas     Schemas                  // the schema compatibility matrix (SetSchemas); nil for none
+	mutators    []*mutator
+	strobes     []*strobe
+	kProc       sim.Kind
+	routes      []RouteKey         // with Spec.Routes (routes.go)
+	softObs     []SoftwareObserver // hear replicas' software versions move
+	splitter    TrafficSplitter    // a rollout's weighted steps; nil: none
+	onConfigure []func() error     // layers' configuration (OnConfigure)
+	onStarted   []func(sim.Time)   // layers' start after the reports (OnStarted)
 
 	configured bool
 }
@@ -205,9 +209,6 @@ func newState(w *topology.World, spec Spec) (*State, error) {
 	s.store.place = spec.Control.Store
 	s.initMembers() // may add the implicit controller's node
 	s.store.init(s, spec.Control.Store)
-	if s.rt != nil {
-		s.OnProcess(s.rt)
-	}
 	w.OnStateChange(s.replicaState)
 	return s, nil
 }
@@ -322,7 +323,9 @@ func (s *State) setValue(n *Node, k *Key, v Value) bool {
 	}
 	n.values[k.ID] = v
 	if k.Kind == Route {
-		s.rt.applied(n, k, v.Version)
+		if k.owner != nil {
+			k.owner.Applied(n, k, v.Version)
+		}
 		return true
 	}
 	if !s.holds(n, k) {
@@ -351,8 +354,10 @@ func (s *State) setValue(n *Node, k *Key, v Value) bool {
 		}
 	}
 	s.settlePending(k, now)
-	if k.Kind == Software && s.rt != nil {
-		s.rt.versionMoved(k.Service)
+	if k.Kind == Software {
+		for _, o := range s.softObs {
+			o.SoftwareMoved(k.Service)
+		}
 	}
 	s.notify(n)
 	return true
@@ -457,12 +462,14 @@ func (s *State) Configure(c Control) error {
 	s.ctl = c
 	s.configured = true
 	nrep := len(s.w.Replicas)
-	if s.rt != nil {
-		s.rt.configure(c.Route)
+	for _, f := range s.onConfigure {
+		if err := f(); err != nil {
+			return err
+		}
 	}
 	for _, k := range s.Keys {
 		if k.Kind == Route {
-			k.holders = append(k.holders, k.scope.holders...)
+			k.holders = append(k.holders, s.routeHolders(k)...)
 		} else if k.Kind == Flag && c.Flags == FlagsClient {
 			k.client = true
 			for _, cl := range s.w.Callers {
@@ -540,8 +547,8 @@ func (s *State) Start(horizon sim.Time) {
 		f(horizon)
 	}
 	s.tasks.At(0, task{kind: tReport, node: -1})
-	if s.rt != nil {
-		s.rt.start()
+	for _, f := range s.onStarted {
+		f(horizon)
 	}
 }
 

@@ -1,10 +1,11 @@
-package state
+package routectl
 
 import (
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // The decision-engine plug point. Entanglement routing as the seed
@@ -61,9 +62,9 @@ type Seen struct {
 type Reading struct {
 	Name     string // the region, or the replica's name
 	Region   string
-	Version  Version // replica targets: the software version it runs (0 for regions)
-	Replicas int     // replicas the reading covers
-	Distance float64 // mean one-way network latency from the scope's client to the target, seconds
+	Version  state.Version // replica targets: the software version it runs (0 for regions)
+	Replicas int           // replicas the reading covers
+	Distance float64       // mean one-way network latency from the scope's client to the target, seconds
 	Signals  [NumSignals]float64
 	Emitted  sim.Time // when its (oldest) signal was measured: the reading is now − Emitted old
 	Valid    bool     // false until the target's first signal arrived
@@ -310,7 +311,7 @@ type Actuator struct {
 	MinInterval sim.Time
 	// Channel is how a controller's config reaches the data plane (push:
 	// xDS-like, debounced, versioned, ACK/NACK, last known good).
-	Channel ChannelSpec
+	Channel state.ChannelSpec
 }
 
 // Breaker is the emergency circuit breaker: when the routing churn of the
@@ -336,8 +337,8 @@ type Broker struct {
 	Delay    sim.Time // processing time from reading the bus to publishing
 }
 
-// RouteControl configures a world's routing control plane for one run.
-type RouteControl struct {
+// Control configures a world's routing control plane for one run.
+type Control struct {
 	Pattern Pattern
 	Scope   ScopeKind // what the engines weight (overlay: the mesh layer is sidecar, the edge layer edge)
 	Engine  NewEngine
@@ -359,7 +360,7 @@ type RouteControl struct {
 }
 
 // Validate reports an impossible setting.
-func (rc *RouteControl) Validate() error {
+func (rc *Control) Validate() error {
 	switch {
 	case rc.Engine == nil:
 		return fmt.Errorf("routing control: no engine")
@@ -376,7 +377,7 @@ func (rc *RouteControl) Validate() error {
 	case rc.Pattern == PatternBrokered && rc.Broker.Interval <= 0:
 		return fmt.Errorf("routing control: the brokered pattern needs a positive broker interval")
 	}
-	if rc.Actuator.Channel.Kind != ChannelNone {
+	if rc.Actuator.Channel.Kind != state.ChannelNone {
 		return rc.Actuator.Channel.Validate()
 	}
 	return nil

@@ -1,4 +1,4 @@
-package state
+package routectl
 
 import (
 	"fmt"
@@ -8,13 +8,14 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // An actor's loop: observe, decide, actuate (locally or through the store),
 // and holders applying what they receive.
 
 // evaluate is an actor's evaluation timer.
-func (rt *routeRuntime) evaluate(a *routeActor, gen uint32) {
+func (rt *Plane) evaluate(a *routeActor, gen uint32) {
 	if gen != a.gen {
 		return
 	}
@@ -32,7 +33,7 @@ func (rt *routeRuntime) evaluate(a *routeActor, gen uint32) {
 	if rt.halted {
 		return
 	}
-	if a.member != nil && rc.Pattern != PatternCompeting && !a.member.leading {
+	if leading, _ := rt.s.Leading(a.node); a.member && rc.Pattern != PatternCompeting && !leading {
 		return
 	}
 	if rc.Pattern == PatternOverlay && rc.Coordinated && now-rt.layerAt[1-a.layer] < a.interval {
@@ -45,7 +46,7 @@ func (rt *routeRuntime) evaluate(a *routeActor, gen uint32) {
 
 // board is where an actor reads replica i of service svc's signals: the
 // broker's published board in the brokered pattern, the bus's otherwise.
-func (rt *routeRuntime) board(svc, i int) topology.Signal {
+func (rt *Plane) board(svc, i int) topology.Signal {
 	if rt.broker != nil {
 		return rt.broker[svc][i]
 	}
@@ -53,7 +54,7 @@ func (rt *routeRuntime) board(svc, i int) topology.Signal {
 }
 
 // observe fills a's observation of scope si.
-func (rt *routeRuntime) observe(a *routeActor, si int, now sim.Time) *Observation {
+func (rt *Plane) observe(a *routeActor, si int, now sim.Time) *Observation {
 	sc := a.scopes[si]
 	svc := sc.client.Target
 	o := &a.obs
@@ -182,7 +183,7 @@ func fill(x *[NumSignals]float64, s topology.Signal) {
 }
 
 // decide runs one decision of actor a for scope si.
-func (rt *routeRuntime) decide(a *routeActor, si int, now, compute sim.Time) {
+func (rt *Plane) decide(a *routeActor, si int, now, compute sim.Time) {
 	rc := rt.rc
 	sc := a.scopes[si]
 	o := rt.observe(a, si, now)
@@ -257,8 +258,8 @@ func (rt *routeRuntime) decide(a *routeActor, si int, now, compute sim.Time) {
 	}
 	idx, p := rt.pend.Alloc()
 	*p = routePending{actor: a, scope: si, weights: append([]float64(nil), d.Weights...), emitted: emitted, forged: forged}
-	if a.member != nil {
-		p.token = a.member.token
+	if a.member {
+		_, p.token = rt.s.Leading(a.node)
 	}
 	p.audit = record("actuating")
 	rt.tasks.At(now+compute+rc.Actuator.Delay, routeTask{kind: rActuate, node: a.node.ID, ref: rt.pend.Ref(idx)})
@@ -266,7 +267,7 @@ func (rt *routeRuntime) decide(a *routeActor, si int, now, compute sim.Time) {
 
 // actuate is a decision's actuation on its actor's process: applied
 // locally, or written to the store.
-func (rt *routeRuntime) actuate(t *routeTask) {
+func (rt *Plane) actuate(t *routeTask) {
 	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
@@ -291,18 +292,18 @@ func (rt *routeRuntime) actuate(t *routeTask) {
 		rt.layerAt[a.layer] = now
 		return
 	}
-	if a.node.cut > 0 {
+	if a.node.Cut() {
 		rt.stats.Failed++
 		rt.outcome(p.audit, "failed: cut off from the store", "")
 		rt.pend.Free(t.ref)
 		return
 	}
-	rt.tasks.At(now+rt.w.Net.Latency(a.node.Place, rt.s.store.place), routeTask{kind: rWrite, node: -1, a: int32(a.idx), item: int32(sc.id), ref: t.ref, n: p.token})
+	rt.tasks.At(now+rt.w.Net.Latency(a.node.Place, rt.s.StorePlace()), routeTask{kind: rWrite, node: -1, a: int32(a.idx), item: int32(sc.id), ref: t.ref, n: p.token})
 }
 
 // storeWrite is a controller's config reaching the store: fencing, then
 // a new version pushed to the scope's holders.
-func (rt *routeRuntime) storeWrite(t *routeTask) {
+func (rt *Plane) storeWrite(t *routeTask) {
 	p := rt.pend.Get(t.ref)
 	if p == nil {
 		return
@@ -313,11 +314,12 @@ func (rt *routeRuntime) storeWrite(t *routeTask) {
 	s := rt.s
 	s.Stats.Writes++
 	rt.stats.Writes++
-	deposed := s.ctl.Elector != nil && a.member != nil && rt.rc.Pattern != PatternCompeting && t.n < s.store.lease.Transitions
-	if deposed && s.ctl.Fencing {
+	deposed, rejected := s.Deposed(t.n)
+	deposed = deposed && a.member && rt.rc.Pattern != PatternCompeting
+	if deposed && rejected {
 		s.Stats.StaleRejected++
 		rt.stats.Fenced++
-		rt.outcome(p.audit, "rejected: fenced", fmt.Sprintf("token %d below the lease's %d", t.n, s.store.lease.Transitions))
+		rt.outcome(p.audit, "rejected: fenced", fmt.Sprintf("token %d below the lease's %d", t.n, s.LeaseTransitions()))
 		return
 	}
 	if deposed {
@@ -339,9 +341,9 @@ func (rt *routeRuntime) storeWrite(t *routeTask) {
 
 // publish makes cfg the scope's new config version at the store, which
 // pushes it to the holders. It returns the version.
-func (rt *routeRuntime) publish(sc *routeScope, cfg routeConfig) Version {
+func (rt *Plane) publish(sc *routeScope, cfg routeConfig) state.Version {
 	k := sc.key
-	v := k.latest + 1
+	v := k.Latest() + 1
 	cfg.version = v
 	sc.configs[v%routeRing] = cfg
 	prev := sc.current
@@ -354,7 +356,7 @@ func (rt *routeRuntime) publish(sc *routeScope, cfg routeConfig) Version {
 		rt.countChurn(now, tv(prev, cfg.weights))
 	}
 	sc.configs[v%routeRing].nack = cfg.unsigned && rt.rc != nil && rt.rc.Auth
-	rt.s.setDesired(k, v, false)
+	rt.s.SetDesired(k, v)
 	for _, o := range rt.obs {
 		o.RouteWritten(now, sc.id, v)
 	}
@@ -382,8 +384,8 @@ func lkg(h []routeHist, t sim.Time) []float64 {
 }
 
 // applied is a holder receiving version v of a scope's config.
-func (rt *routeRuntime) applied(n *Node, k *Key, v Version) {
-	sc := k.scope
+func (rt *Plane) applied(n *state.Node, k *state.Key, v state.Version) {
+	sc := rt.scopeOf(k)
 	cfg := &sc.configs[v%routeRing]
 	if cfg.version != v {
 		return // evicted from the ring: older than any the store still knows
@@ -417,7 +419,7 @@ func (rt *routeRuntime) applied(n *Node, k *Key, v Version) {
 }
 
 // setRoute makes holder h of sc route with weights.
-func (rt *routeRuntime) setRoute(sc *routeScope, h int, weights []float64) {
+func (rt *Plane) setRoute(sc *routeScope, h int, weights []float64) {
 	if sc.kind == ScopeEdge {
 		rt.w.SetEdgeRoute(sc.client.Edge, weights)
 		return
@@ -426,7 +428,7 @@ func (rt *routeRuntime) setRoute(sc *routeScope, h int, weights []float64) {
 }
 
 // applyLocal applies a local actor's decision to its own data plane.
-func (rt *routeRuntime) applyLocal(a *routeActor, si int, weights []float64, emitted sim.Time) {
+func (rt *Plane) applyLocal(a *routeActor, si int, weights []float64, emitted sim.Time) {
 	sc := a.scopes[si]
 	h := a.holder[si]
 	now := rt.w.Eng.Now()

@@ -1,4 +1,4 @@
-package state
+package routectl
 
 import (
 	"slices"
@@ -13,10 +13,10 @@ import (
 // brokerRead is the broker's periodic read of the bus: it fuses every
 // replica's latest report and publishes the board after its processing
 // delay, unless a broker outage holds it.
-func (rt *routeRuntime) brokerRead() {
+func (rt *Plane) brokerRead() {
 	now := rt.w.Eng.Now()
 	b := rt.rc.Broker
-	if next := now + b.Interval; next < rt.s.horizon {
+	if next := now + b.Interval; next < rt.s.Horizon() {
 		rt.tasks.At(next, routeTask{kind: rBroker, node: -1})
 	}
 	if rt.bdown > 0 {
@@ -32,13 +32,13 @@ func (rt *routeRuntime) brokerRead() {
 
 // breach is an attacker's config write: all traffic of every scope to the
 // targets in region t.key.
-func (rt *routeRuntime) breach(t *routeTask) {
+func (rt *Plane) breach(t *routeTask) {
 	br := rt.breaches[t.a]
 	if !br.on || t.gen != br.gen {
 		return
 	}
 	now := rt.w.Eng.Now()
-	if br.every > 0 && now+br.every < rt.s.horizon {
+	if br.every > 0 && now+br.every < rt.s.Horizon() {
 		rt.tasks.At(now+br.every, routeTask{kind: rBreach, node: -1, a: t.a, gen: br.gen})
 	}
 	auth := rt.rc != nil && rt.rc.Auth
@@ -82,7 +82,7 @@ func (rt *routeRuntime) breach(t *routeTask) {
 
 // managed reports whether the routing control's actors decide for sc (any
 // sidecar scope when there are none): what an attacker rewrites.
-func (rt *routeRuntime) managed(sc *routeScope) bool {
+func (rt *Plane) managed(sc *routeScope) bool {
 	for _, a := range rt.actors {
 		if slices.Contains(a.scopes, sc) {
 			return true

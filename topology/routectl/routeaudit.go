@@ -1,4 +1,4 @@
-package state
+package routectl
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // Traffic subsets for rollouts, the emergency breaker, the audit trail and
@@ -15,7 +16,7 @@ import (
 
 // subsetWeights splits traffic: share to the replicas of svc running v,
 // the rest evenly to the others (all to one side when the other is empty).
-func (rt *routeRuntime) subsetWeights(svc *topology.Service, v Version, share float64) []float64 {
+func (rt *Plane) subsetWeights(svc *topology.Service, v state.Version, share float64) []float64 {
 	if share < 0 {
 		return nil
 	}
@@ -46,7 +47,7 @@ func (rt *routeRuntime) subsetWeights(svc *topology.Service, v Version, share fl
 
 // writeSubset is a rollout splitting the traffic of every client of svc:
 // share to the replicas running v.
-func (rt *routeRuntime) writeSubset(svc *topology.Service, v Version, share float64) {
+func (rt *Plane) writeSubset(svc *topology.Service, v state.Version, share float64) {
 	for _, sc := range rt.scopes {
 		if sc.kind == ScopeSidecar && sc.client.Target == svc {
 			rt.publish(sc, routeConfig{subset: v, share: share, emitted: -1})
@@ -56,7 +57,7 @@ func (rt *routeRuntime) writeSubset(svc *topology.Service, v Version, share floa
 
 // versionMoved recomputes subset splits after a replica of svc changed
 // software version.
-func (rt *routeRuntime) versionMoved(svc *topology.Service) {
+func (rt *Plane) versionMoved(svc *topology.Service) {
 	for _, sc := range rt.scopes {
 		if sc.kind != ScopeSidecar || sc.client.Target != svc {
 			continue
@@ -75,7 +76,7 @@ func (rt *routeRuntime) versionMoved(svc *topology.Service) {
 }
 
 // countChurn feeds the emergency breaker one actuation's total variation.
-func (rt *routeRuntime) countChurn(now sim.Time, x float64) {
+func (rt *Plane) countChurn(now sim.Time, x float64) {
 	b := rt.rc
 	if b == nil || b.Breaker.Churn <= 0 || rt.halted {
 		return
@@ -97,7 +98,7 @@ func (rt *routeRuntime) countChurn(now sim.Time, x float64) {
 
 // trip is the emergency breaker halting automation and restoring the
 // last known good configs.
-func (rt *routeRuntime) trip(now sim.Time, churn float64) {
+func (rt *Plane) trip(now sim.Time, churn float64) {
 	b := rt.rc.Breaker
 	rt.halted = true
 	rt.churn = rt.churn[:0]
@@ -132,9 +133,9 @@ func (rt *routeRuntime) trip(now sim.Time, churn float64) {
 
 // record appends an audit entry if it reaches the audit log, returning
 // its index (−1 when lost or beyond the kept limit).
-func (rt *routeRuntime) record(a *routeActor, e AuditEntry) int {
+func (rt *Plane) record(a *routeActor, e AuditEntry) int {
 	switch {
-	case !a.local && a.node.cut > 0:
+	case !a.local && a.node.Cut():
 		rt.stats.AuditLost++
 		return -1
 	case a.local && rt.rc.AuditSample > 0 && rt.rc.AuditSample < 1 && rt.rng.Float64() >= rt.rc.AuditSample:
@@ -145,7 +146,7 @@ func (rt *routeRuntime) record(a *routeActor, e AuditEntry) int {
 	return rt.recordSys(e)
 }
 
-func (rt *routeRuntime) recordSys(e AuditEntry) int {
+func (rt *Plane) recordSys(e AuditEntry) int {
 	limit := 20000
 	if rt.rc != nil && rt.rc.AuditLimit > 0 {
 		limit = rt.rc.AuditLimit
@@ -157,7 +158,7 @@ func (rt *routeRuntime) recordSys(e AuditEntry) int {
 	return len(rt.audit) - 1
 }
 
-func (rt *routeRuntime) outcome(i int, outcome, detail string) {
+func (rt *Plane) outcome(i int, outcome, detail string) {
 	if i < 0 || i >= len(rt.audit) {
 		return
 	}

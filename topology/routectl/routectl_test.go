@@ -1,6 +1,7 @@
-package state
+package routectl
 
 import (
+	"github.com/tangle-sim/tangle/topology/state"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -19,7 +20,7 @@ func twoRegions(rate float64) worldSpec {
 		Services: []topology.ServiceSpec{{Name: "api", Replicas: 4, Concurrency: 4, QueueCapacity: topology.Unbounded, ServiceTime: sim.Constant{V: 0.01}, Places: []topology.PlaceID{0, 1}}},
 		Clients:  []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Constant, Rate: topology.RateProfile{{At: 0, Rate: rate}}, Callers: 2, Edge: true}},
 		Bus:      topology.BusSpec{Interval: sim.Second},
-		State:    &Spec{Control: ControlPlaneSpec{Service: -1}, Routes: true},
+		State:    &state.Spec{Control: state.ControlPlaneSpec{Service: -1}, Routes: true},
 	}
 }
 
@@ -28,20 +29,20 @@ type routeLog struct {
 	received []struct {
 		at     sim.Time
 		holder int
-		v      Version
+		v      state.Version
 	}
 	applied int
 }
 
-func (l *routeLog) RouteReceived(now sim.Time, _, holder int, v Version) {
+func (l *routeLog) RouteReceived(now sim.Time, _, holder int, v state.Version) {
 	l.received = append(l.received, struct {
 		at     sim.Time
 		holder int
-		v      Version
+		v      state.Version
 	}{now, holder, v})
 }
 func (l *routeLog) RouteApplied(sim.Time, int, int, []float64, sim.Time) { l.applied++ }
-func (l *routeLog) RouteWritten(sim.Time, int, Version)                  {}
+func (l *routeLog) RouteWritten(sim.Time, int, state.Version)            {}
 
 // A central controller's config reaches each sidecar after its own
 // network delay from the store (debounced 100 ms, then 0 or 20 ms), as a
@@ -56,24 +57,22 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Callers[1].Place = 1 // the second sidecar runs in region b
-	Of(w).Nodes[len(w.Replicas)+1].Place = 1
+	state.Of(w).Nodes[len(w.Replicas)+1].Place = 1
 	split := EngineFunc(func(o *Observation, d *Decision) {
 		d.Weights[0], d.Weights[1] = float64(int(o.Now/(10*sim.Second))%2+1), 1
 	})
-	rc := &RouteControl{Pattern: PatternCentral, Scope: ScopeSidecar, Interval: 10 * sim.Second,
+	rc := &Control{Pattern: PatternCentral, Scope: ScopeSidecar, Interval: 10 * sim.Second,
 		Engine: func(*rand.Rand) Engine { return split }}
-	if err := Of(w).Configure(Control{Route: rc}); err != nil {
-		t.Fatal(err)
-	}
+	Of(w).Configure(rc)
 	log := &routeLog{}
 	Of(w).ObserveRoutes(log)
-	cut := Of(w).Nodes[len(w.Replicas)+1]
+	cut := state.Of(w).Nodes[len(w.Replicas)+1]
 	var heal func()
-	at(w, 15*sim.Second, func() { heal = Of(w).Cut(cut) })
+	at(w, 15*sim.Second, func() { heal = state.Of(w).Cut(cut) })
 	at(w, 45*sim.Second, func() { heal() })
 	w.Start(100 * sim.Second)
 	w.Eng.Run(100 * sim.Second)
-	first := map[Version][2]sim.Time{}
+	first := map[state.Version][2]sim.Time{}
 	for _, r := range log.received {
 		x := first[r.v]
 		x[r.holder] = r.at
@@ -87,7 +86,7 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 	// its next reconnect attempt (jittered backoff, capped at 30 s)
 	// resyncs it to the store's version.
 	var during, after int
-	last := Version(0)
+	last := state.Version(0)
 	for _, r := range log.received {
 		if r.holder == 1 && r.at > 15*sim.Second && r.at < 45*sim.Second {
 			during++
@@ -100,8 +99,8 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 	if during != 0 || after == 0 || last != Of(w).RouteDesired(0) {
 		t.Fatalf("cut sidecar received %d configs while cut, %d after (last v%d, store v%d)", during, after, last, Of(w).RouteDesired(0))
 	}
-	if Of(w).RouteStats().Decisions < 5 || Of(w).Audit()[0].Outcome != "pushed v2" {
-		t.Fatalf("decisions %d, first audit %+v", Of(w).RouteStats().Decisions, Of(w).Audit()[0])
+	if Of(w).Stats().Decisions < 5 || Of(w).Audit()[0].Outcome != "pushed v2" {
+		t.Fatalf("decisions %d, first audit %+v", Of(w).Stats().Decisions, Of(w).Audit()[0])
 	}
 }
 

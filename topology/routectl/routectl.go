@@ -1,10 +1,12 @@
-package state
+package routectl
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // The routing control plane at run time: actors evaluate on their own
@@ -27,11 +29,11 @@ const routeRing = 256
 type routeConfig struct {
 	unsigned bool // written without the controllers' signature (a breach)
 	nack     bool // holders verifying signatures reject it
-	version  Version
-	weights  []float64 // nil: no override (the replicas' own weights)
-	subset   Version   // > 0: split traffic by software version instead
-	share    float64   // the subset's share
-	emitted  sim.Time  // newest signal the decision read; −1 when no decision (a rollout's split, a breach)
+	version  state.Version
+	weights  []float64     // nil: no override (the replicas' own weights)
+	subset   state.Version // > 0: split traffic by software version instead
+	share    float64       // the subset's share
+	emitted  sim.Time      // newest signal the decision read; −1 when no decision (a rollout's split, a breach)
 }
 
 type routeHist struct {
@@ -45,17 +47,17 @@ type routeScope struct {
 	kind    ScopeKind
 	client  *topology.Client
 	name    string
-	key     *Key
-	holders []*Node
+	key     *state.Key
+	holders []*state.Node
 	configs [routeRing]routeConfig
 	current []float64 // the store's latest weights
 	hist    []routeHist
-	bounds  [][]float64 // hierarchical: per holder, the global weights it received
-	held    []Version   // per holder: the config version it applies
+	bounds  [][]float64     // hierarchical: per holder, the global weights it received
+	held    []state.Version // per holder: the config version it applies
 }
 
 // valid reports whether holders accept version v of the scope's config.
-func (sc *routeScope) valid(v Version) bool {
+func (sc *routeScope) valid(v state.Version) bool {
 	c := &sc.configs[v%routeRing]
 	return c.version != v || !c.nack
 }
@@ -76,8 +78,8 @@ type seenTally struct {
 type routeActor struct {
 	idx      int
 	name     string
-	node     *Node
-	member   *member
+	node     *state.Node
+	member   bool // runs on a control-plane member (leader-elected)
 	local    bool // decides for its own data plane
 	layer    int  // overlay: 1 edge layer, 0 mesh layer; hierarchical: 1 global, 0 local
 	interval sim.Time
@@ -112,8 +114,8 @@ type routePending struct {
 	token   uint64
 }
 
-// RouteStats are the routing control plane's cumulative counters.
-type RouteStats struct {
+// Stats are the routing control plane's cumulative counters.
+type Stats struct {
 	Decisions   uint64 // evaluations of one scope by one actor
 	Holds       uint64 // decisions to keep the weights in effect (hysteresis, stale signals)
 	Unchanged   uint64 // decisions equal to the weights in effect
@@ -139,22 +141,22 @@ type RouteStats struct {
 	ForgedDecisions uint64
 }
 
-// RouteObserver hears routing configs being written and applied.
-type RouteObserver interface {
+// Observer hears routing configs being written and applied.
+type Observer interface {
 	// RouteWritten: the store accepted version v of scope's config.
-	RouteWritten(now sim.Time, scope int, v Version)
+	RouteWritten(now sim.Time, scope int, v state.Version)
 	// RouteReceived: holder of scope received version v of its config
 	// from the store (it may apply it as weights, or as the bounds of its
 	// local loop).
-	RouteReceived(now sim.Time, scope, holder int, v Version)
+	RouteReceived(now sim.Time, scope, holder int, v state.Version)
 	// RouteApplied: holder of scope now routes with weights (nil: no
 	// override), decided on signals emitted at emitted (−1: not a
 	// decision: a rollout's split, a breach, the breaker).
 	RouteApplied(now sim.Time, scope, holder int, weights []float64, emitted sim.Time)
 }
 
-// RouteScopeInfo describes one scope for reports.
-type RouteScopeInfo struct {
+// ScopeInfo describes one scope for reports.
+type ScopeInfo struct {
 	Name    string
 	Kind    ScopeKind
 	Client  string
@@ -162,19 +164,20 @@ type RouteScopeInfo struct {
 	Holders int
 }
 
-type routeRuntime struct {
-	s      *State
-	tasks  *Work[routeTask] // its own process work
-	w      *topology.World
-	rc     *RouteControl
-	scopes []*routeScope
-	actors []*routeActor
-	pend   topology.Arena[routePending]
-	stats  RouteStats
-	obs    []RouteObserver
-	audit  []AuditEntry
-	rules  []*Rule
-	rng    *rand.Rand
+type Plane struct {
+	s       *state.State
+	tasks   *state.Work[routeTask] // its own process work
+	w       *topology.World
+	rc      *Control
+	pending *Control // set by Configure, applied when the state model is configured
+	scopes  []*routeScope
+	actors  []*routeActor
+	pend    topology.Arena[routePending]
+	stats   Stats
+	obs     []Observer
+	audit   []AuditEntry
+	rules   []*Rule
+	rng     *rand.Rand
 
 	broker   [][]topology.Signal // the broker's published board, per service per replica
 	bpending [][]topology.Signal
@@ -193,7 +196,7 @@ type routeRuntime struct {
 
 // responded tallies how an attempt went, as its client and its caller saw
 // it (the State's Responder hook).
-func (rt *routeRuntime) responded(j *topology.Job, rep *topology.Replica, rtt sim.Time, o topology.Outcome) {
+func (rt *Plane) responded(j *topology.Job, rep *topology.Replica, rtt sim.Time, o topology.Outcome) {
 	caller := rt.w.Callers[j.Caller]
 	for _, t := range [2]*seenTally{&rt.clientSeen[caller.Client.ID][rep.Index], &rt.callerSeen[j.Caller][rep.Index]} {
 		t.n++
@@ -204,35 +207,93 @@ func (rt *routeRuntime) responded(j *topology.Job, rep *topology.Replica, rtt si
 	}
 }
 
-// addRouteKeys creates the routing control plane's scopes and their keys.
-// Called by newState with Spec.Routes.
-func (s *State) addRouteKeys() {
-	rt := &routeRuntime{s: s, w: s.w, rng: sim.NewStream(s.w.Seed, "route")}
-	rt.tasks = NewWork(s, "route", rt.dispatch, rt.lost)
-	s.rt = rt
-	nrep := len(s.w.Replicas)
-	edge := nrep + len(s.w.Callers)
-	for _, c := range s.w.Clients {
-		sc := &routeScope{kind: ScopeSidecar, client: c, name: c.Name + "/sidecars"}
-		for _, cl := range c.Callers {
-			sc.holders = append(sc.holders, s.Nodes[nrep+int(cl.ID)])
+// New attaches a routing control plane to w, whose state model must hold
+// route keys (state.Spec.Routes): to the world (its client-side view of
+// responses), to the state model's route keys (their meaning), processes
+// and start. Call Configure before the state model's Configure; Of(w)
+// finds it.
+func New(w *topology.World) (*Plane, error) {
+	s := state.Of(w)
+	if s == nil || len(s.RouteKeys()) == 0 {
+		return nil, fmt.Errorf("routectl: the world's state model has no route keys (state.Spec.Routes)")
+	}
+	rt := &Plane{s: s, w: w, rng: sim.NewStream(w.Seed, "route")}
+	rt.tasks = state.NewWork(s, "route", rt.dispatch, rt.lost)
+	for _, rk := range s.RouteKeys() {
+		kind, name := ScopeSidecar, rk.Client.Name+"/sidecars"
+		if rk.Edge {
+			kind, name = ScopeEdge, rk.Client.Name+"/edge"
 		}
-		rt.addScope(sc)
-		if c.Edge != nil {
-			sc := &routeScope{kind: ScopeEdge, client: c, name: c.Name + "/edge", holders: []*Node{s.Nodes[edge]}}
-			edge++
-			rt.addScope(sc)
+		rt.addScope(&routeScope{kind: kind, client: rk.Client, name: name, holders: rk.Holders}, rk.Key)
+	}
+	s.OnProcess(rt)
+	s.OnConfigure(func() error { rt.configure(rt.pending); return nil })
+	s.OnStarted(func(sim.Time) { rt.start() })
+	w.Attach(rt)
+	return rt, nil
+}
+
+// Of returns the routing control plane attached to w, or nil. Its methods
+// are no-ops (or empty) on nil.
+func Of(w *topology.World) *Plane {
+	for _, l := range w.Layers() {
+		if p, ok := l.(*Plane); ok {
+			return p
 		}
+	}
+	return nil
+}
+
+// Configure sets the decision engines, policy, actuator and breaker (nil:
+// no decision engines; rollouts may still split traffic). Call it before
+// the state model's Configure, which applies it.
+func (rt *Plane) Configure(rc *Control) {
+	if rt != nil {
+		rt.pending = rc
 	}
 }
 
-func (rt *routeRuntime) addScope(sc *routeScope) {
+// Start is the topology.Layer hook: the plane starts after the state
+// model's reports (state.OnStarted), so there is nothing to do here.
+func (rt *Plane) Start(sim.Time) {}
+
+// Responded tallies how an attempt went for the client-side view (the
+// topology.Responder hook).
+func (rt *Plane) Responded(j *topology.Job, rep *topology.Replica, rtt sim.Time, o topology.Outcome) {
+	if rt.clientSeen != nil {
+		rt.responded(j, rep, rtt, o)
+	}
+}
+
+// Valid and Applied make the plane the owner of its route keys
+// (state.KeyOwner); SoftwareMoved and Split are its state.SoftwareObserver
+// and state.TrafficSplitter abilities.
+func (rt *Plane) Valid(k *state.Key, v state.Version) bool { return rt.scopeOf(k).valid(v) }
+func (rt *Plane) Applied(n *state.Node, k *state.Key, v state.Version) {
+	rt.applied(n, k, v)
+}
+func (rt *Plane) SoftwareMoved(svc *topology.Service) { rt.versionMoved(svc) }
+func (rt *Plane) Split(svc *topology.Service, v state.Version, share float64) {
+	rt.writeSubset(svc, v, share)
+}
+
+// scopeOf is the scope whose config route key k carries.
+func (rt *Plane) scopeOf(k *state.Key) *routeScope {
+	for _, sc := range rt.scopes {
+		if sc.key == k {
+			return sc
+		}
+	}
+	return nil
+}
+
+func (rt *Plane) addScope(sc *routeScope, k *state.Key) {
 	sc.id = len(rt.scopes)
-	k := rt.s.addKey(KeySpec{Name: "route/" + sc.name, Kind: Route, Service: sc.client.Target.ID, Channel: DefaultChannel(ChannelPush)})
-	k.scope, sc.key = sc, k
+	sc.key = k
+	rt.s.Own(k, rt)
 	sc.configs[1] = routeConfig{version: 1, emitted: -1}
 	sc.bounds = make([][]float64, len(sc.holders))
-	sc.held = make([]Version, len(sc.holders))
+	sc.held = make([]state.Version, len(sc.holders))
 	for i := range sc.held {
 		sc.held[i] = 1
 	}
@@ -241,10 +302,10 @@ func (rt *routeRuntime) addScope(sc *routeScope) {
 
 // configure sets the route keys' channel and builds the actors. Called by
 // State.Configure before holders are assigned.
-func (rt *routeRuntime) configure(rc *RouteControl) {
+func (rt *Plane) configure(rc *Control) {
 	rt.rc = rc
-	ch := DefaultChannel(ChannelPush)
-	if rc != nil && rc.Actuator.Channel.Kind != ChannelNone {
+	ch := state.DefaultChannel(state.ChannelPush)
+	if rc != nil && rc.Actuator.Channel.Kind != state.ChannelNone {
 		ch = rc.Actuator.Channel
 	}
 	for _, sc := range rt.scopes {
@@ -276,8 +337,8 @@ func (rt *routeRuntime) configure(rc *RouteControl) {
 		global = rc.Engine
 	}
 	central := func(suffix string, layer int, kind ScopeKind, eng NewEngine, interval sim.Time) {
-		for _, m := range rt.s.members {
-			rt.addActor(&routeActor{name: m.node.Name + suffix, node: m.node, member: m, layer: layer, interval: interval, scopes: scopesOf(kind)}, eng)
+		for _, n := range rt.s.MemberNodes() {
+			rt.addActor(&routeActor{name: n.Name + suffix, node: n, member: true, layer: layer, interval: interval, scopes: scopesOf(kind)}, eng)
 		}
 	}
 	local := func(kind ScopeKind) {
@@ -310,7 +371,7 @@ func (rt *routeRuntime) configure(rc *RouteControl) {
 	}
 }
 
-func (rt *routeRuntime) addActor(a *routeActor, eng NewEngine) {
+func (rt *Plane) addActor(a *routeActor, eng NewEngine) {
 	if len(a.scopes) == 0 {
 		return
 	}
@@ -330,7 +391,7 @@ func (rt *routeRuntime) addActor(a *routeActor, eng NewEngine) {
 
 // start schedules the actors' first evaluations (each at a random phase
 // of its interval) and the broker. Called by State.start.
-func (rt *routeRuntime) start() {
+func (rt *Plane) start() {
 	for _, a := range rt.actors {
 		if !a.node.Down() {
 			rt.arm(a, sim.Time(a.rng.Float64()*float64(a.interval)))
@@ -341,20 +402,20 @@ func (rt *routeRuntime) start() {
 	}
 }
 
-func (rt *routeRuntime) arm(a *routeActor, after sim.Time) {
+func (rt *Plane) arm(a *routeActor, after sim.Time) {
 	a.gen++
-	if at := rt.w.Eng.Now() + after; at < rt.s.horizon {
+	if at := rt.w.Eng.Now() + after; at < rt.s.Horizon() {
 		rt.tasks.At(at, routeTask{kind: rEval, node: a.node.ID, a: int32(a.idx), gen: a.gen})
 	}
 }
 
 // Crashed implements ProcessHooks: the actors' timers die with the process
 // (their tasks are discarded), nothing else is volatile.
-func (rt *routeRuntime) Crashed(*Node) {}
+func (rt *Plane) Crashed(*state.Node) {}
 
 // Booted restarts the evaluation loops of the actors on a node that came
 // back up (their timers died with the old process).
-func (rt *routeRuntime) Booted(n *Node) {
+func (rt *Plane) Booted(n *state.Node) {
 	for _, a := range rt.actors {
 		if a.node == n {
 			rt.arm(a, sim.Time(a.rng.Float64()*float64(a.interval)))
@@ -390,7 +451,7 @@ type routeTask struct {
 // Owner is the node whose process runs the task (Owned).
 func (t routeTask) Owner() int32 { return t.node }
 
-func (rt *routeRuntime) dispatch(t *routeTask) {
+func (rt *Plane) dispatch(t *routeTask) {
 	switch t.kind {
 	case rEval:
 		rt.evaluate(rt.actors[t.a], t.gen)
@@ -410,7 +471,7 @@ func (rt *routeRuntime) dispatch(t *routeTask) {
 }
 
 // lost accounts for an actuation discarded with its actor's process.
-func (rt *routeRuntime) lost(t *routeTask) {
+func (rt *Plane) lost(t *routeTask) {
 	if t.kind != rActuate {
 		return
 	}

@@ -1,4 +1,4 @@
-package state_test
+package routectl_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/routectl"
 	"github.com/tangle-sim/tangle/topology/state"
 )
 
@@ -15,10 +16,10 @@ import (
 // runs it every 10 s and pushes its decisions to the sidecars. Sending
 // everything to the least loaded target herds: the weights flap.
 func Example_decisionEngine() {
-	leastLoaded := state.EngineFunc(func(o *state.Observation, d *state.Decision) {
+	leastLoaded := routectl.EngineFunc(func(o *routectl.Observation, d *routectl.Decision) {
 		best := 0
 		for i, r := range o.Targets {
-			if r.Signals[state.SigLoad] < o.Targets[best].Signals[state.SigLoad] {
+			if r.Signals[routectl.SigLoad] < o.Targets[best].Signals[routectl.SigLoad] {
 				best = i
 			}
 		}
@@ -26,7 +27,7 @@ func Example_decisionEngine() {
 			d.Weights[i] = 0
 		}
 		d.Weights[best] = 1
-		d.Uses = 1 << state.SigLoad
+		d.Uses = 1 << routectl.SigLoad
 	})
 	w, err := topology.New(topology.Spec{
 		Places:   []topology.Place{{Region: "r", Zone: "a"}},
@@ -38,20 +39,20 @@ func Example_decisionEngine() {
 		fmt.Println(err)
 		return
 	}
-	st, err := state.New(w, state.Spec{Routes: true, Control: state.ControlPlaneSpec{Service: -1}})
+	if _, err := state.New(w, state.Spec{Routes: true, Control: state.ControlPlaneSpec{Service: -1}}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	plane, err := routectl.New(w)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	rc := &state.RouteControl{Pattern: state.PatternCentral, Scope: state.ScopeSidecar, Interval: 10 * sim.Second,
-		Engine: func(*rand.Rand) state.Engine { return leastLoaded }}
-	if err := st.Configure(state.Control{Route: rc}); err != nil {
-		fmt.Println(err)
-		return
-	}
+	plane.Configure(&routectl.Control{Pattern: routectl.PatternCentral, Scope: routectl.ScopeSidecar, Interval: 10 * sim.Second,
+		Engine: func(*rand.Rand) routectl.Engine { return leastLoaded }})
 	w.Start(35 * sim.Second)
 	w.Eng.Run(35 * sim.Second)
-	for _, e := range st.Audit() {
+	for _, e := range plane.Audit() {
 		fmt.Println(e.At, e.Scope, e.Decision, e.Outcome)
 	}
 	// Output:
