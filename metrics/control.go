@@ -225,7 +225,7 @@ func (c *Control) RouteApplied(now sim.Time, scope, holder int, w []float64, emi
 	}
 	key := [2]int{scope, holder}
 	ref, ok := c.ref[key]
-	if ok && tvDist(ref, w) <= c.cc.Tolerance {
+	if ok && overrideDist(ref, w) <= c.cc.Tolerance {
 		return
 	}
 	c.ref[key] = append(ref[:0], w...)
@@ -261,20 +261,18 @@ func (c *Control) recount() {
 	}
 }
 
-// tvDist is the total variation distance between weight vectors; nil is
-// "no override", equal to another nil and maximally far from a vector.
-func tvDist(a, b []float64) float64 {
+// overrideDist is how far apart two holders' route overrides are: the
+// total variation distance between their weights, except that no override
+// (nil) is equal to another none and maximally far from any override, and
+// overrides over different target lists are maximally far too.
+func overrideDist(a, b []float64) float64 {
 	switch {
 	case a == nil && b == nil:
 		return 0
 	case a == nil || b == nil || len(a) != len(b):
 		return 1
 	}
-	d := 0.0
-	for i := range a {
-		d += math.Abs(a[i] - b[i])
-	}
-	return d / 2
+	return topology.Weights(a).TV(b)
 }
 
 // RequestEnded implements topology.Observer.

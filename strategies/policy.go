@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
@@ -442,7 +443,7 @@ func apply(o *routectl.Observation, w []float64, st *ruleState) bool {
 			w[i] = 0
 		}
 	}
-	if !normalize(w) {
+	if !topology.Weights(w).Normalize() {
 		// The engine weighted only forbidden targets: the policy's intent
 		// is that traffic goes to the permitted ones, evenly.
 		for i := range o.Targets {
@@ -450,7 +451,7 @@ func apply(o *routectl.Observation, w []float64, st *ruleState) bool {
 				w[i] = 1
 			}
 		}
-		if !normalize(w) {
+		if !topology.Weights(w).Normalize() {
 			return false
 		}
 	}
@@ -497,7 +498,7 @@ func apply(o *routectl.Observation, w []float64, st *ruleState) bool {
 			}
 		}
 	}
-	return normalize(w)
+	return topology.Weights(w).Normalize()
 }
 
 func permittedRegion(reg string, st *ruleState) bool {
@@ -507,19 +508,4 @@ func permittedRegion(reg string, st *ruleState) bool {
 
 func permittedTarget(o *routectl.Observation, i int, st *ruleState) bool {
 	return permittedRegion(o.Targets[i].Region, st) && !(o.Targets[i].Valid && o.Targets[i].Signals[routectl.SigUnhealthy] >= 1)
-}
-
-// normalize scales w to sum 1; false when it sums to 0.
-func normalize(w []float64) bool {
-	sum := 0.0
-	for _, x := range w {
-		sum += x
-	}
-	if sum <= 0 {
-		return false
-	}
-	for i := range w {
-		w[i] /= sum
-	}
-	return true
 }

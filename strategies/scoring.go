@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/routectl"
 )
 
@@ -353,7 +354,7 @@ func (e *Scoring) choose(o *routectl.Observation, x [][routectl.NumSignals]float
 			d.Weights[i] = math.Exp(-cfg.Beta * (e.score[i] - bestScore))
 		}
 	}
-	normalizeWeights(d.Weights)
+	topology.Weights(d.Weights).Normalize()
 }
 
 // limit applies hysteresis, dwell and the maximum step against the
@@ -365,9 +366,9 @@ func (e *Scoring) limit(o *routectl.Observation, d *routectl.Decision) {
 		e.lastChange, e.changed = o.Now, true
 		return
 	}
-	if cfg.Hysteresis > 0 && totalVariation(cur, d.Weights) < cfg.Hysteresis {
+	if cfg.Hysteresis > 0 && topology.Weights(cur).TV(d.Weights) < cfg.Hysteresis {
 		d.Hold = true
-		d.Note = strings.TrimSpace(fmt.Sprintf("change %.3f within hysteresis %.3f; %s", totalVariation(cur, d.Weights), cfg.Hysteresis, d.Note))
+		d.Note = strings.TrimSpace(fmt.Sprintf("change %.3f within hysteresis %.3f; %s", topology.Weights(cur).TV(d.Weights), cfg.Hysteresis, d.Note))
 		return
 	}
 	if cfg.Dwell > 0 && e.changed && o.Now-e.lastChange < cfg.Dwell {
@@ -388,29 +389,9 @@ func (e *Scoring) limit(o *routectl.Observation, d *routectl.Decision) {
 			d.Note = strings.TrimSpace(fmt.Sprintf("step limited to %.3f; %s", cfg.MaxStep, d.Note))
 		}
 	}
-	if totalVariation(cur, d.Weights) > 1e-9 {
+	if topology.Weights(cur).TV(d.Weights) > 1e-9 {
 		e.lastChange, e.changed = o.Now, true
 	}
-}
-
-func normalizeWeights(w []float64) {
-	sum := 0.0
-	for _, x := range w {
-		sum += x
-	}
-	if sum > 0 {
-		for i := range w {
-			w[i] /= sum
-		}
-	}
-}
-
-func totalVariation(a, b []float64) float64 {
-	d := 0.0
-	for i := range a {
-		d += math.Abs(a[i] - b[i])
-	}
-	return d / 2
 }
 
 // Holt is Holt's linear trend method (double exponential smoothing) per

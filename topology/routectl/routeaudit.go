@@ -206,46 +206,6 @@ func formatPlain(w []float64) string {
 	return strings.Join(parts, " ")
 }
 
-// normalize scales w to sum 1 (negative weights count as 0); false when
-// nothing is left.
-func normalize(w []float64) bool {
-	sum := 0.0
-	for i, x := range w {
-		if !(x > 0) || math.IsInf(x, 1) {
-			w[i] = 0
-			continue
-		}
-		sum += x
-	}
-	if sum <= 0 {
-		return false
-	}
-	for i := range w {
-		w[i] /= sum
-	}
-	return true
-}
-
-// tv is the total variation distance between two weight vectors (nil
-// counts as uniform).
-func tv(a, b []float64) float64 {
-	n := max(len(a), len(b))
-	if n == 0 {
-		return 0
-	}
-	at := func(w []float64, i int) float64 {
-		if w == nil {
-			return 1 / float64(n)
-		}
-		return w[i]
-	}
-	d := 0.0
-	for i := 0; i < n; i++ {
-		d += math.Abs(at(a, i) - at(b, i))
-	}
-	return d / 2
-}
-
 func maxDiff(a, b []float64) float64 {
 	if len(a) != len(b) {
 		return math.Inf(1)
@@ -263,7 +223,7 @@ func project(w, base []float64, band float64) {
 	if len(base) != len(w) {
 		return
 	}
-	d := tv(w, base)
+	d := topology.Weights(w).TV(base)
 	if d <= band || d == 0 {
 		return
 	}

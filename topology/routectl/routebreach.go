@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // The signal broker and the control-plane breach: the routing control plane's
@@ -60,7 +61,7 @@ func (rt *Plane) breach(t *routeTask) {
 				w[i] = 1
 			}
 		}
-		if !normalize(w) {
+		if !topology.Weights(w).Normalize() {
 			continue
 		}
 		// The attacker writes to the store itself; with authenticated

@@ -1,13 +1,13 @@
 package routectl
 
 import (
-	"github.com/tangle-sim/tangle/topology/state"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/state"
 )
 
 // twoRegions is api with two replicas in each of two regions (a and b, 20

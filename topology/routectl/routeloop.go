@@ -214,7 +214,7 @@ func (rt *Plane) decide(a *routeActor, si int, now, compute sim.Time) {
 		record("held")
 		return
 	}
-	if !normalize(d.Weights) {
+	if !topology.Weights(d.Weights).Normalize() {
 		rt.stats.Rejected++
 		e.Decision = "no route"
 		record("rejected: no target has any weight")
@@ -230,7 +230,7 @@ func (rt *Plane) decide(a *routeActor, si int, now, compute sim.Time) {
 		if v.Note != "" {
 			e.Detail = strings.Trim(e.Detail+"; policy: "+v.Note, "; ")
 		}
-		if v.Rejected || !normalize(d.Weights) {
+		if v.Rejected || !topology.Weights(d.Weights).Normalize() {
 			rt.stats.Rejected++
 			e.Decision = formatWeights(o.Targets, d.Weights)
 			record("rejected by policy")
@@ -353,7 +353,7 @@ func (rt *Plane) publish(sc *routeScope, cfg routeConfig) state.Version {
 	now := rt.w.Eng.Now()
 	if cfg.subset == 0 && cfg.weights != nil {
 		sc.hist = pushHist(sc.hist, routeHist{now, cfg.weights})
-		rt.countChurn(now, tv(prev, cfg.weights))
+		rt.countChurn(now, topology.Weights(prev).TV(cfg.weights))
 	}
 	sc.configs[v%routeRing].nack = cfg.unsigned && rt.rc != nil && rt.rc.Auth
 	rt.s.SetDesired(k, v)
@@ -445,5 +445,5 @@ func (rt *Plane) applyLocal(a *routeActor, si int, weights []float64, emitted si
 			locals++
 		}
 	}
-	rt.countChurn(now, tv(prev, weights)/float64(max(1, locals)))
+	rt.countChurn(now, topology.Weights(prev).TV(weights)/float64(max(1, locals)))
 }
