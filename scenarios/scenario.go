@@ -34,7 +34,7 @@ type Scenario struct {
 	Faults         []Fault    `yaml:"faults" doc:"faults injected during the run, the same for every strategy (see tangle list faults)"`
 	SLOs           []SLO      `yaml:"slos" doc:"service level objectives: error budgets and SRE Workbook burn-rate alerts; a missed objective or a page fails the run (exit code 1)"`
 	Checks         []Check    `yaml:"checks" doc:"thresholds on metrics, over the run or before/during/after the faults; any failure makes the run exit with code 1"`
-	State          *State     `yaml:"state" doc:"desired-vs-actual state model: keys, versions, control plane and changes (decoherence; see decoherence.go)"`
+	State          *State     `yaml:"state" doc:"desired-vs-actual state model: keys, versions, control plane and changes (decoherence; see state.go)"`
 
 	// Source is where the scenario came from: a file path or builtin:NAME.
 	Source string `yaml:"-"`
@@ -140,7 +140,7 @@ type Strategy struct {
 	// Data-layer choices (with a state.datastore).
 	Data RawParams `yaml:"data" doc:"how the serving replicas use the datastore: consistency levels, quorum kind, read repair, hints, timeouts, caching (see tangle list strategies); default: QUORUM reads and writes"`
 	// Routing control plane (entanglement routing).
-	Controller *Controller `yaml:"controller" doc:"a routing control plane: decision engines that weight edges' regions or sidecars' replicas, with policies, actuation and audit (see control.go); with it routing and edge routing default to weighted-round-robin"`
+	Controller *Controller `yaml:"controller" doc:"a routing control plane: decision engines that weight edges' regions or sidecars' replicas, with policies, actuation and audit (see routectl.go); with it routing and edge routing default to weighted-round-robin"`
 
 	params     sim.Params
 	edgeParams sim.Params
