@@ -206,7 +206,7 @@ func (sc *Scenario) validateController(d *decoder, p string, s *Strategy) {
 		pp := index(join(p, "policies"), j)
 		def, ok := strategies.LookupPolicy(u.Kind)
 		if !ok {
-			d.errorPath(join(pp, "kind"), didYouMean(u.Kind, strategies.PolicyNames()), "unknown policy %q; expected one of %s", u.Kind, strings.Join(strategies.PolicyNames(), ", "))
+			d.errorPath(join(pp, "kind"), didYouMean(u.Kind, strategies.PolicyNames()), "unknown policy %q; `tangle list strategies` lists them", u.Kind)
 			continue
 		}
 		vals, ok := readParams(d, join(pp, "params"), "policy "+u.Kind, def.Params, u.Params)
@@ -234,7 +234,7 @@ func (sc *Scenario) validateController(d *decoder, p string, s *Strategy) {
 func (sc *Scenario) checkEngine(d *decoder, path string, p *Plug) routectl.NewEngine {
 	def, ok := strategies.LookupEngine(p.Kind)
 	if !ok {
-		d.errorPath(join(path, "kind"), didYouMean(p.Kind, strategies.EngineNames()), "unknown decision engine %q; expected one of %s", p.Kind, strings.Join(strategies.EngineNames(), ", "))
+		d.errorPath(join(path, "kind"), didYouMean(p.Kind, strategies.EngineNames()), "unknown decision engine %q; `tangle list strategies` lists them", p.Kind)
 		return nil
 	}
 	vals, ok := readParams(d, join(path, "params"), "engine "+p.Kind, def.Params, p.Params)

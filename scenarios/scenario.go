@@ -339,7 +339,7 @@ func (sc *Scenario) validateFaults(d *decoder) {
 		p := index("faults", i)
 		def, ok := faults.Lookup(f.Kind)
 		if !ok {
-			d.errorPath(join(p, "kind"), didYouMean(f.Kind, faults.Names()), "unknown fault kind %q; expected one of %s", f.Kind, strings.Join(faults.Names(), ", "))
+			d.errorPath(join(p, "kind"), didYouMean(f.Kind, faults.Names()), "unknown fault kind %q; `tangle list faults` lists them", f.Kind)
 			continue
 		}
 		f.def = def
@@ -685,7 +685,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 			gp := index(join(p, "guards"), j)
 			def, ok := strategies.LookupGuard(g.Guard)
 			if !ok {
-				d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; expected one of %s", g.Guard, strings.Join(strategies.GuardNames(), ", "))
+				d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; `tangle list strategies` lists them", g.Guard)
 				continue
 			}
 			vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
@@ -707,7 +707,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 func (sc *Scenario) checkRouting(d *decoder, routingPath, paramsPath, name string, raw RawParams) sim.Params {
 	def, ok := strategies.LookupRouting(name)
 	if !ok {
-		d.errorPath(routingPath, didYouMean(name, strategies.RoutingNames()), "unknown routing %q; expected one of %s", name, strings.Join(strategies.RoutingNames(), ", "))
+		d.errorPath(routingPath, didYouMean(name, strategies.RoutingNames()), "unknown routing %q; `tangle list strategies` lists them", name)
 		return nil
 	}
 	vals, ok := readParams(d, paramsPath, "routing "+name, def.Params, raw)
