@@ -17,7 +17,7 @@ import (
 // position when it reconnects). A pause stops answering and applying;
 // what came in meanwhile is handled, in order, at the resume.
 
-// Data task sub-kinds (task.a of a tData task).
+// The data layer's kinds of work (dataTask.a).
 const (
 	dWriteReq    int32 = iota // a write reaches a replica
 	dWriteAck                 // the replica applied it: reaches the coordinator

@@ -26,7 +26,7 @@ const (
 	Price                   // reserved: a price table as configuration (the data layer keeps prices as data keys)
 	// Route is a routing config a controller writes and the data plane
 	// (an edge, a client's sidecars) receives by its channel: created by
-	// the routing control plane (routectl.go), never declared. It stays
+	// the routing control plane (topology/routectl), never declared. It stays
 	// out of request stamping, divergence and reconciliation.
 	Route
 )
@@ -124,7 +124,7 @@ type Spec struct {
 	// control plane (kubelet nodeStatusUpdateFrequency: 10 s); 0 means 10 s.
 	ReportInterval sim.Time
 	// Routes adds the routing control plane: an edge node per edge and a
-	// route key per client's sidecars and per edge (see routectl.go).
+	// route key per client's sidecars and per edge (see routes.go).
 	Routes bool
 }
 
