@@ -17,9 +17,10 @@ build: assets
 run: build
 	./$(BIN) run --out results/ --html results/report.html
 
-## test: vet, then every test (calibration, determinism, the report in headless Chromium)
+## test: vet, then every test (calibration, determinism, the report in headless Chromium);
+## -timeout leaves a wide margin over the suite's ~5 minutes on two cores
 test: vet assets
-	$(GO) test ./...
+	$(GO) test -timeout 20m ./...
 
 ## assets: install the pinned ECharts from npm (npm ci) and copy it into reports/assets,
 ## where go:embed inlines it into every HTML report (see reports/assets/README.md).
