@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -195,7 +196,17 @@ type Target struct {
 
 // Load reads and validates a scenario file, with overrides applied.
 func Load(path string, sets ...Override) (*Scenario, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a scenario file", path)
+	}
+	// One byte more than allowed, so checkText sees an oversized file
+	// (or an endless one, /dev/zero) without reading all of it.
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +227,7 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	// the rest of the file and overrides are still checked.
 	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
+	d.budget = max(expansionFactor*countNodes(root), expansionFloor)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
 	if len(d.errs) == 0 {

@@ -83,13 +83,13 @@ func expandRange(lo, hi, step string) ([]string, error) {
 		format func(float64) string
 	}
 	kinds := []kind{
-		{func(s string) (float64, error) { return strconv.ParseFloat(s, 64) },
+		{parseNumber,
 			func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }},
 		{func(s string) (float64, error) {
 			if !strings.HasSuffix(s, "%") {
 				return 0, fmt.Errorf("not a percentage")
 			}
-			return strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+			return parseNumber(strings.TrimSuffix(s, "%"))
 		}, func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) + "%" }},
 		{func(s string) (float64, error) {
 			t, err := ParseDuration(s)

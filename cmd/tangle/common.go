@@ -38,6 +38,17 @@ func addRunFlags(fs *pflag.FlagSet) *runFlags {
 	return f
 }
 
+// check refuses flag values that need no scenario to be wrong.
+func (f *runFlags) check(cmd string) error {
+	if f.fs.Changed("replications") && f.reps < 1 {
+		return usagef("tangle %s: --replications must be at least 1, got %d", cmd, f.reps)
+	}
+	if f.workers < 0 {
+		return usagef("tangle %s: --workers must be at least 1 (or 0 for one per CPU), got %d", cmd, f.workers)
+	}
+	return nil
+}
+
 // overrides parses the --set flags.
 func (f *runFlags) overrides(cmd string) ([]scenarios.Override, error) {
 	var out []scenarios.Override
@@ -54,8 +65,8 @@ func (f *runFlags) overrides(cmd string) ([]scenarios.Override, error) {
 // load opens the scenario with the overrides applied and the strategies
 // selected, and checks the flags that need no scenario.
 func (f *runFlags) load(cmd, arg string) (*scenarios.Scenario, error) {
-	if f.fs.Changed("replications") && f.reps < 1 {
-		return nil, usagef("tangle %s: --replications must be at least 1, got %d", cmd, f.reps)
+	if err := f.check(cmd); err != nil {
+		return nil, err
 	}
 	sets, err := f.overrides(cmd)
 	if err != nil {

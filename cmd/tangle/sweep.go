@@ -225,8 +225,8 @@ func planSweep(arg string, rf *runFlags, params []string, zip bool, sh shardSpec
 	if len(params) == 0 {
 		return nil, usagef("tangle sweep: name at least one --param path=v1,v2,… or path=lo..hi/step")
 	}
-	if rf.fs.Changed("replications") && rf.reps < 1 {
-		return nil, usagef("tangle sweep: --replications must be at least 1, got %d", rf.reps)
+	if err := rf.check("sweep"); err != nil {
+		return nil, err
 	}
 	sets, err := rf.overrides("sweep")
 	if err != nil {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// okScenario is a small valid scenario the hostile cases break one way.
+const okScenario = `name: ok
+duration: 10s
+topology:
+  services: [{name: api, service_time: 10ms}]
+  clients: [{name: users, target: api, rate: 10/s}]
+`
+
+// TestHostileInputs: inputs that used to crash tangle, hang it, exhaust
+// memory or be silently misread now get a clear error and exit code 2.
+// Each case writes its files into a fresh directory ($DIR in args).
+func TestHostileInputs(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		args  []string
+		want  string // in stderr
+	}{
+		{"latin-1 file", map[string]string{"s.yaml": "name: caf\xe9\nduration: 1s\n"},
+			[]string{"validate", "$DIR/s.yaml"}, "s.yaml:1:10: byte 0xe9 is not UTF-8 text"},
+		{"NUL byte", map[string]string{"s.yaml": "name: a\x00b\n"},
+			[]string{"validate", "$DIR/s.yaml"}, "s.yaml:1:8: the file contains a NUL byte"},
+		{"binary file", map[string]string{"s.yaml": "\x7fELF\x02\x01\x01\x00\x00"},
+			[]string{"run", "$DIR/s.yaml"}, "s.yaml:1:1: control character U+007F"},
+		{"escape code in a name", map[string]string{"s.yaml": strings.Replace(okScenario, "name: api", `name: "api\e[2J"`, 1)},
+			[]string{"validate", "$DIR/s.yaml"}, `contains control character U+001B`},
+		{"escape code in an unknown key", map[string]string{"s.yaml": okScenario + "\"x\\e[31m\": 1\n"},
+			[]string{"validate", "$DIR/s.yaml"}, `x\x1b[31m: unknown key`},
+		{"--set with an empty value", nil,
+			[]string{"run", "mm1", "--set", "topology.clients[0].rate="}, "has no value: write topology.clients[0].rate=null to reset it"},
+		{"negative --workers", nil,
+			[]string{"run", "mm1", "--workers", "-5"}, "--workers must be at least 1"},
+		{"a directory as the scenario", map[string]string{"d/x": ""},
+			[]string{"run", "$DIR/d"}, "is a directory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range tc.files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "$DIR", dir)
+			}
+			code, _, stderr := tangle(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tc.want)
+			}
+			if strings.ContainsRune(stderr, 0x1b) {
+				t.Fatalf("stderr contains a raw escape character: %q", stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Hostile inputs that used to crash, hang or exhaust memory. Those with a
+// positioned error live in testdata/errors (merge-self, nonfinite,
+// overflow-dists, ...); these need code to build or to look inside.
+
+// TestMergeKeysExpandOnce: eleven levels each merging the previous level
+// ten times (cost ×10 per level: 10^11 pairs if expanded naively) parse at
+// once, because a mapping merged twice is expanded once.
+func TestMergeKeysExpandOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: merge-levels\nduration: 1m\ntopology:\n  services: [{name: api, service_time: 10ms}]\n  clients: [{name: c, target: api, rate: 1/s}]\nstrategies:\n  - &m0 {name: s0}\n")
+	for i := 1; i <= 11; i++ {
+		refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*m%d, ", i-1), 10), ", ")
+		fmt.Fprintf(&b, "  - &m%d {name: s%d, <<: [%s]}\n", i, i, refs)
+	}
+	sc, err := Parse("merge-levels.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Strategies) != 12 || sc.Strategies[11].Name != "s11" {
+		t.Fatalf("got %d strategies", len(sc.Strategies))
+	}
+}
+
+// TestMergeCycleThroughOthers: a cycle of merges through two mappings
+// is reported, not followed forever.
+func TestMergeCycleThroughOthers(t *testing.T) {
+	src := "name: c\nduration: 1m\ntopology: &t\n  services: [{name: api, service_time: 10ms}]\n  clients: [{name: c, target: api, rate: 1/s}]\n  telemetry: &a {interval: &b {<<: *a}, <<: *b}\n"
+	_, err := Parse("cycle.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "merge key (<<) merges a mapping that contains it") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestExpansionBudget: decoding through aliases stops with one positioned
+// error when the budget is spent, whatever the document holds.
+func TestExpansionBudget(t *testing.T) {
+	src := "name: x\ntopology:\n  regions: &r [" + strings.TrimSuffix(strings.Repeat("{name: a, zones: [a, b, c]}, ", 40), ", ") + "]\n"
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &root); err != nil {
+		t.Fatal(err)
+	}
+	d := newDecoder("budget.yaml")
+	d.budget = 50
+	var sc Scenario
+	d.decode(root.Content[0], reflectValue(&sc), "")
+	var hits []string
+	for _, e := range d.errs {
+		if strings.Contains(e.Msg, "expand to too many values") {
+			hits = append(hits, e.Error())
+		}
+	}
+	if len(hits) != 1 || !strings.HasPrefix(hits[0], "budget.yaml:3:") {
+		t.Fatalf("want one positioned budget error, got %q", hits)
+	}
+}
