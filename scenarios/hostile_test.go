@@ -1,11 +1,17 @@
 package scenarios
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tangle-sim/tangle/sim"
 )
 
 // Hostile inputs that used to crash, hang or exhaust memory. Those with a
@@ -61,5 +67,29 @@ func TestExpansionBudget(t *testing.T) {
 	}
 	if len(hits) != 1 || !strings.HasPrefix(hits[0], "budget.yaml:3:") {
 		t.Fatalf("want one positioned budget error, got %q", hits)
+	}
+}
+
+// panicky is a distribution whose draws panic: a stand-in for a bug.
+type panicky struct{ sim.Dist }
+
+func (panicky) Sample(*rand.Rand) float64 { panic("boom") }
+
+// TestRunRecoversPanics: a panic in one run (on a worker goroutine, where
+// it would kill the process) comes back as an *InternalError naming the
+// strategy and the replication seed that reproduce it.
+func TestRunRecoversPanics(t *testing.T) {
+	sc, err := Parse("p.yaml", []byte("name: p\nduration: 10s\nreplications: 2\ntopology:\n  services: [{name: api, service_time: 10ms}]\n  clients: [{name: c, target: api, rate: 10/s}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Topology.Services[0].ServiceTime = &Dist{Dist: panicky{sim.Constant{V: 0.01}}}
+	_, err = Run(context.Background(), sc, Options{Workers: 2})
+	var ie *InternalError
+	if !errors.As(err, &ie) || ie.Strategy != "round-robin" || ie.Value != "boom" || len(ie.Stack) == 0 {
+		t.Fatalf("got %v", err)
+	}
+	if !slices.Contains([]uint64{sim.SubSeed(1, 0) & (1<<53 - 1), sim.SubSeed(1, 1) & (1<<53 - 1)}, ie.Seed) {
+		t.Fatalf("seed %d is not a replication seed", ie.Seed)
 	}
 }

@@ -147,7 +147,8 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 }
 
 // runOne simulates strategy s with one replication seed.
-func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (RunResult, error) {
+func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (_ RunResult, err error) {
+	defer recoverRun(sc, s, seed, &err)
 	b, err := sc.Build(s, seed)
 	if err != nil {
 		return RunResult{}, err

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tangle-sim/tangle/scenarios"
 )
 
 // okScenario is a small valid scenario the hostile cases break one way.
@@ -66,5 +71,44 @@ func TestHostileInputs(t *testing.T) {
 				t.Fatalf("stderr contains a raw escape character: %q", stderr)
 			}
 		})
+	}
+}
+
+// TestInternalErrorsExitThree: a bug (a panic in the command, or a run's
+// recovered panic) exits 3 with the rerun line and a request to report
+// it; a path the user gave that cannot be written exits 2.
+func TestInternalErrorsExitThree(t *testing.T) {
+	fail := &command{name: "boom", setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			switch args[0] {
+			case "panic":
+				panic("kaboom")
+			case "run":
+				return fmt.Errorf("strategy x: %w", &scenarios.InternalError{Scenario: "s", Strategy: "x", Seed: 42, Value: "kaboom"})
+			}
+			_, err := os.ReadFile(filepath.Join(t.TempDir(), "missing"))
+			return err
+		}
+	}}
+	commands = append(commands, fail)
+	defer func() { commands = commands[:len(commands)-1] }()
+	for _, tc := range []struct {
+		arg  string
+		code int
+		want []string
+	}{
+		{"panic", exitInternal, []string{"internal error (a bug in tangle", "kaboom", "rerun: tangle boom panic", "Please report this"}},
+		{"run", exitInternal, []string{"replication seed 42", "rerun: tangle boom run", "Please report this"}},
+		{"path", exitUsage, []string{"no such file or directory"}},
+	} {
+		code, _, stderr := tangle(t, "boom", tc.arg)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", tc.arg, code, tc.code, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.arg, w, stderr)
+			}
+		}
 	}
 }

@@ -681,5 +681,5 @@ func writeJSONFile(path string, v any) error {
 	if err := reports.WriteJSON(&buf, v); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return reports.WriteFileAtomic(path, buf.Bytes())
 }
