@@ -662,13 +662,19 @@ func (sc *Scenario) validateClients(d *decoder) {
 
 func (sc *Scenario) validateStrategies(d *decoder) {
 	names := map[string]bool{}
+	folded := map[string]string{} // lower case -> as written
 	for i := range sc.Strategies {
 		s := &sc.Strategies[i]
 		p := index("strategies", i)
 		if names[s.Name] {
 			d.errorPath(join(p, "name"), "", "strategy %q is declared twice; names must be unique", s.Name)
+		} else if prev, ok := folded[strings.ToLower(s.Name)]; ok {
+			// Each strategy's outputs are files named after it; on a
+			// case-insensitive file system these would be one file.
+			d.errorPath(join(p, "name"), "", "strategy %q differs from %q only in letter case; their output files would collide on case-insensitive file systems", s.Name, prev)
 		}
 		names[s.Name] = true
+		folded[strings.ToLower(s.Name)] = s.Name
 		var err error
 		if s.load, err = topology.ParseLoadSource(s.Load); err != nil {
 			d.errorPath(join(p, "load"), didYouMean(s.Load, []string{"local", "signal", "live"}), "expected local, signal or live, got %q", s.Load)

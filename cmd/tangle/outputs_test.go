@@ -96,3 +96,18 @@ func TestOutputRefusals(t *testing.T) {
 		t.Errorf("--html - wrote a file named -")
 	}
 }
+
+// TestStrategyNamesNeverShareAFile: strategies named a/b and a b used to
+// write the same series file, one silently lost.
+func TestStrategyNamesNeverShareAFile(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeScenario(t, dir, okScenario+"strategies: [{name: a/b}, {name: a b}, {name: a_b}]\n")
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := tangle(t, "run", sc, "-q", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	csvs, _ := filepath.Glob(filepath.Join(out, "series", "*", "replication-0.csv"))
+	if len(csvs) != 3 {
+		t.Errorf("want one series file per strategy, got %v", csvs)
+	}
+}
