@@ -93,3 +93,17 @@ func TestRunRecoversPanics(t *testing.T) {
 		t.Fatalf("seed %d is not a replication seed", ie.Seed)
 	}
 }
+
+// TestListSizeLimit: a file with more services than a scenario may have
+// is refused before validation compares them with each other (quadratic).
+func TestListSizeLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: big\nduration: 1m\ntopology:\n  clients: [{name: c, target: s0, rate: 1/s}]\n  services:\n")
+	for i := range MaxListItems + 1 {
+		fmt.Fprintf(&b, "    - {name: s%d, service_time: 1ms}\n", i)
+	}
+	_, err := Parse("big.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "topology.services: has 10001 items; a scenario may have at most 10000") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -24,6 +24,10 @@ type Options struct {
 	// Progress, if set, is updated while the runs go (safe to read from
 	// another goroutine).
 	Progress *Progress
+	// Budget is what the runs may cost (see Cost); nil means
+	// DefaultBudget, and a zero Budget is unlimited. Run refuses a
+	// scenario whose estimated cost exceeds it before simulating.
+	Budget *Budget
 }
 
 // Progress counts the work of a run as it happens, for progress reports.
@@ -90,6 +94,17 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	reps := sc.Replications
 	if opts.Replications > 0 {
 		reps = opts.Replications
+	}
+	budget := DefaultBudget
+	if opts.Budget != nil {
+		budget = *opts.Budget
+	}
+	costWorkers := opts.Workers
+	if costWorkers <= 0 {
+		costWorkers = runtime.GOMAXPROCS(0)
+	}
+	if err := sc.Cost(reps, costWorkers).Check(budget, sc); err != nil {
+		return nil, err
 	}
 	res := &Result{Scenario: sc, Seed: seed, Replications: reps}
 	for r := 0; r < reps; r++ {

@@ -329,6 +329,9 @@ func (sc *Scenario) validate(d *decoder) {
 	if sc.SeriesInterval < 0 {
 		d.errorPath("series_interval", "", "must not be negative, got %v", sc.SeriesInterval)
 	}
+	if !sc.checkSizes(d) {
+		return
+	}
 	sc.validatePlaces(d)
 	sc.validateServices(d)
 	sc.validateClients(d)

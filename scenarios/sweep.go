@@ -150,6 +150,15 @@ func SweepGrid(params []SweepParam, zip bool) ([][]string, error) {
 		}
 		return out, nil
 	}
+	// Count the cells before building any: a 10,000 × 10,000 grid must be
+	// refused, not built and then refused.
+	cells := 1
+	for _, p := range params {
+		cells *= max(len(p.Values), 1)
+		if cells > maxSweepValues*10 {
+			return nil, fmt.Errorf("the grid has more than %d cells; sweep fewer values or use --zip", maxSweepValues*10)
+		}
+	}
 	out := [][]string{nil}
 	for _, p := range params {
 		var next [][]string
@@ -159,9 +168,6 @@ func SweepGrid(params []SweepParam, zip bool) ([][]string, error) {
 			}
 		}
 		out = next
-		if len(out) > maxSweepValues*10 {
-			return nil, fmt.Errorf("the grid has more than %d cells; sweep fewer values or use --zip", maxSweepValues*10)
-		}
 	}
 	return out, nil
 }

@@ -25,6 +25,7 @@ type runFlags struct {
 	reps       int
 	workers    int
 	quiet      bool
+	allowLarge bool
 }
 
 func addRunFlags(fs *pflag.FlagSet) *runFlags {
@@ -35,7 +36,21 @@ func addRunFlags(fs *pflag.FlagSet) *runFlags {
 	fs.IntVar(&f.reps, "replications", 0, "number of replications (default: the scenario's)")
 	fs.IntVar(&f.workers, "workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	fs.BoolVar(&f.allowLarge, "allow-large", false, "run even when the estimated cost exceeds the default budget (2e9 events, 4 GiB); memory beyond what the machine has is still refused")
 	return f
+}
+
+// budget is what a run may cost: the default, or with --allow-large all
+// the time it takes and up to 90% of the machine's memory.
+func (f *runFlags) budget() *scenarios.Budget {
+	if !f.allowLarge {
+		return nil
+	}
+	mem := physicalMemory()
+	if mem == 0 {
+		mem = 16 << 30 // unknown: assume a workstation's
+	}
+	return &scenarios.Budget{Memory: 0.9 * mem}
 }
 
 // check refuses flag values that need no scenario to be wrong.
@@ -110,7 +125,7 @@ func selectStrategies(cmd string, sc *scenarios.Scenario, names []string) (*scen
 }
 
 func (f *runFlags) options() scenarios.Options {
-	opts := scenarios.Options{Replications: f.reps, Workers: f.workers, Progress: &scenarios.Progress{}}
+	opts := scenarios.Options{Replications: f.reps, Workers: f.workers, Progress: &scenarios.Progress{}, Budget: f.budget()}
 	if f.fs.Changed("seed") {
 		opts.Seed = &f.seed
 	}

@@ -44,6 +44,12 @@ func TestHostileInputs(t *testing.T) {
 			[]string{"run", "mm1", "--set", "topology.clients[0].rate="}, "has no value: write topology.clients[0].rate=null to reset it"},
 		{"negative --workers", nil,
 			[]string{"run", "mm1", "--workers", "-5"}, "--workers must be at least 1"},
+		{"rate 1e12/s", nil,
+			[]string{"run", "mm1", "--set", "topology.clients[0].rate=1e12/s"}, "this run would take about"},
+		{"a billion replications", nil,
+			[]string{"run", "mm1", "--replications", "1000000000"}, "run fewer replications"},
+		{"overload beyond memory even with --allow-large", nil,
+			[]string{"run", "mm1", "--allow-large", "--set", "topology.clients[0].rate=1e12/s"}, "bound the queues"},
 		{"a directory as the scenario", map[string]string{"d/x": ""},
 			[]string{"run", "$DIR/d"}, "is a directory"},
 	}

@@ -99,7 +99,9 @@ func (a *app) main(args []string) (code int) {
 		return exitFailed
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	var se *scenarios.Error
+	var sl scenarios.ErrorList
+	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &sl) {
 		fmt.Fprintf(a.stderr, "%s\n", strings.TrimRight(scenarios.EscapeControls(err.Error()), "\n"))
 		return exitUsage
 	}

@@ -438,7 +438,7 @@ func (a *app) sweep(ctx context.Context, pl *sweepPlan, dir string, rf *runFlags
 				if k >= len(pending) || ctx.Err() != nil {
 					return
 				}
-				opts := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: runWorkers, Progress: prog}
+				opts := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: runWorkers, Progress: prog, Budget: rf.budget()}
 				res, err := scenarios.Run(ctx, scs[k], opts)
 				if err != nil {
 					errs[k] = err
