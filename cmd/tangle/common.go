@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -94,34 +91,14 @@ func (f *runFlags) load(cmd, arg string) (*scenarios.Scenario, error) {
 	return selectStrategies(cmd, sc, f.strategies)
 }
 
-// selectStrategies keeps only the named strategies, in the order named.
-// Replication seeds do not depend on the strategies, so the selection
-// keeps common random numbers.
+// selectStrategies keeps only the named strategies, in the order named
+// (see Scenario.Select).
 func selectStrategies(cmd string, sc *scenarios.Scenario, names []string) (*scenarios.Scenario, error) {
-	if len(names) == 0 {
-		return sc, nil
+	out, err := sc.Select(names)
+	if err != nil {
+		return nil, usagef("tangle %s: --strategies: %v", cmd, err)
 	}
-	var all []string
-	for _, s := range sc.Strategies {
-		all = append(all, s.Name)
-	}
-	out := *sc
-	out.Strategies = nil
-	for _, n := range names {
-		i := slices.Index(all, n)
-		if i < 0 {
-			hint := ""
-			if s := scenarios.Suggest(n, all); s != "" {
-				hint = " (" + s + ")"
-			}
-			return nil, usagef("tangle %s: --strategies: no strategy %q in %s%s; it has %s", cmd, n, sc.Name, hint, strings.Join(all, ", "))
-		}
-		if slices.ContainsFunc(out.Strategies, func(s scenarios.Strategy) bool { return s.Name == n }) {
-			return nil, usagef("tangle %s: --strategies: %q is named twice", cmd, n)
-		}
-		out.Strategies = append(out.Strategies, sc.Strategies[i])
-	}
-	return &out, nil
+	return out, nil
 }
 
 func (f *runFlags) options() scenarios.Options {
@@ -132,20 +109,9 @@ func (f *runFlags) options() scenarios.Options {
 	return opts
 }
 
-// rerunArgs are the flags that reproduce a run of sc exactly: every
-// override, the strategy selection, the seed and the replications.
+// rerunArgs are the flags that reproduce a run of sc exactly.
 func rerunArgs(sc *scenarios.Scenario, strategies []string, seed uint64, reps int) string {
-	var b strings.Builder
-	for _, o := range sc.Overrides {
-		b.WriteString(" --set ")
-		b.WriteString(shellQuote(o.Arg()))
-	}
-	if len(strategies) > 0 {
-		b.WriteString(" --strategies ")
-		b.WriteString(shellQuote(strings.Join(strategies, ",")))
-	}
-	fmt.Fprintf(&b, " --seed %d --replications %d", seed, reps)
-	return b.String()
+	return scenarios.RerunArgs(sc, strategies, seed, reps)
 }
 
 // interruptible returns a context cancelled by Ctrl-C.
