@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +107,40 @@ func TestListSizeLimit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "topology.services: has 10001 items; a scenario may have at most 10000") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// TestAllProblemsAtOnce: typos.yaml used to report its 4 decoding problems
+// and, once those were fixed, 10 more. Now the first report holds every
+// problem that remains after fixing the decoding ones.
+func TestAllProblemsAtOnce(t *testing.T) {
+	src, err := os.ReadFile("testdata/errors/typos.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := problems(t, src)
+	fixed := strings.NewReplacer("duration: 10\n", "duration: 30m\n", "replica: 3", "replicas: 3",
+		"exponental", "exponential", "rate: 90\n", "rate: 90/s\n").Replace(string(src))
+	second := problems(t, []byte(fixed))
+	if len(second) == 0 || len(second) >= len(first) {
+		t.Fatalf("%d problems, then %d after fixing the decoding ones", len(first), len(second))
+	}
+	for _, p := range second {
+		if !slices.Contains(first, p) {
+			t.Errorf("found only after the first fixes: %s", p)
+		}
+	}
+}
+
+func problems(t *testing.T, src []byte) []string {
+	t.Helper()
+	_, err := Parse("typos.yaml", src)
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("got %v", err)
+	}
+	var out []string
+	for _, e := range list {
+		out = append(out, e.Error())
+	}
+	return out
 }

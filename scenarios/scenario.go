@@ -230,10 +230,7 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	d.budget = max(expansionFactor*countNodes(root), expansionFloor)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
-	if len(d.errs) == 0 {
-		sc.defaults(d)
-		sc.validate(d)
-	}
+	sc.validatePartial(d)
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()
 	}
