@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -116,5 +118,24 @@ func TestInternalErrorsExitThree(t *testing.T) {
 				t.Errorf("%s: stderr lacks %q:\n%s", tc.arg, w, stderr)
 			}
 		}
+	}
+}
+
+// TestUserIOErrors: a full disk, a read-only file system or a permission
+// problem on a path the user gave is a user error with what to do.
+func TestUserIOErrors(t *testing.T) {
+	for errno, want := range map[syscall.Errno]string{
+		syscall.ENOSPC: "the disk is full",
+		syscall.EROFS:  "the file system is read-only",
+		syscall.EACCES: "permission denied",
+	} {
+		err := fmt.Errorf("writing outputs: %w", &fs.PathError{Op: "open", Path: "out/summary.json", Err: errno})
+		msg, ok := userIOError(err)
+		if !ok || !strings.Contains(msg, want) || !strings.Contains(msg, "out/summary.json") {
+			t.Errorf("%v: %q, %v", errno, msg, ok)
+		}
+	}
+	if _, ok := userIOError(fmt.Errorf("plain")); ok {
+		t.Error("a plain error taken for a user's I/O error")
 	}
 }

@@ -129,6 +129,13 @@ func planDiff(a, b *Plan) string {
 	return ""
 }
 
+// isControl reports the control characters tangle never writes into a
+// sweep's JSON (its writer escapes them; newlines separate its lines), so
+// names read back can be printed to a terminal safely.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || (r >= 0x7f && r <= 0x9f)
+}
+
 // ReadPlan reads dir/plan.json.
 func ReadPlan(dir string) (*Plan, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
@@ -148,6 +155,9 @@ func ReadPlan(dir string) (*Plan, error) {
 	if g, err := scenarios.SweepGrid(p.Params, p.Zip); err != nil || len(g)*len(p.Strategies) != p.Cells {
 		return nil, errorf("%s: plan.json is inconsistent (its parameters do not make %d cells)", dir, p.Cells)
 	}
+	if bytes.ContainsFunc(b, isControl) {
+		return nil, errorf("%s: plan.json holds control characters; tangle did not write it", dir)
+	}
 	return &p, nil
 }
 
@@ -163,6 +173,9 @@ func ReadCells(dir string) ([]reports.SweepCell, error) {
 		b, err := os.ReadFile(n)
 		if err != nil {
 			return nil, err
+		}
+		if bytes.ContainsFunc(b, isControl) {
+			return nil, errorf("%s holds control characters; tangle did not write it", n)
 		}
 		var c reports.SweepCell
 		if err := json.Unmarshal(b, &c); err != nil {
