@@ -93,6 +93,9 @@ func readParam(p sim.Param, n *yaml.Node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkSpan(v); err != nil {
+			return nil, err
+		}
 		return v, nil
 	case sim.Ratio:
 		return ParseRatio(s)

@@ -34,6 +34,10 @@ func (d *Duration) decodeYAML(dec *decoder, n *yaml.Node, path string) {
 		dec.errorAt(n, path, durationHint(s), "%v", err)
 		return
 	}
+	if err := checkSpan(t); err != nil {
+		dec.errorAt(n, path, "", "%v", err)
+		return
+	}
 	*d = Duration(t)
 }
 
@@ -71,6 +75,15 @@ func ParseDuration(s string) (sim.Time, error) {
 		t = -t
 	}
 	return t, nil
+}
+
+// checkSpan refuses a duration longer than any run can hold (100 years,
+// sim.MaxDraw): added to a time within a run it would overflow.
+func checkSpan(t sim.Time) error {
+	if t > sim.MaxDraw || t < -sim.MaxDraw {
+		return fmt.Errorf("%s is longer than 100 years, the longest span a run can hold", formatDuration(t))
+	}
+	return nil
 }
 
 func durationHint(s string) string {
