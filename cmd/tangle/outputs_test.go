@@ -88,9 +88,12 @@ func TestOutputRefusals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(notOurs, "notes.txt")); err != nil {
 		t.Errorf("a directory tangle did not write was replaced")
 	}
-	code, out, stderr := tangle(t, "run", sc, "-q", "--json", "--html", "-")
-	if code != 0 || !strings.Contains(out, "<!DOCTYPE html>") {
-		t.Errorf("--html -: exit %d, stderr %q", code, stderr)
+	code, out, stderr := tangle(t, "run", sc, "-q", "--html", "-")
+	if code != 0 || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.HasSuffix(strings.TrimSpace(out), "</html>") {
+		t.Errorf("--html -: exit %d, stderr %q, stdout is not just the report", code, stderr)
+	}
+	if code, _, stderr := tangle(t, "run", sc, "-q", "--json", "--html", "-"); code != exitUsage || !strings.Contains(stderr, "only one of") {
+		t.Errorf("--json with --html -: exit %d, stderr %q", code, stderr)
 	}
 	if _, err := os.Stat("-"); err == nil {
 		t.Errorf("--html - wrote a file named -")

@@ -48,6 +48,18 @@ var runCmd = &command{
 			if err := preflight(*out, *htmlOut, *auditOut); err != nil {
 				return err
 			}
+			// Standard output carries one thing: the table, the JSON, the
+			// HTML report or the audit trail.
+			toStdout := 0
+			for _, on := range []bool{*asJSON, *htmlOut == "-", *auditOut == "-"} {
+				if on {
+					toStdout++
+				}
+			}
+			if toStdout > 1 {
+				return usagef("tangle run: only one of --json, --html - and --audit - can write to standard output")
+			}
+			quietTable := toStdout == 1 && !*asJSON
 			opts := rf.options()
 			ctx, stop := interruptible()
 			defer stop()
@@ -89,7 +101,7 @@ var runCmd = &command{
 				if err := reports.WriteJSON(a.stdout, doc); err != nil {
 					return err
 				}
-			} else {
+			} else if !quietTable {
 				if err := reports.WriteTable(a.stdout, res); err != nil {
 					return err
 				}

@@ -72,7 +72,7 @@ var sweepCmd = &command{
 				return err
 			}
 			spec := sweep.Spec{Arg: args[0], Sets: sets, Strategies: rf.strategies, Replications: rf.reps, Params: params, Zip: *zip, Shard: sh,
-				Objective: obj.Flag(), Constraints: flagsOf(constraints), Version: version}
+				Objective: obj.Flag(), Constraints: flagsOf(constraints), Version: version, Budget: rf.budget()}
 			if rf.fs.Changed("seed") {
 				spec.Seed = &rf.seed
 			}

@@ -77,3 +77,13 @@ func TestSweepMetricsCheckedAndInfeasible(t *testing.T) {
 		t.Errorf("infeasible sweep: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestSweepDryRunChecksCost: a cell too large to run is refused by the
+// dry run already, naming the cell and what to change.
+func TestSweepDryRunChecksCost(t *testing.T) {
+	f := sweepFile(t)
+	code, _, stderr := tangle(t, "sweep", f, "--dry-run", "--param", "topology.clients[users].rate=150/s,1e12/s")
+	if code != exitUsage || !strings.Contains(stderr, "cell 2 (1e12/s)") || !strings.Contains(stderr, "lower the clients' rates") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -70,6 +70,9 @@ type Spec struct {
 	Objective    string               // the ranking, recorded in the plan
 	Constraints  []string             // the ranking's constraints, recorded in the plan
 	Version      string               // the tool's version, written in documents
+	// Budget is what each cell's runs may cost (nil: scenarios.DefaultBudget,
+	// a zero Budget: unlimited); NewPlan refuses a plan with a cell over it.
+	Budget *scenarios.Budget
 }
 
 // Plan is what determines a sweep's cells and their results. It is saved
@@ -166,9 +169,17 @@ func NewPlan(spec Spec) (*Plan, error) {
 		return nil, errorf("%v", err)
 	}
 	pl.Cells = len(pl.combos) * len(pl.Strategies)
+	budget := scenarios.DefaultBudget
+	if spec.Budget != nil {
+		budget = *spec.Budget
+	}
 	for k := range pl.combos {
-		if _, err := pl.CellScenario(k * len(pl.Strategies)); err != nil {
+		sc, err := pl.CellScenario(k * len(pl.Strategies))
+		if err != nil {
 			return nil, err
+		}
+		if err := sc.Cost(pl.Replications, 1).Check(budget, sc); err != nil {
+			return nil, errorf("cell %d (%s): %v", k*len(pl.Strategies), strings.Join(pl.combos[k], ", "), err)
 		}
 	}
 	return pl, nil
