@@ -25,7 +25,8 @@ func shortened(t *testing.T, name string) *scenarios.Scenario {
 }
 
 // brief returns a built-in scenario cut for the whole-library tests: at most two
-// replications (enough for parallel runs to interleave), and a duration cut
+// replications (enough for parallel runs to interleave; one for the
+// heaviest), and a duration cut
 // to about requestBudget generated requests per run, but never before every
 // scheduled change (faults, rate steps, state changes, updates) has begun
 // and ended, so every code path a built-in exercises still runs.
@@ -51,6 +52,12 @@ func brief(t *testing.T, name string) *scenarios.Scenario {
 		sc.Warmup = min(sc.Warmup, scenarios.Duration(d/4))
 	}
 	sc.Replications = min(sc.Replications, 2)
+	// The heaviest (by the cost estimate) keep one replication: their
+	// strategies still run in parallel, and the lighter built-ins cover
+	// parallel replications.
+	if sc.Cost(0, 1).Events > 10e6 {
+		sc.Replications = 1
+	}
 	return sc
 }
 
