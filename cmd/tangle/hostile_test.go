@@ -52,6 +52,8 @@ func TestHostileInputs(t *testing.T) {
 			[]string{"run", "mm1", "--replications", "1000000000"}, "run fewer replications"},
 		{"overload beyond memory even with --allow-large", nil,
 			[]string{"run", "mm1", "--allow-large", "--set", "topology.clients[0].rate=1e12/s"}, "bound the queues"},
+		{"sweep of a missing file", nil,
+			[]string{"sweep", "$DIR/missing.yaml", "--param", "seed=1"}, "no such file"},
 		{"a directory as the scenario", map[string]string{"d/x": ""},
 			[]string{"run", "$DIR/d"}, "is a directory"},
 	}

@@ -78,7 +78,13 @@ var sweepCmd = &command{
 			}
 			pl, err := sweep.NewPlan(spec)
 			if err != nil {
-				return sweepError("sweep", err)
+				// Every problem a plan finds is in the inputs (the
+				// scenario, the flags): bad usage.
+				var se *sweep.Error
+				if errors.As(err, &se) {
+					return usagef("tangle sweep: %v", se)
+				}
+				return usageError{err}
 			}
 			if err := checkMeasured(pl, obj, constraints); err != nil {
 				return err
