@@ -10,13 +10,13 @@ import (
 type InternalError struct {
 	Scenario string
 	Strategy string
-	Seed     uint64 // the replication's seed
+	Seed     uint64 // the seed of the run (a replication seed) or of the sweep
 	Value    any    // what panicked
 	Stack    []byte
 }
 
 func (e *InternalError) Error() string {
-	return fmt.Sprintf("internal error in scenario %s, strategy %s, replication seed %d: %v", e.Scenario, e.Strategy, e.Seed, e.Value)
+	return fmt.Sprintf("internal error in scenario %s, strategy %s, seed %d: %v", e.Scenario, e.Strategy, e.Seed, e.Value)
 }
 
 // recoverRun turns a panic of the run of strategy s with seed into an

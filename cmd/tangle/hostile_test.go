@@ -108,7 +108,7 @@ func TestInternalErrorsExitThree(t *testing.T) {
 		want []string
 	}{
 		{"panic", exitInternal, []string{"internal error (a bug in tangle", "kaboom", "rerun: tangle boom panic", "Please report this"}},
-		{"run", exitInternal, []string{"replication seed 42", "rerun: tangle boom run", "Please report this"}},
+		{"run", exitInternal, []string{"seed 42", "rerun: tangle boom run", "Please report this"}},
 		{"path", exitUsage, []string{"no such file or directory"}},
 	} {
 		code, _, stderr := tangle(t, "boom", tc.arg)

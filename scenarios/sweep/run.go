@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -52,6 +53,30 @@ func (e *Interrupted) Error() string {
 }
 
 func (e *Interrupted) Unwrap() error { return e.Err }
+
+// runCell runs cell i (scenario sc) and saves it in dir. A panic (a bug)
+// comes back as a *scenarios.InternalError rather than ending the process
+// from this goroutine.
+func (pl *Plan) runCell(ctx context.Context, sc *scenarios.Scenario, i int, dir string, out *reports.SweepCell, workers int, budget *scenarios.Budget, prog *Progress) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &scenarios.InternalError{Scenario: sc.Name, Strategy: pl.Strategies[i%len(pl.Strategies)], Seed: pl.Seed, Value: r, Stack: debug.Stack()}
+		}
+	}()
+	ro := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: workers, Progress: &prog.Progress, Budget: budget}
+	res, err := scenarios.Run(ctx, sc, ro)
+	if err != nil {
+		return err
+	}
+	*out = pl.Cell(i, res)
+	if dir != "" {
+		if err := writeJSON(cellPath(dir, i), *out); err != nil {
+			return err
+		}
+	}
+	prog.CellsDone.Add(1)
+	return nil
+}
 
 // Run runs the plan's cells of its shard that are not already in dir, in
 // parallel, persisting each in dir as it completes (dir may be "": nothing
@@ -110,17 +135,7 @@ func Run(ctx context.Context, pl *Plan, dir string, opts Options) (*reports.Swee
 				if k >= len(pending) || ctx.Err() != nil {
 					return
 				}
-				ro := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: runWorkers, Progress: &prog.Progress, Budget: opts.Budget}
-				res, err := scenarios.Run(ctx, scs[k], ro)
-				if err != nil {
-					errs[k] = err
-					continue
-				}
-				results[k] = pl.Cell(pending[k], res)
-				if dir != "" {
-					errs[k] = writeJSON(cellPath(dir, pending[k]), results[k])
-				}
-				prog.CellsDone.Add(1)
+				errs[k] = pl.runCell(ctx, scs[k], pending[k], dir, &results[k], runWorkers, opts.Budget, prog)
 			}
 		}()
 	}
