@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,20 @@ func TestBuiltinsFitTheDefaultBudget(t *testing.T) {
 			t.Errorf("%s: %v", b.Name, err)
 		}
 		t.Logf("%-28s %4d runs %10.3g requests %10.3g events %10s", b.Name, c.Runs, c.Requests, c.Events, FormatBytes(c.Memory))
+	}
+}
+
+// TestRunStopsFarOverItsEstimate: what the estimate cannot see (a control
+// plane reporting every microsecond) is stopped at 50 times the estimate
+// (at least its floor) instead of running for hours.
+func TestRunStopsFarOverItsEstimate(t *testing.T) {
+	sc, err := Parse("ri.yaml", []byte(strings.Replace(costBase, "RATE", "1/s", 1)+"state:\n  report_interval: 1us\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := Budget{Events: 2e5} // its share: 2e5 events
+	_, err = Run(context.Background(), sc, Options{Workers: 1, Budget: &budget})
+	if err == nil || !strings.Contains(err.Error(), "far more than estimated") || !strings.Contains(err.Error(), "--allow-large") {
+		t.Fatalf("got %v", err)
 	}
 }
