@@ -52,6 +52,8 @@ func TestHostileInputs(t *testing.T) {
 			[]string{"run", "mm1", "--replications", "1000000000"}, "run fewer replications"},
 		{"overload beyond memory even with --allow-large", nil,
 			[]string{"run", "mm1", "--allow-large", "--set", "topology.clients[0].rate=1e12/s"}, "bound the queues"},
+		{"a self-merging --set value", nil,
+			[]string{"validate", "mm1", "--set", "topology.telemetry=&a {<<: *a}"}, "merge key (<<) merges a mapping that contains it"},
 		{"sweep of a missing file", nil,
 			[]string{"sweep", "$DIR/missing.yaml", "--param", "seed=1"}, "no such file"},
 		{"a directory as the scenario", map[string]string{"d/x": ""},
