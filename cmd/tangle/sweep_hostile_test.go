@@ -87,3 +87,24 @@ func TestSweepDryRunChecksCost(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestMergeReplacesItsOutWhole: merging into a directory that holds an
+// earlier sweep leaves none of its cells behind.
+func TestMergeReplacesItsOutWhole(t *testing.T) {
+	f := sweepFile(t)
+	base := t.TempDir()
+	s0, s1, merged := filepath.Join(base, "s0"), filepath.Join(base, "s1"), filepath.Join(base, "merged")
+	mustRun(t, sweepArgs(f, "--out", s0, "--shard", "0/2")...)
+	mustRun(t, sweepArgs(f, "--out", s1, "--shard", "1/2")...)
+	os.MkdirAll(filepath.Join(merged, "cells"), 0o755)
+	os.WriteFile(filepath.Join(merged, "plan.json"), []byte("{}"), 0o644)
+	stale := filepath.Join(merged, "cells", "cell-000099.json")
+	os.WriteFile(stale, []byte("{}"), 0o644)
+	mustRun(t, "merge", s0, s1, "--out", merged)
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a cell of the earlier sweep is still in the merged directory")
+	}
+	if cells, _ := filepath.Glob(filepath.Join(merged, "cells", "*.json")); len(cells) != 12 {
+		t.Errorf("merged directory holds %d cells, want 12", len(cells))
+	}
+}

@@ -267,25 +267,25 @@ func Merge(dirs []string) (*Plan, []reports.SweepCell, error) {
 }
 
 // WriteDir writes the directory an unsharded sweep would have written:
-// the plan, every cell, and the document as sweep.json.
+// the plan, every cell, and the document as sweep.json. It replaces dir
+// as a whole (reports.ReplaceDir), so no cell of an earlier sweep stays
+// beside them; an existing dir must be empty or a sweep's.
 func WriteDir(dir string, pl *Plan, cells []reports.SweepCell, doc *reports.SweepDoc) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	isSweep := func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, "plan.json"))
+		return err == nil
 	}
-	unlock, err := reports.LockDir(dir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := writeJSON(filepath.Join(dir, "plan.json"), pl); err != nil {
-		return err
-	}
-	for _, c := range cells {
-		if err := writeJSON(cellPath(dir, c.Index), c); err != nil {
+	return reports.ReplaceDir(dir, isSweep, func(tmp string) error {
+		if err := writeJSON(filepath.Join(tmp, "plan.json"), pl); err != nil {
 			return err
 		}
-	}
-	return WriteDoc(dir, doc)
+		for _, c := range cells {
+			if err := writeJSON(cellPath(tmp, c.Index), c); err != nil {
+				return err
+			}
+		}
+		return WriteDoc(tmp, doc)
+	})
 }
 
 // WriteDoc writes the sweep document as dir/sweep.json.
