@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 NPM     ?= npm
 ASSETS  := reports/assets
 
-.PHONY: build run test bench vet fmt clean assets
+.PHONY: build run test bench vet fmt clean assets fuzz
 
 ## build: fetch the report's ECharts asset, then compile bin/tangle
 build: assets
@@ -17,9 +17,10 @@ build: assets
 run: build
 	./$(BIN) run --out results/ --html results/report.html
 
-## test: vet, then every test (calibration, determinism, the report in headless Chromium)
+## test: vet, then every test (calibration, determinism, the report in headless Chromium);
+## -timeout leaves a wide margin over the suite's ~5 minutes on two cores
 test: vet assets
-	$(GO) test ./...
+	$(GO) test -timeout 20m ./...
 
 ## assets: install the pinned ECharts from npm (npm ci) and copy it into reports/assets,
 ## where go:embed inlines it into every HTML report (see reports/assets/README.md).
@@ -47,6 +48,16 @@ vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+
+## fuzz: explore each native fuzz target for FUZZTIME (go test alone runs only their
+## seeds and the committed corpus in scenarios/testdata/fuzz); a failure is saved there
+FUZZTIME ?= 5s
+FUZZ     := FuzzParse FuzzOverride FuzzSweepParam FuzzValues
+fuzz:
+	@set -e; for f in $(FUZZ); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./scenarios; \
+	done
 
 ## bench: engine and scenario benchmarks on one core (see README, Performance)
 bench:

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -67,19 +68,25 @@ func csvFloat(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
-// FileName turns a strategy or scenario name into a safe file name.
+// FileName turns a strategy or scenario name into a safe file name, one
+// to one: letters, digits, '-', '_' and '.' are kept and every other byte
+// is written %XX (its hex value), as is a leading '.', so distinct names
+// ("a/b", "a b", "a_b") never share a file. The empty name is "%".
 func FileName(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
+	if name == "" {
+		return "%"
 	}
-	if b.Len() == 0 || strings.Trim(b.String(), ".") == "" {
-		return "_"
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.' && i == 0:
+			fmt.Fprintf(&b, "%%%02X", c)
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
 	}
 	return b.String()
 }

@@ -54,7 +54,8 @@ func TestFormatNum(t *testing.T) {
 }
 
 func TestFileName(t *testing.T) {
-	for in, want := range map[string]string{"p2c": "p2c", "least request/2": "least_request_2", "..": "_", "": "_"} {
+	for in, want := range map[string]string{"p2c": "p2c", "least request/2": "least%20request%2F2", "a_b": "a_b", "a b": "a%20b", "a/b": "a%2Fb",
+		"..": "%2E.", ".": "%2E", "": "%", "50%": "50%25", "é": "%C3%A9"} {
 		if got := FileName(in); got != want {
 			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
 		}

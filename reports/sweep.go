@@ -36,4 +36,8 @@ type SweepCell struct {
 	Rerun    string                `json:"rerun"`    // command that reruns just this cell
 	Seeds    []uint64              `json:"replication_seeds"`
 	Verdict  string                `json:"verdict"` // the scenario's checks on this cell: pass, fail or none
+	// ConfigSHA256 hashes what determines the cell's result (scenario
+	// bytes, overrides, strategy, seed, replications): a resumed or merged
+	// sweep checks every cell against its plan by it.
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -242,9 +241,9 @@ func parseThreshold(unit, s string) (float64, error) {
 	case "ratio":
 		return ParseRatio(s)
 	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := parseNumber(s)
 	if err != nil {
-		return 0, fmt.Errorf("expected a number in %s, got %q", unit, s)
+		return 0, fmt.Errorf("expected a finite number in %s, got %q", unit, s)
 	}
 	return v, nil
 }

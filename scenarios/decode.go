@@ -27,6 +27,51 @@ type decoder struct {
 	errs ErrorList
 	pos  map[string]Pos
 	sets []Override // applied to the tree before decoding
+
+	// budget bounds the work of expanding aliases and merge keys: every
+	// node decoded and every merged pair spends one, so a file whose
+	// anchors nest exponentially ("billion laughs") is refused instead of
+	// exhausting memory. Zero means unlimited (set by Parse).
+	budget    int
+	exhausted bool
+}
+
+// expansionFactor is how many times, on average, a node of a file may be
+// decoded through aliases and merge keys; expansionFloor is the least
+// budget any file gets.
+const (
+	expansionFactor = 20
+	expansionFloor  = 100_000
+)
+
+// countNodes counts the nodes of a tree as written (not following aliases).
+func countNodes(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
+
+// spend takes one unit of the expansion budget; when none is left it
+// records one error at n and reports false, and the caller stops.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
+	if d.exhausted {
+		return false
+	}
+	if d.budget == 0 {
+		return true
+	}
+	d.budget--
+	if d.budget == 0 {
+		d.exhausted = true
+		d.errorAt(n, path, "use each anchor a few times at most, and do not nest merge keys (<<) of merged mappings", "aliases and merge keys expand to too many values (more than %d× the file's own)", expansionFactor)
+		return false
+	}
+	return true
 }
 
 func newDecoder(file string) *decoder {
@@ -128,7 +173,7 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 // decode fills v (addressable) from n.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	n = resolve(n)
-	if isNull(n) {
+	if isNull(n) || !d.spend(n, path) {
 		return
 	}
 	d.pos[path] = posOf(n)
@@ -156,6 +201,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(s)
 	case reflect.String:
 		if s, ok := d.scalar(n, path, "a string"); ok {
+			if err := controlFree(s); err != nil {
+				d.errorAt(n, path, "", "%v", err)
+				return
+			}
 			v.SetString(s)
 		}
 	case reflect.Bool:
@@ -187,9 +236,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 	case reflect.Float64:
 		if s, ok := d.scalar(n, path, "a number"); ok {
-			f, err := strconv.ParseFloat(s, 64)
+			f, err := parseNumber(s)
 			if err != nil {
-				d.errorAt(n, path, "", "expected a number, got %q", s)
+				d.errorAt(n, path, "", "expected a finite number, got %q", s)
 				return
 			}
 			v.SetFloat(f)
@@ -219,30 +268,50 @@ func kindName(n *yaml.Node) string {
 }
 
 // mappingPairs returns the key/value pairs of a mapping node, expanding
-// YAML merge keys (<<), and records an error for a duplicate key.
+// YAML merge keys (<<), and records an error for a duplicate key. A
+// mapping merged twice is expanded once (its keys would be duplicates
+// and ignored),
+// and a mapping that merges itself, directly or through others, is an
+// error rather than endless recursion.
 func (d *decoder) mappingPairs(n *yaml.Node, path string) [][2]*yaml.Node {
 	var pairs [][2]*yaml.Node
 	seen := map[string]*yaml.Node{}
-	var walk func(m *yaml.Node, merged bool)
-	walk = func(m *yaml.Node, merged bool) {
+	// expanding holds the mappings being expanded (the merge chain from
+	// n); expanded those already done.
+	expanding, expanded := map[*yaml.Node]bool{}, map[*yaml.Node]bool{}
+	var walk func(m *yaml.Node, isMerged bool)
+	walk = func(m *yaml.Node, isMerged bool) {
+		expanding[m] = true
+		defer func() { expanding[m], expanded[m] = false, true }()
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k, val := m.Content[i], m.Content[i+1]
+			if !d.spend(k, path) {
+				return
+			}
 			if k.Tag == "!!merge" {
-				val = resolve(val)
-				switch val.Kind {
+				var sources []*yaml.Node
+				switch val = resolve(val); val.Kind {
 				case yaml.MappingNode:
-					walk(val, true)
+					sources = []*yaml.Node{val}
 				case yaml.SequenceNode:
 					for _, item := range val.Content {
 						if item = resolve(item); item.Kind == yaml.MappingNode {
-							walk(item, true)
+							sources = append(sources, item)
 						}
+					}
+				}
+				for _, src := range sources {
+					switch {
+					case expanding[src]:
+						d.errorAt(k, join(path, "<<"), "", "merge key (<<) merges a mapping that contains it; a mapping cannot include itself")
+					case !expanded[src]:
+						walk(src, true)
 					}
 				}
 				continue
 			}
 			if prev, dup := seen[k.Value]; dup {
-				if merged { // explicit keys override merged ones
+				if isMerged { // explicit keys override merged ones
 					continue
 				}
 				d.errorAt(k, join(path, k.Value), "", "key is already set at line %d", prev.Line)
@@ -293,6 +362,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 // parse reads YAML text into a document node; a syntax error becomes a
 // positioned *Error.
 func parse(file string, src []byte) (*yaml.Node, *Error) {
+	if e := checkText(file, src); e != nil {
+		return nil, e
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, syntaxError(file, err)

@@ -22,7 +22,9 @@ type Error struct {
 	Hint string // a suggestion, e.g. "did you mean replicas?"
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return escapeControls(e.text()) }
+
+func (e *Error) text() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Pos.Line > 0 {

@@ -40,6 +40,11 @@ func ParseOverride(s string) (Override, error) {
 	if _, err := parsePath(path); err != nil {
 		return Override{}, err
 	}
+	if strings.TrimSpace(value) == "" {
+		// An empty value would parse as YAML null and silently reset
+		// the key to its default; say which was meant.
+		return Override{}, fmt.Errorf("%s= has no value: write %s=null to reset it to its default, or %s=\"\" for an empty string", path, path, path)
+	}
 	return Override{Path: path, Value: value}, nil
 }
 

@@ -83,14 +83,17 @@ func readParam(p sim.Param, n *yaml.Node) (any, error) {
 		}
 		return v, nil
 	case sim.Float:
-		v, err := strconv.ParseFloat(s, 64)
+		v, err := parseNumber(s)
 		if err != nil {
-			return nil, fmt.Errorf("expected a number, got %q", s)
+			return nil, fmt.Errorf("expected a finite number, got %q", s)
 		}
 		return v, nil
 	case sim.Duration:
 		v, err := ParseDuration(s)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkSpan(v); err != nil {
 			return nil, err
 		}
 		return v, nil

@@ -25,6 +25,10 @@ type Options struct {
 	// Progress, if set, is updated while the runs go (safe to read from
 	// another goroutine).
 	Progress *Progress
+	// Budget is what the runs may cost (see Cost); nil means
+	// DefaultBudget, and a zero Budget is unlimited. Run refuses a
+	// scenario whose estimated cost exceeds it before simulating.
+	Budget *Budget
 }
 
 // Progress counts the work of a run as it happens, for progress reports.
@@ -92,6 +96,27 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	if opts.Replications > 0 {
 		reps = opts.Replications
 	}
+	budget := DefaultBudget
+	if opts.Budget != nil {
+		budget = *opts.Budget
+	}
+	costWorkers := opts.Workers
+	if costWorkers <= 0 {
+		costWorkers = runtime.GOMAXPROCS(0)
+	}
+	cost := sc.Cost(reps, costWorkers)
+	if err := cost.Check(budget, sc); err != nil {
+		return nil, err
+	}
+	// The estimate does not see everything (a control loop with a 1µs
+	// interval): a run far over it (50 times, and at least 10⁸ events, some
+	// seconds) or over its share of the budget is stopped rather than left
+	// to run for hours.
+	var maxEvents uint64
+	if budget.Events > 0 {
+		runs := float64(len(sc.Strategies) * reps)
+		maxEvents = uint64(min(budget.Events/runs, max(50*cost.Events/runs, 1e8)))
+	}
 	res := &Result{Scenario: sc, Seed: seed, Replications: reps}
 	for r := 0; r < reps; r++ {
 		// 53 bits, so the seed survives JSON readers that use doubles.
@@ -124,7 +149,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 					return
 				}
 				s, r := k/reps, k%reps
-				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog)
+				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog, maxEvents)
 				prog.Done.Add(1)
 			}
 		}()
@@ -148,7 +173,8 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 }
 
 // runOne simulates strategy s with one replication seed.
-func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (RunResult, error) {
+func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress, maxEvents uint64) (_ RunResult, err error) {
+	defer recoverRun(sc, s, seed, &err)
 	b, err := sc.Build(s, seed)
 	if err != nil {
 		return RunResult{}, err
@@ -156,6 +182,7 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	w := b.World
 	horizon := sc.Duration.T()
 	var reported, lastEvents int64
+	over := false
 	w.Eng.SetProgress(progressEvery, func() bool {
 		now := int64(min(w.Eng.Now(), horizon))
 		prog.SimTime.Add(now - reported)
@@ -163,14 +190,29 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 		ev := int64(w.Eng.Events())
 		prog.Events.Add(ev - lastEvents)
 		lastEvents = ev
+		if maxEvents > 0 && uint64(ev) > maxEvents {
+			over = true
+			return false
+		}
 		return ctx.Err() == nil
 	})
+	overBudget := func() error {
+		return &Error{File: sc.Source, Msg: fmt.Sprintf("strategy %s, seed %d: the run passed %d events at %v of simulated time, far more than estimated",
+			sc.Strategies[s].Name, seed, maxEvents, w.Eng.Now()),
+			Hint: "an interval or timeout may be much shorter than intended; pass --allow-large to run it anyway"}
+	}
 	w.Start(horizon)
 	w.Eng.Run(horizon)
+	if over {
+		return RunResult{}, overBudget()
+	}
 	if w.Eng.Stopped() {
 		return RunResult{}, fmt.Errorf("strategy %s: %w", sc.Strategies[s].Name, ctx.Err())
 	}
 	w.Drain(sc.Drain.T())
+	if over {
+		return RunResult{}, overBudget()
+	}
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
 	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -195,7 +196,17 @@ type Target struct {
 
 // Load reads and validates a scenario file, with overrides applied.
 func Load(path string, sets ...Override) (*Scenario, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a scenario file", path)
+	}
+	// One byte more than allowed, so checkText sees an oversized file
+	// (or an endless one, /dev/zero) without reading all of it.
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +227,10 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	// the rest of the file and overrides are still checked.
 	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
+	d.budget = max(expansionFactor*countNodes(root), expansionFloor)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
-	if len(d.errs) == 0 {
-		sc.defaults(d)
-		sc.validate(d)
-	}
+	sc.validatePartial(d)
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()
 	}
@@ -316,6 +325,9 @@ func (sc *Scenario) validate(d *decoder) {
 	}
 	if sc.SeriesInterval < 0 {
 		d.errorPath("series_interval", "", "must not be negative, got %v", sc.SeriesInterval)
+	}
+	if !sc.checkSizes(d) {
+		return
 	}
 	sc.validatePlaces(d)
 	sc.validateServices(d)
@@ -650,13 +662,19 @@ func (sc *Scenario) validateClients(d *decoder) {
 
 func (sc *Scenario) validateStrategies(d *decoder) {
 	names := map[string]bool{}
+	folded := map[string]string{} // lower case -> as written
 	for i := range sc.Strategies {
 		s := &sc.Strategies[i]
 		p := index("strategies", i)
 		if names[s.Name] {
 			d.errorPath(join(p, "name"), "", "strategy %q is declared twice; names must be unique", s.Name)
+		} else if prev, ok := folded[strings.ToLower(s.Name)]; ok {
+			// Each strategy's outputs are files named after it; on a
+			// case-insensitive file system these would be one file.
+			d.errorPath(join(p, "name"), "", "strategy %q differs from %q only in letter case; their output files would collide on case-insensitive file systems", s.Name, prev)
 		}
 		names[s.Name] = true
+		folded[strings.ToLower(s.Name)] = s.Name
 		var err error
 		if s.load, err = topology.ParseLoadSource(s.Load); err != nil {
 			d.errorPath(join(p, "load"), didYouMean(s.Load, []string{"local", "signal", "live"}), "expected local, signal or live, got %q", s.Load)

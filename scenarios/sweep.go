@@ -83,13 +83,13 @@ func expandRange(lo, hi, step string) ([]string, error) {
 		format func(float64) string
 	}
 	kinds := []kind{
-		{func(s string) (float64, error) { return strconv.ParseFloat(s, 64) },
+		{parseNumber,
 			func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }},
 		{func(s string) (float64, error) {
 			if !strings.HasSuffix(s, "%") {
 				return 0, fmt.Errorf("not a percentage")
 			}
-			return strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+			return parseNumber(strings.TrimSuffix(s, "%"))
 		}, func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) + "%" }},
 		{func(s string) (float64, error) {
 			t, err := ParseDuration(s)
@@ -150,6 +150,15 @@ func SweepGrid(params []SweepParam, zip bool) ([][]string, error) {
 		}
 		return out, nil
 	}
+	// Count the cells before building any: a 10,000 × 10,000 grid must be
+	// refused, not built and then refused.
+	cells := 1
+	for _, p := range params {
+		cells *= max(len(p.Values), 1)
+		if cells > maxSweepValues*10 {
+			return nil, fmt.Errorf("the grid has more than %d cells; sweep fewer values or use --zip", maxSweepValues*10)
+		}
+	}
 	out := [][]string{nil}
 	for _, p := range params {
 		var next [][]string
@@ -159,9 +168,6 @@ func SweepGrid(params []SweepParam, zip bool) ([][]string, error) {
 			}
 		}
 		out = next
-		if len(out) > maxSweepValues*10 {
-			return nil, fmt.Errorf("the grid has more than %d cells; sweep fewer values or use --zip", maxSweepValues*10)
-		}
 	}
 	return out, nil
 }

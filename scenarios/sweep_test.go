@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -51,5 +52,26 @@ func TestSweepGrid(t *testing.T) {
 	g, _ = SweepGrid(ps, true)
 	if len(g) != 3 || !slices.Equal(g[2], []string{"3", "z"}) {
 		t.Errorf("zipped grid %v", g)
+	}
+}
+
+// TestSweepGridCountedBeforeBuilt: a 10,000 × 10,000 grid (10^8 cells)
+// exhausted memory being built before its size was checked.
+func TestSweepGridCountedBeforeBuilt(t *testing.T) {
+	a, err := ParseSweepParam("a=1..10000/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a
+	b.Path = "b"
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	if _, err := SweepGrid([]SweepParam{a, b}, false); err == nil || !strings.Contains(err.Error(), "more than 100000 cells") {
+		t.Fatalf("got %v", err)
+	}
+	runtime.ReadMemStats(&ms)
+	if grew := ms.TotalAlloc - before; grew > 1<<20 {
+		t.Errorf("refusing the grid allocated %d bytes", grew)
 	}
 }

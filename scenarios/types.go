@@ -34,6 +34,10 @@ func (d *Duration) decodeYAML(dec *decoder, n *yaml.Node, path string) {
 		dec.errorAt(n, path, durationHint(s), "%v", err)
 		return
 	}
+	if err := checkSpan(t); err != nil {
+		dec.errorAt(n, path, "", "%v", err)
+		return
+	}
 	*d = Duration(t)
 }
 
@@ -63,11 +67,23 @@ func ParseDuration(s string) (sim.Time, error) {
 	} else if days == 0 {
 		return 0, fmt.Errorf("expected a duration such as 250ms, 10s, 5m or 3d, got %q", s)
 	}
+	if days*86400 >= (sim.Never - sim.Time(rest)).Seconds() {
+		return 0, fmt.Errorf("%q is too long: durations are at most %s (292 years)", s, formatDuration(sim.Never/sim.Second*sim.Second))
+	}
 	t := sim.Time(rest) + sim.Seconds(days*86400)
 	if neg {
 		t = -t
 	}
 	return t, nil
+}
+
+// checkSpan refuses a duration longer than any run can hold (100 years,
+// sim.MaxDraw): added to a time within a run it would overflow.
+func checkSpan(t sim.Time) error {
+	if t > sim.MaxDraw || t < -sim.MaxDraw {
+		return fmt.Errorf("%s is longer than 100 years, the longest span a run can hold", formatDuration(t))
+	}
+	return nil
 }
 
 func durationHint(s string) string {
@@ -136,10 +152,10 @@ func ParseRate(s string) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("expected a rate such as 90/s, 5400/min or 2/h, got %q", s)
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	v, err := parseNumber(strings.TrimSpace(num))
 	per, known := rateUnits[strings.TrimSpace(unit)]
 	if err != nil || !known {
-		return 0, fmt.Errorf("expected a rate such as 90/s, 5400/min or 2/h, got %q", s)
+		return 0, fmt.Errorf("expected a rate such as 90/s, 5400/min or 2/h (a finite number), got %q", s)
 	}
 	return v / per, nil
 }
@@ -167,7 +183,7 @@ func ParseRatio(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		p = strings.TrimSpace(p)
-		if _, err := strconv.ParseFloat(p, 64); err != nil {
+		if _, err := parseNumber(p); err != nil {
 			return 0, fmt.Errorf("expected a percentage such as 5%%, got %q", s)
 		}
 		// Shift the decimal point in the text, so 99.9% reads as the
@@ -178,7 +194,7 @@ func ParseRatio(s string) (float64, error) {
 		v, _ := strconv.ParseFloat(p, 64)
 		return v / 100, nil
 	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := parseNumber(s)
 	if err != nil {
 		return 0, fmt.Errorf("expected a ratio such as 0.05 or a percentage such as 5%%, got %q", s)
 	}
@@ -376,9 +392,9 @@ func (d *Dist) decodeYAML(dec *decoder, n *yaml.Node, path string) {
 			continue
 		}
 		if slices.Contains(fam.unitless, key) {
-			f, err := strconv.ParseFloat(s, 64)
+			f, err := parseNumber(s)
 			if err != nil {
-				dec.errorAt(v, kp, "", "expected a number, got %q", s)
+				dec.errorAt(v, kp, "", "expected a finite number, got %q", s)
 				bad = true
 				continue
 			}
@@ -420,7 +436,22 @@ func (d *Dist) decodeYAML(dec *decoder, n *yaml.Node, path string) {
 		dec.errorAt(n, path, "", "%s distribution: %v", fam.name, err)
 		return
 	}
+	if tail := sim.Tail(dist); !(tail < sim.MaxDraw.Seconds()) {
+		dec.errorAt(n, path, tailHints[fam.name], "%s distribution: one draw in a billion exceeds 100 years (it reaches %.3g s), longer than any run can represent", fam.name, tail)
+		return
+	}
 	*d = Dist{Dist: dist, Text: dist.String()}
+}
+
+// tailHints say what to change when a distribution's tail is too long.
+var tailHints = map[string]string{
+	"exponential": "lower the mean",
+	"uniform":     "lower max",
+	"normal":      "lower mean or stddev",
+	"lognormal":   "lower sigma (a latency's is usually below 2) or the median",
+	"pareto":      "raise shape (a heavy tail's is usually 1 to 3) or lower scale",
+	"weibull":     "raise shape or lower scale",
+	"empirical":   "lower the largest value",
 }
 
 // numberList decodes a list of durations (seconds) or plain numbers.
@@ -444,9 +475,9 @@ func (dec *decoder) numberList(n *yaml.Node, path string, durations bool) ([]flo
 			out = append(out, t.Seconds())
 			continue
 		}
-		f, err := strconv.ParseFloat(s, 64)
+		f, err := parseNumber(s)
 		if err != nil {
-			dec.errorAt(item, index(path, i), "", "expected a number, got %q", s)
+			dec.errorAt(item, index(path, i), "", "expected a finite number, got %q", s)
 			return nil, false
 		}
 		out = append(out, f)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -21,14 +22,57 @@ type Dist interface {
 	String() string
 }
 
+// MaxDraw is the longest duration SampleTime returns: 100 years. Longer
+// draws (and +Inf or NaN from a distribution pushed past float64) saturate
+// here instead of wrapping, so now+draw never overflows Time for runs of up
+// to MaxDraw. Scenarios refuse distributions whose tail reaches it (see
+// Tail), so a valid scenario's draws are never clamped.
+const MaxDraw = 100 * 365 * 24 * Hour
+
 // SampleTime draws a duration in seconds from d and converts it to Time.
-// Negative draws (a normal's left tail) are clamped to 0.
+// Negative draws (a normal's left tail) are clamped to 0, draws beyond
+// MaxDraw (or NaN) saturate at MaxDraw.
 func SampleTime(d Dist, r *rand.Rand) Time {
 	x := d.Sample(r)
 	if x <= 0 {
 		return 0
 	}
+	if !(x < MaxDraw.Seconds()) { // also NaN
+		return MaxDraw
+	}
 	return Seconds(x)
+}
+
+// TailProb is the tail probability at which Tail measures a distribution:
+// one draw in a billion.
+const TailProb = 1e-9
+
+// Tail returns the value a draw exceeds with probability TailProb (the
+// 1−1e-9 quantile), in the distribution's unit: what a long run can be
+// expected to draw. It is +Inf when the quantile overflows float64, and
+// the largest value for Constant, Uniform and Empirical. A distribution of
+// another type reports its Mean (Tail has no way to know more).
+func Tail(d Dist) float64 {
+	const z = 5.997807015 // standard normal quantile of 1−1e-9
+	switch x := d.(type) {
+	case Constant:
+		return x.V
+	case Exponential:
+		return x.M * -math.Log(TailProb)
+	case Uniform:
+		return x.Max
+	case Normal:
+		return x.Mu + z*x.Sigma
+	case LogNormal:
+		return math.Exp(x.Mu + z*x.Sigma)
+	case Pareto:
+		return x.Xm * math.Pow(TailProb, -1/x.Alpha)
+	case Weibull:
+		return x.Lambda * math.Pow(-math.Log(TailProb), 1/x.K)
+	case *Empirical:
+		return slices.Max(x.values)
+	}
+	return d.Mean()
 }
 
 // Constant always returns V.

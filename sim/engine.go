@@ -120,9 +120,14 @@ func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
 	return EventID(uint64(sl.gen)<<32 | uint64(s+1))
 }
 
-// After schedules handler k with arg at Now()+d. See At.
+// After schedules handler k with arg at Now()+d. See At. A delay that
+// would overflow Time saturates at Never (the event never runs).
 func (e *Engine) After(d Time, c Class, k Kind, arg uint64) EventID {
-	return e.At(e.now+d, c, k, arg)
+	t := e.now + d
+	if d > 0 && t < e.now {
+		t = Never
+	}
+	return e.At(t, c, k, arg)
 }
 
 // Cancel stops the event id from running. It reports whether the event was

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -25,6 +22,7 @@ type runFlags struct {
 	reps       int
 	workers    int
 	quiet      bool
+	allowLarge bool
 }
 
 func addRunFlags(fs *pflag.FlagSet) *runFlags {
@@ -35,7 +33,32 @@ func addRunFlags(fs *pflag.FlagSet) *runFlags {
 	fs.IntVar(&f.reps, "replications", 0, "number of replications (default: the scenario's)")
 	fs.IntVar(&f.workers, "workers", 0, "runs simulated at once (default: the number of CPUs); results do not depend on it")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	fs.BoolVar(&f.allowLarge, "allow-large", false, "run even when the estimated cost exceeds the default budget (2e9 events, 4 GiB); memory beyond what the machine has is still refused")
 	return f
+}
+
+// budget is what a run may cost: the default, or with --allow-large all
+// the time it takes and up to 90% of the machine's memory.
+func (f *runFlags) budget() *scenarios.Budget {
+	if !f.allowLarge {
+		return nil
+	}
+	mem := physicalMemory()
+	if mem == 0 {
+		mem = 16 << 30 // unknown: assume a workstation's
+	}
+	return &scenarios.Budget{Memory: 0.9 * mem}
+}
+
+// check refuses flag values that need no scenario to be wrong.
+func (f *runFlags) check(cmd string) error {
+	if f.fs.Changed("replications") && f.reps < 1 {
+		return usagef("tangle %s: --replications must be at least 1, got %d", cmd, f.reps)
+	}
+	if f.workers < 0 {
+		return usagef("tangle %s: --workers must be at least 1 (or 0 for one per CPU), got %d", cmd, f.workers)
+	}
+	return nil
 }
 
 // overrides parses the --set flags.
@@ -54,8 +77,8 @@ func (f *runFlags) overrides(cmd string) ([]scenarios.Override, error) {
 // load opens the scenario with the overrides applied and the strategies
 // selected, and checks the flags that need no scenario.
 func (f *runFlags) load(cmd, arg string) (*scenarios.Scenario, error) {
-	if f.fs.Changed("replications") && f.reps < 1 {
-		return nil, usagef("tangle %s: --replications must be at least 1, got %d", cmd, f.reps)
+	if err := f.check(cmd); err != nil {
+		return nil, err
 	}
 	sets, err := f.overrides(cmd)
 	if err != nil {
@@ -68,58 +91,27 @@ func (f *runFlags) load(cmd, arg string) (*scenarios.Scenario, error) {
 	return selectStrategies(cmd, sc, f.strategies)
 }
 
-// selectStrategies keeps only the named strategies, in the order named.
-// Replication seeds do not depend on the strategies, so the selection
-// keeps common random numbers.
+// selectStrategies keeps only the named strategies, in the order named
+// (see Scenario.Select).
 func selectStrategies(cmd string, sc *scenarios.Scenario, names []string) (*scenarios.Scenario, error) {
-	if len(names) == 0 {
-		return sc, nil
+	out, err := sc.Select(names)
+	if err != nil {
+		return nil, usagef("tangle %s: --strategies: %v", cmd, err)
 	}
-	var all []string
-	for _, s := range sc.Strategies {
-		all = append(all, s.Name)
-	}
-	out := *sc
-	out.Strategies = nil
-	for _, n := range names {
-		i := slices.Index(all, n)
-		if i < 0 {
-			hint := ""
-			if s := scenarios.Suggest(n, all); s != "" {
-				hint = " (" + s + ")"
-			}
-			return nil, usagef("tangle %s: --strategies: no strategy %q in %s%s; it has %s", cmd, n, sc.Name, hint, strings.Join(all, ", "))
-		}
-		if slices.ContainsFunc(out.Strategies, func(s scenarios.Strategy) bool { return s.Name == n }) {
-			return nil, usagef("tangle %s: --strategies: %q is named twice", cmd, n)
-		}
-		out.Strategies = append(out.Strategies, sc.Strategies[i])
-	}
-	return &out, nil
+	return out, nil
 }
 
 func (f *runFlags) options() scenarios.Options {
-	opts := scenarios.Options{Replications: f.reps, Workers: f.workers, Progress: &scenarios.Progress{}}
+	opts := scenarios.Options{Replications: f.reps, Workers: f.workers, Progress: &scenarios.Progress{}, Budget: f.budget()}
 	if f.fs.Changed("seed") {
 		opts.Seed = &f.seed
 	}
 	return opts
 }
 
-// rerunArgs are the flags that reproduce a run of sc exactly: every
-// override, the strategy selection, the seed and the replications.
+// rerunArgs are the flags that reproduce a run of sc exactly.
 func rerunArgs(sc *scenarios.Scenario, strategies []string, seed uint64, reps int) string {
-	var b strings.Builder
-	for _, o := range sc.Overrides {
-		b.WriteString(" --set ")
-		b.WriteString(shellQuote(o.Arg()))
-	}
-	if len(strategies) > 0 {
-		b.WriteString(" --strategies ")
-		b.WriteString(shellQuote(strings.Join(strategies, ",")))
-	}
-	fmt.Fprintf(&b, " --seed %d --replications %d", seed, reps)
-	return b.String()
+	return scenarios.RerunArgs(sc, strategies, seed, reps)
 }
 
 // interruptible returns a context cancelled by Ctrl-C.

@@ -66,7 +66,7 @@ func main() {
 func (a *app) main(args []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(a.stderr, "tangle: internal error: %v\n%s\nPlease report this with the command line above; the run is reproducible from its seed.\n", r, debug.Stack())
+			a.reportInternal(args, fmt.Sprint(r), debug.Stack())
 			code = exitInternal
 		}
 	}()
@@ -99,13 +99,44 @@ func (a *app) main(args []string) (code int) {
 		return exitFailed
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(a.stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
+	var se *scenarios.Error
+	var sl scenarios.ErrorList
+	if errors.As(err, &ue) || errors.As(err, &se) || errors.As(err, &sl) {
+		fmt.Fprintf(a.stderr, "%s\n", strings.TrimRight(scenarios.EscapeControls(err.Error()), "\n"))
 		return exitUsage
 	}
-	fmt.Fprintf(a.stderr, "tangle: %v\n", err)
+	if msg, ok := userIOError(err); ok {
+		fmt.Fprintf(a.stderr, "tangle %s: %s\n", c.name, scenarios.EscapeControls(msg))
+		return exitUsage
+	}
+	var ie *scenarios.InternalError
+	if errors.As(err, &ie) {
+		a.reportInternal(args, ie.Error(), ie.Stack)
+		return exitInternal
+	}
+	a.reportInternal(args, err.Error(), nil)
 	return exitInternal
 }
+
+// reportInternal prints a bug report: what failed, the command that
+// reproduces it (runs are deterministic, so the same command line fails
+// the same way) and where to report it.
+func (a *app) reportInternal(args []string, what string, stack []byte) {
+	var rerun strings.Builder
+	rerun.WriteString("tangle")
+	for _, arg := range args {
+		rerun.WriteString(" " + shellQuote(arg))
+	}
+	fmt.Fprintf(a.stderr, "tangle: internal error (a bug in tangle, not in your scenario): %s\n", scenarios.EscapeControls(what))
+	if len(stack) > 0 {
+		fmt.Fprintf(a.stderr, "\n%s\n", stack)
+	}
+	fmt.Fprintf(a.stderr, "rerun: %s\n", scenarios.EscapeControls(rerun.String()))
+	fmt.Fprintf(a.stderr, "tangle %s (%s). Please report this at %s with the lines above and the scenario file;\nthe same command line reproduces it exactly (every run is deterministic from its seed).\n", version, goVersion(), issueURL)
+}
+
+// issueURL is where bugs are reported.
+const issueURL = "https://github.com/tangle-sim/tangle/issues"
 
 // errChecksFailed makes a command exit with code 1 after it has reported
 // which checks failed.

@@ -23,7 +23,7 @@ var reportCmd = &command{
   tangle report results/results.json --replication 3   # plot replication 3; writes results/results.html
   tangle report sweep.json -o sweep.html --heatmap ttl,band`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
-		output := fs.StringP("output", "o", "", "the HTML file to write (default: the input's path with .html)")
+		output := fs.StringP("output", "o", "", "the HTML file to write, - for standard output (default: the input's path with .html)")
 		rep := fs.Int("replication", 0, "the replication whose time series, fault windows and audit trail are shown")
 		points := fs.Int("max-points", 2000, "downsample each plotted series to about this many points (LTTB, extremes kept)")
 		auditRows := fs.Int("audit-rows", 25, "audit-trail rows shown per strategy")
@@ -73,7 +73,9 @@ var reportCmd = &command{
 			if err := a.writeHTML(dst, write); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "HTML report written to %s\n", dst)
+			if dst != "-" {
+				fmt.Fprintf(a.stdout, "HTML report written to %s\n", dst)
+			}
 			return nil
 		}
 	},
@@ -99,5 +101,5 @@ func (a *app) writeHTML(path string, write func(io.Writer) error) error {
 	if err := write(&buf); err != nil {
 		return usagef("tangle: HTML report: %v", err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return writeFileAtomic(a.stdout, path, buf.Bytes())
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -32,8 +31,8 @@ var runCmd = &command{
 		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
-		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
-		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically)")
+		htmlOut := fs.String("html", "", "also write the HTML report to this file (- for standard output): self-contained, opens offline (see tangle report)")
+		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically; - for standard output)")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -46,6 +45,21 @@ var runCmd = &command{
 			if err != nil {
 				return err
 			}
+			if err := preflight(*out, *htmlOut, *auditOut); err != nil {
+				return err
+			}
+			// Standard output carries one thing: the table, the JSON, the
+			// HTML report or the audit trail.
+			toStdout := 0
+			for _, on := range []bool{*asJSON, *htmlOut == "-", *auditOut == "-"} {
+				if on {
+					toStdout++
+				}
+			}
+			if toStdout > 1 {
+				return usagef("tangle run: only one of --json, --html - and --audit - can write to standard output")
+			}
+			quietTable := toStdout == 1 && !*asJSON
 			opts := rf.options()
 			ctx, stop := interruptible()
 			defer stop()
@@ -79,7 +93,7 @@ var runCmd = &command{
 				if err := reports.WriteAuditJSONL(&buf, res); err != nil {
 					return err
 				}
-				if err := writeFileAtomic(*auditOut, buf.Bytes()); err != nil {
+				if err := writeFileAtomic(a.stdout, *auditOut, buf.Bytes()); err != nil {
 					return err
 				}
 			}
@@ -87,7 +101,7 @@ var runCmd = &command{
 				if err := reports.WriteJSON(a.stdout, doc); err != nil {
 					return err
 				}
-			} else {
+			} else if !quietTable {
 				if err := reports.WriteTable(a.stdout, res); err != nil {
 					return err
 				}
@@ -98,7 +112,7 @@ var runCmd = &command{
 				if *out != "" {
 					fmt.Fprintf(a.stdout, "results written to %s\n", *out)
 				}
-				if *htmlOut != "" {
+				if *htmlOut != "" && *htmlOut != "-" {
 					fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
 				}
 			}
@@ -110,77 +124,100 @@ var runCmd = &command{
 	},
 }
 
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == ',' ||
-			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return scenarios.ShellQuote(s) }
 
-// writeOutputs writes the result files into dir, each atomically:
+// writeOutputs writes the result files into dir, replacing whatever an
+// earlier run left there as a whole (see reports.ReplaceDir):
 //
 //	dir/results.json                      the full document: summary, series, fault windows
 //	dir/summary.json                      the summary document (what --json prints)
 //	dir/manifest.json                     seed, scenario hash, versions, rerun command
 //	dir/series/STRATEGY/replication-N.csv one time series file per run
 func writeOutputs(dir string, res *scenarios.Result, summary, full *reports.Summary) error {
-	var buf bytes.Buffer
-	for name, doc := range map[string]any{"results.json": full, "summary.json": summary, "manifest.json": reports.NewManifest(summary)} {
-		buf.Reset()
-		if err := reports.WriteJSON(&buf, doc); err != nil {
+	return reports.ReplaceDir(dir, isRunDir, func(tmp string) error {
+		var buf bytes.Buffer
+		for _, f := range []struct {
+			name string
+			doc  any
+		}{{"results.json", full}, {"summary.json", summary}, {"manifest.json", reports.NewManifest(summary)}} {
+			buf.Reset()
+			if err := reports.WriteJSON(&buf, f.doc); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(tmp, f.name), buf.Bytes(), 0o644); err != nil {
+				return err
+			}
+		}
+		for _, s := range res.Strategies {
+			sdir := filepath.Join(tmp, "series", reports.FileName(s.Name))
+			for r, run := range s.Runs {
+				if run.Series == nil {
+					continue
+				}
+				buf.Reset()
+				if err := reports.WriteSeriesCSV(&buf, run.Series); err != nil {
+					return err
+				}
+				if err := os.MkdirAll(sdir, 0o755); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(sdir, fmt.Sprintf("replication-%d.csv", r)), buf.Bytes(), 0o644); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// isRunDir reports whether dir holds the outputs of an earlier run.
+func isRunDir(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "manifest.json"))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// writeFileAtomic writes data to path whole (see reports.WriteFileAtomic);
+// "-" writes it to w, standard output.
+func writeFileAtomic(w io.Writer, path string, data []byte) error {
+	if path == "-" {
+		_, err := w.Write(data)
+		return err
+	}
+	return reports.WriteFileAtomic(path, data)
+}
+
+// preflight checks, before a long simulation, that the outputs can be
+// written: each directory can be created and written, and no destination
+// is something tangle will not replace.
+func preflight(outDir string, files ...string) error {
+	if outDir != "" {
+		if err := checkWritable(filepath.Dir(filepath.Clean(outDir))); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, name), buf.Bytes()); err != nil {
-			return err
+		if st, err := os.Lstat(outDir); err == nil && (!st.IsDir() || !isRunDir(outDir)) && !(st.IsDir() && isEmpty(outDir)) {
+			return usagef("--out %s: exists and does not hold the results of a tangle run; choose another directory, or empty it", outDir)
 		}
 	}
-	for _, s := range res.Strategies {
-		for r, run := range s.Runs {
-			if run.Series == nil {
-				continue
-			}
-			buf.Reset()
-			if err := reports.WriteSeriesCSV(&buf, run.Series); err != nil {
-				return err
-			}
-			name := filepath.Join(dir, "series", reports.FileName(s.Name), fmt.Sprintf("replication-%d.csv", r))
-			if err := writeFileAtomic(name, buf.Bytes()); err != nil {
-				return err
-			}
+	for _, f := range files {
+		if f == "" || f == "-" {
+			continue
+		}
+		if st, err := os.Lstat(f); err == nil && !st.Mode().IsRegular() {
+			return usagef("%s is not a regular file; tangle only replaces regular files (use - for standard output)", f)
+		}
+		if err := checkWritable(filepath.Dir(f)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a reader never sees a partial file and an interrupted
-// write never destroys the previous one.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func isEmpty(dir string) bool {
+	f, err := os.Open(dir)
 	if err != nil {
-		return err
+		return false
 	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) == 0
 }

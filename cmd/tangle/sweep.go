@@ -1,28 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tangle-sim/tangle/reports"
 	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/scenarios/sweep"
 )
+
+// The sweep's planning, running, resuming, sharding and merging live in
+// scenarios/sweep; these commands parse flags and print.
 
 var sweepCmd = &command{
 	name:    "sweep",
@@ -65,27 +60,71 @@ var sweepCmd = &command{
 				}
 				constraints = append(constraints, k)
 			}
-			sh, err := parseShard(*shard, os.Getenv)
+			sh, err := sweep.ParseShard(*shard, os.Getenv)
 			if err != nil {
 				return usagef("tangle sweep: --shard: %v", err)
 			}
-			pl, err := planSweep(args[0], rf, params, *zip, sh)
+			if err := rf.check("sweep"); err != nil {
+				return err
+			}
+			sets, err := rf.overrides("sweep")
 			if err != nil {
 				return err
 			}
-			pl.Objective, pl.Constraints = obj.Flag(), flagsOf(constraints)
+			spec := sweep.Spec{Arg: args[0], Sets: sets, Strategies: rf.strategies, Replications: rf.reps, Params: params, Zip: *zip, Shard: sh,
+				Objective: obj.Flag(), Constraints: flagsOf(constraints), Version: version, Budget: rf.budget()}
+			if rf.fs.Changed("seed") {
+				spec.Seed = &rf.seed
+			}
+			pl, err := sweep.NewPlan(spec)
+			if err != nil {
+				// Every problem a plan finds is in the inputs (the
+				// scenario, the flags): bad usage.
+				var se *sweep.Error
+				if errors.As(err, &se) {
+					return usagef("tangle sweep: %v", se)
+				}
+				return usageError{err}
+			}
+			if err := checkMeasured(pl, obj, constraints); err != nil {
+				return err
+			}
 			if *dry {
-				pl.printPlan(a.stdout)
+				pl.PrintPlan(a.stdout)
 				return nil
+			}
+			if *out != "" {
+				if err := checkWritable(*out); err != nil {
+					return err
+				}
 			}
 			ctx, stop := interruptible()
 			defer stop()
-			doc, err := a.sweep(ctx, pl, *out, rf)
+			prog := &sweep.Progress{}
+			stopProgress := a.showProgress(pl.Swept().Name, func() progressSnapshot {
+				s := snapshotOf(&prog.Progress)
+				s.cells, s.cellsDone = prog.Cells.Load(), prog.CellsDone.Load()
+				s.runs, s.totalT = prog.AllRuns.Load(), prog.AllTime.Load()
+				return s
+			}, rf.quiet)
+			opts := sweep.Options{Workers: rf.workers, Budget: rf.budget(), Progress: prog}
+			if !rf.quiet {
+				opts.Resumed = func(done, pending int) {
+					fmt.Fprintf(a.stderr, "%s: %d cell%s already done in %s, %d to run\n", pl.Swept().Name, done, plural(done), *out, pending)
+				}
+			}
+			doc, err := sweep.Run(ctx, pl, *out, opts)
+			stopProgress()
 			if err != nil {
-				return err
+				return sweepError("sweep", err)
 			}
 			if err := reports.Rank(doc, obj, constraints); err != nil {
 				return usagef("tangle sweep: %v", err)
+			}
+			if *out != "" {
+				if err := sweep.WriteDoc(*out, doc); err != nil {
+					return err
+				}
 			}
 			return a.finishSweep(doc, obj, constraints, *out, *asJSON, *top)
 		}
@@ -106,10 +145,11 @@ var mergeCmd = &command{
 			if len(dirs) == 0 {
 				return usagef("tangle merge: name the output directories of the shards")
 			}
-			pl, cells, err := mergeShards(dirs)
+			pl, cells, err := sweep.Merge(dirs)
 			if err != nil {
-				return err
+				return sweepError("merge", err)
 			}
+			pl.Version = version
 			obj, err := reports.ParseObjective(pl.Objective)
 			if err != nil {
 				return usagef("tangle merge: %v", err)
@@ -122,83 +162,19 @@ var mergeCmd = &command{
 				}
 				constraints = append(constraints, k)
 			}
-			pl.Shard = shardSpec{Index: 0, Count: 1}
-			doc := pl.doc(cells)
+			doc := pl.Doc(cells)
 			if err := reports.Rank(doc, obj, constraints); err != nil {
 				return usagef("tangle merge: %v", err)
 			}
 			if *out != "" {
-				// The directory an unsharded sweep would have written:
-				// the plan, every cell, and sweep.json.
-				if err := writeJSONFile(filepath.Join(*out, "plan.json"), pl); err != nil {
-					return err
-				}
-				for _, c := range cells {
-					if err := writeJSONFile(cellPath(*out, c.Index), c); err != nil {
-						return err
-					}
+				// The directory an unsharded sweep would have written.
+				if err := sweep.WriteDir(*out, pl, cells, doc); err != nil {
+					return sweepError("merge", err)
 				}
 			}
 			return a.finishSweep(doc, obj, constraints, *out, *asJSON, *top)
 		}
 	},
-}
-
-// shardSpec selects every Count-th cell starting at Index.
-type shardSpec struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
-}
-
-func (s shardSpec) has(cell int) bool { return cell%s.Count == s.Index }
-
-// parseShard reads i/n or auto/n (i from $JOB_COMPLETION_INDEX, which a
-// Kubernetes Indexed Job sets in every pod).
-func parseShard(s string, getenv func(string) string) (shardSpec, error) {
-	if s == "" {
-		return shardSpec{Index: 0, Count: 1}, nil
-	}
-	is, ns, ok := strings.Cut(s, "/")
-	n, err := strconv.Atoi(ns)
-	if !ok || err != nil || n < 1 {
-		return shardSpec{}, fmt.Errorf("expected i/n with 0 ≤ i < n, or auto/n, got %q", s)
-	}
-	if is == "auto" {
-		is = getenv("JOB_COMPLETION_INDEX")
-		if is == "" {
-			return shardSpec{}, fmt.Errorf("auto/%d reads the shard index from $JOB_COMPLETION_INDEX, which is not set", n)
-		}
-	}
-	i, err := strconv.Atoi(is)
-	if err != nil || i < 0 || i >= n {
-		return shardSpec{}, fmt.Errorf("shard index %q must be a whole number in [0, %d)", is, n)
-	}
-	return shardSpec{Index: i, Count: n}, nil
-}
-
-// sweepPlan is what determines a sweep's cells and their results. It is
-// saved as plan.json in --out; a rerun into the same directory must have
-// the same plan (apart from the ranking, which is recomputed), and merged
-// shards must agree on everything but the shard index.
-type sweepPlan struct {
-	SchemaVersion int                    `json:"schema_version"`
-	Kind          string                 `json:"kind"` // "sweep-plan"
-	Arg           string                 `json:"arg"`  // the scenario as named on the command line
-	Scenario      reports.ScenarioInfo   `json:"scenario"`
-	Params        []scenarios.SweepParam `json:"params"`
-	Zip           bool                   `json:"zip"`
-	Strategies    []string               `json:"strategies"`   // swept strategies, in order
-	Seed          uint64                 `json:"seed"`         // --seed or the scenario's
-	Replications  int                    `json:"replications"` // --replications or the scenario's
-	Cells         int                    `json:"cells"`
-	Shard         shardSpec              `json:"shard"`
-	// The ranking: not part of the identity.
-	Objective   string   `json:"objective"`
-	Constraints []string `json:"constraints"`
-
-	combos   [][]string
-	scenario *scenarios.Scenario // with --set applied, every strategy
-	sets     []scenarios.Override
 }
 
 func flagsOf(cs []reports.Constraint) []string {
@@ -209,477 +185,81 @@ func flagsOf(cs []reports.Constraint) []string {
 	return out
 }
 
-// identity is the plan without its ranking, as JSON.
-func (p *sweepPlan) identity() []byte {
-	q := *p
-	q.Objective, q.Constraints = "", nil
-	b, _ := json.Marshal(q)
-	return b
-}
-
-// planSweep loads the scenario and lists the cells: every combination of
-// parameter values × every selected strategy (the strategy varies
-// fastest). Every cell's scenario is parsed now, so a bad value stops the
-// sweep before anything runs.
-func planSweep(arg string, rf *runFlags, params []string, zip bool, sh shardSpec) (*sweepPlan, error) {
-	if len(params) == 0 {
-		return nil, usagef("tangle sweep: name at least one --param path=v1,v2,… or path=lo..hi/step")
-	}
-	if rf.fs.Changed("replications") && rf.reps < 1 {
-		return nil, usagef("tangle sweep: --replications must be at least 1, got %d", rf.reps)
-	}
-	sets, err := rf.overrides("sweep")
-	if err != nil {
-		return nil, err
-	}
-	sc, err := openScenario(arg, sets...)
-	if err != nil {
-		return nil, err
-	}
-	sc, err = selectStrategies("sweep", sc, rf.strategies)
-	if err != nil {
-		return nil, err
-	}
-	pl := &sweepPlan{SchemaVersion: reports.SchemaVersion, Kind: "sweep-plan", Arg: arg, Zip: zip, Seed: sc.Seed, Replications: sc.Replications, Shard: sh, scenario: sc, sets: sets}
-	pl.Scenario = reports.ScenarioInfo{Name: sc.Name, Description: sc.Description, Source: sc.Source, SHA256: sc.Hash, Overrides: []string{}}
-	for _, o := range sets {
-		pl.Scenario.Overrides = append(pl.Scenario.Overrides, o.Arg())
-	}
-	if rf.fs.Changed("seed") {
-		pl.Seed = rf.seed
-	}
-	if rf.reps > 0 {
-		pl.Replications = rf.reps
-	}
-	for _, s := range sc.Strategies {
-		pl.Strategies = append(pl.Strategies, s.Name)
-	}
-	for _, p := range params {
-		sp, err := scenarios.ParseSweepParam(p)
-		if err != nil {
-			return nil, usagef("tangle sweep: --param %v", err)
-		}
-		if sp.Path == "seed" || sp.Path == "replications" {
-			return nil, usagef("tangle sweep: --param %s: every cell runs the same seeds (common random numbers); set them with --seed and --replications", sp.Path)
-		}
-		if slices.ContainsFunc(pl.Params, func(q scenarios.SweepParam) bool { return q.Path == sp.Path }) {
-			return nil, usagef("tangle sweep: --param %s is given twice", sp.Path)
-		}
-		pl.Params = append(pl.Params, sp)
-	}
-	if pl.combos, err = scenarios.SweepGrid(pl.Params, zip); err != nil {
-		return nil, usagef("tangle sweep: %v", err)
-	}
-	pl.Cells = len(pl.combos) * len(pl.Strategies)
-	for k := range pl.combos {
-		if _, err := pl.cellScenario(k * len(pl.Strategies)); err != nil {
-			return nil, err
-		}
-	}
-	return pl, nil
-}
-
-// printPlan writes what the sweep would run: every cell of this shard
-// with its strategy and parameter values, and the totals.
-func (p *sweepPlan) printPlan(w io.Writer) {
-	runs := 0
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "cell\tstrategy")
-	for _, q := range p.Params {
-		fmt.Fprintf(tw, "\t%s", q.Path)
-	}
-	fmt.Fprintln(tw)
-	for i := 0; i < p.Cells; i++ {
-		if !p.Shard.has(i) {
-			continue
-		}
-		runs += p.Replications
-		fmt.Fprintf(tw, "%d\t%s", i, p.Strategies[i%len(p.Strategies)])
-		for _, v := range p.combos[i/len(p.Strategies)] {
-			fmt.Fprintf(tw, "\t%s", v)
-		}
-		fmt.Fprintln(tw)
-	}
-	tw.Flush()
-	shard := ""
-	if p.Shard.Count > 1 {
-		shard = fmt.Sprintf(" (shard %d/%d)", p.Shard.Index, p.Shard.Count)
-	}
-	fmt.Fprintf(w, "\n%s: %d of %d cells%s × %d replications = %d runs, seed %d; objective %s", p.Scenario.Name, runs/max(p.Replications, 1), p.Cells, shard, p.Replications, runs, p.Seed, p.Objective)
-	if len(p.Constraints) > 0 {
-		fmt.Fprintf(w, " subject to %s", strings.Join(p.Constraints, ", "))
-	}
-	fmt.Fprintln(w, "\nevery cell's scenario is valid; run without --dry-run to simulate them")
-}
-
-// cellOverrides are cell i's parameter values as overrides.
-func (p *sweepPlan) cellOverrides(i int) []scenarios.Override {
-	var out []scenarios.Override
-	for j, v := range p.combos[i/len(p.Strategies)] {
-		out = append(out, scenarios.Override{Path: p.Params[j].Path, Value: v, Flag: "--param"})
-	}
-	return out
-}
-
-// cellScenario is cell i's scenario: the file with --set and the cell's
-// parameter values applied, and only the cell's strategy.
-func (p *sweepPlan) cellScenario(i int) (*scenarios.Scenario, error) {
-	sets := append(slices.Clone(p.sets), p.cellOverrides(i)...)
-	sc, err := openScenario(p.Arg, sets...)
-	if err != nil {
-		return nil, err
-	}
-	return selectStrategies("sweep", sc, []string{p.Strategies[i%len(p.Strategies)]})
-}
-
-// rerun is the command that repeats the whole sweep (without --out and
-// --shard, which do not change its results).
-func (p *sweepPlan) rerun() string {
-	var b strings.Builder
-	b.WriteString("tangle sweep " + shellQuote(p.Arg))
-	for _, o := range p.Scenario.Overrides {
-		b.WriteString(" --set " + shellQuote(o))
-	}
-	for _, sp := range p.Params {
-		b.WriteString(" --param " + shellQuote(sp.Path+"="+strings.Join(sp.Values, ",")))
-	}
-	if p.Zip {
-		b.WriteString(" --zip")
-	}
-	b.WriteString(" --strategies " + shellQuote(strings.Join(p.Strategies, ",")))
-	fmt.Fprintf(&b, " --seed %d --replications %d", p.Seed, p.Replications)
-	b.WriteString(" --objective " + shellQuote(p.Objective))
-	for _, c := range p.Constraints {
-		b.WriteString(" --constraint " + shellQuote(c))
-	}
-	return b.String()
-}
-
-// cellRerun is the `tangle run` command that reruns cell c alone.
-func (p *sweepPlan) cellRerun(i int, res *scenarios.Result) string {
-	sc := *res.Scenario
-	sc.Overrides = append(slices.Clone(p.sets), p.cellOverrides(i)...)
-	return "tangle run " + shellQuote(p.Arg) + rerunArgs(&sc, []string{p.Strategies[i%len(p.Strategies)]}, res.Seed, res.Replications)
-}
-
-// doc assembles the sweep document from completed cells (sorted by index).
-func (p *sweepPlan) doc(cells []reports.SweepCell) *reports.SweepDoc {
-	d := &reports.SweepDoc{
-		SchemaVersion: reports.SchemaVersion, Kind: "sweep",
-		Tool:     reports.Tool{Name: "tangle", Version: version, Go: runtime.Version()},
-		Scenario: p.Scenario, Seed: p.Seed, Replications: p.Replications, Cells: slices.Clone(cells), Rerun: p.rerun(), Zip: p.Zip, TotalCells: p.Cells,
-		Constraints: []string{},
-	}
-	for _, sp := range p.Params {
-		d.Params = append(d.Params, sp.Path)
-	}
-	if p.Shard.Count > 1 {
-		d.Shard = fmt.Sprintf("%d/%d", p.Shard.Index, p.Shard.Count)
-	}
-	return d
-}
-
-// sweep runs the plan's cells of this shard that are not already in dir,
-// in parallel, persisting each as it completes, and returns the document
-// of every cell of the shard.
-func (a *app) sweep(ctx context.Context, pl *sweepPlan, dir string, rf *runFlags) (*reports.SweepDoc, error) {
-	done := map[int]reports.SweepCell{}
-	if dir != "" {
-		var err error
-		if done, err = resumeSweep(dir, pl); err != nil {
-			return nil, err
-		}
-	}
-	var pending []int
-	for i := 0; i < pl.Cells; i++ {
-		if _, ok := done[i]; !ok && pl.Shard.has(i) {
-			pending = append(pending, i)
-		}
-	}
-	if len(done) > 0 && !rf.quiet {
-		fmt.Fprintf(a.stderr, "%s: %d cell%s already done in %s, %d to run\n", pl.scenario.Name, len(done), plural(len(done)), dir, len(pending))
-	}
-	workers := rf.workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	cellWorkers := max(1, min(workers, len(pending)))
-	runWorkers := max(1, workers/cellWorkers)
-
-	prog := &scenarios.Progress{}
-	var cellsDone atomic.Int64
-	var total progressSnapshot
-	scs := make([]*scenarios.Scenario, len(pending))
-	for k, i := range pending {
-		sc, err := pl.cellScenario(i)
-		if err != nil {
-			return nil, err
-		}
-		scs[k] = sc
-		total.runs += int64(pl.Replications)
-		total.totalT += int64(pl.Replications) * int64(sc.Duration)
-	}
-	stop := a.showProgress(pl.scenario.Name, func() progressSnapshot {
-		s := snapshotOf(prog)
-		s.cells, s.cellsDone = int64(len(pending)), cellsDone.Load()
-		s.runs, s.totalT = total.runs, total.totalT
-		return s
-	}, rf.quiet)
-	results := make([]reports.SweepCell, len(pending))
-	errs := make([]error, len(pending))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range cellWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(pending) || ctx.Err() != nil {
-					return
-				}
-				opts := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: runWorkers, Progress: prog}
-				res, err := scenarios.Run(ctx, scs[k], opts)
-				if err != nil {
-					errs[k] = err
-					continue
-				}
-				results[k] = pl.cell(pending[k], res)
-				if dir != "" {
-					errs[k] = writeJSONFile(cellPath(dir, pending[k]), results[k])
-				}
-				cellsDone.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	stop()
-	if ctx.Err() != nil {
-		msg := "tangle sweep: interrupted"
-		if dir != "" {
-			msg += fmt.Sprintf("; %d of %d cells are saved in %s: run the same command again to continue", len(done)+int(cellsDone.Load()), len(done)+len(pending), dir)
-		}
-		return nil, usagef("%s", msg)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	for k, i := range pending {
-		done[i] = results[k]
-	}
-	var cells []reports.SweepCell
-	for i := 0; i < pl.Cells; i++ {
-		if c, ok := done[i]; ok {
-			cells = append(cells, c)
-		}
-	}
-	return pl.doc(cells), nil
-}
-
-// cell is the document of cell i from its result.
-func (p *sweepPlan) cell(i int, res *scenarios.Result) reports.SweepCell {
-	summary := reports.NewSummary(res, reports.Meta{Version: version})
-	c := reports.SweepCell{
-		Index: i, Values: map[string]string{}, Strategy: p.Strategies[i%len(p.Strategies)],
-		Metrics: summary.Strategies[0].Metrics, Rerun: p.cellRerun(i, res), Seeds: res.Seeds, Verdict: summary.Verdict,
-	}
-	for j, v := range p.combos[i/len(p.Strategies)] {
-		c.Values[p.Params[j].Path] = v
-	}
-	return c
-}
-
-func cellPath(dir string, i int) string {
-	return filepath.Join(dir, "cells", fmt.Sprintf("cell-%06d.json", i))
-}
-
-// resumeSweep prepares dir for the plan: it saves the plan in a new
-// directory, or checks an existing one holds the same sweep, and returns
-// the cells it already holds.
-func resumeSweep(dir string, pl *sweepPlan) (map[int]reports.SweepCell, error) {
-	done := map[int]reports.SweepCell{}
-	prev, err := readPlan(dir)
+// sweepError turns the sweep library's errors into the command's: a
+// problem with the sweep's inputs or directories is bad usage (exit 2).
+func sweepError(cmd string, err error) error {
+	var se *sweep.Error
+	var ie *sweep.Interrupted
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		if why := planDiff(prev, pl); why != "" {
-			return nil, usagef("tangle sweep: %s holds a different sweep (%s); use another --out directory, or delete it to start again", dir, why)
-		}
-		cells, err := readCells(dir)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cells {
-			if pl.Shard.has(c.Index) {
-				done[c.Index] = c
-			}
-		}
+	case errors.As(err, &ie):
+		return usagef("tangle %s: %v", cmd, ie)
+	case errors.As(err, &se):
+		return usagef("tangle %s: %v", cmd, se)
+	case errors.Is(err, context.Canceled):
+		return usagef("tangle %s: interrupted", cmd)
 	}
-	return done, writeJSONFile(filepath.Join(dir, "plan.json"), pl)
+	return err
 }
 
-// planDiff names the first difference between two plans' identities, or
-// returns "" when they run the same cells the same way.
-func planDiff(a, b *sweepPlan) string {
-	switch {
-	case a.Scenario.SHA256 != b.Scenario.SHA256:
-		return "the scenario file changed"
-	case !slices.Equal(a.Scenario.Overrides, b.Scenario.Overrides):
-		return "different --set values"
-	case !slices.EqualFunc(a.Params, b.Params, func(x, y scenarios.SweepParam) bool {
-		return x.Path == y.Path && slices.Equal(x.Values, y.Values)
-	}) || a.Zip != b.Zip:
-		return "different --param values"
-	case !slices.Equal(a.Strategies, b.Strategies):
-		return "different strategies"
-	case a.Seed != b.Seed:
-		return "a different seed"
-	case a.Replications != b.Replications:
-		return "different replications"
-	case a.Shard != b.Shard:
-		return "a different shard"
-	case !bytes.Equal(a.identity(), b.identity()):
-		return "a different plan"
-	}
-	return ""
-}
-
-func readPlan(dir string) (*sweepPlan, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+// checkMeasured refuses an objective or constraint on a metric the
+// sweep's cells do not report, before anything runs (a dry run included).
+func checkMeasured(pl *sweep.Plan, obj reports.Objective, cons []reports.Constraint) error {
+	measured, err := pl.Measured()
 	if err != nil {
-		return nil, err
+		return sweepError("sweep", err)
 	}
-	var p sweepPlan
-	if err := json.Unmarshal(b, &p); err != nil || p.Kind != "sweep-plan" {
-		return nil, usagef("%s: not a tangle sweep directory (plan.json unreadable)", dir)
+	check := func(flag, metric string) error {
+		if _, found := slices.BinarySearch(measured, metric); found {
+			return nil
+		}
+		hint := ""
+		if s := scenarios.Suggest(metric, measured); s != "" {
+			hint = " (" + s + ")"
+		}
+		return usagef("tangle sweep: %s: %s does not measure %s%s; see tangle list metrics", flag, pl.Swept().Name, metric, hint)
 	}
-	if p.SchemaVersion != reports.SchemaVersion {
-		return nil, usagef("%s: sweep schema version %d; this tangle reads %d", dir, p.SchemaVersion, reports.SchemaVersion)
-	}
-	return &p, nil
-}
-
-func readCells(dir string) ([]reports.SweepCell, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "cells", "cell-*.json"))
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(names)
-	var out []reports.SweepCell
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		var c reports.SweepCell
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, usagef("%s: unreadable cell: %v", n, err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// mergeShards reads the shards' directories, checks they are shards of
-// one sweep that together hold every cell exactly once, and returns the
-// plan and the cells in grid order.
-func mergeShards(dirs []string) (*sweepPlan, []reports.SweepCell, error) {
-	var first *sweepPlan
-	cells := map[int]reports.SweepCell{}
-	from := map[int]string{}
-	seen := map[int]string{}
-	for _, dir := range dirs {
-		p, err := readPlan(dir)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, usagef("tangle merge: %s has no plan.json: is it the --out directory of a sweep shard?", dir)
-			}
-			return nil, nil, err
-		}
-		if first == nil {
-			first = p
-		} else {
-			q := *p
-			q.Shard = first.Shard
-			if why := planDiff(first, &q); why != "" {
-				return nil, nil, usagef("tangle merge: %s and %s are not shards of one sweep (%s)", dirs[0], dir, why)
-			}
-			if p.Objective != first.Objective || !slices.Equal(p.Constraints, first.Constraints) {
-				return nil, nil, usagef("tangle merge: %s and %s rank differently (objective or constraints)", dirs[0], dir)
-			}
-			if p.Shard.Count != first.Shard.Count {
-				return nil, nil, usagef("tangle merge: %s is shard %d/%d but %s is of %d shards", dir, p.Shard.Index, p.Shard.Count, dirs[0], first.Shard.Count)
-			}
-		}
-		if other, dup := seen[p.Shard.Index]; dup {
-			return nil, nil, usagef("tangle merge: %s and %s are both shard %d/%d", other, dir, p.Shard.Index, p.Shard.Count)
-		}
-		seen[p.Shard.Index] = dir
-		cs, err := readCells(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, c := range cs {
-			if other, dup := from[c.Index]; dup {
-				return nil, nil, usagef("tangle merge: cell %d is in both %s and %s", c.Index, other, dir)
-			}
-			cells[c.Index], from[c.Index] = c, dir
-		}
-	}
-	var missing []string
-	var out []reports.SweepCell
-	for i := 0; i < first.Cells; i++ {
-		c, ok := cells[i]
-		if !ok {
-			missing = append(missing, strconv.Itoa(i))
-			continue
-		}
-		out = append(out, c)
-	}
-	if len(missing) > 0 {
-		shards := ""
-		if len(seen) < first.Shard.Count {
-			shards = fmt.Sprintf(" (%d of %d shards given)", len(seen), first.Shard.Count)
-		}
-		if len(missing) > 10 {
-			missing = append(missing[:10], "…")
-		}
-		return nil, nil, usagef("tangle merge: %d of %d cells are missing%s: %s; finish the shards (rerun them with the same --out) and merge again", first.Cells-len(out), first.Cells, shards, strings.Join(missing, ", "))
-	}
-	// The scenario is named as shard 0 named it, for a stable document.
-	return first, out, nil
-}
-
-// finishSweep writes the sweep document into dir (when given) and prints
-// the ranked table or the JSON.
-func (a *app) finishSweep(doc *reports.SweepDoc, obj reports.Objective, cons []reports.Constraint, dir string, asJSON bool, top int) error {
-	if dir != "" {
-		if err := writeJSONFile(filepath.Join(dir, "sweep.json"), doc); err != nil {
-			return err
-		}
-	}
-	if asJSON {
-		return reports.WriteJSON(a.stdout, doc)
-	}
-	if err := reports.WriteSweepTable(a.stdout, doc, obj, cons, top); err != nil {
+	if err := check("--objective", obj.Metric); err != nil {
 		return err
 	}
-	if dir != "" {
-		fmt.Fprintf(a.stdout, "sweep written to %s\n", filepath.Join(dir, "sweep.json"))
-	}
-	if doc.Shard != "" {
-		fmt.Fprintf(a.stdout, "this is shard %s: combine the shards' directories with tangle merge\n", doc.Shard)
+	for _, c := range cons {
+		if err := check("--constraint", c.Metric); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// writeJSONFile writes v as indented JSON, atomically.
-func writeJSONFile(path string, v any) error {
-	var buf bytes.Buffer
-	if err := reports.WriteJSON(&buf, v); err != nil {
-		return err
+// finishSweep prints the ranked table (saying where the document was
+// written, dir, if anywhere) or the JSON. A whole sweep in which no cell
+// meets the constraints says so and exits 1, like a failed check: there
+// is no configuration to recommend.
+func (a *app) finishSweep(doc *reports.SweepDoc, obj reports.Objective, cons []reports.Constraint, dir string, asJSON bool, top int) error {
+	if asJSON {
+		if err := reports.WriteJSON(a.stdout, doc); err != nil {
+			return err
+		}
+	} else {
+		if err := reports.WriteSweepTable(a.stdout, doc, obj, cons, top); err != nil {
+			return err
+		}
+		if dir != "" {
+			fmt.Fprintf(a.stdout, "sweep written to %s\n", filepath.Join(dir, "sweep.json"))
+		}
+		if doc.Shard != "" {
+			fmt.Fprintf(a.stdout, "this is shard %s: combine the shards' directories with tangle merge\n", doc.Shard)
+		}
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	if len(cons) > 0 && len(doc.Cells) > 0 && doc.Best() == nil {
+		var cs []string
+		for _, c := range cons {
+			cs = append(cs, c.String())
+		}
+		if doc.Shard != "" {
+			fmt.Fprintf(a.stderr, "tangle sweep: no cell of shard %s meets %s; the merged sweep may still have one\n", doc.Shard, strings.Join(cs, " and "))
+			return nil
+		}
+		fmt.Fprintf(a.stderr, "tangle sweep: no cell meets %s: loosen the constraints, or sweep other values\n", strings.Join(cs, " and "))
+		return errChecksFailed
+	}
+	return nil
 }

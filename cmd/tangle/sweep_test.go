@@ -164,30 +164,3 @@ func TestSweepResumes(t *testing.T) {
 		t.Errorf("changed scenario: exit %d, %s", code, stderr)
 	}
 }
-
-func TestParseShard(t *testing.T) {
-	env := func(v string) func(string) string { return func(string) string { return v } }
-	for _, c := range []struct {
-		spec, env string
-		want      shardSpec
-		err       string
-	}{
-		{"", "", shardSpec{0, 1}, ""},
-		{"1/4", "", shardSpec{1, 4}, ""},
-		{"auto/4", "3", shardSpec{3, 4}, ""},
-		{"auto/4", "", shardSpec{}, "JOB_COMPLETION_INDEX, which is not set"},
-		{"4/4", "", shardSpec{}, "in [0, 4)"},
-		{"x", "", shardSpec{}, "expected i/n"},
-	} {
-		got, err := parseShard(c.spec, env(c.env))
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: err %v, want %q", c.spec, err, c.err)
-			}
-			continue
-		}
-		if err != nil || got != c.want {
-			t.Errorf("%q: %+v, %v; want %+v", c.spec, got, err, c.want)
-		}
-	}
-}
