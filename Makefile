@@ -20,6 +20,7 @@ run: build
 ## test: vet, then every test (calibration, determinism, the report in headless Chromium)
 test: vet assets
 	$(GO) test ./...
+	cd docs/examples/proptest && $(GO) test -timeout 10m ./...
 
 ## assets: install the pinned ECharts from npm (npm ci) and copy it into reports/assets,
 ## where go:embed inlines it into every HTML report (see reports/assets/README.md).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -298,4 +299,19 @@ func copyNode(n *yaml.Node) *yaml.Node {
 		c.Content = append(c.Content, copyNode(x))
 	}
 	return &c
+}
+
+// GoString shows the scenario as its name and fault schedule, as a file
+// would write the faults (rapid prints what a test draws with %#v).
+func (sc *Scenario) GoString() string {
+	var fs []string
+	for _, f := range sc.Faults {
+		var b bytes.Buffer
+		enc := yaml.NewEncoder(&b)
+		if err := enc.Encode(f.node()); err != nil {
+			return sc.Name
+		}
+		fs = append(fs, strings.TrimSpace(b.String()))
+	}
+	return fmt.Sprintf("scenario %s (seed %d) with faults [%s]", sc.Name, sc.Seed, strings.Join(fs, ", "))
 }
