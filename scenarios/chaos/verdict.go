@@ -32,8 +32,8 @@ type Properties struct {
 }
 
 // Evaluate judges a run: its checks and SLOs, the built-in invariants
-// (request conservation, monotone time, retry accounting) and, when asked,
-// recovery. The result is in a fixed order.
+// (request conservation, monotone time, retry accounting, no stale write
+// accepted under fencing) and, when asked, recovery. The result is in a fixed order.
 func Evaluate(res *scenarios.Result, props Properties) []Violation {
 	var out []Violation
 	for _, c := range res.Checks() {
@@ -56,14 +56,22 @@ func Evaluate(res *scenarios.Result, props Properties) []Violation {
 // outcomes are the summary counters every request ends in exactly once.
 var outcomes = []string{"requests_success", "requests_error", "requests_timeout", "requests_rejected", "requests_dropped"}
 
-// invariants checks what must hold in every run of every model.
+// invariants checks what must hold in every run of every model: every
+// request ends exactly once, time moves forward, attempts per request stay
+// within 1 + num_retries, and under fencing no write of a deposed leader
+// is accepted.
 func invariants(sc *scenarios.Scenario, s scenarios.StrategyResult) []Violation {
 	var out []Violation
 	bad := func(format string, args ...any) {
 		out = append(out, Violation{Kind: "invariant", Strategy: s.Name, What: fmt.Sprintf(format, args...)})
 	}
-	maxAttempts := math.Inf(1)
+	maxAttempts, fencing := math.Inf(1), false
 	if st := strategyNamed(sc, s.Name); st != nil {
+		if st.Election != nil {
+			if f, ok := st.Election.Params["fencing"]; ok && f.Value == "true" {
+				fencing = true
+			}
+		}
 		if n, ok := st.Retries["num_retries"]; ok {
 			if v, err := strconv.ParseFloat(n.Value, 64); err == nil {
 				maxAttempts = 1 + v
@@ -93,6 +101,9 @@ func invariants(sc *scenarios.Scenario, s scenarios.StrategyResult) []Violation 
 		}
 		if a, ok := run.Summary["retry_amplification"]; ok && !math.IsNaN(a) && (a < 1 || a > maxAttempts+1e-9) {
 			bad("retry accounting: replication %d: %g attempts per request, outside [1, %g]", r, a, maxAttempts)
+		}
+		if n := run.Summary["stale_writes_accepted"]; fencing && n > 0 {
+			bad("fencing: replication %d: the store accepted %g writes from a deposed leader", r, n)
 		}
 		if d := run.Summary["retries_denied"]; d < 0 {
 			bad("retry accounting: replication %d: %g retries denied", r, d)
