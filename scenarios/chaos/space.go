@@ -43,8 +43,10 @@ type Space struct {
 }
 
 // NewSpace returns the schedule space of sc, limited to the named kinds
-// (all when empty). A kind is kept when a fault of it with default
-// parameters validates against sc's topology.
+// (all when empty). A kind is kept with a target when a fault of it with
+// default parameters validates against sc's topology and the target
+// resolves to something in the built world (state-model nodes need a
+// state model, for one).
 func NewSpace(sc *scenarios.Scenario, kinds []string, maxFaults int) (*Space, error) {
 	for _, k := range kinds {
 		if _, ok := faults.Lookup(k); !ok {
@@ -69,7 +71,7 @@ func NewSpace(sc *scenarios.Scenario, kinds []string, maxFaults int) (*Space, er
 		k := Kind{Def: def}
 		for _, t := range baseTargets(sc, def.Targets) {
 			f := scenarios.Fault{Kind: def.Name, At: scenarios.Duration(sp.Start), Duration: scenarios.Duration(sim.Second), Target: t}
-			if _, err := sp.Apply([]scenarios.Fault{f}); err == nil {
+			if probe, err := sp.Apply([]scenarios.Fault{f}); err == nil && hits(probe, def) {
 				k.Targets = append(k.Targets, t)
 			}
 		}
@@ -81,6 +83,17 @@ func NewSpace(sc *scenarios.Scenario, kinds []string, maxFaults int) (*Space, er
 		return nil, fmt.Errorf("%s: no fault kind applies to its topology", sc.Name)
 	}
 	return sp, nil
+}
+
+// hits reports whether probe's only fault (of kind def) has a target in
+// the world built for its first strategy.
+func hits(probe *scenarios.Scenario, def *faults.Def) bool {
+	b, err := probe.Build(0, probe.Seed)
+	if err != nil {
+		return false
+	}
+	t := probe.Schedule()[0].Target.Resolve(b.World, def.Targets, sim.NewStream(probe.Seed, "chaos/probe"))
+	return len(t.Replicas)+len(t.Places)+len(t.Nodes) > 0
 }
 
 // baseTargets are the targets a kind may aim at in sc.
