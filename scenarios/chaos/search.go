@@ -158,6 +158,9 @@ func (sp *Space) Trial(seed uint64, i int) ([]string, []scenarios.Fault) {
 }
 
 // Judge runs the base scenario with schedule fs and returns what it broke.
+// A non-recovery counts only if it persists when the run is twice as long
+// (the same schedule, more time after it): a strategy that recovers
+// slowly, after the end of the run, is not metastable.
 func (sp *Space) Judge(ctx context.Context, fs []scenarios.Fault, props Properties) ([]Violation, error) {
 	sc, err := sp.Apply(fs)
 	if err != nil {
@@ -167,7 +170,31 @@ func (sp *Space) Judge(ctx context.Context, fs []scenarios.Fault, props Properti
 	if err != nil {
 		return nil, err
 	}
-	return Evaluate(res, props), nil
+	vs := Evaluate(res, props)
+	if !slices.ContainsFunc(vs, func(v Violation) bool { return v.Kind == "non-recovery" }) {
+		return vs, nil
+	}
+	longer := *sc
+	longer.Duration *= 2
+	lsc, err := Reparse(&longer)
+	if err != nil {
+		return nil, err
+	}
+	lres, err := scenarios.Run(ctx, lsc, scenarios.Options{Workers: 1})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(vs, func(v Violation) bool {
+		if v.Kind != "non-recovery" {
+			return false
+		}
+		for _, s := range lres.Strategies {
+			if s.Name == v.Strategy {
+				return !(s.Metrics["non_recovery"].Mean > 0)
+			}
+		}
+		return true
+	}), nil
 }
 
 // shrink reduces a failing trial's schedule, keeping the first violation.

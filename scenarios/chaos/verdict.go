@@ -27,7 +27,8 @@ func (v Violation) String() string {
 // checks and SLOs and the built-in invariants (always on).
 type Properties struct {
 	// NonRecovery fails a trial whose run does not return to its
-	// pre-fault baseline once the faults are over (non_recovery > 0).
+	// pre-fault baseline once the faults are over (non_recovery > 0), in
+	// the run and in the same run made twice as long (see Space.Judge).
 	NonRecovery bool
 }
 
