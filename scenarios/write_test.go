@@ -2,12 +2,14 @@ package scenarios_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tangle-sim/tangle/reports"
 	"github.com/tangle-sim/tangle/scenarios"
 )
 
@@ -55,6 +57,19 @@ func TestYAMLRoundTripRuns(t *testing.T) {
 				b, err := scenarios.Run(context.Background(), back, scenarios.Options{})
 				require.NoError(t, err)
 				assert.Equal(t, digest(a), digest(b))
+				// The results document (what tangle run --out writes) is the
+				// same bytes, but for the file's name, hash and overrides
+				// (written into the file).
+				same := *back
+				same.Source, same.Hash, same.Overrides = sc.Source, sc.Hash, sc.Overrides
+				b.Scenario = &same
+				ja, err := json.Marshal(reports.NewResults(a, reports.Meta{Version: "test"}))
+				require.NoError(t, err)
+				jb, err := json.Marshal(reports.NewResults(b, reports.Meta{Version: "test"}))
+				require.NoError(t, err)
+				if i := firstDiff(ja, jb); i >= 0 {
+					t.Errorf("results documents differ at byte %d: %q vs %q", i, ja[max(0, i-80):min(len(ja), i+80)], jb[max(0, i-80):min(len(jb), i+80)])
+				}
 				return
 			}
 			// The edited scenario's own run needs it parsed (checks are
@@ -98,4 +113,17 @@ func overrides(t *testing.T, sets ...string) []scenarios.Override {
 		out = append(out, o)
 	}
 	return out
+}
+
+// firstDiff is the first index where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
 }
