@@ -122,6 +122,9 @@ func (a *app) chaos(sc *scenarios.Scenario, arg string, cfg chaos.Config, dir st
 		}
 		return usageError{fmt.Errorf("tangle chaos: %v", err)}
 	}
+	if rep.Resumed > 0 && !quiet {
+		fmt.Fprintf(a.stderr, "chaos: %d trials already done in %s, resumed from there\n", rep.Resumed, dir)
+	}
 	rerun := "tangle chaos " + shellQuote(arg) + chaosArgs(sc, cfg)
 	fmt.Fprintf(a.stdout, "chaos: %s · seed %d · %d trial%s · faults from %s\n", sc.Name, cfg.Seed, rep.Trials, plural(rep.Trials), strings.Join(rep.Space.KindNames(), ", "))
 	f := rep.Failure

@@ -56,6 +56,7 @@ type Failure struct {
 // Report is the outcome of a search.
 type Report struct {
 	Trials      int // trials run (including resumed ones)
+	Resumed     int // of which done by an earlier search (Config.State)
 	Interrupted bool
 	Space       *Space
 	Failure     *Failure // nil when every trial passed
@@ -97,6 +98,7 @@ func Search(ctx context.Context, sc *scenarios.Scenario, cfg Config) (*Report, e
 		if rep.Trials, err = resume(cfg.State, st); err != nil {
 			return nil, err
 		}
+		rep.Resumed = rep.Trials
 	}
 	type outcome struct {
 		kinds []string
