@@ -245,8 +245,9 @@ func ParamRange(p sim.Param) (lo, hi float64) {
 	return lo, max(lo, hi)
 }
 
-// DrawParam draws a value for p within its valid range, rounded so a
-// scenario file shows it plainly. Strings (free text, names) are not
+// DrawParam draws a value for p within its valid range, on a grid of a
+// thousandth of the range (milliseconds for durations), so a scenario file
+// shows it plainly. Strings (free text, names) are not
 // drawn: ok is false.
 func DrawParam(src Source, p sim.Param) (v any, ok bool) {
 	lo, hi := ParamRange(p)
@@ -254,10 +255,10 @@ func DrawParam(src Source, p sim.Param) (v any, ok bool) {
 	switch p.Kind {
 	case sim.Int:
 		return int64(math.Ceil(lo)) + int64(src.IntN(int(math.Floor(hi)-math.Ceil(lo))+1)), true
-	case sim.Float:
-		return round3(lo+u*(hi-lo), lo, hi), true
-	case sim.Ratio:
-		return round3(lo+u*(hi-lo), lo, hi), true
+	case sim.Float, sim.Ratio:
+		// A thousandth of the range is the finest step, so values read
+		// plainly (rapid draws tiny values such as 3e-182 often).
+		return round3(lo+math.Round(u*1000)/1000*(hi-lo), lo, hi), true
 	case sim.Duration:
 		ms := math.Round((lo + u*(hi-lo)) * 1000)
 		return sim.Seconds(min(max(ms/1000, lo), hi)), true
