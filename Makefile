@@ -21,6 +21,7 @@ run: build
 ## -timeout leaves a wide margin over the suite's ~5 minutes on two cores
 test: vet assets
 	$(GO) test -timeout 20m ./...
+	cd docs/examples/proptest && $(GO) test -timeout 10m ./...
 
 ## assets: install the pinned ECharts from npm (npm ci) and copy it into reports/assets,
 ## where go:embed inlines it into every HTML report (see reports/assets/README.md).

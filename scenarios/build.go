@@ -205,8 +205,9 @@ type Built struct {
 	World    *topology.World
 	Recorder *metrics.Recorder
 	Faults   *faults.Timeline
-	Phases   *metrics.PhaseRecorder // when the scenario has faults
-	SLOs     *metrics.SLOTracker    // when the scenario has slos
+	Phases   *metrics.PhaseRecorder    // when the scenario has faults
+	SLOs     *metrics.SLOTracker       // when the scenario has slos
+	Recovery *metrics.RecoveryRecorder // when the scenario has faults
 }
 
 // Build makes the world for strategy i with the given seed, with a

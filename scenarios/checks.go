@@ -313,7 +313,7 @@ func (sc *Scenario) instrument(b *Built) error {
 		}
 		b.SLOs = t
 	}
-	return nil
+	return sc.attachRecovery(b)
 }
 
 // Summary is every metric of the run: the core recorder's, the phase
@@ -330,6 +330,9 @@ func (b *Built) Summary() metrics.Summary {
 		for k, v := range b.SLOs.Summary() {
 			s[k] = v
 		}
+	}
+	if b.Recovery != nil {
+		b.Recovery.Summarize(s)
 	}
 	return s
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/tangle-sim/tangle/faults"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
@@ -47,6 +49,7 @@ type Scenario struct {
 
 	places []topology.Place
 	pos    map[string]Pos
+	root   *yaml.Node // the file as parsed, overrides applied (for YAML)
 }
 
 // Topology is the simulated system.
@@ -235,7 +238,7 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 		return nil, d.errs.sorted()
 	}
 	sum := sha256.Sum256(src)
-	sc.Source, sc.Hash, sc.pos = name, hex.EncodeToString(sum[:]), d.pos
+	sc.Source, sc.Hash, sc.pos, sc.root = name, hex.EncodeToString(sum[:]), d.pos, root
 	sc.Overrides = append([]Override(nil), sets...)
 	return sc, nil
 }
