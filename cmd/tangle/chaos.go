@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tangle-sim/tangle/faults"
+	"github.com/tangle-sim/tangle/reports"
 	"github.com/tangle-sim/tangle/scenarios"
 	"github.com/tangle-sim/tangle/scenarios/chaos"
 )
@@ -142,7 +143,7 @@ func (a *app) chaos(sc *scenarios.Scenario, arg string, cfg chaos.Config, dir st
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, src); err != nil {
+	if err := reports.WriteFileAtomic(path, src); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "trial %d failed with %d fault%s; shrunk to %d in %d runs:\n", f.Trial, len(f.Original), plural(len(f.Original)), len(f.Minimal), f.ShrinkRuns)
