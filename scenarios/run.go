@@ -24,6 +24,11 @@ type Options struct {
 	// Progress, if set, is updated while the runs go (safe to read from
 	// another goroutine).
 	Progress *Progress
+	// Attach, if set, is called for every run after its world is built
+	// and before it starts, to add observers; the function it returns is
+	// called once the run has drained, and its value is kept in
+	// RunResult.Attached. It is called from the worker goroutines.
+	Attach func(strategy int, b *Built) func() any
 }
 
 // Progress counts the work of a run as it happens, for progress reports.
@@ -72,6 +77,8 @@ type RunResult struct {
 	// Audit is the routing decision audit trail, in time order (empty
 	// without a routing control plane).
 	Audit []topology.AuditEntry
+	// Attached is what Options.Attach's function returned (nil without).
+	Attached any
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -123,7 +130,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 					return
 				}
 				s, r := k/reps, k%reps
-				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog)
+				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog, opts.Attach)
 				prog.Done.Add(1)
 			}
 		}()
@@ -147,10 +154,14 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 }
 
 // runOne simulates strategy s with one replication seed.
-func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress) (RunResult, error) {
+func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress, attach func(int, *Built) func() any) (RunResult, error) {
 	b, err := sc.Build(s, seed)
 	if err != nil {
 		return RunResult{}, err
+	}
+	var finish func() any
+	if attach != nil {
+		finish = attach(s, b)
 	}
 	w := b.World
 	horizon := sc.Duration.T()
@@ -175,6 +186,9 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
 	if w.State != nil {
 		rr.Audit = w.State.Audit()
+	}
+	if finish != nil {
+		rr.Attached = finish()
 	}
 	return rr, nil
 }

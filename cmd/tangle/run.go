@@ -27,6 +27,7 @@ var runCmd = &command{
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
   tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
+  tangle run outage.yaml --prometheus prom/   # OpenMetrics + promtool test rules input per run
   tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
@@ -34,6 +35,7 @@ var runCmd = &command{
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
 		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
 		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically)")
+		pf := addPromFlags(fs)
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -47,6 +49,9 @@ var runCmd = &command{
 				return err
 			}
 			opts := rf.options()
+			if opts.Attach, err = pf.attach(sc); err != nil {
+				return err
+			}
 			ctx, stop := interruptible()
 			defer stop()
 			done := a.showProgress(sc.Name, func() progressSnapshot { return snapshotOf(opts.Progress) }, rf.quiet)
@@ -83,6 +88,11 @@ var runCmd = &command{
 					return err
 				}
 			}
+			if pf.dir != "" {
+				if err := pf.write(res); err != nil {
+					return err
+				}
+			}
 			if *asJSON {
 				if err := reports.WriteJSON(a.stdout, doc); err != nil {
 					return err
@@ -100,6 +110,9 @@ var runCmd = &command{
 				}
 				if *htmlOut != "" {
 					fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
+				}
+				if pf.dir != "" {
+					fmt.Fprintf(a.stdout, "Prometheus metrics written to %s\n", pf.dir)
 				}
 			}
 			if doc.Verdict == "fail" {
