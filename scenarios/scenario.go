@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tangle-sim/tangle/faults"
+	"github.com/tangle-sim/tangle/scenarios/configimport"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
@@ -43,6 +44,9 @@ type Scenario struct {
 	Hash string `yaml:"-"`
 	// Overrides are the --set values applied to the file, in order.
 	Overrides []Override `yaml:"-"`
+	// Warnings name the fields of imported configuration files (from:)
+	// that tangle does not model, each positioned in its file.
+	Warnings []string `yaml:"-"`
 
 	places []topology.Place
 	pos    map[string]Pos
@@ -123,7 +127,9 @@ type Telemetry struct {
 
 // Strategy is one routing configuration to compare.
 type Strategy struct {
-	Name    string     `yaml:"name,required" doc:"label in reports; unique within the scenario"`
+	Name string `yaml:"name,required" doc:"label in reports; unique within the scenario"`
+	// From imports the strategy's parameters from a real configuration file.
+	From    string     `yaml:"from" doc:"take routing, params, panic_threshold, retries, guards and rollout from a real configuration file (an Envoy Cluster or RouteConfiguration, Istio DestinationRule or VirtualService, Kubernetes Deployment or HorizontalPodAutoscaler, Flagger Canary, Argo Rollout; path relative to the scenario); keys the strategy writes itself win (see tangle import)"`
 	Routing string     `yaml:"routing" default:"round-robin" doc:"picker used by every caller sidecar (see tangle list strategies)"`
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
@@ -148,6 +154,7 @@ type Strategy struct {
 	retry      topology.RetryPolicy
 	guards     []topology.NewGuard
 	dataParams sim.Params
+	imported   *configimport.Block // what from: imported (nil without)
 }
 
 // GuardUse names a guard and its parameters.
@@ -216,8 +223,15 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	// the rest of the file and overrides are still checked.
 	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
+	imported, warnings := expandImports(d, root, name)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
+	for i, b := range imported {
+		if i < len(sc.Strategies) {
+			sc.Strategies[i].imported = b
+		}
+	}
+	sc.Warnings = warnings
 	if len(d.errs) == 0 {
 		sc.defaults(d)
 		sc.validate(d)

@@ -48,6 +48,7 @@ var runCmd = &command{
 			if err != nil {
 				return err
 			}
+			a.printWarnings(sc)
 			opts := rf.options()
 			if opts.Attach, err = pf.attach(sc); err != nil {
 				return err

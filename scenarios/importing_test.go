@@ -1,0 +1,67 @@
+package scenarios_test
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// TestFromImportsEveryFormat: a strategy's from: takes its parameters from
+// an Envoy, Istio, Kubernetes, Flagger or Argo Rollouts file; the scenario
+// validates with them, keys the strategy writes itself win, and every
+// unmodelled field is a warning positioned at the from: key and in the
+// imported file.
+func TestFromImportsEveryFormat(t *testing.T) {
+	sc, err := scenarios.Load("testdata/imports/all.yaml")
+	require.NoError(t, err)
+	byName := map[string]*scenarios.Strategy{}
+	for i := range sc.Strategies {
+		s := &sc.Strategies[i]
+		byName[s.Name] = s
+		require.NotNil(t, s.Imported(), s.Name)
+		require.NotEmpty(t, s.Imported().Sources(), s.Name)
+	}
+	envoy, p2 := byName["envoy"], byName["envoy-p2"]
+	require.Equal(t, "least-request", envoy.Routing)
+	require.Equal(t, int64(3), envoy.ParamValues().Int("choices"))
+	require.Equal(t, 1.5, envoy.ParamValues().Float("active_request_bias"))
+	require.Equal(t, sim.Minute, envoy.ParamValues().Duration("slow_start_window"))
+	require.InDelta(t, 0.4, float64(*envoy.PanicThreshold), 1e-12)
+	// Written keys win; the rest is still imported.
+	require.Equal(t, int64(2), p2.ParamValues().Int("choices"))
+	require.Equal(t, 1.5, p2.ParamValues().Float("active_request_bias"))
+	require.Len(t, p2.Guards, 2, "the written outlier-detection guard replaces the imported one; the circuit breaker is added")
+	require.Equal(t, "outlier-detection", p2.Guards[0].Guard)
+	require.Equal(t, "envoy-circuit-breaker", p2.Guards[1].Guard)
+
+	require.Equal(t, "least-request", byName["istio"].Routing)
+	require.InDelta(t, 0, float64(*byName["istio"].PanicThreshold), 1e-12, "Istio disables panic mode with outlier detection")
+	require.Equal(t, "flagger", byName["flagger"].Rollout.Kind)
+	require.Equal(t, "argo-canary", byName["argo"].Rollout.Kind)
+	require.Equal(t, "deployment", byName["rolling"].Rollout.Kind)
+
+	warned := map[string]bool{}
+	for _, w := range sc.Warnings {
+		require.Regexp(t, `^testdata/imports/all\.yaml:\d+:\d+: strategies\[\d\]\.from: configimport/testdata/[a-z-]+\.yaml:\d+:\d+: warning: `, w)
+		warned[importedFile.FindStringSubmatch(w)[1]] = true
+	}
+	for _, f := range []string{"envoy-cluster", "istio", "hpa", "deployment", "flagger-canary", "argo-rollout"} {
+		require.True(t, warned[f], "no warning for %s", f)
+	}
+}
+
+var importedFile = regexp.MustCompile(`configimport/testdata/([a-z-]+)\.yaml:`)
+
+// TestFromErrorsArePositioned: a missing file and a value the real system
+// rejects are scenario errors at the from: key.
+func TestFromErrorsArePositioned(t *testing.T) {
+	_, err := scenarios.Load("testdata/imports/missing.yaml")
+	require.Error(t, err)
+	msg := err.Error()
+	require.Contains(t, msg, "testdata/imports/missing.yaml:7:21: strategies[0].from: open testdata/imports/no-such-file.yaml: no such file or directory")
+	require.Contains(t, msg, "testdata/imports/missing.yaml:8:21: strategies[1].from: configimport/testdata/errors/envoy-choice-count.yaml:5:3: Envoy Cluster rejected:")
+}
