@@ -31,8 +31,8 @@ func addPromFlags(fs *pflag.FlagSet) *promFlags {
 	return f
 }
 
-// attach returns the scenarios.Options.Attach hook that scrapes every run,
-// or nil without --prometheus.
+// attach returns a hook that scrapes a run (see attachAll), or nil
+// without --prometheus.
 func (f *promFlags) attach(sc *scenarios.Scenario) (func(int, *scenarios.Built) func() any, error) {
 	if f.dir == "" {
 		return nil, nil
@@ -61,7 +61,7 @@ func (f *promFlags) write(res *scenarios.Result) error {
 	var buf bytes.Buffer
 	for _, s := range res.Strategies {
 		for r, run := range s.Runs {
-			pr, ok := run.Attached.(*prom.Run)
+			pr, ok := attachedAt(run, 0).(*prom.Run)
 			if !ok {
 				continue
 			}

@@ -28,6 +28,7 @@ var runCmd = &command{
   tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
   tangle run outage.yaml --prometheus prom/   # OpenMetrics + promtool test rules input per run
+  tangle run my.yaml --traces traces/ --trace-sample 0.05   # OTLP JSON spans of 5% of the requests
   tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
@@ -36,6 +37,7 @@ var runCmd = &command{
 		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
 		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically)")
 		pf := addPromFlags(fs)
+		tf := addTraceFlags(fs)
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -50,9 +52,15 @@ var runCmd = &command{
 			}
 			a.printWarnings(sc)
 			opts := rf.options()
-			if opts.Attach, err = pf.attach(sc); err != nil {
+			attachProm, err := pf.attach(sc)
+			if err != nil {
 				return err
 			}
+			attachTraces, err := tf.attach(sc)
+			if err != nil {
+				return err
+			}
+			opts.Attach = attachAll(attachProm, attachTraces)
 			ctx, stop := interruptible()
 			defer stop()
 			done := a.showProgress(sc.Name, func() progressSnapshot { return snapshotOf(opts.Progress) }, rf.quiet)
@@ -94,6 +102,11 @@ var runCmd = &command{
 					return err
 				}
 			}
+			if tf.dir != "" {
+				if err := tf.write(res); err != nil {
+					return err
+				}
+			}
 			if *asJSON {
 				if err := reports.WriteJSON(a.stdout, doc); err != nil {
 					return err
@@ -114,6 +127,9 @@ var runCmd = &command{
 				}
 				if pf.dir != "" {
 					fmt.Fprintf(a.stdout, "Prometheus metrics written to %s\n", pf.dir)
+				}
+				if tf.dir != "" {
+					fmt.Fprintf(a.stdout, "OTLP traces written to %s\n", tf.dir)
 				}
 			}
 			if doc.Verdict == "fail" {
