@@ -66,7 +66,13 @@ func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimp
 		for _, w := range b.Warnings {
 			warnings = append(warnings, fmt.Sprintf("%s:%d:%d: %s: %s", file, from.Line, from.Column, path, w))
 		}
-		merge(s, b.Node(from.Line, from.Column))
+		node := b.Node(from.Line, from.Column)
+		if r := lookupKey(s, "routing"); r != nil && b.Routing != nil && r.Value != b.Routing.Value {
+			// The picker's parameters belong to the imported routing.
+			dropKey(node, "params")
+			warnings = append(warnings, fmt.Sprintf("%s:%d:%d: %s: warning: routing %s is written in the scenario, so the file's %s parameters are not imported", file, from.Line, from.Column, path, r.Value, b.Routing.Value))
+		}
+		merge(s, node)
 	}
 	return blocks, warnings
 }
@@ -103,6 +109,15 @@ func merge(dst, src *yaml.Node) {
 					have.Content = append(have.Content, g)
 				}
 			}
+		}
+	}
+}
+
+func dropKey(m *yaml.Node, key string) {
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			m.Content = append(m.Content[:j], m.Content[j+2:]...)
+			return
 		}
 	}
 }

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,13 @@ func TestFromImportsEveryFormat(t *testing.T) {
 	require.Equal(t, "outlier-detection", p2.Guards[0].Guard)
 	require.Equal(t, "envoy-circuit-breaker", p2.Guards[1].Guard)
 
+	// A written routing keeps the file's guards and retries but not the
+	// imported picker's parameters, and says so.
+	rr := byName["envoy-rr"]
+	require.Equal(t, "round-robin", rr.Routing)
+	require.Len(t, rr.Guards, 2)
+	require.Contains(t, strings.Join(sc.Warnings, "\n"), "strategies[2].from: warning: routing round-robin is written in the scenario, so the file's least-request parameters are not imported")
+
 	require.Equal(t, "least-request", byName["istio"].Routing)
 	require.InDelta(t, 0, float64(*byName["istio"].PanicThreshold), 1e-12, "Istio disables panic mode with outlier detection")
 	require.Equal(t, "flagger", byName["flagger"].Rollout.Kind)
@@ -46,6 +54,9 @@ func TestFromImportsEveryFormat(t *testing.T) {
 
 	warned := map[string]bool{}
 	for _, w := range sc.Warnings {
+		if strings.Contains(w, "is written in the scenario") {
+			continue
+		}
 		require.Regexp(t, `^testdata/imports/all\.yaml:\d+:\d+: strategies\[\d\]\.from: configimport/testdata/[a-z-]+\.yaml:\d+:\d+: warning: `, w)
 		warned[importedFile.FindStringSubmatch(w)[1]] = true
 	}
