@@ -1,6 +1,8 @@
 package scenarios_test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/scenarios/configimport"
 	"github.com/tangle-sim/tangle/sim"
 )
 
@@ -75,4 +78,54 @@ func TestFromErrorsArePositioned(t *testing.T) {
 	msg := err.Error()
 	require.Contains(t, msg, "testdata/imports/missing.yaml:7:21: strategies[0].from: open testdata/imports/no-such-file.yaml: no such file or directory")
 	require.Contains(t, msg, "testdata/imports/missing.yaml:8:21: strategies[1].from: configimport/testdata/errors/envoy-choice-count.yaml:5:3: Envoy Cluster rejected:")
+}
+
+// TestImportBlockEqualsFrom: the block tangle import prints, pasted into a
+// scenario, configures the strategy exactly as from: the same file does.
+func TestImportBlockEqualsFrom(t *testing.T) {
+	base, err := os.ReadFile("testdata/imports/all.yaml")
+	require.NoError(t, err)
+	head := string(base[:strings.Index(string(base), "strategies:")])
+	for _, f := range []string{"envoy-cluster", "istio", "deployment", "flagger-canary", "argo-rollout"} {
+		t.Run(f, func(t *testing.T) {
+			file := "../../configimport/testdata/" + f + ".yaml"
+			b, err := configimport.ImportFile(filepath.Join("testdata/imports", file))
+			require.NoError(t, err)
+			src := head + "strategies:\n" + indent(b.YAML("pasted")) + "  - {name: via-from, from: " + file + "}\n"
+			sc, err := scenarios.Parse("testdata/imports/pasted.yaml", []byte(src))
+			require.NoError(t, err, src)
+			p, v := sc.Strategies[0], sc.Strategies[1]
+			require.Equal(t, v.Routing, p.Routing)
+			require.Equal(t, v.ParamValues(), p.ParamValues())
+			require.Equal(t, v.PanicThreshold, p.PanicThreshold)
+			require.Equal(t, raw(v.Retries), raw(p.Retries))
+			require.Equal(t, len(v.Guards), len(p.Guards))
+			for i := range v.Guards {
+				require.Equal(t, v.Guards[i].Guard, p.Guards[i].Guard)
+				require.Equal(t, raw(v.Guards[i].Params), raw(p.Guards[i].Params))
+			}
+			if v.Rollout != nil {
+				require.Equal(t, v.Rollout.Kind, p.Rollout.Kind)
+				require.Equal(t, raw(v.Rollout.Params), raw(p.Rollout.Params))
+			}
+		})
+	}
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line != "" {
+			b.WriteString("  " + line)
+		}
+	}
+	return b.String()
+}
+
+func raw(p scenarios.RawParams) map[string]string {
+	out := map[string]string{}
+	for k, n := range p {
+		out[k] = n.Value
+	}
+	return out
 }
