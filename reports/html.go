@@ -313,7 +313,9 @@ type compareView struct {
 
 type strategyHead struct {
 	Name, Routing, Params string
-	Wins                  string       // "best on 6 of 17 ranked metrics (4 established)"
+	Wins                  string // "best on 6 of 17 ranked metrics (4 established)"
+	From                  string // "parameters from envoy.yaml", with the sources as the title
+	Imported              string
 	Color                 template.CSS // generated, never user text
 }
 
@@ -369,6 +371,9 @@ func newCompare(doc *Summary) *compareView {
 			ps = append(ps, k+"="+s.Params[k])
 		}
 		h.Params = strings.Join(ps, ", ")
+		if s.From != "" {
+			h.From, h.Imported = "parameters from "+s.From, strings.Join(s.Imported, "\n")
+		}
 		v.Heads = append(v.Heads, h)
 	}
 	anyOverlap := false

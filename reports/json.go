@@ -94,13 +94,17 @@ type ScenarioInfo struct {
 // StrategySummary is one strategy's metrics, and in the full results
 // document its runs.
 type StrategySummary struct {
-	Name    string                `json:"name"`
-	Routing string                `json:"routing"`
-	Load    string                `json:"load"`
-	Params  map[string]string     `json:"params"`
-	Control map[string]string     `json:"control,omitempty"` // control-plane strategies (with a state model)
-	Metrics map[string]MetricStat `json:"metrics"`
-	Runs    []RunDoc              `json:"runs,omitempty"`
+	Name    string            `json:"name"`
+	Routing string            `json:"routing"`
+	Load    string            `json:"load"`
+	Params  map[string]string `json:"params"`
+	Control map[string]string `json:"control,omitempty"` // control-plane strategies (with a state model)
+	// From is the configuration file the strategy imported (from:), and
+	// Imported each value it took, as "key = value ← source field".
+	From     string                `json:"from,omitempty"`
+	Imported []string              `json:"imported,omitempty"`
+	Metrics  map[string]MetricStat `json:"metrics"`
+	Runs     []RunDoc              `json:"runs,omitempty"`
 }
 
 // RunDoc is one replication of one strategy: its time series and the
@@ -194,6 +198,7 @@ func NewSummary(res *scenarios.Result, meta Meta) *Summary {
 	doc.Checks, doc.Verdict = checkDocs(res)
 	for _, s := range res.Strategies {
 		ss := StrategySummary{Name: s.Name, Routing: s.Routing, Load: s.Load, Params: formatParams(s.Params), Control: s.Control, Metrics: map[string]MetricStat{}}
+		ss.From, ss.Imported = importedFrom(res.Scenario, s.Name)
 		for name, st := range s.Metrics {
 			ss.Metrics[name] = metricStat(name, st)
 		}

@@ -29,6 +29,11 @@ type Options struct {
 	// DefaultBudget, and a zero Budget is unlimited. Run refuses a
 	// scenario whose estimated cost exceeds it before simulating.
 	Budget *Budget
+	// Attach, if set, is called for every run after its world is built
+	// and before it starts, to add observers; the function it returns is
+	// called once the run has drained, and its value is kept in
+	// RunResult.Attached. It is called from the worker goroutines.
+	Attach func(strategy int, b *Built) func() any
 }
 
 // Progress counts the work of a run as it happens, for progress reports.
@@ -77,6 +82,8 @@ type RunResult struct {
 	// Audit is the routing decision audit trail, in time order (empty
 	// without a routing control plane).
 	Audit []routectl.AuditEntry
+	// Attached is what Options.Attach's function returned (nil without).
+	Attached any
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -149,7 +156,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 					return
 				}
 				s, r := k/reps, k%reps
-				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog, maxEvents)
+				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog, maxEvents, opts.Attach)
 				prog.Done.Add(1)
 			}
 		}()
@@ -173,11 +180,15 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 }
 
 // runOne simulates strategy s with one replication seed.
-func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress, maxEvents uint64) (_ RunResult, err error) {
+func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progress, maxEvents uint64, attach func(int, *Built) func() any) (_ RunResult, err error) {
 	defer recoverRun(sc, s, seed, &err)
 	b, err := sc.Build(s, seed)
 	if err != nil {
 		return RunResult{}, err
+	}
+	var finish func() any
+	if attach != nil {
+		finish = attach(s, b)
 	}
 	w := b.World
 	horizon := sc.Duration.T()
@@ -218,6 +229,9 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
 	if state.Of(w) != nil {
 		rr.Audit = routectl.Of(w).Audit()
+	}
+	if finish != nil {
+		rr.Attached = finish()
 	}
 	return rr, nil
 }

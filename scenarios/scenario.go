@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tangle-sim/tangle/faults"
+	"github.com/tangle-sim/tangle/scenarios/configimport"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
@@ -46,6 +47,9 @@ type Scenario struct {
 	Hash string `yaml:"-"`
 	// Overrides are the --set values applied to the file, in order.
 	Overrides []Override `yaml:"-"`
+	// Warnings name the fields of imported configuration files (from:)
+	// that tangle does not model, each positioned in its file.
+	Warnings []string `yaml:"-"`
 
 	places []topology.Place
 	pos    map[string]Pos
@@ -127,7 +131,9 @@ type Telemetry struct {
 
 // Strategy is one routing configuration to compare.
 type Strategy struct {
-	Name    string     `yaml:"name,required" doc:"label in reports; unique within the scenario"`
+	Name string `yaml:"name,required" doc:"label in reports; unique within the scenario"`
+	// From imports the strategy's parameters from a real configuration file.
+	From    string     `yaml:"from" doc:"take routing, params, panic_threshold, retries, guards and rollout from a real configuration file (an Envoy Cluster or RouteConfiguration, Istio DestinationRule or VirtualService, Kubernetes Deployment or HorizontalPodAutoscaler, Flagger Canary, Argo Rollout; path relative to the scenario); keys the strategy writes itself win (see tangle import)"`
 	Routing string     `yaml:"routing" default:"round-robin" doc:"picker used by every caller sidecar (see tangle list strategies)"`
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
@@ -152,6 +158,7 @@ type Strategy struct {
 	retry      topology.RetryPolicy
 	guards     []topology.NewGuard
 	dataParams sim.Params
+	imported   *configimport.Block // what from: imported (nil without)
 }
 
 // GuardUse names a guard and its parameters.
@@ -231,8 +238,15 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
 	d.budget = max(expansionFactor*countNodes(root), expansionFloor)
+	imported, warnings := expandImports(d, root, name)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
+	for i, b := range imported {
+		if i < len(sc.Strategies) {
+			sc.Strategies[i].imported = b
+		}
+	}
+	sc.Warnings = warnings
 	sc.validatePartial(d)
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()

@@ -54,6 +54,7 @@ var validateCmd = &command{
 					}
 					continue
 				}
+				a.printWarnings(sc)
 				fmt.Fprintf(a.stdout, "%s: ok (%s: %d service%s, %d client%s, %d strateg%s)\n", arg, sc.Name,
 					len(sc.Topology.Services), plural(len(sc.Topology.Services)),
 					len(sc.Topology.Clients), plural(len(sc.Topology.Clients)),

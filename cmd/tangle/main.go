@@ -54,7 +54,7 @@ type app struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCmd, compareCmd, sweepCmd, mergeCmd, chaosCmd, reportCmd, validateCmd, listCmd, explainCmd, newCmd, schemaCmd, versionCmd}
+	commands = []*command{runCmd, compareCmd, sweepCmd, mergeCmd, chaosCmd, reportCmd, validateCmd, importCmd, listCmd, explainCmd, newCmd, schemaCmd, versionCmd}
 }
 
 func main() {

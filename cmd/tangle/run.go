@@ -26,6 +26,8 @@ var runCmd = &command{
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
   tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
+  tangle run outage.yaml --prometheus prom/   # OpenMetrics + promtool test rules input per run
+  tangle run my.yaml --traces traces/ --trace-sample 0.05   # OTLP JSON spans of 5% of the requests
   tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
@@ -33,6 +35,8 @@ var runCmd = &command{
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
 		htmlOut := fs.String("html", "", "also write the HTML report to this file (- for standard output): self-contained, opens offline (see tangle report)")
 		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically; - for standard output)")
+		pf := addPromFlags(fs)
+		tf := addTraceFlags(fs)
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -45,6 +49,7 @@ var runCmd = &command{
 			if err != nil {
 				return err
 			}
+			a.printWarnings(sc)
 			if err := preflight(*out, *htmlOut, *auditOut); err != nil {
 				return err
 			}
@@ -61,6 +66,15 @@ var runCmd = &command{
 			}
 			quietTable := toStdout == 1 && !*asJSON
 			opts := rf.options()
+			attachProm, err := pf.attach(sc)
+			if err != nil {
+				return err
+			}
+			attachTraces, err := tf.attach(sc)
+			if err != nil {
+				return err
+			}
+			opts.Attach = attachAll(attachProm, attachTraces)
 			ctx, stop := interruptible()
 			defer stop()
 			done := a.showProgress(sc.Name, func() progressSnapshot { return snapshotOf(opts.Progress) }, rf.quiet)
@@ -97,6 +111,16 @@ var runCmd = &command{
 					return err
 				}
 			}
+			if pf.dir != "" {
+				if err := pf.write(res); err != nil {
+					return err
+				}
+			}
+			if tf.dir != "" {
+				if err := tf.write(res); err != nil {
+					return err
+				}
+			}
 			if *asJSON {
 				if err := reports.WriteJSON(a.stdout, doc); err != nil {
 					return err
@@ -114,6 +138,12 @@ var runCmd = &command{
 				}
 				if *htmlOut != "" && *htmlOut != "-" {
 					fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
+				}
+				if pf.dir != "" {
+					fmt.Fprintf(a.stdout, "Prometheus metrics written to %s\n", pf.dir)
+				}
+				if tf.dir != "" {
+					fmt.Fprintf(a.stdout, "OTLP traces written to %s\n", tf.dir)
 				}
 			}
 			if doc.Verdict == "fail" {
