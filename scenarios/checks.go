@@ -20,7 +20,7 @@ import (
 // checked before, during or after the fault windows (Chaos Toolkit).
 type Check struct {
 	Name     string     `yaml:"name" doc:"label in reports; default: the metric and bound, such as latency_p99 <= 5s"`
-	Metric   string     `yaml:"metric,required" doc:"a metric's canonical name (tangle list metrics); an SLO's metrics as NAME:SLO, such as error_budget_remaining:availability"`
+	Metric   string     `yaml:"metric,required" doc:"a metric's canonical name (tangle list metrics); an SLO's metrics as NAME:SLO, such as error_budget_remaining:availability; a phase's as NAME:PHASE, such as latency_impact:during (the same as phase: during). A check on a metric that has no value in some replication fails"`
 	Max      *Threshold `yaml:"max" doc:"the metric must be at most this (in the metric's unit: a duration for seconds, 99.9% or 0.999 for ratios)"`
 	Min      *Threshold `yaml:"min" doc:"the metric must be at least this"`
 	Strategy string     `yaml:"strategy" doc:"evaluate on this strategy only; default: every strategy"`
@@ -130,16 +130,25 @@ func (sc *Scenario) validateChecks(d *decoder) {
 		}
 		c.metric = c.Metric
 		def, ok := sc.checkMetric(d, join(p, "metric"), c)
-		if c.Phase != "" {
-			if _, err := metrics.ParsePhase(c.Phase); err != nil {
+		impact := ok && slices.Contains(metrics.ImpactMetrics, c.Metric)
+		phased := append(slices.Clone(metrics.PhaseMetrics), metrics.ImpactMetrics...)
+		switch {
+		case c.Phase != "":
+			if ph, err := metrics.ParsePhase(c.Phase); err != nil {
 				d.errorPath(join(p, "phase"), didYouMean(c.Phase, []string{"before", "during", "after"}), "expected before, during or after, got %q", c.Phase)
 			} else if len(sc.Faults) == 0 {
 				d.errorPath(join(p, "phase"), "add faults, or drop phase to check the whole run", "a steady-state phase is relative to the fault windows, and the scenario has no faults")
-			} else if ok && !slices.Contains(metrics.PhaseMetrics, c.Metric) {
-				d.errorPath(join(p, "metric"), didYouMean(c.Metric, metrics.PhaseMetrics), "is not measured per phase; phase metrics are %s", strings.Join(metrics.PhaseMetrics, ", "))
+			} else if ok && !slices.Contains(phased, c.Metric) {
+				d.errorPath(join(p, "metric"), didYouMean(c.Metric, phased), "is not measured per phase; phase metrics are %s", strings.Join(phased, ", "))
+			} else if impact && ph == metrics.Before {
+				d.errorPath(join(p, "phase"), "use during or after", "%s compares a phase with the pre-fault baseline, so it has no value before the faults", c.Metric)
 			} else {
 				c.metric = c.Metric + ":" + c.Phase
 			}
+		case impact:
+			// Without a phase the metric has no value at all: reject it
+			// rather than let the check pass on nothing.
+			d.errorPath(join(p, "metric"), "write "+c.Metric+":during (or add phase: during)", "%s is reported per fault phase, during and after, not for the whole run", c.Metric)
 		}
 		if (c.Max == nil) == (c.Min == nil) {
 			d.errorPath(p, "", "a check needs exactly one of max or min")
@@ -223,6 +232,16 @@ func (sc *Scenario) checkMetric(d *decoder, path string, c *Check) (metrics.Def,
 		d.errorPath(path, didYouMean(qual, slos), "unknown SLO %q; SLOs are %s", qual, strings.Join(slos, ", "))
 		return def, false
 	case !isSLO && qualified:
+		// NAME:PHASE, the name a run's summary and tangle explain use, is
+		// the same check as metric: NAME with phase: PHASE.
+		if _, err := metrics.ParsePhase(qual); err == nil && (slices.Contains(metrics.PhaseMetrics, base) || slices.Contains(metrics.ImpactMetrics, base)) {
+			if c.Phase != "" && c.Phase != qual {
+				d.errorPath(path, "", "names phase %s, and the check's phase is %s", qual, c.Phase)
+				return def, false
+			}
+			c.Metric, c.Phase = base, qual
+			return def, true
+		}
 		d.errorPath(path, "", "%s is not an SLO metric; to check a phase, use phase: before, during or after", base)
 		return def, false
 	}
@@ -396,10 +415,21 @@ func (c Check) evaluate(s StrategyResult) CheckResult {
 		r.Passed = v >= r.Threshold
 	}
 	r.Value = v
+	runs := len(s.Runs)
 	switch {
-	case math.IsNaN(v):
-		r.Passed = false
+	case st.N == 0 && len(st.Values) == 0:
+		// The run has no such metric (its collector was not attached):
+		// a check on nothing never passes.
+		r.Passed, r.Value = false, math.NaN()
+		r.Detail = "not measured in this scenario (no value in any replication)"
+	case math.IsNaN(v) || st.N == 0:
+		r.Passed, r.Value = false, math.NaN()
 		r.Detail = "undefined in every replication (no requests measured)"
+	case st.N < runs:
+		// A mean over the replications that have a value would hide the
+		// ones that have none.
+		r.Passed = false
+		r.Detail = fmt.Sprintf("undefined in %d of %d replications (mean of the other %d)", runs-st.N, runs, st.N)
 	case c.On == "ci":
 		r.Detail = fmt.Sprintf("95%% CI [%g, %g] over %d replications", st.CILow, st.CIHigh, st.N)
 	default:
@@ -432,8 +462,11 @@ func evaluateSLO(slo SLO, i int, s StrategyResult) CheckResult {
 		}
 	}
 	var why []string
-	if math.IsNaN(st.Mean) {
+	if math.IsNaN(st.Mean) || st.N == 0 {
 		why = append(why, "no requests measured")
+		r.Passed = false
+	} else if st.N < len(s.Runs) {
+		why = append(why, fmt.Sprintf("no requests measured in %d of %d replications", len(s.Runs)-st.N, len(s.Runs)))
 		r.Passed = false
 	} else if st.Mean < r.Threshold {
 		why = append(why, fmt.Sprintf("SLI %.6g below the objective", st.Mean))
