@@ -337,7 +337,13 @@ func compareMetrics(doc *Summary) []string {
 			present[name] = true
 		}
 	}
-	return metricRows(present, func(name string) bool {
+	var lead []string
+	for _, c := range doc.Checks {
+		if !slices.Contains(lead, c.Metric) {
+			lead = append(lead, c.Metric)
+		}
+	}
+	return metricRows(present, lead, func(name string) bool {
 		for _, s := range doc.Strategies {
 			if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
 				return false
@@ -371,7 +377,7 @@ func newCompare(doc *Summary) *compareView {
 		h.Params = strings.Join(ps, ", ")
 		v.Heads = append(v.Heads, h)
 	}
-	anyOverlap := false
+	anyOverlap, unrankedLatency := false, false
 	for _, name := range compareMetrics(doc) {
 		var unit, better string
 		means := make([]float64, len(doc.Strategies))
@@ -390,7 +396,11 @@ func newCompare(doc *Summary) *compareView {
 		dir := direction(name, better)
 		label, scale := rowScale(unit, means)
 		row := compareRow{Metric: name, Description: def.Description, Unit: label, Better: dir.String()}
-		best := bestOf(means, dir)
+		values := func(i int, m string) []float64 { return plain(doc.Strategies[i].Metrics[m].Values) }
+		best, established := markBest(name, dir, values, len(doc.Strategies))
+		if latencyUnranked(name, values, len(doc.Strategies)) {
+			unrankedLatency = true
+		}
 		for i, s := range doc.Strategies {
 			m, ok := s.Metrics[name]
 			cell := compareCell{Text: "—"}
@@ -403,13 +413,10 @@ func newCompare(doc *Summary) *compareView {
 			}
 			if i == best {
 				cell.Best = true
-				for j, o := range doc.Strategies {
-					if j != i && overlaps(m, o.Metrics[name]) {
-						cell.Overlap = true
-						anyOverlap = true
-						cell.Title += "; best mean, but its 95% CI overlaps " + o.Name + "'s"
-						break
-					}
+				if !established {
+					cell.Overlap = true
+					anyOverlap = true
+					cell.Title += "; best mean, but one replication cannot establish the difference"
 				}
 			}
 			row.Cells = append(row.Cells, cell)
@@ -441,29 +448,16 @@ func newCompare(doc *Summary) *compareView {
 		v.Notes = append(v.Notes, fmt.Sprintf("Cells are the mean across %d replications ± the 95%% Student-t confidence half-width; hover a cell for the interval.", doc.Replications))
 	}
 	if len(doc.Strategies) > 1 {
-		n := "★ marks the best mean for the metric's direction (higher or lower is better; neutral metrics are not ranked)"
-		if anyOverlap && doc.Replications < 2 {
+		n := "★ marks the best mean for the metric's direction where it is better than every other strategy's by a paired 95% interval (replications share their random numbers); rows within noise, and neutral metrics, are not ranked"
+		if anyOverlap {
 			n += "; ☆ marks a best mean that one replication cannot establish (no confidence intervals)"
-		} else if anyOverlap {
-			n += "; ☆ marks a best mean whose confidence interval overlaps another strategy's, so the difference is not established at 95%"
 		}
 		v.Notes = append(v.Notes, n+".")
+		if unrankedLatency {
+			v.Notes = append(v.Notes, "latency_* rows count answered requests only, so failing fast would look fast: they are not ranked where the strategies' success rates differ; effective_latency_* rows count failures at the client's timeout and are.")
+		}
 	}
 	return v
-}
-
-// overlaps reports whether two metrics' 95% intervals intersect, so the
-// better mean is not established. Without intervals (one replication)
-// nothing is established; an undefined competitor is no competition.
-func overlaps(a, b MetricStat) bool {
-	if math.IsNaN(float64(b.Mean)) || b.N == 0 {
-		return false
-	}
-	alo, ahi, blo, bhi := float64(a.CI95Low), float64(a.CI95Hi), float64(b.CI95Low), float64(b.CI95Hi)
-	if a.N < 2 || b.N < 2 || math.IsNaN(alo+ahi+blo+bhi) {
-		return true
-	}
-	return alo <= bhi && blo <= ahi
 }
 
 // ---- box plots ----
