@@ -229,11 +229,12 @@ type checkRow struct {
 type strategyVerdict struct {
 	Name           string
 	Passed, Failed int
+	Expected       bool // declared expect: fail
 }
 
 func newVerdict(doc *Summary) *verdictView {
 	v := &verdictView{Status: doc.Verdict}
-	failed := 0
+	failed, expected := 0, 0
 	byStrategy := map[string]*strategyVerdict{}
 	var order []string
 	for _, c := range doc.Checks {
@@ -256,9 +257,16 @@ func newVerdict(doc *Summary) *verdictView {
 			byStrategy[c.Strategy] = sv
 			order = append(order, c.Strategy)
 		}
-		if c.Passed {
+		switch {
+		case c.Passed:
 			sv.Passed++
-		} else {
+		case c.Expected == "fail":
+			sv.Failed++
+			sv.Expected = true
+			expected++
+			row.Detail = strings.TrimSpace("expected: " + c.Strategy + " is a contrast declared expect: fail; " + row.Detail)
+			v.Checks[len(v.Checks)-1] = row
+		default:
 			sv.Failed++
 			failed++
 		}
@@ -270,9 +278,14 @@ func newVerdict(doc *Summary) *verdictView {
 	case len(doc.Checks) == 0:
 		v.Status = "none"
 		v.Headline = "No verdict: this scenario declares no checks or SLOs, so nothing passed or failed. Add checks: or slos: to the scenario to get one."
-	case v.Status == "fail" || failed > 0:
+	case failed > 0:
 		v.Status = "fail"
 		v.Headline = fmt.Sprintf("%d of %d checks and SLOs failed", failed, len(doc.Checks))
+	case v.Status == "fail":
+		v.Headline = "Fail: " + strings.Join(contrastsHeld(doc.Checks), ", ") + " declared expect: fail but held every check, so the scenario's stated result no longer stands"
+	case expected > 0:
+		v.Status = "pass"
+		v.Headline = fmt.Sprintf("All %d checks and SLOs of the strategies expected to pass held; the %d failures are of contrast strategies declared expect: fail, as stated", len(doc.Checks)-expected, expected)
 	default:
 		v.Status = "pass"
 		v.Headline = fmt.Sprintf("All %d checks and SLOs held", len(doc.Checks))

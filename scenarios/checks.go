@@ -71,6 +71,8 @@ type CheckResult struct {
 	Value     float64 // the mean (or the CI bound with on: ci); NaN when undefined
 	Passed    bool
 	Detail    string
+	// ExpectFail: the strategy is declared expect: fail (a contrast).
+	ExpectFail bool
 	// SLO only: each alert row, per replication.
 	Alerts []AlertResult
 }
@@ -377,18 +379,26 @@ func (b *Built) SLOReports() []metrics.SLOReport {
 // strategy.
 func (res *Result) Checks() []CheckResult {
 	sc := res.Scenario
+	expectFail := map[string]bool{}
+	for _, s := range sc.Strategies {
+		expectFail[s.Name] = s.Expect == "fail"
+	}
 	var out []CheckResult
 	for _, c := range sc.Checks {
 		for _, s := range res.Strategies {
 			if c.Strategy != "" && c.Strategy != s.Name {
 				continue
 			}
-			out = append(out, c.evaluate(s))
+			r := c.evaluate(s)
+			r.ExpectFail = expectFail[s.Name]
+			out = append(out, r)
 		}
 	}
 	for i, slo := range sc.SLOs {
 		for _, s := range res.Strategies {
-			out = append(out, evaluateSLO(slo, i, s))
+			r := evaluateSLO(slo, i, s)
+			r.ExpectFail = expectFail[s.Name]
+			out = append(out, r)
 		}
 	}
 	return out
@@ -479,16 +489,76 @@ func evaluateSLO(slo SLO, i int, s StrategyResult) CheckResult {
 	return r
 }
 
-// Verdict is "pass" when every result passed, "fail" when one did not,
-// "none" when there are none.
+// Verdict is the scenario's verdict as the exit code of tangle run reports
+// it: "fail" when a check or SLO of a strategy expected to pass failed, or
+// when a strategy declared expect: fail held every one of its checks (the
+// scenario's stated result no longer stands); "pass" otherwise; "none"
+// when there are no results.
 func Verdict(results []CheckResult) string {
 	if len(results) == 0 {
 		return "none"
 	}
+	contrastHeld := map[string]bool{}
+	var contrasts []string
 	for _, r := range results {
+		if r.ExpectFail {
+			if _, seen := contrastHeld[r.Strategy]; !seen {
+				contrastHeld[r.Strategy] = true
+				contrasts = append(contrasts, r.Strategy)
+			}
+			contrastHeld[r.Strategy] = contrastHeld[r.Strategy] && r.Passed
+			continue
+		}
 		if !r.Passed {
 			return "fail"
 		}
 	}
+	for _, s := range contrasts {
+		if contrastHeld[s] {
+			return "fail"
+		}
+	}
 	return "pass"
+}
+
+// UnexpectedPasses are the strategies declared expect: fail that held
+// every check and SLO, in order.
+func UnexpectedPasses(results []CheckResult) []string {
+	held := map[string]bool{}
+	var order []string
+	for _, r := range results {
+		if !r.ExpectFail {
+			continue
+		}
+		if _, seen := held[r.Strategy]; !seen {
+			held[r.Strategy] = true
+			order = append(order, r.Strategy)
+		}
+		held[r.Strategy] = held[r.Strategy] && r.Passed
+	}
+	var out []string
+	for _, s := range order {
+		if held[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// GateVerdict is the verdict of the named strategies alone, whatever the
+// scenario expects of them: "fail" when any of their checks or SLOs
+// failed, "pass" when all held, "none" when they have none. It is what
+// tangle run --gate exits on, so a CI gate on one strategy is exact.
+func GateVerdict(results []CheckResult, strategies []string) string {
+	v := "none"
+	for _, r := range results {
+		if !slices.Contains(strategies, r.Strategy) {
+			continue
+		}
+		if !r.Passed {
+			return "fail"
+		}
+		v = "pass"
+	}
+	return v
 }

@@ -97,3 +97,46 @@ checks:
 		t.Fatalf("latency_impact:during: %+v; want a failure with the impact measured in both replications", rs)
 	}
 }
+
+// TestVerdictWithContrasts: a strategy declared expect: fail is a
+// contrast — its failures do not fail the run, but its holding every check
+// does (the scenario's stated result no longer stands); GateVerdict looks
+// at the named strategies only and ignores expect.
+func TestVerdictWithContrasts(t *testing.T) {
+	r := func(strategy string, passed, expectFail bool) CheckResult {
+		return CheckResult{Strategy: strategy, Passed: passed, ExpectFail: expectFail}
+	}
+	for _, c := range []struct {
+		name    string
+		results []CheckResult
+		want    string
+		gate    map[string]string
+	}{
+		{"no checks", nil, "none", nil},
+		{"all held", []CheckResult{r("a", true, false), r("b", true, false)}, "pass", map[string]string{"a": "pass"}},
+		{"a candidate failed", []CheckResult{r("a", false, false), r("b", true, false)}, "fail", map[string]string{"a": "fail", "b": "pass"}},
+		{"a contrast failed, as stated", []CheckResult{r("a", true, false), r("naive", true, true), r("naive", false, true)}, "pass", map[string]string{"a": "pass", "naive": "fail"}},
+		{"a contrast held everything", []CheckResult{r("a", true, false), r("naive", true, true), r("naive", true, true)}, "fail", map[string]string{"a": "pass", "naive": "pass"}},
+		{"a gate on a strategy without checks", []CheckResult{r("a", true, false)}, "pass", map[string]string{"b": "none"}},
+	} {
+		if got := Verdict(c.results); got != c.want {
+			t.Errorf("%s: verdict %s, want %s", c.name, got, c.want)
+		}
+		for g, want := range c.gate {
+			if got := GateVerdict(c.results, []string{g}); got != want {
+				t.Errorf("%s: --gate %s: %s, want %s", c.name, g, got, want)
+			}
+		}
+	}
+}
+
+func TestExpectValidates(t *testing.T) {
+	base := "name: c\nduration: 10m\ntopology:\n  services: [{name: api, service_time: 1ms}]\n  clients: [{name: u, target: api, rate: 1/s}]\n"
+	if _, err := Parse("c.yaml", []byte(base+"strategies: [{name: a, expect: fial}]\n")); err == nil || !strings.Contains(err.Error(), "did you mean fail?") {
+		t.Errorf("expect: fial: %v", err)
+	}
+	sc, err := Parse("c.yaml", []byte(base+"strategies: [{name: a}, {name: b, expect: fail}]\n"))
+	if err != nil || sc.Strategies[0].Expect != "pass" || sc.Strategies[1].Expect != "fail" {
+		t.Errorf("expect defaults: %v %+v", err, sc)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -27,13 +28,15 @@ var runCmd = &command{
   tangle run mmc --out results/       # results.json, summary.json, manifest.json, series CSVs
   tangle run mmc --html report.html   # also the self-contained HTML report (opens offline)
   tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
-  tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
+  tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI
+  tangle run retry-storm --gate budget   # exit on that strategy's checks alone`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
 		out := fs.String("out", "", "write results.json, summary.json, manifest.json and series/*.csv into this directory")
 		htmlOut := fs.String("html", "", "also write the HTML report to this file: self-contained, opens offline (see tangle report)")
 		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically)")
+		gate := fs.StringSlice("gate", nil, "exit on these strategies' checks and SLOs alone, comma-separated, whatever the scenario expects of them (a CI gate)")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -45,6 +48,15 @@ var runCmd = &command{
 			sc, err := rf.load("run", arg)
 			if err != nil {
 				return err
+			}
+			for _, g := range *gate {
+				if !slices.ContainsFunc(sc.Strategies, func(s scenarios.Strategy) bool { return s.Name == g }) {
+					var names []string
+					for _, s := range sc.Strategies {
+						names = append(names, s.Name)
+					}
+					return usagef("tangle run: --gate %s: no such strategy; strategies are %s", g, strings.Join(names, ", "))
+				}
 			}
 			opts := rf.options()
 			ctx, stop := interruptible()
@@ -94,6 +106,11 @@ var runCmd = &command{
 				if err := reports.WriteVerdict(a.stdout, doc); err != nil {
 					return err
 				}
+				if len(*gate) > 0 {
+					if err := reports.WriteGate(a.stdout, doc, *gate, scenarios.GateVerdict(res.Checks(), *gate)); err != nil {
+						return err
+					}
+				}
 				fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
 				if *out != "" {
 					fmt.Fprintf(a.stdout, "results written to %s\n", *out)
@@ -102,7 +119,11 @@ var runCmd = &command{
 					fmt.Fprintf(a.stdout, "HTML report written to %s\n", *htmlOut)
 				}
 			}
-			if doc.Verdict == "fail" {
+			verdict := doc.Verdict
+			if len(*gate) > 0 {
+				verdict = scenarios.GateVerdict(res.Checks(), *gate)
+			}
+			if verdict == "fail" {
 				return errChecksFailed
 			}
 			return nil
