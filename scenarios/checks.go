@@ -51,12 +51,26 @@ func (t *Threshold) decodeYAML(d *decoder, n *yaml.Node, path string) {
 // every strategy; it fails when the run's SLI misses the objective or a
 // page-severity alert fired in any replication.
 type SLO struct {
-	Name       string   `yaml:"name,required" doc:"label in reports and metric names (slo_compliance:NAME)"`
-	SLI        string   `yaml:"sli,required" doc:"route_success_rate (good = succeeded) or latency (good = succeeded within threshold)"`
-	Objective  Ratio    `yaml:"objective,required" doc:"target fraction of good requests, such as 99.9%"`
-	Threshold  Duration `yaml:"threshold" doc:"for sli: latency, the latency under which a successful request is good"`
-	Window     Duration `yaml:"window" default:"30d" doc:"the SLO period T over which the error budget (1 − objective) is defined"`
-	Evaluation Duration `yaml:"evaluation_interval" default:"1s" doc:"how often the burn-rate alerts are evaluated (a Prometheus rule evaluation interval; Prometheus defaults to 1m)"`
+	Name       string      `yaml:"name,required" doc:"label in reports and metric names (slo_compliance:NAME)"`
+	SLI        string      `yaml:"sli,required" doc:"route_success_rate (good = succeeded) or latency (good = succeeded within threshold)"`
+	Objective  Ratio       `yaml:"objective,required" doc:"target fraction of good requests, such as 99.9%"`
+	Threshold  Duration    `yaml:"threshold" doc:"for sli: latency, the latency under which a successful request is good"`
+	Window     Duration    `yaml:"window" default:"30d" doc:"the SLO period T over which the error budget (1 − objective) is defined"`
+	Evaluation Duration    `yaml:"evaluation_interval" default:"1s" doc:"how often the burn-rate alerts are evaluated (a Prometheus rule evaluation interval; Prometheus defaults to 1m)"`
+	Alerts     []AlertRule `yaml:"alerts" doc:"the burn-rate alert rules; default: the SRE Workbook's table 5-8 (page 2% of the budget in 1h/5m, 5% in 6h/30m; ticket 10% in 3d/6h)"`
+	History    string      `yaml:"history" default:"observed" doc:"what a window longer than the run so far assumes about the time before it: observed (only the requests measured so far count, so a long window reacts like a short one early on) or clean (the time before was good at the same request rate, so the textbook detection times hold from the start)"`
+}
+
+// AlertRule is one burn-rate alert of an SLO: it fires while the error
+// budget burns at least as fast as its rate over its long window and (if
+// given) its short window, for at least for.
+type AlertRule struct {
+	Severity string   `yaml:"severity" default:"page" doc:"page or ticket; slo_detection_time counts the first alert of either"`
+	Long     Duration `yaml:"long,required" doc:"the long window, such as 1h"`
+	Short    Duration `yaml:"short" doc:"the short window that makes the alert reset quickly, such as 5m (the Workbook uses long/12); default: none, a single-window alert"`
+	BurnRate float64  `yaml:"burn_rate" doc:"fire at this burn rate: the error ratio over the budget (1 − objective), so 2 is twice the errors the SLO allows; give this or budget"`
+	Budget   Ratio    `yaml:"budget" doc:"fire when this share of the SLO window's error budget is spent within the long window, such as 2% in 1h (burn rate = budget × window / long); give this or burn_rate"`
+	For      Duration `yaml:"for" doc:"the condition must hold this long before the alert fires (Prometheus for:); default 0"`
 }
 
 // CheckResult is the verdict of one check or SLO on one strategy.
@@ -115,6 +129,42 @@ func (sc *Scenario) validateChecks(d *decoder) {
 		}
 		if s.Evaluation <= 0 {
 			d.errorPath(join(p, "evaluation_interval"), "", "must be positive")
+		}
+		switch s.History {
+		case "":
+			s.History = "observed"
+		case "observed", "clean":
+		default:
+			d.errorPath(join(p, "history"), didYouMean(s.History, []string{"observed", "clean"}), "expected observed or clean, got %q", s.History)
+		}
+		for j := range s.Alerts {
+			a := &s.Alerts[j]
+			ap := index(join(p, "alerts"), j)
+			switch a.Severity {
+			case "":
+				a.Severity = "page"
+			case "page", "ticket":
+			default:
+				d.errorPath(join(ap, "severity"), didYouMean(a.Severity, []string{"page", "ticket"}), "expected page or ticket, got %q", a.Severity)
+			}
+			if a.Long <= 0 {
+				d.errorPath(join(ap, "long"), "", "the long window must be positive, such as 1h")
+			}
+			if a.Short < 0 || a.Short > a.Long {
+				d.errorPath(join(ap, "short"), "", "the short window must be positive and at most the long window (%v)", a.Long.T())
+			}
+			if a.For < 0 {
+				d.errorPath(join(ap, "for"), "", "must not be negative")
+			}
+			hasRate, hasBudget := d.has(join(ap, "burn_rate")), d.has(join(ap, "budget"))
+			switch {
+			case hasRate == hasBudget:
+				d.errorPath(ap, "burn_rate: 14.4, or budget: 2% (of the error budget spent in the long window)", "an alert needs exactly one of burn_rate or budget")
+			case hasRate && !(a.BurnRate > 0):
+				d.errorPath(join(ap, "burn_rate"), "", "must be positive, got %g", a.BurnRate)
+			case hasBudget && !(a.Budget > 0 && a.Budget <= 1):
+				d.errorPath(join(ap, "budget"), "", "must be a share of the error budget in (0, 100%%], got %g", float64(a.Budget))
+			}
 		}
 	}
 	for i := range sc.Checks {
@@ -288,8 +338,26 @@ func (sc *Scenario) sloSpecs() []metrics.SLOSpec {
 	for _, s := range sc.SLOs {
 		out = append(out, metrics.SLOSpec{
 			Name: s.Name, SLI: metrics.SLIs[s.SLI], Objective: float64(s.Objective), Threshold: s.Threshold.T(),
-			Period: s.Window.T(), Evaluation: s.Evaluation.T(), Alerts: metrics.WorkbookAlerts(s.Window.T()),
+			Period: s.Window.T(), Evaluation: s.Evaluation.T(), Alerts: s.alertRules(), CleanHistory: s.History == "clean",
 		})
+	}
+	return out
+}
+
+// alertRules are the SLO's burn-rate alerts: its own, or the Workbook's.
+func (s SLO) alertRules() []metrics.BurnAlert {
+	if len(s.Alerts) == 0 {
+		return metrics.WorkbookAlerts(s.Window.T())
+	}
+	var out []metrics.BurnAlert
+	for _, a := range s.Alerts {
+		rate := a.BurnRate
+		if a.Budget > 0 {
+			// Spending X of the budget in L burns at X·T/L (sloth
+			// internal/alert/window.go), rounded as WorkbookAlerts does.
+			rate = math.Round(float64(a.Budget)*float64(s.Window.T())/float64(a.Long.T())*1e9) / 1e9
+		}
+		out = append(out, metrics.BurnAlert{Severity: a.Severity, Long: a.Long.T(), Short: a.Short.T(), Rate: rate, For: a.For.T()})
 	}
 	return out
 }
