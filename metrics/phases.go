@@ -49,6 +49,10 @@ var PhaseMetrics = []string{
 	"latency_mean", "latency_p50", "latency_p90", "latency_p99", "latency_p999",
 }
 
+// ImpactMetrics compare a phase with the pre-fault baseline, so they are
+// reported for the during and after phases only ("latency_impact:during").
+var ImpactMetrics = []string{"latency_impact", "route_success_delta"}
+
 // PhaseRecorder is a streaming collector that splits the measurement
 // window at the fault windows: each request counts in the phase of its
 // generation time. Requests generated between two fault windows belong to

@@ -117,6 +117,9 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	rs := newRoutingStats(w, cfg)
 	w.Observe(rs)
 	r.Extend(rs)
+	es := newEffectiveStats(w, cfg)
+	w.Observe(es)
+	r.Extend(es)
 	return r, nil
 }
 

@@ -27,9 +27,10 @@ var SLIs = map[string]SLI{"route_success_rate": Availability, "latency": Latency
 // while the burn rate over both the long and the short window is at least
 // Rate (SRE Workbook ch. 5, "Alerting on SLOs", table 5-8).
 type BurnAlert struct {
-	Severity    string // page or ticket
-	Long, Short sim.Time
+	Severity    string   // page or ticket
+	Long, Short sim.Time // Short 0: a single-window alert
 	Rate        float64
+	For         sim.Time // the condition must hold this long before it fires (Prometheus for:)
 }
 
 // WorkbookAlerts returns the SRE Workbook's recommended alerts for an SLO
@@ -68,6 +69,12 @@ type SLOSpec struct {
 	// evaluation interval).
 	Evaluation sim.Time
 	Alerts     []BurnAlert
+	// CleanHistory assumes the time before the measurement window was all
+	// good at the same request rate, so a window longer than the run so
+	// far counts the missing part as good events (the textbook detection
+	// times hold from the start); without it only the events measured so
+	// far count.
+	CleanHistory bool
 }
 
 // Validate reports impossible settings.
@@ -96,7 +103,7 @@ var sloDefs = []Def{
 	{"error_budget_burn_rate", "factor", Lower, "(1 − SLI) / (1 − objective) over the measurement window: how fast the error budget is spent; 1 spends it exactly in the SLO window", "E-M10; SRE Workbook ch. 5"},
 	{"error_budget_remaining", "ratio", Higher, "1 − burn rate × run length / SLO window: the budget left if the SLO window started with the run (negative: overspent)", "SRE Workbook ch. 5"},
 	{"slo_alert_firings", "count", Lower, "multiwindow multi-burn-rate alert firings (SRE Workbook table 5-8: 1h/5m at 14.4, 6h/30m at 6, 3d/6h at 1), all severities", "SRE Workbook ch. 5"},
-	{"slo_detection_time", "s", Lower, "from the first fault's start (or the first bad event, without faults) to the first page-severity burn-rate alert; undefined when none fired", "SRE Workbook ch. 5"},
+	{"slo_detection_time", "s", Lower, "from the first fault's start (or the first bad event, without faults) to the first burn-rate alert of any severity (the earliest detection the check lines show); undefined when none fired", "SRE Workbook ch. 5"},
 }
 
 // binsPerWindow is the resolution of a sliding window: the window is kept
@@ -184,6 +191,7 @@ type sloState struct {
 	long      []*sliding // per alert row
 	short     []*sliding
 	firing    []bool
+	since     []sim.Time // when each row's condition last became true; −1 while false
 	fired     [][]sim.Time
 	cleared   [][]sim.Time
 	good, all uint64
@@ -223,12 +231,17 @@ func NewSLOTracker(w *topology.World, slos []SLOSpec, warmup, horizon, faultStar
 		st := &sloState{spec: spec, firstBad: sim.Never}
 		for range spec.Alerts {
 			st.firing = append(st.firing, false)
+			st.since = append(st.since, -1)
 			st.fired = append(st.fired, nil)
 			st.cleared = append(st.cleared, nil)
 		}
 		for _, a := range spec.Alerts {
 			st.long = append(st.long, newSliding(a.Long))
-			st.short = append(st.short, newSliding(a.Short))
+			short := a.Short
+			if short == 0 {
+				short = a.Long // single-window: the short window is unused
+			}
+			st.short = append(st.short, newSliding(short))
 		}
 		t.slos = append(t.slos, st)
 		cols = append(cols, Column{Name: "burn_rate:" + spec.Name, Unit: "factor"})
@@ -278,8 +291,24 @@ func (t *SLOTracker) evaluate(i int) {
 	s := t.slos[i]
 	now := t.w.Eng.Now()
 	budget := 1 - s.spec.Objective
+	ratio := func(w *sliding, width sim.Time) float64 {
+		r := w.errorRatio(now)
+		// Clean history: the part of the window before the measurement
+		// began counts as good events at the rate measured so far.
+		if elapsed := now - t.warmup; s.spec.CleanHistory && elapsed < width && elapsed > 0 {
+			r *= float64(elapsed) / float64(width)
+		}
+		return r
+	}
 	for r, a := range s.spec.Alerts {
-		on := s.long[r].errorRatio(now)/budget >= a.Rate && s.short[r].errorRatio(now)/budget >= a.Rate
+		cond := ratio(s.long[r], a.Long)/budget >= a.Rate && (a.Short == 0 || ratio(s.short[r], a.Short)/budget >= a.Rate)
+		switch {
+		case !cond:
+			s.since[r] = -1
+		case s.since[r] < 0:
+			s.since[r] = now
+		}
+		on := cond && now-s.since[r] >= a.For
 		if on && !s.firing[r] {
 			s.fired[r] = append(s.fired[r], now)
 		}
@@ -352,7 +381,7 @@ func (t *SLOTracker) Summary() Summary {
 		out["slo_alert_firings:"+name] = float64(firings)
 		det := math.NaN()
 		for _, a := range reps[si].Alerts {
-			if d := a.Detection; a.Severity == "page" && !math.IsNaN(d) && (math.IsNaN(det) || d < det) {
+			if d := a.Detection; !math.IsNaN(d) && (math.IsNaN(det) || d < det) {
 				det = d
 			}
 		}

@@ -27,6 +27,9 @@ func checkDocs(res *scenarios.Result) ([]CheckDoc, string) {
 			Name: r.Name, Kind: r.Kind, Strategy: r.Strategy, Phase: r.Phase, Metric: r.Metric,
 			Op: r.Op, Threshold: Float(r.Threshold), Value: Float(r.Value), Passed: r.Passed, Detail: r.Detail,
 		}
+		if r.ExpectFail {
+			d.Expected = "fail"
+		}
 		for _, a := range r.Alerts {
 			ad := AlertDoc{
 				Severity: a.Severity, LongWindowS: Float(a.Long.Seconds()), ShortWindowS: Float(a.Short.Seconds()),
@@ -68,14 +71,21 @@ func WriteVerdict(w io.Writer, doc *Summary) error {
 		return nil
 	}
 	fmt.Fprintln(w, "\nchecks:")
-	failed := 0
+	failed, expected := 0, 0
 	for _, c := range doc.Checks {
-		mark := "✓"
-		if !c.Passed {
+		mark, strategy := "✓", c.Strategy
+		if c.Expected == "fail" {
+			strategy += " (expected to fail)"
+		}
+		switch {
+		case !c.Passed && c.Expected == "fail":
+			mark = "✗"
+			expected++
+		case !c.Passed:
 			mark = "✗"
 			failed++
 		}
-		fmt.Fprintf(w, "  %s %s [%s] %s: %s %s %s", mark, c.Name, c.Kind, c.Strategy, formatNum(float64(c.Value), 4), c.Op, formatNum(float64(c.Threshold), 4))
+		fmt.Fprintf(w, "  %s %s [%s] %s: %s %s %s", mark, c.Name, c.Kind, strategy, formatNum(float64(c.Value), 4), c.Op, formatNum(float64(c.Threshold), 4))
 		if c.Detail != "" {
 			fmt.Fprintf(w, " (%s)", c.Detail)
 		}
@@ -89,11 +99,55 @@ func WriteVerdict(w io.Writer, doc *Summary) error {
 				a.FiredRuns, len(a.Runs), plural(len(a.Runs)), detection(float64(a.DetectionS)))
 		}
 	}
-	if failed > 0 {
-		_, err := fmt.Fprintf(w, "verdict: FAIL (%d of %d checks failed)\n", failed, len(doc.Checks))
+	held := len(doc.Checks) - failed - expected
+	note := ""
+	if expected > 0 {
+		note = fmt.Sprintf("; %d expected failure%s of strategies declared expect: fail", expected, plural(expected))
+	}
+	var unexpected []string
+	for _, s := range contrastsHeld(doc.Checks) {
+		unexpected = append(unexpected, s)
+	}
+	switch {
+	case failed > 0:
+		_, err := fmt.Fprintf(w, "verdict: FAIL (%d of %d checks failed%s)\n", failed, len(doc.Checks), note)
+		return err
+	case len(unexpected) > 0:
+		_, err := fmt.Fprintf(w, "verdict: FAIL (%s declared expect: fail but held every check: the scenario's stated result no longer stands)\n", strings.Join(unexpected, ", "))
 		return err
 	}
-	_, err := fmt.Fprintf(w, "verdict: PASS (%d checks held)\n", len(doc.Checks))
+	_, err := fmt.Fprintf(w, "verdict: PASS (%d check%s held%s)\n", held, plural(held), note)
+	return err
+}
+
+// contrastsHeld are the strategies declared expect: fail whose checks all
+// held.
+func contrastsHeld(checks []CheckDoc) []string {
+	held := map[string]bool{}
+	var order []string
+	for _, c := range checks {
+		if c.Expected != "fail" {
+			continue
+		}
+		if _, seen := held[c.Strategy]; !seen {
+			held[c.Strategy] = true
+			order = append(order, c.Strategy)
+		}
+		held[c.Strategy] = held[c.Strategy] && c.Passed
+	}
+	var out []string
+	for _, s := range order {
+		if held[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// WriteGate writes the verdict of tangle run --gate: the named strategies'
+// checks alone, whatever the scenario expects of them.
+func WriteGate(w io.Writer, doc *Summary, gate []string, verdict string) error {
+	_, err := fmt.Fprintf(w, "gate %s: %s\n", strings.Join(gate, ", "), strings.ToUpper(verdict))
 	return err
 }
 

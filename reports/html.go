@@ -229,11 +229,12 @@ type checkRow struct {
 type strategyVerdict struct {
 	Name           string
 	Passed, Failed int
+	Expected       bool // declared expect: fail
 }
 
 func newVerdict(doc *Summary) *verdictView {
 	v := &verdictView{Status: doc.Verdict}
-	failed := 0
+	failed, expected := 0, 0
 	byStrategy := map[string]*strategyVerdict{}
 	var order []string
 	for _, c := range doc.Checks {
@@ -256,9 +257,16 @@ func newVerdict(doc *Summary) *verdictView {
 			byStrategy[c.Strategy] = sv
 			order = append(order, c.Strategy)
 		}
-		if c.Passed {
+		switch {
+		case c.Passed:
 			sv.Passed++
-		} else {
+		case c.Expected == "fail":
+			sv.Failed++
+			sv.Expected = true
+			expected++
+			row.Detail = strings.TrimSpace("expected: " + c.Strategy + " is a contrast declared expect: fail; " + row.Detail)
+			v.Checks[len(v.Checks)-1] = row
+		default:
 			sv.Failed++
 			failed++
 		}
@@ -270,9 +278,14 @@ func newVerdict(doc *Summary) *verdictView {
 	case len(doc.Checks) == 0:
 		v.Status = "none"
 		v.Headline = "No verdict: this scenario declares no checks or SLOs, so nothing passed or failed. Add checks: or slos: to the scenario to get one."
-	case v.Status == "fail" || failed > 0:
+	case failed > 0:
 		v.Status = "fail"
 		v.Headline = fmt.Sprintf("%d of %d checks and SLOs failed", failed, len(doc.Checks))
+	case v.Status == "fail":
+		v.Headline = "Fail: " + strings.Join(contrastsHeld(doc.Checks), ", ") + " declared expect: fail but held every check, so the scenario's stated result no longer stands"
+	case expected > 0:
+		v.Status = "pass"
+		v.Headline = fmt.Sprintf("All %d checks and SLOs of the strategies expected to pass held; the %d failures are of contrast strategies declared expect: fail, as stated", len(doc.Checks)-expected, expected)
 	default:
 		v.Status = "pass"
 		v.Headline = fmt.Sprintf("All %d checks and SLOs held", len(doc.Checks))
@@ -339,7 +352,13 @@ func compareMetrics(doc *Summary) []string {
 			present[name] = true
 		}
 	}
-	return metricRows(present, func(name string) bool {
+	var lead []string
+	for _, c := range doc.Checks {
+		if !slices.Contains(lead, c.Metric) {
+			lead = append(lead, c.Metric)
+		}
+	}
+	return metricRows(present, lead, func(name string) bool {
 		for _, s := range doc.Strategies {
 			if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
 				return false
@@ -376,7 +395,7 @@ func newCompare(doc *Summary) *compareView {
 		}
 		v.Heads = append(v.Heads, h)
 	}
-	anyOverlap := false
+	anyOverlap, unrankedLatency := false, false
 	for _, name := range compareMetrics(doc) {
 		var unit, better string
 		means := make([]float64, len(doc.Strategies))
@@ -395,7 +414,11 @@ func newCompare(doc *Summary) *compareView {
 		dir := direction(name, better)
 		label, scale := rowScale(unit, means)
 		row := compareRow{Metric: name, Description: def.Description, Unit: label, Better: dir.String()}
-		best := bestOf(means, dir)
+		values := func(i int, m string) []float64 { return plain(doc.Strategies[i].Metrics[m].Values) }
+		best, established := markBest(name, dir, values, len(doc.Strategies))
+		if latencyUnranked(name, values, len(doc.Strategies)) {
+			unrankedLatency = true
+		}
 		for i, s := range doc.Strategies {
 			m, ok := s.Metrics[name]
 			cell := compareCell{Text: "—"}
@@ -408,13 +431,10 @@ func newCompare(doc *Summary) *compareView {
 			}
 			if i == best {
 				cell.Best = true
-				for j, o := range doc.Strategies {
-					if j != i && overlaps(m, o.Metrics[name]) {
-						cell.Overlap = true
-						anyOverlap = true
-						cell.Title += "; best mean, but its 95% CI overlaps " + o.Name + "'s"
-						break
-					}
+				if !established {
+					cell.Overlap = true
+					anyOverlap = true
+					cell.Title += "; best mean, but one replication cannot establish the difference"
 				}
 			}
 			row.Cells = append(row.Cells, cell)
@@ -446,29 +466,16 @@ func newCompare(doc *Summary) *compareView {
 		v.Notes = append(v.Notes, fmt.Sprintf("Cells are the mean across %d replications ± the 95%% Student-t confidence half-width; hover a cell for the interval.", doc.Replications))
 	}
 	if len(doc.Strategies) > 1 {
-		n := "★ marks the best mean for the metric's direction (higher or lower is better; neutral metrics are not ranked)"
-		if anyOverlap && doc.Replications < 2 {
+		n := "★ marks the best mean for the metric's direction where it is better than every other strategy's by a paired 95% interval (replications share their random numbers); rows within noise, and neutral metrics, are not ranked"
+		if anyOverlap {
 			n += "; ☆ marks a best mean that one replication cannot establish (no confidence intervals)"
-		} else if anyOverlap {
-			n += "; ☆ marks a best mean whose confidence interval overlaps another strategy's, so the difference is not established at 95%"
 		}
 		v.Notes = append(v.Notes, n+".")
+		if unrankedLatency {
+			v.Notes = append(v.Notes, "latency_* rows count answered requests only, so failing fast would look fast: they are not ranked where the strategies' success rates differ; effective_latency_* rows count failures at the client's timeout and are.")
+		}
 	}
 	return v
-}
-
-// overlaps reports whether two metrics' 95% intervals intersect, so the
-// better mean is not established. Without intervals (one replication)
-// nothing is established; an undefined competitor is no competition.
-func overlaps(a, b MetricStat) bool {
-	if math.IsNaN(float64(b.Mean)) || b.N == 0 {
-		return false
-	}
-	alo, ahi, blo, bhi := float64(a.CI95Low), float64(a.CI95Hi), float64(b.CI95Low), float64(b.CI95Hi)
-	if a.N < 2 || b.N < 2 || math.IsNaN(alo+ahi+blo+bhi) {
-		return true
-	}
-	return alo <= bhi && blo <= ahi
 }
 
 // ---- box plots ----

@@ -346,10 +346,14 @@ func TestHTMLBestIsDirectionAware(t *testing.T) {
 			doc.Strategies[i].Metrics[name] = MetricStat{Unit: "s", Better: "neutral", Mean: Float(v), CI95Low: Float(v - 0.001), CI95Hi: Float(v + 0.001), N: 3, Values: []Float{Float(v), Float(v), Float(v)}}
 		}
 	}
-	set("latency_p99", 0.5, 0.2)          // lower is better: random
-	set("throughput", 10, 20)             // higher is better: random
-	set("request_rate", 10, 20)           // neutral
-	set("route_success_rate", 0.99, 0.98) // higher: rr
+	set("latency_p99", 0.5, 0.2)            // answered requests only, and the success rates differ: not ranked
+	set("effective_latency_p99", 0.5, 0.2)  // lower is better: random
+	set("throughput", 10, 20)               // higher is better: random
+	set("request_rate", 10, 20)             // neutral
+	set("route_success_rate", 0.99, 0.98)   // higher: rr
+	set("routing_churn", 0.1, 0.1)          // equal: no mark
+	set("cost_per_request", 0.1, 0.1000001) // within noise: no mark
+	doc.Strategies[1].Metrics["cost_per_request"] = MetricStat{Mean: 0.1000001, N: 3, Values: []Float{0.1000003, 0.0999999, 0.1000001}}
 	cmp := newCompare(doc)
 	best := map[string]int{}
 	for _, r := range cmp.Rows {
@@ -360,7 +364,7 @@ func TestHTMLBestIsDirectionAware(t *testing.T) {
 			}
 		}
 	}
-	for name, want := range map[string]int{"latency_p99": 1, "throughput": 1, "request_rate": -1, "route_success_rate": 0} {
+	for name, want := range map[string]int{"latency_p99": -1, "effective_latency_p99": 1, "throughput": 1, "request_rate": -1, "route_success_rate": 0, "routing_churn": -1, "cost_per_request": -1} {
 		if best[name] != want {
 			t.Errorf("%s: best is strategy %d, want %d", name, best[name], want)
 		}

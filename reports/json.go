@@ -57,6 +57,9 @@ type CheckDoc struct {
 	Passed    bool       `json:"passed"`
 	Detail    string     `json:"detail,omitempty"`
 	Alerts    []AlertDoc `json:"alerts,omitempty"` // SLO burn-rate alert firings
+	// Expected is "fail" when the strategy is declared expect: fail (a
+	// contrast whose failures do not fail the run).
+	Expected string `json:"expected,omitempty"`
 }
 
 // AlertDoc is one multi-window burn-rate alert of an SLO (SRE Workbook

@@ -28,7 +28,7 @@ func tableMetrics(res *scenarios.Result) []string {
 			present[name] = true
 		}
 	}
-	return metricRows(present, func(name string) bool {
+	return metricRows(present, decidingMetrics(res.Checks()), func(name string) bool {
 		for _, s := range res.Strategies {
 			if m, ok := s.Metrics[name]; ok && m.Mean != 0 {
 				return false
@@ -56,19 +56,25 @@ func inBriefTable(name string) bool {
 }
 
 // metricRows orders the rows of a comparison — the terminal table and the
-// HTML report's: the headline metrics present, then every other metric
+// HTML report's: the metrics that decide the scenario (lead: its checks'
+// and SLOs'), the headline metrics present, then every other metric
 // except outcome and failure counters that are zero for every strategy,
 // by name, then the phase- and SLO-qualified metrics (orderQualified).
-func metricRows(present map[string]bool, allZero func(name string) bool) []string {
+func metricRows(present map[string]bool, lead []string, allZero func(name string) bool) []string {
 	var rows, rest, qualified []string
-	for _, name := range headline {
-		if present[name] {
+	for _, name := range lead {
+		if present[name] && !slices.Contains(rows, name) {
+			rows = append(rows, name)
+		}
+	}
+	for _, name := range append(slices.Clone(headline), metrics.EffectiveLatencyMetrics...) {
+		if present[name] && !slices.Contains(rows, name) {
 			rows = append(rows, name)
 		}
 	}
 	for name := range present {
 		switch {
-		case slices.Contains(headline, name) || name == "requests_total":
+		case slices.Contains(rows, name) || name == "requests_total":
 		case strings.Contains(name, ":"):
 			qualified = append(qualified, name)
 		case (strings.HasPrefix(name, "requests_") || strings.HasPrefix(name, "failures_")) && allZero(name):
@@ -144,9 +150,10 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 		fmt.Fprintf(tw, "\t%s", s.Name)
 	}
 	fmt.Fprintln(tw)
-	hidden := 0
+	hidden, unrankedLatency := 0, false
+	deciding := decidingMetrics(res.Checks())
 	for _, name := range tableMetrics(res) {
-		if !inBriefTable(name) {
+		if !inBriefTable(name) && !slices.Contains(deciding, name) {
 			hidden++
 			continue
 		}
@@ -154,6 +161,9 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 		best := -1
 		if len(res.Strategies) > 1 {
 			best = bestStrategy(res, name, def.Better)
+			if latencyUnranked(name, func(i int, m string) []float64 { return res.Strategies[i].Metrics[m].Values }, len(res.Strategies)) {
+				unrankedLatency = true
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s", name, def.Unit)
 		for i, s := range res.Strategies {
@@ -180,6 +190,9 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 	} else if len(res.Strategies) > 1 {
 		fmt.Fprintln(w, "* best mean for the metric's direction (one replication: no interval to tell noise from difference)")
 	}
+	if len(res.Strategies) > 1 && unrankedLatency {
+		fmt.Fprintln(w, "latency_* count answered requests only and are not ranked where success rates differ; effective_latency_* count failures at the client's timeout")
+	}
 	return nil
 }
 
@@ -191,41 +204,7 @@ func WriteTable(w io.Writer, res *scenarios.Result) error {
 // It is -1 for neutral metrics, ties, undefined values and differences
 // within noise.
 func bestStrategy(res *scenarios.Result, name string, dir metrics.Direction) int {
-	best := bestMean(res, name, dir)
-	if best < 0 || res.Replications < 2 {
-		return best
-	}
-	for i, s := range res.Strategies {
-		if i != best && !metrics.Paired(res.Strategies[best].Metrics[name].Values, s.Metrics[name].Values).Significant() {
-			return -1
-		}
-	}
-	return best
-}
-
-// bestMean is the index of the strategy with the best mean, or -1 for
-// neutral metrics, ties and undefined values.
-func bestMean(res *scenarios.Result, name string, dir metrics.Direction) int {
-	best := -1
-	for i, s := range res.Strategies {
-		m := s.Metrics[name].Mean
-		if math.IsNaN(m) {
-			continue
-		}
-		if best < 0 || dir.Better(m, res.Strategies[best].Metrics[name].Mean) {
-			best = i
-		}
-	}
-	if best >= 0 {
-		for i, s := range res.Strategies {
-			if i != best && s.Metrics[name].Mean == res.Strategies[best].Metrics[name].Mean {
-				return -1
-			}
-		}
-	}
-	if dir == metrics.Neutral {
-		return -1
-	}
+	best, _ := markBest(name, dir, func(i int, m string) []float64 { return res.Strategies[i].Metrics[m].Values }, len(res.Strategies))
 	return best
 }
 

@@ -19,7 +19,7 @@ import (
 // checked before, during or after the fault windows (Chaos Toolkit).
 type Check struct {
 	Name     string     `yaml:"name" doc:"label in reports; default: the metric and bound, such as latency_p99 <= 5s"`
-	Metric   string     `yaml:"metric,required" doc:"a metric's canonical name (tangle list metrics); an SLO's metrics as NAME:SLO, such as error_budget_remaining:availability"`
+	Metric   string     `yaml:"metric,required" doc:"a metric's canonical name (tangle list metrics); an SLO's metrics as NAME:SLO, such as error_budget_remaining:availability; a phase's as NAME:PHASE, such as latency_impact:during (the same as phase: during). A check on a metric that has no value in some replication fails"`
 	Max      *Threshold `yaml:"max" doc:"the metric must be at most this (in the metric's unit: a duration for seconds, 99.9% or 0.999 for ratios)"`
 	Min      *Threshold `yaml:"min" doc:"the metric must be at least this"`
 	Strategy string     `yaml:"strategy" doc:"evaluate on this strategy only; default: every strategy"`
@@ -50,12 +50,26 @@ func (t *Threshold) decodeYAML(d *decoder, n *yaml.Node, path string) {
 // every strategy; it fails when the run's SLI misses the objective or a
 // page-severity alert fired in any replication.
 type SLO struct {
-	Name       string   `yaml:"name,required" doc:"label in reports and metric names (slo_compliance:NAME)"`
-	SLI        string   `yaml:"sli,required" doc:"route_success_rate (good = succeeded) or latency (good = succeeded within threshold)"`
-	Objective  Ratio    `yaml:"objective,required" doc:"target fraction of good requests, such as 99.9%"`
-	Threshold  Duration `yaml:"threshold" doc:"for sli: latency, the latency under which a successful request is good"`
-	Window     Duration `yaml:"window" default:"30d" doc:"the SLO period T over which the error budget (1 − objective) is defined"`
-	Evaluation Duration `yaml:"evaluation_interval" default:"1s" doc:"how often the burn-rate alerts are evaluated (a Prometheus rule evaluation interval; Prometheus defaults to 1m)"`
+	Name       string      `yaml:"name,required" doc:"label in reports and metric names (slo_compliance:NAME)"`
+	SLI        string      `yaml:"sli,required" doc:"route_success_rate (good = succeeded) or latency (good = succeeded within threshold)"`
+	Objective  Ratio       `yaml:"objective,required" doc:"target fraction of good requests, such as 99.9%"`
+	Threshold  Duration    `yaml:"threshold" doc:"for sli: latency, the latency under which a successful request is good"`
+	Window     Duration    `yaml:"window" default:"30d" doc:"the SLO period T over which the error budget (1 − objective) is defined"`
+	Evaluation Duration    `yaml:"evaluation_interval" default:"1s" doc:"how often the burn-rate alerts are evaluated (a Prometheus rule evaluation interval; Prometheus defaults to 1m)"`
+	Alerts     []AlertRule `yaml:"alerts" doc:"the burn-rate alert rules; default: the SRE Workbook's table 5-8 (page 2% of the budget in 1h/5m, 5% in 6h/30m; ticket 10% in 3d/6h)"`
+	History    string      `yaml:"history" default:"observed" doc:"what a window longer than the run so far assumes about the time before it: observed (only the requests measured so far count, so a long window reacts like a short one early on) or clean (the time before was good at the same request rate, so the textbook detection times hold from the start)"`
+}
+
+// AlertRule is one burn-rate alert of an SLO: it fires while the error
+// budget burns at least as fast as its rate over its long window and (if
+// given) its short window, for at least for.
+type AlertRule struct {
+	Severity string   `yaml:"severity" default:"page" doc:"page or ticket; slo_detection_time counts the first alert of either"`
+	Long     Duration `yaml:"long,required" doc:"the long window, such as 1h"`
+	Short    Duration `yaml:"short" doc:"the short window that makes the alert reset quickly, such as 5m (the Workbook uses long/12); default: none, a single-window alert"`
+	BurnRate float64  `yaml:"burn_rate" doc:"fire at this burn rate: the error ratio over the budget (1 − objective), so 2 is twice the errors the SLO allows; give this or budget"`
+	Budget   Ratio    `yaml:"budget" doc:"fire when this share of the SLO window's error budget is spent within the long window, such as 2% in 1h (burn rate = budget × window / long); give this or burn_rate"`
+	For      Duration `yaml:"for" doc:"the condition must hold this long before the alert fires (Prometheus for:); default 0"`
 }
 
 // CheckResult is the verdict of one check or SLO on one strategy.
@@ -70,6 +84,8 @@ type CheckResult struct {
 	Value     float64 // the mean (or the CI bound with on: ci); NaN when undefined
 	Passed    bool
 	Detail    string
+	// ExpectFail: the strategy is declared expect: fail (a contrast).
+	ExpectFail bool
 	// SLO only: each alert row, per replication.
 	Alerts []AlertResult
 }
@@ -113,6 +129,42 @@ func (sc *Scenario) validateChecks(d *decoder) {
 		if s.Evaluation <= 0 {
 			d.errorPath(join(p, "evaluation_interval"), "", "must be positive")
 		}
+		switch s.History {
+		case "":
+			s.History = "observed"
+		case "observed", "clean":
+		default:
+			d.errorPath(join(p, "history"), didYouMean(s.History, []string{"observed", "clean"}), "expected observed or clean, got %q", s.History)
+		}
+		for j := range s.Alerts {
+			a := &s.Alerts[j]
+			ap := index(join(p, "alerts"), j)
+			switch a.Severity {
+			case "":
+				a.Severity = "page"
+			case "page", "ticket":
+			default:
+				d.errorPath(join(ap, "severity"), didYouMean(a.Severity, []string{"page", "ticket"}), "expected page or ticket, got %q", a.Severity)
+			}
+			if a.Long <= 0 {
+				d.errorPath(join(ap, "long"), "", "the long window must be positive, such as 1h")
+			}
+			if a.Short < 0 || a.Short > a.Long {
+				d.errorPath(join(ap, "short"), "", "the short window must be positive and at most the long window (%v)", a.Long.T())
+			}
+			if a.For < 0 {
+				d.errorPath(join(ap, "for"), "", "must not be negative")
+			}
+			hasRate, hasBudget := d.has(join(ap, "burn_rate")), d.has(join(ap, "budget"))
+			switch {
+			case hasRate == hasBudget:
+				d.errorPath(ap, "burn_rate: 14.4, or budget: 2% (of the error budget spent in the long window)", "an alert needs exactly one of burn_rate or budget")
+			case hasRate && !(a.BurnRate > 0):
+				d.errorPath(join(ap, "burn_rate"), "", "must be positive, got %g", a.BurnRate)
+			case hasBudget && !(a.Budget > 0 && a.Budget <= 1):
+				d.errorPath(join(ap, "budget"), "", "must be a share of the error budget in (0, 100%%], got %g", float64(a.Budget))
+			}
+		}
 	}
 	for i := range sc.Checks {
 		c := &sc.Checks[i]
@@ -129,16 +181,25 @@ func (sc *Scenario) validateChecks(d *decoder) {
 		}
 		c.metric = c.Metric
 		def, ok := sc.checkMetric(d, join(p, "metric"), c)
-		if c.Phase != "" {
-			if _, err := metrics.ParsePhase(c.Phase); err != nil {
+		impact := ok && slices.Contains(metrics.ImpactMetrics, c.Metric)
+		phased := append(slices.Clone(metrics.PhaseMetrics), metrics.ImpactMetrics...)
+		switch {
+		case c.Phase != "":
+			if ph, err := metrics.ParsePhase(c.Phase); err != nil {
 				d.errorPath(join(p, "phase"), didYouMean(c.Phase, []string{"before", "during", "after"}), "expected before, during or after, got %q", c.Phase)
 			} else if len(sc.Faults) == 0 {
 				d.errorPath(join(p, "phase"), "add faults, or drop phase to check the whole run", "a steady-state phase is relative to the fault windows, and the scenario has no faults")
-			} else if ok && !slices.Contains(metrics.PhaseMetrics, c.Metric) {
-				d.errorPath(join(p, "metric"), didYouMean(c.Metric, metrics.PhaseMetrics), "is not measured per phase; phase metrics are %s", strings.Join(metrics.PhaseMetrics, ", "))
+			} else if ok && !slices.Contains(phased, c.Metric) {
+				d.errorPath(join(p, "metric"), didYouMean(c.Metric, phased), "is not measured per phase; phase metrics are %s", strings.Join(phased, ", "))
+			} else if impact && ph == metrics.Before {
+				d.errorPath(join(p, "phase"), "use during or after", "%s compares a phase with the pre-fault baseline, so it has no value before the faults", c.Metric)
 			} else {
 				c.metric = c.Metric + ":" + c.Phase
 			}
+		case impact:
+			// Without a phase the metric has no value at all: reject it
+			// rather than let the check pass on nothing.
+			d.errorPath(join(p, "metric"), "write "+c.Metric+":during (or add phase: during)", "%s is reported per fault phase, during and after, not for the whole run", c.Metric)
 		}
 		if (c.Max == nil) == (c.Min == nil) {
 			d.errorPath(p, "", "a check needs exactly one of max or min")
@@ -222,6 +283,16 @@ func (sc *Scenario) checkMetric(d *decoder, path string, c *Check) (metrics.Def,
 		d.errorPath(path, didYouMean(qual, slos), "unknown SLO %q; SLOs are %s", qual, strings.Join(slos, ", "))
 		return def, false
 	case !isSLO && qualified:
+		// NAME:PHASE, the name a run's summary and tangle explain use, is
+		// the same check as metric: NAME with phase: PHASE.
+		if _, err := metrics.ParsePhase(qual); err == nil && (slices.Contains(metrics.PhaseMetrics, base) || slices.Contains(metrics.ImpactMetrics, base)) {
+			if c.Phase != "" && c.Phase != qual {
+				d.errorPath(path, "", "names phase %s, and the check's phase is %s", qual, c.Phase)
+				return def, false
+			}
+			c.Metric, c.Phase = base, qual
+			return def, true
+		}
 		d.errorPath(path, "", "%s is not an SLO metric; to check a phase, use phase: before, during or after", base)
 		return def, false
 	}
@@ -266,8 +337,26 @@ func (sc *Scenario) sloSpecs() []metrics.SLOSpec {
 	for _, s := range sc.SLOs {
 		out = append(out, metrics.SLOSpec{
 			Name: s.Name, SLI: metrics.SLIs[s.SLI], Objective: float64(s.Objective), Threshold: s.Threshold.T(),
-			Period: s.Window.T(), Evaluation: s.Evaluation.T(), Alerts: metrics.WorkbookAlerts(s.Window.T()),
+			Period: s.Window.T(), Evaluation: s.Evaluation.T(), Alerts: s.alertRules(), CleanHistory: s.History == "clean",
 		})
+	}
+	return out
+}
+
+// alertRules are the SLO's burn-rate alerts: its own, or the Workbook's.
+func (s SLO) alertRules() []metrics.BurnAlert {
+	if len(s.Alerts) == 0 {
+		return metrics.WorkbookAlerts(s.Window.T())
+	}
+	var out []metrics.BurnAlert
+	for _, a := range s.Alerts {
+		rate := a.BurnRate
+		if a.Budget > 0 {
+			// Spending X of the budget in L burns at X·T/L (sloth
+			// internal/alert/window.go), rounded as WorkbookAlerts does.
+			rate = math.Round(float64(a.Budget)*float64(s.Window.T())/float64(a.Long.T())*1e9) / 1e9
+		}
+		out = append(out, metrics.BurnAlert{Severity: a.Severity, Long: a.Long.T(), Short: a.Short.T(), Rate: rate, For: a.For.T()})
 	}
 	return out
 }
@@ -360,18 +449,26 @@ func (b *Built) SLOReports() []metrics.SLOReport {
 // strategy.
 func (res *Result) Checks() []CheckResult {
 	sc := res.Scenario
+	expectFail := map[string]bool{}
+	for _, s := range sc.Strategies {
+		expectFail[s.Name] = s.Expect == "fail"
+	}
 	var out []CheckResult
 	for _, c := range sc.Checks {
 		for _, s := range res.Strategies {
 			if c.Strategy != "" && c.Strategy != s.Name {
 				continue
 			}
-			out = append(out, c.evaluate(s))
+			r := c.evaluate(s)
+			r.ExpectFail = expectFail[s.Name]
+			out = append(out, r)
 		}
 	}
 	for i, slo := range sc.SLOs {
 		for _, s := range res.Strategies {
-			out = append(out, evaluateSLO(slo, i, s))
+			r := evaluateSLO(slo, i, s)
+			r.ExpectFail = expectFail[s.Name]
+			out = append(out, r)
 		}
 	}
 	return out
@@ -398,10 +495,21 @@ func (c Check) evaluate(s StrategyResult) CheckResult {
 		r.Passed = v >= r.Threshold
 	}
 	r.Value = v
+	runs := len(s.Runs)
 	switch {
-	case math.IsNaN(v):
-		r.Passed = false
+	case st.N == 0 && len(st.Values) == 0:
+		// The run has no such metric (its collector was not attached):
+		// a check on nothing never passes.
+		r.Passed, r.Value = false, math.NaN()
+		r.Detail = "not measured in this scenario (no value in any replication)"
+	case math.IsNaN(v) || st.N == 0:
+		r.Passed, r.Value = false, math.NaN()
 		r.Detail = "undefined in every replication (no requests measured)"
+	case st.N < runs:
+		// A mean over the replications that have a value would hide the
+		// ones that have none.
+		r.Passed = false
+		r.Detail = fmt.Sprintf("undefined in %d of %d replications (mean of the other %d)", runs-st.N, runs, st.N)
 	case c.On == "ci":
 		r.Detail = fmt.Sprintf("95%% CI [%g, %g] over %d replications", st.CILow, st.CIHigh, st.N)
 	default:
@@ -434,8 +542,11 @@ func evaluateSLO(slo SLO, i int, s StrategyResult) CheckResult {
 		}
 	}
 	var why []string
-	if math.IsNaN(st.Mean) {
+	if math.IsNaN(st.Mean) || st.N == 0 {
 		why = append(why, "no requests measured")
+		r.Passed = false
+	} else if st.N < len(s.Runs) {
+		why = append(why, fmt.Sprintf("no requests measured in %d of %d replications", len(s.Runs)-st.N, len(s.Runs)))
 		r.Passed = false
 	} else if st.Mean < r.Threshold {
 		why = append(why, fmt.Sprintf("SLI %.6g below the objective", st.Mean))
@@ -448,16 +559,76 @@ func evaluateSLO(slo SLO, i int, s StrategyResult) CheckResult {
 	return r
 }
 
-// Verdict is "pass" when every result passed, "fail" when one did not,
-// "none" when there are none.
+// Verdict is the scenario's verdict as the exit code of tangle run reports
+// it: "fail" when a check or SLO of a strategy expected to pass failed, or
+// when a strategy declared expect: fail held every one of its checks (the
+// scenario's stated result no longer stands); "pass" otherwise; "none"
+// when there are no results.
 func Verdict(results []CheckResult) string {
 	if len(results) == 0 {
 		return "none"
 	}
+	contrastHeld := map[string]bool{}
+	var contrasts []string
 	for _, r := range results {
+		if r.ExpectFail {
+			if _, seen := contrastHeld[r.Strategy]; !seen {
+				contrastHeld[r.Strategy] = true
+				contrasts = append(contrasts, r.Strategy)
+			}
+			contrastHeld[r.Strategy] = contrastHeld[r.Strategy] && r.Passed
+			continue
+		}
 		if !r.Passed {
 			return "fail"
 		}
 	}
+	for _, s := range contrasts {
+		if contrastHeld[s] {
+			return "fail"
+		}
+	}
 	return "pass"
+}
+
+// UnexpectedPasses are the strategies declared expect: fail that held
+// every check and SLO, in order.
+func UnexpectedPasses(results []CheckResult) []string {
+	held := map[string]bool{}
+	var order []string
+	for _, r := range results {
+		if !r.ExpectFail {
+			continue
+		}
+		if _, seen := held[r.Strategy]; !seen {
+			held[r.Strategy] = true
+			order = append(order, r.Strategy)
+		}
+		held[r.Strategy] = held[r.Strategy] && r.Passed
+	}
+	var out []string
+	for _, s := range order {
+		if held[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// GateVerdict is the verdict of the named strategies alone, whatever the
+// scenario expects of them: "fail" when any of their checks or SLOs
+// failed, "pass" when all held, "none" when they have none. It is what
+// tangle run --gate exits on, so a CI gate on one strategy is exact.
+func GateVerdict(results []CheckResult, strategies []string) string {
+	v := "none"
+	for _, r := range results {
+		if !slices.Contains(strategies, r.Strategy) {
+			continue
+		}
+		if !r.Passed {
+			return "fail"
+		}
+		v = "pass"
+	}
+	return v
 }

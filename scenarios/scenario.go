@@ -151,6 +151,8 @@ type Strategy struct {
 	Data RawParams `yaml:"data" doc:"how the serving replicas use the datastore: consistency levels, quorum kind, read repair, hints, timeouts, caching (see tangle list strategies); default: QUORUM reads and writes"`
 	// Routing control plane (entanglement routing).
 	Controller *Controller `yaml:"controller" doc:"a routing control plane: decision engines that weight edges' regions or sidecars' replicas, with policies, actuation and audit (see routectl.go); with it routing and edge routing default to weighted-round-robin"`
+	// Expect is the verdict the scenario states for this strategy.
+	Expect string `yaml:"expect" default:"pass" doc:"the verdict the scenario states for this strategy: pass (its checks and SLOs gate the exit code) or fail (a contrast shown failing them: its failures are expected and do not fail the run, and the run fails if it holds every check — the scenario's claim no longer stands); tangle run --gate NAME ignores expect and gates on that strategy alone"`
 
 	params     sim.Params
 	edgeParams sim.Params
@@ -692,6 +694,13 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 		}
 		names[s.Name] = true
 		folded[strings.ToLower(s.Name)] = s.Name
+		switch s.Expect {
+		case "":
+			s.Expect = "pass"
+		case "pass", "fail":
+		default:
+			d.errorPath(join(p, "expect"), didYouMean(s.Expect, []string{"pass", "fail"}), "expected pass or fail, got %q", s.Expect)
+		}
 		var err error
 		if s.load, err = topology.ParseLoadSource(s.Load); err != nil {
 			d.errorPath(join(p, "load"), didYouMean(s.Load, []string{"local", "signal", "live"}), "expected local, signal or live, got %q", s.Load)

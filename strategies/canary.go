@@ -255,6 +255,11 @@ type ArgoStep struct {
 	Pause     sim.Time // a pause's duration (0: wait forever, for a manual promotion)
 }
 
+// ArgoErrorRetryInterval is how soon Argo Rollouts retries a measurement
+// that errored, whatever the metric's interval (argoproj/argo-rollouts
+// analysis/analysis.go DefaultErrorRetryInterval).
+const ArgoErrorRetryInterval = 10 * sim.Second
+
 // ArgoCanaryConfig configures an Argo Rollouts canary with a background
 // analysis.
 type ArgoCanaryConfig struct {
@@ -317,7 +322,8 @@ func ParseArgoSteps(s string) ([]ArgoStep, error) {
 // that share of the traffic to it, pause waits — while a background
 // AnalysisRun measures the canary's success rate every Interval. A
 // measurement below the gate fails; with no data it errors (the query's
-// result is empty). More than FailureLimit failures, or more than
+// result is empty) and is retried after ArgoErrorRetryInterval (10 s)
+// rather than a full Interval. More than FailureLimit failures, or more than
 // ConsecutiveErrorLimit errors in a row, abort the rollout: traffic back
 // to the stable version and the canary scaled down. After the last step
 // the rollout is promoted: every pod updated, the split removed.
@@ -376,6 +382,11 @@ func (a *ArgoCanary) Step(now sim.Time, v state.RolloutView, ev state.RolloutEve
 		case !ok:
 			a.errors++
 			a.log(now, fmt.Sprintf("measurement error %d (no data)", a.errors))
+			// An errored measurement is retried after 10 s, not a full
+			// interval (analysis/analysis.go DefaultErrorRetryInterval;
+			// analysis_test.go TestCalculateNextReconcileUponError asserts
+			// now + DefaultErrorRetryInterval even with a 5m interval).
+			a.next = now + ArgoErrorRetryInterval
 		case !pass:
 			a.errors = 0
 			a.failed++

@@ -196,8 +196,9 @@ func TestFlaggerRollsBack(t *testing.T) {
 }
 
 // Argo Rollouts' analysis: failureLimit 0 aborts on the first failed
-// measurement; a canary with no data errors, and the fifth consecutive
-// error (more than consecutiveErrorLimit 4) aborts.
+// measurement; a canary with no data errors, errored measurements are
+// retried after 10 s, and the fifth consecutive error (more than
+// consecutiveErrorLimit 4) aborts (argoproj/argo-rollouts analysis/analysis.go).
 func TestArgoCanaryLimits(t *testing.T) {
 	cfg := DefaultArgoCanaryConfig()
 	a := NewArgoCanary(cfg)
@@ -218,8 +219,11 @@ func TestArgoCanaryLimits(t *testing.T) {
 			break
 		}
 	}
-	if now != 5*sim.Minute || a.errors != 5 {
-		t.Errorf("consecutiveErrorLimit 4: aborted at %v after %d errors; log %v", now, a.errors, a.Log)
+	// The first measurement errors at 1m; each errored measurement is
+	// retried 10 s later (DefaultErrorRetryInterval), so the fifth error
+	// comes at 1m40s, not 5m.
+	if now != sim.Minute+40*sim.Second || a.errors != 5 {
+		t.Errorf("consecutiveErrorLimit 4: aborted at %v after %d errors, want 1m40s; log %v", now, a.errors, a.Log)
 	}
 	// A healthy canary walks the steps (20% … 80%, a minute each) and is
 	// promoted after the last pause.

@@ -111,12 +111,13 @@ var reconcilerDefs = []*ControlDef{
 			dur("resync_jitter", 60*sim.Second, 0, "timeout.reconciliation.jitter: up to this much is added to each period", srcArgo+" (defaultAppResyncPeriodJitter 60)"),
 			boolean("auto_sync", true, "syncPolicy.automated", "auto_sync.md"),
 			boolean("self_heal", true, "syncPolicy.automated.selfHeal: re-sync drift at an already-synced revision", "auto_sync.md"),
-			boolean("self_heal_backoff", true, "exponential self-heal backoff (v2.14+); false: a fixed self_heal_timeout between attempts (before v2.14)", "controller/appcontroller.go selfHealRemainingBackoff (PR #20275)"),
-			dur("self_heal_timeout", 5*sim.Second, 0, "fixed delay between self-heal attempts when the backoff is off", "auto_sync.md (\"5 seconds by default\", pre-2.14)"),
+			boolean("self_heal_backoff", true, "exponential self-heal backoff (since v2.13.0); false: a fixed self_heal_timeout between attempts (before v2.13)", "controller/appcontroller.go selfHealRemainingBackoff (PR #20275, in v2.13.0)"),
+			dur("self_heal_timeout", 5*sim.Second, 0, "fixed delay between self-heal attempts when the backoff is off", "auto_sync.md (\"5 seconds by default\", pre-2.13)"),
 			dur("backoff_initial", 2*sim.Second, 0.000001, "--self-heal-backoff-timeout-seconds", srcArgo+" (2)"),
 			{Name: "backoff_factor", Kind: sim.Float, Default: 3.0, Min: sim.Bound(1), Description: "--self-heal-backoff-factor", Source: srcArgo + " (3)"},
 			dur("backoff_cap", 300*sim.Second, 0, "--self-heal-backoff-cap-seconds", srcArgo+" (300)"),
-			dur("cooldown", 330*sim.Second, 0, "--self-heal-backoff-cooldown-seconds: time synced after which the self-heal count resets", srcArgo+" (330; deprecated in v3.3)"),
+			boolean("cooldown_reset", false, "v3.1–v3.2 behaviour: the self-heal count resets after the app stayed synced for cooldown; false (v3.3+ and before v3.1): it carries over until a new revision", "controller/appcontroller.go selfHealBackoffCooldownElapsed (v3.1.0–v3.2.x; removed by PR #25579)"),
+			dur("cooldown", 330*sim.Second, 0, "--self-heal-backoff-cooldown-seconds: time synced after which the self-heal count resets, with cooldown_reset", srcArgo+" (330; v3.1–v3.2)"),
 			boolean("watch", true, "live resource changes request a refresh (the cluster cache's watch)", srcArgo),
 			boolean("webhook", false, "a git webhook: new revisions are seen at once instead of at the next refresh", "Argo CD docs operator-manual/webhook.md"),
 		},
@@ -124,7 +125,7 @@ var reconcilerDefs = []*ControlDef{
 			cfg := ArgoConfig{Resync: p.Duration("resync"), ResyncJitter: p.Duration("resync_jitter"), AutoSync: p.Bool("auto_sync"),
 				SelfHeal: p.Bool("self_heal"), Backoff: p.Bool("self_heal_backoff"), SelfHealTimeout: p.Duration("self_heal_timeout"),
 				BackoffInitial: p.Duration("backoff_initial"), BackoffFactor: p.Float("backoff_factor"), BackoffCap: p.Duration("backoff_cap"),
-				Cooldown: p.Duration("cooldown"), Watch: p.Bool("watch"), Webhook: p.Bool("webhook")}
+				Cooldown: p.Duration("cooldown"), CooldownReset: p.Bool("cooldown_reset"), Watch: p.Bool("watch"), Webhook: p.Bool("webhook")}
 			c.Reconciler = func(rng *rand.Rand) state.Reconciler { return NewArgo(cfg, rng) }
 			return nil
 		},

@@ -103,8 +103,9 @@ func TestScoringFreshnessFallback(t *testing.T) {
 
 // A poisoned error rate of 3 (out of [0, 1]) is rejected by the bounds
 // check; a reported 0% while the clients see 50% fails cross-source
-// agreement; a latency that jumps tenfold fails the rate-of-change check.
-// A rejected target is scored on its last accepted reading.
+// agreement, and the target is scored on the clients' view instead; a
+// latency that jumps tenfold fails the rate-of-change check, and the target
+// is scored on its last accepted reading.
 func TestScoringSanityChecks(t *testing.T) {
 	cfg := scoringCfg()
 	cfg.Bounds, cfg.Agreement, cfg.MaxChange = true, 0.1, 2
@@ -119,9 +120,11 @@ func TestScoringSanityChecks(t *testing.T) {
 	}
 	o = obs(2*sim.Second, []float64{0.1, 0.1}, []float64{0, 0})
 	o.Targets[0].Seen = routectl.Seen{Requests: 100, Errors: 50, Latency: 0.1}
-	if d := decide(e, o); d.Rejected != 1 || !strings.Contains(d.Note, "disagrees") {
-		t.Errorf("agreement: %+v", d)
+	if d := decide(e, o); d.Rejected != 1 || !strings.Contains(d.Note, "disagrees") || !(d.Weights[0] < 0.01) {
+		t.Errorf("agreement: the target should be scored on the clients' 50%% errors: %+v", d)
 	}
+	e = NewScoring(cfg)
+	decide(e, obs(0, []float64{0.1, 0.1}, []float64{0, 0}))
 	o = obs(3*sim.Second, []float64{1.0, 0.1}, []float64{0, 0})
 	if d := decide(e, o); d.Rejected != 1 || !strings.Contains(d.Note, "jumped") || !close9(d.Weights[0], 0.5) {
 		t.Errorf("rate of change: %+v", d)

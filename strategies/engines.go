@@ -72,6 +72,7 @@ var scoringParams = sim.ParamSet{
 	{Name: "static", Kind: sim.String, Default: "", Description: "the safe static route: all traffic to this target (a region or replica name); empty spreads it evenly"},
 	boolean("bounds", false, "sanity check: reject physically impossible readings (error rate or utilisation outside [0, 1], negative values)", "E-F6 mitigation: source validation and sanity checks"),
 	{Name: "max_change", Kind: sim.Float, Default: 0.0, Min: sim.Bound(0), Description: "sanity check: reject a signal that moved by more than this factor (1: doubled or halved) since its last accepted value (0: off)", Source: "E-F6 mitigation"},
+	{Name: "rebaseline", Kind: sim.Int, Default: int64(3), Min: sim.Bound(0), Description: "with max_change: a jump that persists for this many consecutive readings is accepted as the new level, so a real change is delayed, not locked out (0: never re-baseline)", Source: "E-F6 mitigation"},
 	{Name: "agreement", Kind: sim.Ratio, Default: 0.0, Description: "cross-source check: reject a reading whose error rate differs from the clients' by more than this, or whose latency is below a third of the clients' round trip (0: off)", Source: "E-F6 mitigation: cross-source agreement"},
 	{Name: "max_step", Kind: sim.Ratio, Default: 0.0, Description: "rate-limited actuation: no weight moves by more than this per decision (0: off)", Source: "E mitigation: rate limiting (Khanna & Zinky: limit change per update)"},
 	{Name: "damping", Kind: sim.Ratio, Default: 1.0, Description: "EWMA factor applied to each signal across evaluations (1: none; 0.2: heavy averaging)", Source: "Khanna & Zinky SIGCOMM 1989 (HN-SPF averages the metric)"},
@@ -83,7 +84,7 @@ var scoringParams = sim.ParamSet{
 func readScoring(p sim.Params) (ScoringConfig, error) {
 	cfg := ScoringConfig{Beta: p.Float("beta"), Normalize: p.String("normalize") == "mean",
 		Hysteresis: p.Float("hysteresis"), Dwell: p.Duration("dwell"), TTL: p.Duration("ttl"), Static: p.String("static"),
-		Bounds: p.Bool("bounds"), MaxChange: p.Float("max_change"), Agreement: p.Float("agreement"),
+		Bounds: p.Bool("bounds"), MaxChange: p.Float("max_change"), Rebaseline: int(p.Int("rebaseline")), Agreement: p.Float("agreement"),
 		MaxStep: p.Float("max_step"), Damping: p.Float("damping"), SLOLatency: p.Duration("slo_latency"), SLOErrors: p.Float("slo_error_rate"), RTT: p.Bool("rtt")}
 	cfg.Choice = map[string]Choice{"logit": ChoiceLogit, "best": ChoiceBest, "inverse": ChoiceInverse}[p.String("choice")]
 	cfg.Fallback = map[string]Fallback{"last-known-good": FallbackLKG, "static": FallbackStatic, "none": FallbackNone}[p.String("fallback")]

@@ -132,9 +132,10 @@ func (p *LeastRequest) Pick(now sim.Time, eps topology.Endpoints, _ *topology.Re
 		return int(v.hosts[0])
 	case v.weighted:
 		return int(v.hosts[v.sched.pickAndAdd(p)])
-	case p.cfg.fullScan || (p.cfg.distinct && n <= p.cfg.choices) || n < p.cfg.choices:
-		// Envoy scans every host when choice_count exceeds the host count
-		// (kept by PR #31507 when it added selection_method FULL_SCAN).
+	case p.cfg.fullScan || (p.cfg.distinct && n <= p.cfg.choices):
+		// Envoy scans only with selection_method FULL_SCAN: with
+		// N_CHOICES, choice_count above the host count still samples with
+		// replacement (least_request_lb.cc unweightedHostPickNChoices).
 		return p.scan(v.hosts)
 	case p.cfg.distinct:
 		return p.sampleDistinct(v)

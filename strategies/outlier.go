@@ -12,7 +12,7 @@ var outlierGuards = []*GuardDef{{
 	Name: "outlier-detection",
 	Description: "Envoy outlier detection: ejects a host after consecutive 5xx (inline) or when its success rate falls below mean − factor·stdev " +
 		"(every interval); ejections last base × times ejected, capped, and are lifted at interval ticks",
-	Source: "Envoy api/envoy/config/cluster/v3/outlier_detection.proto; docs arch_overview/upstream/outlier.rst",
+	Source: "Envoy source/common/upstream/outlier_detection_impl.cc (DetectorImpl; test/common/upstream/outlier_detection_impl_test.cc); api/envoy/config/cluster/v3/outlier_detection.proto",
 	Params: sim.ParamSet{
 		{Name: "consecutive_5xx", Kind: sim.Int, Default: int64(5), Min: sim.Bound(1), Description: "consecutive failures (5xx, resets, timeouts) that eject a host"},
 		{Name: "enforcing_consecutive_5xx", Kind: sim.Ratio, Default: 1.0, Description: "probability a consecutive-5xx detection is enforced"},
@@ -70,27 +70,34 @@ type OutlierConfig struct {
 	FailurePercentVolume    int
 }
 
-// OutlierDetector is Envoy's passive health checking for one proxy
-// (envoyproxy/envoy source/common/upstream/outlier_detection_impl.cc, as
-// documented in arch_overview/upstream/outlier.rst and
-// outlier_detection.proto):
+// OutlierDetector is Envoy's passive health checking for one proxy, as
+// envoyproxy/envoy source/common/upstream/outlier_detection_impl.cc runs it
+// (DetectorImpl::ejectHost, onConsecutiveErrorWorker, onIntervalTimer,
+// checkHostForUneject; pinned by test/common/upstream/
+// outlier_detection_impl_test.cc), where the code and the docs
+// (arch_overview/upstream/outlier.rst) differ, the code:
 //
 //   - Consecutive 5xx runs inline: the Nth consecutive failure of a host
 //     (5xx, reset, timeout — local-origin errors count as 5xx when they are
-//     not split out) is a detection, enforced with probability
-//     enforcing_consecutive_5xx.
-//   - Success rate and failure percentage run every interval over the hosts
-//     with enough requests in it, if there are enough such hosts: eject
-//     when success rate < mean − stdev_factor·stdev, or failure fraction ≥
-//     the threshold.
-//   - A detection ejects only if the cap allows: (ejected + 1)/hosts ≤
+//     not split out) is a detection. Every detection of an un-ejected host
+//     resets the counter, whether the ejection is then capped, not
+//     enforced or done (onConsecutiveErrorWorker resets after ejectHost
+//     returns), so a host failing on keeps being detected every N failures.
+//   - A detection ejects only if the cap allows — (ejected + 1)/hosts ≤
 //     max_ejection_percent (strict since PR #27909), or with
 //     always_eject_one_host when nothing is ejected; the legacy check
-//     ejected/hosts < max let a first ejection through in any cluster.
-//   - An ejection lasts base_ejection_time × k, k the times the host has
-//     been ejected, capped at max(max_ejection_time, base), plus jitter;
-//     hosts return at the first interval tick after it elapses, and k
-//     drops by one for each interval a host spends un-ejected.
+//     ejected/hosts < max let a first ejection through in any cluster — and
+//     then only if enforced (probability enforcing_*).
+//   - Every interval: lift ejections that have lasted
+//     min(base × k, max) + jitter (k the back-off multiplier); then the
+//     success-rate and failure-percentage sweeps over the un-ejected hosts
+//     with enough requests in the interval (success rate < mean −
+//     stdev_factor·stdev of those hosts, or failure fraction ≥ threshold);
+//     only then, for each host still un-ejected whose last un-ejection was
+//     at least an interval ago, k drops by one.
+//   - An enforced ejection raises k by one only while k × base < max +
+//     base, so k stops at ⌈(max + base)/base⌉ and a host that has been
+//     ejected many times recovers after as many healthy intervals.
 //
 // Ejected hosts are unhealthy to the proxy's pickers, except in panic.
 type OutlierDetector struct {
@@ -106,13 +113,18 @@ type outlierHost struct {
 	consecutive int
 	ejected     bool
 	until       sim.Time // when the current ejection may be lifted
-	times       int      // the ejection multiplier k
+	times       int      // the ejection multiplier k (Envoy's ejectTimeBackoff)
+	unejected   sim.Time // when the last ejection was lifted; −1: never ejected
 	ok, total   int      // this interval's results
 }
 
 // NewOutlierDetector makes a detector for one proxy.
 func NewOutlierDetector(cfg OutlierConfig, env topology.GuardEnv, rng *rand.Rand) *OutlierDetector {
-	return &OutlierDetector{cfg: cfg, env: env, rng: rng, hosts: make([]outlierHost, env.Hosts())}
+	d := &OutlierDetector{cfg: cfg, env: env, rng: rng, hosts: make([]outlierHost, env.Hosts())}
+	for i := range d.hosts {
+		d.hosts[i].unejected = -1
+	}
+	return d
 }
 
 // Admit implements topology.Guard: outlier detection never refuses.
@@ -128,39 +140,45 @@ func (d *OutlierDetector) Observe(now sim.Time, host int, _ sim.Time, o topology
 		return
 	}
 	h.consecutive++
-	if h.consecutive == d.cfg.Consecutive5xx && !h.ejected && d.enforced(d.cfg.EnforcingConsecutive5xx) {
-		d.eject(now, host)
+	if h.consecutive == d.cfg.Consecutive5xx && !h.ejected {
+		// onConsecutiveErrorWorker: ejectHost (cap, then enforcement), then
+		// resetConsecutive5xx whatever ejectHost did.
+		d.eject(now, host, d.cfg.EnforcingConsecutive5xx)
+		h.consecutive = 0
 	}
 }
 
 // Interval implements topology.Ticker.
 func (d *OutlierDetector) Interval() sim.Time { return d.cfg.Interval }
 
-// Tick implements topology.Ticker: lift expired ejections, decay the
-// multipliers, then run the success-rate and failure-percentage sweeps.
+// Tick implements topology.Ticker, in DetectorImpl::onIntervalTimer's
+// order: lift expired ejections, run the success-rate and
+// failure-percentage sweeps, then decay the multipliers of hosts still
+// un-ejected and un-ejected at least an interval ago.
 func (d *OutlierDetector) Tick(now sim.Time) {
 	for i := range d.hosts {
-		h := &d.hosts[i]
-		switch {
-		case h.ejected && now >= h.until:
+		if h := &d.hosts[i]; h.ejected && now >= h.until {
 			h.ejected = false
 			h.consecutive = 0
+			h.unejected = now
 			d.env.Eject(i, false)
-		case !h.ejected && h.times > 0:
-			h.times--
 		}
 	}
 	d.successRate(now)
 	d.failurePercentage(now)
 	for i := range d.hosts {
-		d.hosts[i].ok, d.hosts[i].total = 0, 0
+		h := &d.hosts[i]
+		h.ok, h.total = 0, 0
+		if !h.ejected && h.unejected >= 0 && now-h.unejected >= d.cfg.Interval && h.times > 0 {
+			h.times--
+		}
 	}
 }
 
 func (d *OutlierDetector) successRate(now sim.Time) {
 	var rates []float64
 	for i := range d.hosts {
-		if h := &d.hosts[i]; h.total >= d.cfg.SuccessRateVolume {
+		if h := &d.hosts[i]; h.total >= d.cfg.SuccessRateVolume && !h.ejected { // Envoy skips ejected hosts
 			rates = append(rates, float64(h.ok)/float64(h.total))
 		}
 	}
@@ -169,12 +187,15 @@ func (d *OutlierDetector) successRate(now sim.Time) {
 	}
 	mean, sd := meanStdDev(rates)
 	threshold := mean - d.cfg.SuccessRateStdevFactor*sd
+	var out []int
 	for i := range d.hosts {
 		h := &d.hosts[i]
-		if h.total >= d.cfg.SuccessRateVolume && !h.ejected &&
-			float64(h.ok)/float64(h.total) < threshold && d.enforced(d.cfg.EnforcingSuccessRate) {
-			d.eject(now, i)
+		if h.total >= d.cfg.SuccessRateVolume && !h.ejected && float64(h.ok)/float64(h.total) < threshold {
+			out = append(out, i)
 		}
+	}
+	for _, i := range out {
+		d.eject(now, i, d.cfg.EnforcingSuccessRate)
 	}
 }
 
@@ -184,7 +205,7 @@ func (d *OutlierDetector) failurePercentage(now sim.Time) {
 	}
 	n := 0
 	for i := range d.hosts {
-		if d.hosts[i].total >= d.cfg.FailurePercentVolume {
+		if h := &d.hosts[i]; h.total >= d.cfg.FailurePercentVolume && !h.ejected {
 			n++
 		}
 	}
@@ -194,14 +215,15 @@ func (d *OutlierDetector) failurePercentage(now sim.Time) {
 	for i := range d.hosts {
 		h := &d.hosts[i]
 		if h.total >= d.cfg.FailurePercentVolume && !h.ejected &&
-			float64(h.total-h.ok)/float64(h.total) >= d.cfg.FailurePercentThreshold && d.enforced(d.cfg.EnforcingFailurePercent) {
-			d.eject(now, i)
+			float64(h.total-h.ok)/float64(h.total) >= d.cfg.FailurePercentThreshold {
+			d.eject(now, i, d.cfg.EnforcingFailurePercent)
 		}
 	}
 }
 
-// eject ejects host if the ejection cap allows it.
-func (d *OutlierDetector) eject(now sim.Time, host int) {
+// eject is DetectorImpl::ejectHost: host is ejected if the ejection cap
+// allows it and then the detection is enforced (probability enforcing).
+func (d *OutlierDetector) eject(now sim.Time, host int, enforcing float64) {
 	ejected := 0
 	for i := range d.hosts {
 		if d.hosts[i].ejected {
@@ -215,11 +237,14 @@ func (d *OutlierDetector) eject(now sim.Time, host int) {
 	} else {
 		allowed = float64(ejected+1)/n <= d.cfg.MaxEjectionPercent+1e-9 || (d.cfg.AlwaysEjectOneHost && ejected == 0)
 	}
-	if !allowed {
+	if !allowed || !d.enforced(enforcing) {
 		return
 	}
 	h := &d.hosts[host]
-	h.times++
+	// ejectTimeBackoff grows only while backoff × base < max + base.
+	if sim.Time(h.times)*d.cfg.BaseEjectionTime < d.maxEjection()+d.cfg.BaseEjectionTime {
+		h.times++
+	}
 	h.ejected = true
 	h.consecutive = 0
 	h.until = now + d.EjectionTime(h.times)
@@ -233,8 +258,16 @@ func (d *OutlierDetector) eject(now sim.Time, host int) {
 // EjectionTime is how long the k-th ejection in a row lasts (before
 // jitter): base × k, capped at max(max_ejection_time, base).
 func (d *OutlierDetector) EjectionTime(k int) sim.Time {
-	return min(d.cfg.BaseEjectionTime*sim.Time(k), max(d.cfg.MaxEjectionTime, d.cfg.BaseEjectionTime))
+	return min(d.cfg.BaseEjectionTime*sim.Time(k), d.maxEjection())
 }
+
+// maxEjection is max_ejection_time, or base_ejection_time if larger.
+func (d *OutlierDetector) maxEjection() sim.Time {
+	return max(d.cfg.MaxEjectionTime, d.cfg.BaseEjectionTime)
+}
+
+// Multiplier is host's ejection back-off multiplier k.
+func (d *OutlierDetector) Multiplier(host int) int { return d.hosts[host].times }
 
 // Ejected reports whether host is ejected now.
 func (d *OutlierDetector) Ejected(host int) bool { return d.hosts[host].ejected }

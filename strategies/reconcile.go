@@ -211,7 +211,8 @@ type ArgoConfig struct {
 	ResyncJitter sim.Time // timeout.reconciliation.jitter: 60 s
 	AutoSync     bool     // syncPolicy.automated
 	SelfHeal     bool     // syncPolicy.automated.selfHeal
-	// Backoff uses the exponential self-heal backoff of v2.14+; without it a
+	// Backoff uses the exponential self-heal backoff (since v2.13.0:
+	// controller/appcontroller.go selfHealRemainingBackoff); without it a
 	// fixed SelfHealTimeout separates self-heal attempts (the earlier
 	// behaviour, 5 s by default).
 	Backoff         bool
@@ -219,9 +220,14 @@ type ArgoConfig struct {
 	BackoffInitial  sim.Time // --self-heal-backoff-timeout-seconds: 2 s
 	BackoffFactor   float64  // --self-heal-backoff-factor: 3
 	BackoffCap      sim.Time // --self-heal-backoff-cap-seconds: 300 s
-	Cooldown        sim.Time // --self-heal-backoff-cooldown-seconds: 330 s
-	Watch           bool     // live resource changes request a refresh (the cluster cache's watch)
-	Webhook         bool     // git webhooks: a new revision is seen at once rather than at the next resync
+	Cooldown        sim.Time // --self-heal-backoff-cooldown-seconds: 330 s (v3.1–v3.2)
+	// CooldownReset restarts the self-heal count once the app has stayed
+	// synced for Cooldown, as v3.1.0–v3.2.x did (selfHealBackoffCooldownElapsed);
+	// v3.3.0 removed it (PR #25579), so by default the count carries over
+	// for as long as the revision is the same.
+	CooldownReset bool
+	Watch         bool // live resource changes request a refresh (the cluster cache's watch)
+	Webhook       bool // git webhooks: a new revision is seen at once rather than at the next resync
 }
 
 // DefaultArgoConfig is Argo CD's documented defaults (argoproj/argo-cd
@@ -245,9 +251,11 @@ func DefaultArgoConfig() ArgoConfig {
 //     synced at once; the same revision again only with selfHeal, after
 //     selfHealRemainingBackoff: the k-th self-heal waits SelfHealBackoff(k)
 //     (0, 2, 6, 18, 54, 162, 300 s …) counted from the last operation's
-//     FinishedAt, the count carried over only while the app has not stayed
-//     synced for the cooldown; a failed attempt at a revision is not
-//     retried against it;
+//     FinishedAt, the count carried over from the last operation until a
+//     new revision (v3.3+, controller/appcontroller.go autoSync; with
+//     CooldownReset, v3.1–v3.2, only while the app has not stayed synced
+//     for the cooldown); a failed attempt at a revision is not retried
+//     against it;
 //   - a sync operation applies every OutOfSync resource and writes the
 //     application's status; the app is refreshed when it finishes.
 //
@@ -341,8 +349,8 @@ func (a *Argo) refresh(now sim.Time, v state.ReconcileView, latest bool, out []s
 	}
 	attempts := a.attempts
 	since := now - a.finished
-	if a.cfg.Backoff && since >= a.cfg.Cooldown {
-		attempts = 0 // selfHealBackoffCooldownElapsed
+	if a.cfg.Backoff && a.cfg.CooldownReset && since >= a.cfg.Cooldown {
+		attempts = 0 // v3.1–v3.2 selfHealBackoffCooldownElapsed
 	}
 	delay := a.cfg.SelfHealTimeout
 	if a.cfg.Backoff {

@@ -154,18 +154,30 @@ func TestArgoSelfHealTimeline(t *testing.T) {
 	}
 }
 
-// TestArgoSelfHealCooldown: after the app stayed synced for the cooldown,
-// the self-heal count starts over.
+// TestArgoSelfHealCooldown: Argo CD v3.3+ carries the self-heal count
+// over from the last operation whatever the time since (controller/
+// appcontroller.go autoSync copies SelfHealAttemptsCount; PR #25579 removed
+// the cooldown); v3.1–v3.2 (cooldown_reset) started it over once the app
+// had stayed synced for the cooldown (selfHealBackoffCooldownElapsed).
 func TestArgoSelfHealCooldown(t *testing.T) {
-	a := NewArgo(DefaultArgoConfig(), sim.NewStream(1, "argo"))
-	v := &fakeView{out: []bool{true}}
-	a.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil) // attempt 1 at once
-	a.Step(sim.Second, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
-	a.attempts = 5 // as if it had fought for a while
-	// Synced for 400 s (> 330 s cooldown), then drift: self-heal is immediate.
-	acts := a.Step(401*sim.Second, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive, OutOfSync: true}, nil)
-	if len(syncs(acts)) != 1 || a.attempts != 1 {
-		t.Fatalf("after the cooldown: syncs %v attempts %d, want an immediate sync and attempts 1", syncs(acts), a.attempts)
+	for _, c := range []struct {
+		name  string
+		reset bool
+		want  int
+	}{{"current: the count carries over", false, 6}, {"v3.1–v3.2 cooldown_reset: it starts over", true, 1}} {
+		cfg := DefaultArgoConfig()
+		cfg.CooldownReset = c.reset
+		a := NewArgo(cfg, sim.NewStream(1, "argo"))
+		v := &fakeView{out: []bool{true}}
+		a.Step(0, v, state.ReconcileEvent{Kind: state.RecStart}, nil) // attempt 1 at once
+		a.Step(sim.Second, v, state.ReconcileEvent{Kind: state.RecDone, Item: -1, OK: true}, nil)
+		a.attempts = 5 // as if it had fought for a while
+		// Synced for 400 s (> 330 s cooldown and > the 162 s fifth backoff),
+		// then drift: self-heal is immediate either way.
+		acts := a.Step(401*sim.Second, v, state.ReconcileEvent{Kind: state.RecChanged, Item: 0, Source: state.FromLive, OutOfSync: true}, nil)
+		if len(syncs(acts)) != 1 || a.attempts != c.want {
+			t.Errorf("%s: syncs %v attempts %d, want an immediate sync and attempts %d", c.name, syncs(acts), a.attempts, c.want)
+		}
 	}
 }
 

@@ -68,6 +68,12 @@ type ScoringConfig struct {
 	Bounds    bool
 	MaxChange float64
 	Agreement float64
+	// Rebaseline accepts a jump MaxChange rejected once it has persisted
+	// for this many consecutive readings that agree with each other (within
+	// MaxChange): a rate-of-change check delays a real change, it must not
+	// lock it out. 0: never (every later reading is compared with the last
+	// accepted one, so a real brownout is ignored for good).
+	Rebaseline int
 	// Rate-limited actuation: no target's weight moves by more than
 	// MaxStep per decision.
 	MaxStep float64
@@ -114,6 +120,9 @@ type Scoring struct {
 
 	last       [][routectl.NumSignals]float64 // per target: last accepted (damped) signals
 	known      []bool
+	pending    [][routectl.NumSignals]float64 // per target: the jumped-to reading max_change is holding back
+	pendingN   []int                          // how many consecutive readings agreed with it
+	good       []float64                      // weights of the last decision on clean inputs (nothing rejected or stale)
 	lastChange sim.Time
 	changed    bool
 	score      []float64
@@ -147,6 +156,9 @@ func (e *Scoring) Decide(o *routectl.Observation, d *routectl.Decision) {
 		e.last = make([][routectl.NumSignals]float64, n)
 		e.known = make([]bool, n)
 		e.score = make([]float64, n)
+		e.pending = make([][routectl.NumSignals]float64, n)
+		e.pendingN = make([]int, n)
+		e.good = nil
 	}
 	d.Uses = e.uses()
 	stale, invalid := 0, 0
@@ -160,13 +172,26 @@ func (e *Scoring) Decide(o *routectl.Observation, d *routectl.Decision) {
 		if cfg.TTL > 0 && r.Age(o.Now) > cfg.TTL {
 			stale++
 		}
-		if reason := e.insane(r, i); reason != "" {
+		sig := r.Signals
+		if reason, agree := e.insane(r, i); reason != "" {
 			d.Rejected++
 			why = append(why, r.Name+": "+reason)
-			continue
+			if !agree {
+				continue
+			}
+			// Cross-source agreement: a target is never scored better than
+			// its clients see it. The reading's latency and error rate are
+			// replaced by the clients' (their round trip less the network),
+			// so a lie that lures traffic is neutralised, and an honest
+			// signal that lags a brownout (an EWMA, errors that exclude the
+			// requests a full queue refused) is brought up to date rather
+			// than dropped.
+			seenErr := r.Seen.Errors / r.Seen.Requests
+			sig[routectl.SigErrors] = max(sig[routectl.SigErrors], seenErr)
+			sig[routectl.SigLatency] = max(sig[routectl.SigLatency], r.Seen.Latency-2*r.Distance)
 		}
-		for k := range r.Signals {
-			x := r.Signals[k]
+		for k := range sig {
+			x := sig[k]
 			if e.known[i] && cfg.Damping < 1 {
 				x = e.last[i][k] + cfg.Damping*(x-e.last[i][k])
 			}
@@ -178,9 +203,17 @@ func (e *Scoring) Decide(o *routectl.Observation, d *routectl.Decision) {
 		d.Note = "rejected " + strings.Join(why, ", ")
 	}
 	if stale > 0 && cfg.Fallback != FallbackNone {
-		if cfg.Fallback == FallbackLKG && o.Current != nil {
-			d.Hold, d.Fallback = true, "last-known-good"
+		if cfg.Fallback == FallbackLKG && (e.good != nil || o.Current != nil) {
+			// Last known good is the last decision made on clean inputs,
+			// not whatever is in effect: weights decided while readings
+			// were being rejected (poisoned) are not good.
+			d.Fallback = "last-known-good"
 			d.Note = strings.TrimSpace(fmt.Sprintf("%d stale reading(s) older than %v; %s", stale, cfg.TTL, d.Note))
+			if e.good == nil || (o.Current != nil && maxAbsDiff(o.Current, e.good) < 1e-12) {
+				d.Hold = true
+				return
+			}
+			copy(d.Weights, e.good)
 			return
 		}
 		e.static(o, d)
@@ -208,51 +241,91 @@ func (e *Scoring) Decide(o *routectl.Observation, d *routectl.Decision) {
 	}
 	e.choose(o, x, d)
 	e.limit(o, d)
+	if d.Rejected == 0 && stale == 0 && invalid == 0 && d.Fallback == "" {
+		if d.Hold && o.Current != nil {
+			e.good = append(e.good[:0], o.Current...) // held on clean inputs: what is in effect is good
+		} else if !d.Hold {
+			e.good = append(e.good[:0], d.Weights...)
+		}
+	}
 }
 
-// insane returns why reading r of target i fails the sanity checks, or "".
-func (e *Scoring) insane(r *routectl.Reading, i int) string {
+func maxAbsDiff(a, b []float64) float64 {
+	m := 0.0
+	for i := range min(len(a), len(b)) {
+		m = max(m, math.Abs(a[i]-b[i]))
+	}
+	return m
+}
+
+// insane returns why reading r of target i fails the sanity checks, or
+// "", and whether it is the cross-source agreement check that failed.
+func (e *Scoring) insane(r *routectl.Reading, i int) (string, bool) {
 	cfg := &e.cfg
 	s := &r.Signals
 	if cfg.Bounds {
 		switch {
 		case s[routectl.SigErrors] < 0 || s[routectl.SigErrors] > 1:
-			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[routectl.SigErrors])
+			return fmt.Sprintf("error rate %.3g out of [0, 1]", s[routectl.SigErrors]), false
 		case s[routectl.SigUtil] < 0 || s[routectl.SigUtil] > 1.0001:
-			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[routectl.SigUtil])
+			return fmt.Sprintf("utilisation %.3g out of [0, 1]", s[routectl.SigUtil]), false
 		case s[routectl.SigThreat] < 0 || s[routectl.SigThreat] > 1:
-			return fmt.Sprintf("threat %.3g out of [0, 1]", s[routectl.SigThreat])
+			return fmt.Sprintf("threat %.3g out of [0, 1]", s[routectl.SigThreat]), false
 		case s[routectl.SigLatency] < 0 || s[routectl.SigLoad] < 0 || s[routectl.SigCost] < 0 || s[routectl.SigLag] < 0:
-			return "negative reading"
+			return "negative reading", false
 		case s[routectl.SigLoad] > 0 && s[routectl.SigUtil] == 0 && r.Seen.Requests > 0 && s[routectl.SigLatency] == 0:
-			return "load without utilisation or latency"
+			return "load without utilisation or latency", false
 		}
 	}
 	if cfg.MaxChange > 0 && e.known[i] {
-		for k, c := range cfg.Coef {
-			if c == 0 {
-				continue
+		if k, jumped := e.jump(&e.last[i], s); jumped {
+			// Re-baseline: the same new level, reading after reading, is a
+			// change, not a spike (the agreement check below still vets it).
+			if _, apart := e.jump(&e.pending[i], s); e.pendingN[i] == 0 || apart {
+				e.pending[i], e.pendingN[i] = *s, 1
+			} else {
+				e.pendingN[i]++
 			}
-			floor := cfg.Scale[k]
-			if !(floor > 0) {
-				floor = 1e-3
-			}
-			prev, cur := e.last[i][k]+floor, s[k]+floor
-			if cur > prev*(1+cfg.MaxChange) || cur < prev/(1+cfg.MaxChange) {
-				return fmt.Sprintf("%s jumped from %.3g to %.3g", routectl.SignalKind(k), e.last[i][k], s[k])
+			if cfg.Rebaseline <= 0 || e.pendingN[i] < cfg.Rebaseline {
+				return fmt.Sprintf("%s jumped from %.3g to %.3g", routectl.SignalKind(k), e.last[i][k], s[k]), false
 			}
 		}
+		e.pendingN[i] = 0
 	}
 	if cfg.Agreement > 0 && r.Seen.Requests >= 20 {
 		seenErr := r.Seen.Errors / r.Seen.Requests
 		if math.Abs(seenErr-s[routectl.SigErrors]) > cfg.Agreement {
-			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[routectl.SigErrors], seenErr)
+			return fmt.Sprintf("error rate %.3g disagrees with the clients' %.3g", s[routectl.SigErrors], seenErr), true
 		}
-		if s[routectl.SigLatency] > 0 && s[routectl.SigLatency] < r.Seen.Latency/3 {
-			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[routectl.SigLatency], r.Seen.Latency)
+		// A reading of 0 s (an exporter stuck at zero) disagrees with any
+		// round trip the clients measured, as any reading under a third of
+		// it does.
+		if r.Seen.Latency > 0 && s[routectl.SigLatency] < r.Seen.Latency/3 {
+			return fmt.Sprintf("latency %.3gs disagrees with the clients' round trip %.3gs", s[routectl.SigLatency], r.Seen.Latency), true
 		}
 	}
-	return ""
+	return "", false
+}
+
+// jump reports the first scored signal of s that moved from ref by more
+// than the MaxChange factor (relative to a floor of the signal's scale,
+// so values near zero do not count as infinite jumps).
+func (e *Scoring) jump(ref, s *[routectl.NumSignals]float64) (int, bool) {
+	cfg := &e.cfg
+	for k, c := range cfg.Coef {
+		if c == 0 {
+			continue
+		}
+		floor := cfg.Scale[k]
+		if !(floor > 0) {
+			floor = 1e-3
+		}
+		prev, cur := ref[k]+floor, s[k]+floor
+		if cur > prev*(1+cfg.MaxChange) || cur < prev/(1+cfg.MaxChange) {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // static writes the safe static route.

@@ -74,9 +74,14 @@ func (on RetryOn) matches(o Outcome, c Cause) bool {
 type RetryBackoff uint8
 
 const (
-	// BackoffJittered is Envoy's fully jittered exponential back-off: retry
-	// n waits U[0, (2^n − 1)·base), capped at max (router_filter.rst:
-	// base 25 ms, max 10 × base = 250 ms).
+	// BackoffJittered is Envoy's fully jittered exponential back-off as its
+	// code runs it: retry n waits U[0, min(2^(n−1)·base, max)) — 25, 50,
+	// 100, 200, then 250 ms ranges at the defaults (base 25 ms, max 10 ×
+	// base) — source/common/common/backoff_strategy.cc
+	// JitteredExponentialBackOffStrategy::nextBackOffMs (random() %
+	// next_interval_, which doubles until it reaches max), used by
+	// source/common/router/retry_state_impl.cc. The docs (router_filter.rst)
+	// give [0, (2^n − 1)·base) instead; the code wins.
 	BackoffJittered RetryBackoff = iota
 	// BackoffFixed waits base before every retry, without jitter (a naive
 	// client library).
@@ -130,7 +135,7 @@ func (p RetryPolicy) delay(n int, rng *rand.Rand) sim.Time {
 	if p.BackoffBase <= 0 {
 		return 0
 	}
-	upper := p.BackoffBase * ((1 << min(n, 30)) - 1)
+	upper := p.BackoffBase << min(max(n-1, 0), 30)
 	if p.BackoffMax > 0 {
 		upper = min(upper, p.BackoffMax)
 	}
@@ -138,10 +143,14 @@ func (p RetryPolicy) delay(n int, rng *rand.Rand) sim.Time {
 }
 
 // admits reports whether a caller with active outstanding attempts and
-// retries retries in flight may start another retry.
+// retries retries in flight may start another retry. A budget allows the
+// integer part of budget × active, at least BudgetMin, as Envoy's
+// RetryBudgetImpl::max() computes it (source/common/upstream/
+// resource_manager_impl.h: std::max<uint64_t>(budget_percent / 100 *
+// active, min_retry_concurrency), checked as count() < max()).
 func (p RetryPolicy) admits(active, retries int) bool {
 	if p.BudgetPercent > 0 {
-		return float64(retries) < max(float64(p.BudgetMin), p.BudgetPercent*float64(active))
+		return retries < max(p.BudgetMin, int(p.BudgetPercent*float64(active)))
 	}
 	return p.MaxConcurrent == 0 || retries < p.MaxConcurrent
 }

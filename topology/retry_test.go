@@ -11,8 +11,11 @@ import (
 func TestEnvoyBackoffRanges(t *testing.T) {
 	p := RetryPolicy{Attempts: 5, Backoff: BackoffJittered, BackoffBase: 25 * sim.Millisecond, BackoffMax: 250 * sim.Millisecond}
 	r := sim.NewStream(1, "b")
-	// Retry n waits U[0, (2^n − 1)·25 ms), capped at 250 ms.
-	for n, upper := range map[int]sim.Time{1: 25, 2: 75, 3: 175, 4: 250, 5: 250} {
+	// Retry n waits U[0, 2^(n−1)·25 ms), capped at 250 ms, as Envoy's
+	// JitteredExponentialBackOffStrategy runs (backoff_strategy.cc; its
+	// test/common/common/backoff_strategy_test.cc JitteredBackOffBasicFlow),
+	// not the docs' (2^n − 1)·base.
+	for n, upper := range map[int]sim.Time{1: 25, 2: 50, 3: 100, 4: 200, 5: 250, 6: 250} {
 		var hi sim.Time
 		for k := 0; k < 20000; k++ {
 			d := p.delay(n, r)
@@ -29,11 +32,13 @@ func TestEnvoyBackoffRanges(t *testing.T) {
 
 func TestRetryBudgetFormula(t *testing.T) {
 	budget := RetryPolicy{Attempts: 3, BudgetPercent: 0.2, BudgetMin: 3}
-	// Envoy: concurrent retries ≤ max(min_retry_concurrency, 20% × active).
+	// Envoy (resource_manager_impl.h RetryBudgetImpl): retries in flight <
+	// max(min_retry_concurrency, the integer part of 20% × active).
 	for _, c := range []struct {
 		active, retries int
 		ok              bool
-	}{{0, 2, true}, {0, 3, false}, {100, 19, true}, {100, 20, false}, {10, 2, true}} {
+	}{{0, 2, true}, {0, 3, false}, {100, 19, true}, {100, 20, false}, {10, 2, true},
+		{24, 3, true}, {24, 4, false}, {19, 3, false}} {
 		if got := budget.admits(c.active, c.retries); got != c.ok {
 			t.Errorf("budget admits(active %d, retries %d) = %v, want %v", c.active, c.retries, got, c.ok)
 		}

@@ -162,16 +162,35 @@ func explainMetric(w io.Writer, d metrics.Def) {
 	if slices.Contains(metrics.PhaseMetrics, base) {
 		fmt.Fprintf(w, "  also per fault phase as %s:before, %s:during, %s:after\n", base, base, base)
 	}
+	if slices.Contains(metrics.ImpactMetrics, base) {
+		fmt.Fprintf(w, "  reported per fault phase only, as %s:during and %s:after\n", base, base)
+	}
+	if slices.Contains(metrics.TenantMetrics, base) {
+		fmt.Fprintf(w, "  reported per client as %s:CLIENT\n", base)
+	}
 	op, bound := "max", exampleBound(d)
 	if d.Better == metrics.Higher {
 		op = "min"
 	}
+	// The example is a check that validates and reads a value as written
+	// (TestExplainedChecksValidate): qualified where the metric is only
+	// reported qualified.
 	name := d.Name
-	if slices.Contains(metrics.SLOMetrics, base) && !strings.Contains(name, ":") {
-		name += ":availability"
+	if !strings.Contains(name, ":") {
+		switch {
+		case slices.Contains(metrics.SLOMetrics, base):
+			name += ":availability"
+		case slices.Contains(metrics.ImpactMetrics, base):
+			name += ":during"
+		case slices.Contains(metrics.TenantMetrics, base):
+			name += ":users"
+		}
+	}
+	if strings.Contains(name, ":") {
+		name = "'" + name + "'"
 	}
 	fmt.Fprintf(w, "\nexample check:\n  checks:\n    - {metric: %s, %s: %s}\n", name, op, bound)
-	fmt.Fprintf(w, "\nread it from JSON:\n  tangle run FILE --json | jq '.strategies[0].metrics[\"%s\"].mean'\n", d.Name)
+	fmt.Fprintf(w, "\nread it from JSON:\n  tangle run FILE --json | jq '.strategies[0].metrics[\"%s\"].mean'\n", strings.Trim(name, "'"))
 }
 
 func exampleBound(d metrics.Def) string {
@@ -179,6 +198,9 @@ func exampleBound(d metrics.Def) string {
 	case "s":
 		return "500ms"
 	case "ratio":
+		if d.Name == "route_success_delta" {
+			return "-1%"
+		}
 		if d.Better == metrics.Higher {
 			return "99%"
 		}

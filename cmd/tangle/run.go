@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -28,7 +30,8 @@ var runCmd = &command{
   tangle run oscillation-incident --audit audit.jsonl   # the routing decisions, one JSON object per line
   tangle run outage.yaml --prometheus prom/   # OpenMetrics + promtool test rules input per run
   tangle run my.yaml --traces traces/ --trace-sample 0.05   # OTLP JSON spans of 5% of the requests
-  tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI`,
+  tangle run my.yaml --quiet || echo "a check failed"   # exit code 1 gates CI
+  tangle run retry-storm --gate budget   # exit on that strategy's checks alone`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
 		rf := addRunFlags(fs)
 		asJSON := fs.Bool("json", false, "print the summary JSON on stdout instead of the table")
@@ -37,6 +40,7 @@ var runCmd = &command{
 		auditOut := fs.String("audit", "", "also write the routing decision audit trail to this file as JSON lines (one decision per line, atomically; - for standard output)")
 		pf := addPromFlags(fs)
 		tf := addTraceFlags(fs)
+		gate := fs.StringSlice("gate", nil, "exit on these strategies' checks and SLOs alone, comma-separated, whatever the scenario expects of them (a CI gate)")
 		return func(args []string) error {
 			if len(args) > 1 {
 				return usagef("tangle run: expected one scenario file or built-in name, got %d arguments", len(args))
@@ -65,6 +69,15 @@ var runCmd = &command{
 				return usagef("tangle run: only one of --json, --html - and --audit - can write to standard output")
 			}
 			quietTable := toStdout == 1 && !*asJSON
+			for _, g := range *gate {
+				if !slices.ContainsFunc(sc.Strategies, func(s scenarios.Strategy) bool { return s.Name == g }) {
+					var names []string
+					for _, s := range sc.Strategies {
+						names = append(names, s.Name)
+					}
+					return usagef("tangle run: --gate %s: no such strategy; strategies are %s", g, strings.Join(names, ", "))
+				}
+			}
 			opts := rf.options()
 			attachProm, err := pf.attach(sc)
 			if err != nil {
@@ -132,6 +145,11 @@ var runCmd = &command{
 				if err := reports.WriteVerdict(a.stdout, doc); err != nil {
 					return err
 				}
+				if len(*gate) > 0 {
+					if err := reports.WriteGate(a.stdout, doc, *gate, scenarios.GateVerdict(res.Checks(), *gate)); err != nil {
+						return err
+					}
+				}
 				fmt.Fprintf(a.stdout, "\nrerun: %s\n", meta.Rerun)
 				if *out != "" {
 					fmt.Fprintf(a.stdout, "results written to %s\n", *out)
@@ -146,7 +164,11 @@ var runCmd = &command{
 					fmt.Fprintf(a.stdout, "OTLP traces written to %s\n", tf.dir)
 				}
 			}
-			if doc.Verdict == "fail" {
+			verdict := doc.Verdict
+			if len(*gate) > 0 {
+				verdict = scenarios.GateVerdict(res.Checks(), *gate)
+			}
+			if verdict == "fail" {
 				return errChecksFailed
 			}
 			return nil
