@@ -14,7 +14,7 @@ import (
 // to its pre-fault behaviour once the last fault is over.
 var recoveryDefs = []Def{
 	{"recovery_time", "s", Lower, "from the end of the last fault until success rate and p90 latency are back at the pre-fault baseline (within tolerance) for a sustained 30 s; undefined when it never recovers (see non_recovery)", ""},
-	{"non_recovery", "ratio", Lower, "1 when the trigger is gone but the run never returns to its pre-fault baseline for a sustained 30 s before it ends (a metastable failure), else 0; across replications, the fraction that did not recover", ""},
+	{"non_recovery", "ratio", Lower, "1 when the trigger is gone but the run never returns to its pre-fault baseline for a sustained 30 s before it ends (a metastable failure), else 0 (also 0 in a run without faults: nothing to recover from); across replications, the fraction that did not recover", ""},
 }
 
 // RecoveryMetrics are the summary keys a RecoveryRecorder reports.

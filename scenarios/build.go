@@ -202,12 +202,13 @@ func (sc *Scenario) seriesInterval() sim.Time {
 // Built is one world built from the scenario, ready to Start: the world, its
 // recorder and its fault timeline.
 type Built struct {
-	World    *topology.World
-	Recorder *metrics.Recorder
-	Faults   *faults.Timeline
-	Phases   *metrics.PhaseRecorder    // when the scenario has faults
-	SLOs     *metrics.SLOTracker       // when the scenario has slos
-	Recovery *metrics.RecoveryRecorder // when the scenario has faults
+	World     *topology.World
+	Recorder  *metrics.Recorder
+	Faults    *faults.Timeline
+	Phases    *metrics.PhaseRecorder    // when the scenario has faults
+	SLOs      *metrics.SLOTracker       // when the scenario has slos
+	Recovery  *metrics.RecoveryRecorder // when the scenario has faults
+	faultless bool                      // no faults: non_recovery is 0
 }
 
 // Build makes the world for strategy i with the given seed, with a

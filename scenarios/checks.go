@@ -422,6 +422,8 @@ func (b *Built) Summary() metrics.Summary {
 	}
 	if b.Recovery != nil {
 		b.Recovery.Summarize(s)
+	} else if b.faultless {
+		s["non_recovery"] = 0
 	}
 	return s
 }

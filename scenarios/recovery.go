@@ -6,10 +6,13 @@ import (
 )
 
 // attachRecovery measures recovery from the scenario's faults
-// (recovery_time, non_recovery) when it has any.
+// (recovery_time, non_recovery) when it has any. A scenario without
+// faults has nothing to recover from: its non_recovery is 0 (it never
+// failed to recover) and its recovery_time undefined.
 func (sc *Scenario) attachRecovery(b *Built) error {
 	ivs := sc.faultIntervals()
 	if len(ivs) == 0 {
+		b.faultless = true
 		return nil
 	}
 	first, last := sim.Never, sim.Time(0)
