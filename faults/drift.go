@@ -129,16 +129,15 @@ var driftFaults = []*Def{
 			{Name: "period", Kind: sim.Duration, Unit: "duration", Default: sim.Second, Min: sim.Bound(0.000001), Description: "strobe: time between steps (Jepsen 1 ms..1 s)"},
 		},
 		Build: func(p sim.Params) (Injector, error) {
-			strobe, delta, period := p.String("shape") == "strobe", p.Duration("delta"), p.Duration("period")
+			delta, period := p.Duration("delta"), p.Duration("period")
+			if p.String("shape") == "strobe" {
+				return &clockStrobe{delta: delta, period: period}, nil
+			}
 			return perReplica(func(w *topology.World, r *topology.Replica) func() {
 				if state.Of(w) == nil {
 					return func() {}
 				}
-				n := state.Of(w).NodeOf(r)
-				if strobe {
-					return state.Of(w).StrobeClock(n, delta, period)
-				}
-				return state.Of(w).JumpClock(n, delta)
+				return state.Of(w).JumpClock(state.Of(w).NodeOf(r), delta)
 			}), nil
 		},
 	},

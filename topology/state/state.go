@@ -85,7 +85,6 @@ type State struct {
 	onStart     []func(horizon sim.Time) // layers' start (OnStart)
 	schemas     Schemas                  // the schema compatibility matrix (SetSchemas); nil for none
 	mutators    []*mutator
-	strobes     []*strobe
 	kProc       sim.Kind
 	routes      []RouteKey         // with Spec.Routes (routes.go)
 	softObs     []SoftwareObserver // hear replicas' software versions move

@@ -277,24 +277,3 @@ func TestLateAndWebhook(t *testing.T) {
 		t.Fatalf("webhook holder: %+v after the push, %+v a second later; want v2 then mutated", hookAt10, hookAt12)
 	}
 }
-
-// TestStrobeReturnsTheClock: Jepsen's strobe steps the wall clock back and
-// forth and leaves it where it was.
-func TestStrobeReturnsTheClock(t *testing.T) {
-	w, k, _ := stateWorld(t, DefaultChannel(ChannelNone))
-	n := k.Holders()[0]
-	var stop func()
-	var offsets []sim.Time
-	at(w, 10*sim.Second, func() { stop = Of(w).StrobeClock(n, 5*sim.Second, sim.Second) })
-	for _, ts := range []sim.Time{10500, 11500, 12500, 13500} {
-		at(w, ts*sim.Millisecond, func() { offsets = append(offsets, n.Clock.Offset(w.Eng.Now())) })
-	}
-	at(w, 14200*sim.Millisecond, func() { stop() })
-	run(w, 20*sim.Second)
-	if want := []sim.Time{5 * sim.Second, 0, 5 * sim.Second, 0}; !slices.Equal(offsets, want) {
-		t.Fatalf("offsets %v, want %v", offsets, want)
-	}
-	if off := n.Clock.Offset(20 * sim.Second); off != 0 || n.Clock.Mono(20*sim.Second) != 20*sim.Second {
-		t.Fatalf("after the strobe: offset %v mono %v, want 0 and untouched", off, n.Clock.Mono(20*sim.Second))
-	}
-}

@@ -29,7 +29,6 @@ const (
 	tPodReady                   // a rollout's new pod passes readiness (world)
 	tRollTimer                  // a rollout timer (member)
 	tRelist                     // a member whose watch was cut relists (member)
-	tStrobe                     // a clock strobe's next step (world)
 )
 
 // task is one unit of the state model's work. Fields are used as each
@@ -103,7 +102,5 @@ func (s *State) dispatch(t *task) {
 		s.rollTimer(t)
 	case tRelist:
 		s.relist(s.Nodes[t.node].member)
-	case tStrobe:
-		s.strobeTask(t)
 	}
 }
