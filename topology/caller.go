@@ -140,6 +140,10 @@ type Routing struct {
 	PanicThreshold float64
 	Guards         []NewGuard  // one of each per caller
 	Retry          RetryPolicy // zero value: no retries
+	// PerService overrides the picker or retry policy of the sidecars that
+	// call the named service (its clients' and its callers'); the defaults
+	// above apply everywhere else.
+	PerService map[string]ServiceRouting
 }
 
 // PanicHandler is an optional Picker ability: a picker that applies the
@@ -162,11 +166,12 @@ type Caller struct {
 	active   int     // outstanding attempts over all replicas
 	retries  int     // retries in flight or scheduled (against the retry limit)
 	guards   []Guard
-	rng      *rand.Rand // retry back-off jitter
-	ownPanic bool       // the picker applies the panic threshold itself
-	ejected  []bool     // replicas this caller's guards have ejected
-	prio     []int8     // priority of each replica relative to the caller's place
-	healthy  []int      // healthy replicas per cluster, as this caller sees them
+	rng      *rand.Rand   // retry back-off jitter
+	pol      *RetryPolicy // a per-service retry policy; nil: the routing's
+	ownPanic bool         // the picker applies the panic threshold itself
+	ejected  []bool       // replicas this caller's guards have ejected
+	prio     []int8       // priority of each replica relative to the caller's place
+	healthy  []int        // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
 	route    []float64 // routing weights per replica applied by a controller; nil: the replicas' own

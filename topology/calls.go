@@ -1,0 +1,202 @@
+package topology
+
+// The call path. When a replica of a service with calls finishes its own
+// work on an attempt (without error), the attempt becomes a frame: the
+// replica makes the calls of step 1 (each a hop request sent by the
+// replica's sidecar for the callee, through the usual send → reach → serve
+// → response path, retries included), waits for every call of the step to
+// end, then runs the next step. A required call that fails makes the
+// attempt fail (an error response, once its step has ended; later steps
+// are not run); an optional one only degrades it. A blocking service (the
+// default: thread-per-request) holds the attempt's service slot until its
+// calls are done; a non-blocking one frees it when its own work is done.
+//
+// A replica that crashes loses its frames: their attempts fail as
+// host-down, and the calls they had in flight run on, their results
+// discarded (no deadline propagation: a callee never learns its caller has
+// gone).
+
+// frame is an attempt waiting on its calls.
+type frame struct {
+	job     Ref
+	rep     *Replica
+	root    int32 // the client whose request the attempt serves
+	step    int16 // the step in progress
+	pending int16 // calls of the step not yet ended
+	held    bool  // it holds a service slot of rep
+	failed  bool  // a required call failed
+}
+
+// link is what a hop request reports to when it ends.
+type link struct {
+	frame    Ref // 0: not a hop request
+	edge     *CallEdge
+	optional bool
+}
+
+// beginCalls starts the calls of the attempt rep has just served, if its
+// service makes any; it reports whether it took the attempt's reply over.
+func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
+	g := w.graph
+	if g == nil || len(g.plan[rep.Service.ID]) == 0 {
+		return false
+	}
+	root := int32(0)
+	if r := w.reqs.Get(j.Req); r != nil {
+		root = r.Client
+	} else if c := w.Callers[j.Caller].Client; c.ID >= 0 {
+		root = c.ID
+	}
+	held := !rep.Service.Spec.NonBlocking
+	if held {
+		rep.touch(w.Eng.Now())
+		rep.held++
+	}
+	idx, f := g.frames.Alloc()
+	*f = frame{job: ref, rep: rep, root: root, held: held}
+	w.runStep(g.frames.Ref(idx))
+	return true
+}
+
+// runStep makes the calls of the frame's current step, skipping steps
+// whose calls are all left out by their probability, or completes the
+// frame when no step is left.
+func (w *World) runStep(fref Ref) {
+	g := w.graph
+	f := g.frames.Get(fref)
+	steps := g.plan[f.rep.Service.ID]
+	for ; int(f.step) < len(steps); f.step++ {
+		if g.stopped {
+			w.completeFrame(fref, Dropped, CauseUnfinished)
+			return
+		}
+		step := steps[f.step]
+		var buf [16]bool
+		take := buf[:0]
+		if len(step) > len(buf) {
+			take = make([]bool, 0, len(step))
+		}
+		n := int16(0)
+		for _, c := range step {
+			t := c.Probability == 0 || c.Probability >= 1 || c.edge.coin.Float64() < c.Probability
+			take = append(take, t)
+			if t {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		f.pending = n
+		rep, root := f.rep, f.root
+		for i, c := range step {
+			if take[i] {
+				w.call(fref, rep, root, c)
+			}
+		}
+		return // the step's last call to end runs the next
+	}
+	w.completeFrame(fref, Success, CauseNone)
+}
+
+// call sends one hop request for the frame from rep's sidecar on c's edge.
+func (w *World) call(fref Ref, rep *Replica, root int32, c hopCall) {
+	g := w.graph
+	now := w.Eng.Now()
+	hc := c.edge.Client
+	caller := hc.Callers[rep.Index]
+	idx, r := w.reqs.Alloc()
+	ref := makeRef(idx, w.reqs.gens[idx])
+	*r = Request{ID: w.nextID, Client: root, Caller: caller.ID, Key: hc.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, ref: ref}
+	w.nextID++
+	hc.Generated++
+	for int(idx) >= len(g.links) {
+		g.links = append(g.links, link{})
+	}
+	g.links[idx] = link{frame: fref, edge: c.edge, optional: c.Optional}
+	if c.Timeout > 0 {
+		r.timeout = w.Eng.At(now+c.Timeout, ClassRequest, w.kTimeout, uint64(ref))
+	}
+	w.send(ref, r, caller)
+}
+
+// hopEnded is called by end for every request; it reports whether r was a
+// hop request, and then records its end on its edge and returns the link
+// to resume once its slot is free.
+func (g *graph) hopEnded(ref Ref, r *Request) (link, bool) {
+	if int(ref.idx()) >= len(g.links) {
+		return link{}, false
+	}
+	l := g.links[ref.idx()]
+	if l.frame == 0 {
+		return link{}, false
+	}
+	g.links[ref.idx()] = link{}
+	l.edge.Ended[r.Outcome]++
+	l.edge.LatencySum += r.Latency().Seconds()
+	return l, true
+}
+
+// resume tells a frame that one of its calls ended with outcome o.
+func (w *World) resume(l link, o Outcome) {
+	g := w.graph
+	f := g.frames.Get(l.frame)
+	if f == nil { // its replica crashed: the result is discarded
+		return
+	}
+	if o != Success && !l.optional {
+		f.failed = true
+	}
+	f.pending--
+	if f.pending > 0 {
+		return
+	}
+	if f.failed {
+		w.completeFrame(l.frame, Error, CauseServerError)
+		return
+	}
+	f.step++
+	w.runStep(l.frame)
+}
+
+// completeFrame ends a frame: its attempt is answered with o (a success
+// first goes through the layers' finishers, as a call-free one does) and
+// a held slot is freed.
+func (w *World) completeFrame(fref Ref, o Outcome, c Cause) {
+	g := w.graph
+	f := g.frames.Get(fref)
+	rep, ref, held := f.rep, f.job, f.held
+	g.frames.Free(fref)
+	if held {
+		rep.touch(w.Eng.Now())
+		rep.held--
+	}
+	j := w.jobs.Get(ref)
+	switch o {
+	case Success:
+		if !w.finished(rep, ref, j) {
+			w.reply(ref, j, Success, CauseNone)
+		}
+	case Error:
+		rep.Errors++
+		w.reply(ref, j, o, c)
+	default:
+		w.reply(ref, j, o, c)
+	}
+	if held {
+		w.serveQueue(rep)
+	}
+}
+
+// crashFrames fails the frames of a replica that went down.
+func (w *World) crashFrames(rep *Replica, _ NodeState) {
+	if rep.State != Down {
+		return
+	}
+	g := w.graph
+	for i := 0; i < g.frames.Len(); i++ {
+		if f, live := g.frames.At(i); live && f.rep == rep {
+			w.completeFrame(g.frames.Ref(uint32(i)), Dropped, CauseHostDown)
+		}
+	}
+}
