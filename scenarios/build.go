@@ -52,6 +52,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 		ss := topology.ServiceSpec{
 			Name: s.Name, Replicas: s.Replicas, Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
 			ServiceTime: s.ServiceTime.Dist, ErrorRate: float64(s.ErrorRate),
+			Calls: sc.topologyCalls(s), NonBlocking: s.NonBlocking,
 		}
 		for _, z := range s.Zones {
 			ids, err := sc.placesOf(z)

@@ -83,13 +83,15 @@ type Link struct {
 
 // Service is a set of identical replicas.
 type Service struct {
-	Name        string   `yaml:"name,required" doc:"service name"`
-	Replicas    int      `yaml:"replicas" default:"1" doc:"number of replicas"`
-	Concurrency int      `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
-	Queue       QueueCap `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
-	ServiceTime *Dist    `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
-	ErrorRate   Ratio    `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
-	Zones       []string `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+	Name        string     `yaml:"name,required" doc:"service name"`
+	Replicas    int        `yaml:"replicas" default:"1" doc:"number of replicas"`
+	Concurrency int        `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
+	Queue       QueueCap   `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
+	ServiceTime *Dist      `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
+	ErrorRate   Ratio      `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
+	Zones       []string   `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+	Calls       []CallStep `yaml:"calls" doc:"what a replica calls once its own work on a request is done: steps in sequence, each one call or a parallel group; the request fails if a required call does"`
+	NonBlocking bool       `yaml:"non_blocking" default:"false" doc:"free the replica's slot while it waits on its calls; by default (thread-per-request) the slot stays held"`
 }
 
 // Client is a population of callers sending requests to one service.
@@ -265,6 +267,7 @@ func (sc *Scenario) defaults(d *decoder) {
 		if !d.has(join(p, "queue")) {
 			s.Queue = topology.Unbounded
 		}
+		callDefaults(d, p, s)
 	}
 	for i := range sc.Topology.Clients {
 		c := &sc.Topology.Clients[i]
@@ -320,6 +323,7 @@ func (sc *Scenario) validate(d *decoder) {
 	sc.validatePlaces(d)
 	sc.validateServices(d)
 	sc.validateClients(d)
+	sc.validateCalls(d)
 	if sc.Topology.Telemetry.Interval < 0 {
 		d.errorPath("topology.telemetry.interval", "", "must not be negative")
 	}

@@ -1,0 +1,89 @@
+package scenarios_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/tangle-sim/tangle/scenarios"
+)
+
+// threeTier is the application the issue could not write: an edge-facing
+// frontend calling two backends at once, each calling a database.
+const threeTier = `
+name: three-tier
+duration: 200s
+warmup: 20s
+topology:
+  services:
+    - name: frontend
+      replicas: 2
+      concurrency: 50
+      service_time: 2ms
+      calls:
+        - parallel:
+            - {call: catalog}
+            - {call: reviews, optional: true, timeout: 50ms}
+        - {call: recommend, probability: 30%}
+    - {name: catalog, replicas: 2, concurrency: 20, service_time: 5ms, calls: [{call: db}]}
+    - {name: reviews, replicas: 2, concurrency: 20, service_time: 5ms, error_rate: 10%, non_blocking: true, calls: [{call: db}]}
+    - {name: recommend, replicas: 1, concurrency: 20, service_time: 10ms}
+    - {name: db, replicas: 3, concurrency: 10, service_time: {dist: exponential, mean: 3ms}}
+  clients: [{name: users, target: frontend, rate: 100/s}]
+strategies:
+  - {name: least-request, routing: least-request}
+`
+
+func TestThreeTierScenarioRuns(t *testing.T) {
+	sc, err := scenarios.Parse("three-tier.yaml", []byte(threeTier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sc.Build(0, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b.World
+	w.Start(sc.Duration.T())
+	w.Eng.Run(sc.Duration.T())
+	w.Drain(sc.Drain.T())
+	gen := w.Clients[0].Generated
+	served := map[string]uint64{}
+	for _, r := range w.Replicas {
+		served[r.Service.Name] += r.Served
+	}
+	// Every request reaches catalog and reviews (their callers retry
+	// nothing here), each of those one database call; 30% reach recommend.
+	if served["frontend"] != gen || served["catalog"] != gen || served["reviews"] != gen {
+		t.Fatalf("served %v for %d requests", served, gen)
+	}
+	if served["db"] < 2*gen*9/10 || served["db"] > 2*gen {
+		t.Fatalf("db served %d for %d requests (reviews fail 10%% before calling it)", served["db"], gen)
+	}
+	if f := float64(served["recommend"]) / float64(gen); f < 0.27 || f > 0.33 {
+		t.Fatalf("recommend called for %.3f of requests, want 0.3", f)
+	}
+	// The optional reviews call failing 10% of the time fails nothing.
+	res, err := scenarios.Run(context.Background(), sc, scenarios.Options{Replications: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Strategies[0].Metrics["route_success_rate"].Mean; got != 1 {
+		t.Fatalf("success rate %g, want 1", got)
+	}
+	again, err := scenarios.Run(context.Background(), sc, scenarios.Options{Replications: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same bytes: every metric equal (NaN, for a metric without a value,
+	// equal to NaN).
+	one, two := res.Strategies[0].Runs[0].Summary, again.Strategies[0].Runs[0].Summary
+	if len(one) != len(two) {
+		t.Fatalf("%d metrics, then %d", len(one), len(two))
+	}
+	for k, v := range one {
+		if u, ok := two[k]; !ok || u != v && !(math.IsNaN(u) && math.IsNaN(v)) {
+			t.Errorf("%s: %v, then %v", k, v, u)
+		}
+	}
+}
