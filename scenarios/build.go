@@ -172,6 +172,9 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if s.PanicThreshold != nil {
 		r.PanicThreshold = float64(*s.PanicThreshold)
 	}
+	if err := perServiceRouting(s, &r); err != nil {
+		return topology.Routing{}, err
+	}
 	edgeName, edgeParams := "round-robin", sim.Params{}
 	if s.routes() {
 		edgeName = "weighted-round-robin" // honours the controllers' weights

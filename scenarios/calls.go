@@ -1,9 +1,12 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
 )
 
@@ -155,4 +158,76 @@ func (sc *Scenario) topologyCalls(s Service) []topology.Step {
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+// ServiceStrategy overrides a strategy's routing or retries for the
+// sidecars that call one service: its clients' and those of the services
+// calling it.
+type ServiceStrategy struct {
+	Service string    `yaml:"service,required" doc:"the service whose callers this applies to (its clients' sidecars and the sidecars of the services calling it)"`
+	Routing string    `yaml:"routing" doc:"picker those sidecars use (see tangle list strategies); default: the strategy's"`
+	Params  RawParams `yaml:"params" doc:"the picker's parameters"`
+	Retries RawParams `yaml:"retries" doc:"those sidecars' retry policy (see tangle list strategies); default: the strategy's"`
+
+	params sim.Params
+	retry  *topology.RetryPolicy
+}
+
+// validatePerService checks strategy s's per-service overrides (at p).
+func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
+	names := sc.serviceNames()
+	seen := map[string]bool{}
+	for i := range s.PerService {
+		o := &s.PerService[i]
+		op := index(join(p, "per_service"), i)
+		switch {
+		case !slices.Contains(names, o.Service):
+			d.errorPath(join(op, "service"), didYouMean(o.Service, names), "unknown service %q; services are %s", o.Service, strings.Join(names, ", "))
+		case seen[o.Service]:
+			d.errorPath(join(op, "service"), "", "service %q is overridden twice in this strategy", o.Service)
+		}
+		seen[o.Service] = true
+		switch {
+		case o.Routing != "":
+			o.params = sc.checkRouting(d, join(op, "routing"), join(op, "params"), o.Routing, o.Params)
+		case len(o.Params) > 0:
+			d.errorPath(join(op, "params"), "name the picker they are for", "params without routing")
+		}
+		if d.has(join(op, "retries")) {
+			if vals, ok := readParams(d, join(op, "retries"), "retries", strategies.RetryParams, o.Retries); ok {
+				pol, err := strategies.RetryPolicy(vals)
+				if err != nil {
+					d.errorPath(join(op, "retries"), "", "%v", err)
+				}
+				o.retry = &pol
+			}
+		}
+		if o.Routing == "" && !d.has(join(op, "retries")) {
+			d.errorPath(op, "", "overrides nothing: give routing or retries")
+		}
+	}
+}
+
+// perServiceRouting adds strategy s's per-service overrides to r.
+func perServiceRouting(s *Strategy, r *topology.Routing) error {
+	for _, o := range s.PerService {
+		var sr topology.ServiceRouting
+		if o.Routing != "" {
+			def, ok := strategies.LookupRouting(o.Routing)
+			if !ok {
+				return fmt.Errorf("strategy %s: service %s: unknown routing %q", s.Name, o.Service, o.Routing)
+			}
+			caller, err := def.Build(o.params)
+			if err != nil {
+				return fmt.Errorf("strategy %s: service %s: %w", s.Name, o.Service, err)
+			}
+			sr.Caller = caller
+		}
+		sr.Retry = o.retry
+		if r.PerService == nil {
+			r.PerService = map[string]topology.ServiceRouting{}
+		}
+		r.PerService[o.Service] = sr
+	}
+	return nil
 }

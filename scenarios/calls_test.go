@@ -87,3 +87,36 @@ func TestThreeTierScenarioRuns(t *testing.T) {
 		}
 	}
 }
+
+// A strategy may give the sidecars calling one service their own retry
+// policy: here only the calls to a failing database are retried, twice.
+func TestPerServiceRetries(t *testing.T) {
+	sc, err := scenarios.Parse("per-service.yaml", []byte(`
+name: per-service
+duration: 100s
+topology:
+  services:
+    - {name: api, concurrency: 100, service_time: 1ms, calls: [{call: db}]}
+    - {name: db, concurrency: 100, service_time: 1ms, error_rate: 100%}
+  clients: [{name: users, target: api, rate: 10/s, arrival: constant}]
+strategies:
+  - name: db-retries
+    retries: {num_retries: 0}
+    per_service: [{service: db, retries: {num_retries: 2, retry_on: error, base_interval: 0s}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sc.Build(0, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b.World
+	w.Start(sc.Duration.T())
+	w.Eng.Run(sc.Duration.T())
+	w.Drain(sc.Drain.T())
+	gen := w.Clients[0].Generated
+	if api, db := w.Services[0].Replicas[0].Served, w.Services[1].Replicas[0].Served; api != gen || db != 3*gen {
+		t.Fatalf("%d requests: api served %d (want one each), db %d (want three each)", gen, api, db)
+	}
+}

@@ -131,9 +131,10 @@ type Strategy struct {
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
 	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
 	// PanicThreshold is Envoy's healthy panic threshold; nil means the default.
-	PanicThreshold *Ratio     `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
-	Retries        RawParams  `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
-	Guards         []GuardUse `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	PanicThreshold *Ratio            `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
+	Retries        RawParams         `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
+	Guards         []GuardUse        `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	PerService     []ServiceStrategy `yaml:"per_service" doc:"routing or retries for the sidecars calling one service, instead of the strategy's, e.g. [{service: db, retries: {num_retries: 0}}]"`
 	// Control-plane strategies (with a state section).
 	Reconciler *Plug  `yaml:"reconciler" doc:"what repairs drift: a reconciler name or {kind, params} (see tangle list strategies); default none"`
 	Election   *Plug  `yaml:"election" doc:"how control-plane members elect a leader; default none (the first member leads)"`
@@ -703,6 +704,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 			}
 			s.guards = append(s.guards, ng)
 		}
+		sc.validatePerService(d, p, s)
 	}
 }
 
