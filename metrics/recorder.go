@@ -117,6 +117,12 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	rs := newRoutingStats(w, cfg)
 	w.Observe(rs)
 	r.Extend(rs)
+	if len(w.CallEdges()) > 0 { // per service and per call edge (graph.go)
+		gs := newGraphStats(w, cfg)
+		w.Observe(gs)
+		w.ObserveHops(gs)
+		r.Extend(gs)
+	}
 	return r, nil
 }
 

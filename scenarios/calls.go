@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tangle-sim/tangle/metrics"
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/strategies"
 	"github.com/tangle-sim/tangle/topology"
@@ -230,4 +231,47 @@ func perServiceRouting(s *Strategy, r *topology.Routing) error {
 		r.PerService[o.Service] = sr
 	}
 	return nil
+}
+
+// checkGraphMetric resolves a check on a metric measured per service or
+// per call edge, which must name one (NAME:SERVICE, NAME:FROM->TO); it
+// reports whether the metric is one of those, and whether the check is
+// valid.
+func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qual string, qualified bool) (handled, ok bool) {
+	var names []string
+	switch {
+	case slices.Contains(metrics.ServiceMetrics, base):
+		names = sc.serviceNames()
+	case slices.Contains(metrics.CallMetrics, base):
+		for _, s := range sc.Topology.Services {
+			for _, st := range s.Calls {
+				for _, cl := range st.calls() {
+					if e := metrics.EdgeName(s.Name, cl.Call); cl.Call != "" && !slices.Contains(names, e) {
+						names = append(names, e)
+					}
+				}
+			}
+		}
+	default:
+		return false, false
+	}
+	if !sc.hasCalls() {
+		d.errorPath(path, "", "%s is measured in scenarios whose services call each other (topology.services[].calls), and this one has no calls", base)
+		return true, false
+	}
+	if c.Phase != "" {
+		d.errorPath(path, "leave phase out", "%s is measured over the whole window, not by phase", base)
+		return true, false
+	}
+	if !qualified || !slices.Contains(names, qual) {
+		d.errorPath(path, didYouMean(qual, names), "%s is measured per %s: name one as %s:NAME (they are %s)", base, map[bool]string{true: "service", false: "call edge"}[slices.Contains(metrics.ServiceMetrics, base)], base, strings.Join(names, ", "))
+		return true, false
+	}
+	c.metric = c.Metric
+	return true, true
+}
+
+// hasCalls reports whether any service calls another.
+func (sc *Scenario) hasCalls() bool {
+	return slices.ContainsFunc(sc.Topology.Services, func(s Service) bool { return len(s.Calls) > 0 })
 }

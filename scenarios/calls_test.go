@@ -32,6 +32,9 @@ topology:
   clients: [{name: users, target: frontend, rate: 100/s}]
 strategies:
   - {name: least-request, routing: least-request}
+checks:
+  - {metric: "service_amplification:db", max: 2}
+  - {metric: "call_success_rate:frontend->reviews", min: 85%}
 `
 
 func TestThreeTierScenarioRuns(t *testing.T) {
@@ -70,6 +73,24 @@ func TestThreeTierScenarioRuns(t *testing.T) {
 	}
 	if got := res.Strategies[0].Metrics["route_success_rate"].Mean; got != 1 {
 		t.Fatalf("success rate %g, want 1", got)
+	}
+	// Per service and per edge: db sees 1.9 attempts per request (one from
+	// catalog, one from the 90% of reviews that succeed), and the calls to
+	// reviews succeed 90% of the time.
+	m := res.Strategies[0].Metrics
+	if a := m["service_amplification:db"].Mean; math.Abs(a-1.9) > 0.02 {
+		t.Errorf("service_amplification:db = %g, want 1.9", a)
+	}
+	if r := m["call_success_rate:frontend->reviews"].Mean; math.Abs(r-0.9) > 0.02 {
+		t.Errorf("call_success_rate:frontend->reviews = %g, want 0.9", r)
+	}
+	if r := m["service_success_rate:frontend"].Mean; r != 1 {
+		t.Errorf("service_success_rate:frontend = %g, want 1", r)
+	}
+	for _, c := range res.Checks() {
+		if !c.Passed {
+			t.Errorf("check %s: %g", c.Name, c.Value)
+		}
 	}
 	again, err := scenarios.Run(context.Background(), sc, scenarios.Options{Replications: 1})
 	if err != nil {

@@ -16,6 +16,8 @@ package topology
 // discarded (no deadline propagation: a callee never learns its caller has
 // gone).
 
+import "github.com/tangle-sim/tangle/sim"
+
 // frame is an attempt waiting on its calls.
 type frame struct {
 	job     Ref
@@ -123,7 +125,7 @@ func (w *World) call(fref Ref, rep *Replica, root int32, c hopCall) {
 // hopEnded is called by end for every request; it reports whether r was a
 // hop request, and then records its end on its edge and returns the link
 // to resume once its slot is free.
-func (g *graph) hopEnded(ref Ref, r *Request) (link, bool) {
+func (g *graph) hopEnded(now sim.Time, ref Ref, r *Request) (link, bool) {
 	if int(ref.idx()) >= len(g.links) {
 		return link{}, false
 	}
@@ -134,6 +136,9 @@ func (g *graph) hopEnded(ref Ref, r *Request) (link, bool) {
 	g.links[ref.idx()] = link{}
 	l.edge.Ended[r.Outcome]++
 	l.edge.LatencySum += r.Latency().Seconds()
+	for _, o := range g.obs {
+		o.HopEnded(now, l.edge, r)
+	}
 	return l, true
 }
 

@@ -68,8 +68,24 @@ func (w *World) CallEdges() []*CallEdge {
 	return w.graph.edges
 }
 
+// HopObserver hears every hop request (a call between services) end,
+// exactly once, at the moment it ends; a *Request is valid only during
+// the call. World observers hear the clients' requests only.
+type HopObserver interface {
+	HopEnded(now sim.Time, e *CallEdge, r *Request)
+}
+
+// ObserveHops adds a hop observer; it does nothing in a world without
+// calls. Observers are called in the order added.
+func (w *World) ObserveHops(o HopObserver) {
+	if w.graph != nil {
+		w.graph.obs = append(w.graph.obs, o)
+	}
+}
+
 // graph is the world's service graph; nil in a world without calls.
 type graph struct {
+	obs   []HopObserver
 	edges []*CallEdge
 	plan  [][][]hopCall // per service, per step, its calls
 	// frames are the attempts waiting on their calls; links say, per

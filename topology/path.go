@@ -419,7 +419,7 @@ func (w *World) end(ref Ref, r *Request, o Outcome, c Cause) {
 	var hop link
 	isHop := false
 	if w.graph != nil {
-		hop, isHop = w.graph.hopEnded(ref, r)
+		hop, isHop = w.graph.hopEnded(now, ref, r)
 	}
 	if !isHop { // observers hear the clients' requests; hops are counted per edge
 		for _, ob := range w.obs {
