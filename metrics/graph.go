@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"math"
+
 	"github.com/DataDog/sketches-go/ddsketch"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -16,6 +18,7 @@ var graphDefs = []Def{
 	{"service_latency_p50", "s", Lower, "median latency of one service's responses as their callers saw them, reported as service_latency_p50:SERVICE", "issue 11"},
 	{"service_latency_p99", "s", Lower, "99th percentile latency of one service's responses as their callers saw them, reported as service_latency_p99:SERVICE", "issue 11"},
 	{"service_amplification", "factor", Lower, "attempts sent to one service per client request: the fan-out and retry amplification of every layer above it, reported as service_amplification:SERVICE", "issue 11"},
+	{"service_wasted_work", "ratio", Lower, "fraction of one service's busy slot time (over the whole run) spent serving attempts whose caller had already given up, reported as service_wasted_work:SERVICE", "issue 11"},
 	{"call_request_rate", "1/s", Neutral, "calls per second on one call edge, reported as call_request_rate:FROM->TO", "issue 11"},
 	{"call_success_rate", "ratio", Higher, "fraction of the calls on one edge that succeeded, reported as call_success_rate:FROM->TO", "issue 11"},
 	{"call_latency_p50", "s", Lower, "median latency of the calls on one edge that got a response, reported as call_latency_p50:FROM->TO", "issue 11"},
@@ -25,7 +28,7 @@ var graphDefs = []Def{
 }
 
 // ServiceMetrics are the metrics reported per service (NAME:SERVICE).
-var ServiceMetrics = []string{"service_request_rate", "service_success_rate", "service_latency_p50", "service_latency_p99", "service_amplification"}
+var ServiceMetrics = []string{"service_request_rate", "service_success_rate", "service_latency_p50", "service_latency_p99", "service_amplification", "service_wasted_work"}
 
 // CallMetrics are the metrics reported per call edge (NAME:FROM->TO).
 var CallMetrics = []string{"call_request_rate", "call_success_rate", "call_latency_p50", "call_latency_p99", "call_attempts_per_call", "call_timeouts"}
@@ -112,6 +115,15 @@ func (g *graphStats) Summarize(s Summary) {
 		s["service_latency_p50"+q] = quantile(f.latency, 0.5)
 		s["service_latency_p99"+q] = quantile(f.latency, 0.99)
 		s["service_amplification"+q] = ratio(f.attempts, g.top)
+		wasted, busy := 0.0, 0.0
+		for _, rep := range svc.Replicas {
+			wasted += rep.Wasted
+			busy += rep.BusyArea(g.w.Eng.Now())
+		}
+		s["service_wasted_work"+q] = math.NaN()
+		if busy > 0 {
+			s["service_wasted_work"+q] = wasted / busy
+		}
 	}
 	for i, e := range g.w.CallEdges() {
 		f := &g.edges[i]

@@ -168,7 +168,7 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if err != nil {
 		return topology.Routing{}, fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
-	r := topology.Routing{Caller: caller, Load: s.load, PanicThreshold: 0.5, Retry: s.retry, Guards: s.guards}
+	r := topology.Routing{Caller: caller, Load: s.load, PanicThreshold: 0.5, Retry: s.retry, Guards: s.guards, Deadlines: s.Deadlines}
 	if s.PanicThreshold != nil {
 		r.PanicThreshold = float64(*s.PanicThreshold)
 	}

@@ -134,6 +134,7 @@ type Strategy struct {
 	PanicThreshold *Ratio            `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
 	Retries        RawParams         `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
 	Guards         []GuardUse        `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	Deadlines      bool              `yaml:"deadlines" default:"false" doc:"propagate deadlines as gRPC does: a replica starts no work for a caller that has given up, and a service's calls wait no longer than what remains of its request's deadline"`
 	PerService     []ServiceStrategy `yaml:"per_service" doc:"routing or retries for the sidecars calling one service, instead of the strategy's, e.g. [{service: db, retries: {num_retries: 0}}]"`
 	// Control-plane strategies (with a state section).
 	Reconciler *Plug  `yaml:"reconciler" doc:"what repairs drift: a reconciler name or {kind, params} (see tangle list strategies); default none"`

@@ -140,6 +140,11 @@ type Routing struct {
 	PanicThreshold float64
 	Guards         []NewGuard  // one of each per caller
 	Retry          RetryPolicy // zero value: no retries
+	// Deadlines propagates deadlines, as gRPC does: a replica starts no
+	// work for an attempt its caller has stopped waiting for, and a
+	// service's calls wait no longer than what remains of the deadline of
+	// the request it serves (the client's timeout, or its own call's).
+	Deadlines bool
 	// PerService overrides the picker or retry policy of the sidecars that
 	// call the named service (its clients' and its callers'); the defaults
 	// above apply everywhere else.

@@ -26,7 +26,10 @@ type frame struct {
 	step    int16 // the step in progress
 	pending int16 // calls of the step not yet ended
 	held    bool  // it holds a service slot of rep
-	failed  bool  // a required call failed
+	// deadline is when the request it serves gives up (with deadline
+	// propagation; 0: none or not propagated).
+	deadline sim.Time
+	failed   bool // a required call failed
 }
 
 // link is what a hop request reports to when it ends.
@@ -43,11 +46,21 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 	if g == nil || len(g.plan[rep.Service.ID]) == 0 {
 		return false
 	}
-	root := int32(0)
-	if r := w.reqs.Get(j.Req); r != nil {
+	root, deadline := int32(0), sim.Time(0)
+	r := w.reqs.Get(j.Req)
+	switch {
+	case w.routing.Deadlines && (r == nil || j.detached): // its caller has given up: no calls for it
+		w.reply(ref, j, Timeout, CauseTimeout)
+		return true
+	case r != nil:
 		root = r.Client
-	} else if c := w.Callers[j.Caller].Client; c.ID >= 0 {
-		root = c.ID
+	default:
+		if c := w.Callers[j.Caller].Client; c.ID >= 0 {
+			root = c.ID
+		}
+	}
+	if w.routing.Deadlines {
+		deadline = g.deadlineOf(w, r)
 	}
 	held := !rep.Service.Spec.NonBlocking
 	if held {
@@ -55,7 +68,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		rep.held++
 	}
 	idx, f := g.frames.Alloc()
-	*f = frame{job: ref, rep: rep, root: root, held: held}
+	*f = frame{job: ref, rep: rep, root: root, held: held, deadline: deadline}
 	w.runStep(g.frames.Ref(idx))
 	return true
 }
@@ -90,10 +103,10 @@ func (w *World) runStep(fref Ref) {
 			continue
 		}
 		f.pending = n
-		rep, root := f.rep, f.root
+		rep, root, deadline := f.rep, f.root, f.deadline
 		for i, c := range step {
 			if take[i] {
-				w.call(fref, rep, root, c)
+				w.call(fref, rep, root, deadline, c)
 			}
 		}
 		return // the step's last call to end runs the next
@@ -101,8 +114,10 @@ func (w *World) runStep(fref Ref) {
 	w.completeFrame(fref, Success, CauseNone)
 }
 
-// call sends one hop request for the frame from rep's sidecar on c's edge.
-func (w *World) call(fref Ref, rep *Replica, root int32, c hopCall) {
+// call sends one hop request for the frame from rep's sidecar on c's edge;
+// with a deadline, it waits no longer than the deadline, and a call whose
+// deadline has passed ends at once as a timeout.
+func (w *World) call(fref Ref, rep *Replica, root int32, deadline sim.Time, c hopCall) {
 	g := w.graph
 	now := w.Eng.Now()
 	hc := c.edge.Client
@@ -116,10 +131,42 @@ func (w *World) call(fref Ref, rep *Replica, root int32, c hopCall) {
 		g.links = append(g.links, link{})
 	}
 	g.links[idx] = link{frame: fref, edge: c.edge, optional: c.Optional}
+	end := sim.Time(0)
 	if c.Timeout > 0 {
-		r.timeout = w.Eng.At(now+c.Timeout, ClassRequest, w.kTimeout, uint64(ref))
+		end = now + c.Timeout
+	}
+	if deadline > 0 && (end == 0 || deadline < end) {
+		end = deadline
+	}
+	if w.routing.Deadlines {
+		for int(idx) >= len(g.deadline) {
+			g.deadline = append(g.deadline, 0)
+		}
+		g.deadline[idx] = end
+	}
+	if end > 0 && end <= now {
+		w.end(ref, r, Timeout, CauseTimeout)
+		return
+	}
+	if end > 0 {
+		r.timeout = w.Eng.At(end, ClassRequest, w.kTimeout, uint64(ref))
 	}
 	w.send(ref, r, caller)
+}
+
+// deadlineOf is when request r (nil: gone) gives up: its call's deadline
+// for a hop, its client's timeout otherwise; 0 means never.
+func (g *graph) deadlineOf(w *World, r *Request) sim.Time {
+	if r == nil {
+		return 0
+	}
+	if i := r.ref.idx(); int(i) < len(g.links) && g.links[i].frame != 0 {
+		return g.deadline[i]
+	}
+	if t := w.Clients[r.Client].Spec.Timeout; t > 0 {
+		return r.Arrived + t
+	}
+	return 0
 }
 
 // hopEnded is called by end for every request; it reports whether r was a

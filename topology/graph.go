@@ -90,9 +90,10 @@ type graph struct {
 	plan  [][][]hopCall // per service, per step, its calls
 	// frames are the attempts waiting on their calls; links say, per
 	// request slot, which frame a hop request reports to.
-	frames  Arena[frame]
-	links   []link
-	stopped bool // the run is over: frames start no new step
+	frames   Arena[frame]
+	links    []link
+	deadline []sim.Time // per request slot: a hop's deadline, with deadline propagation
+	stopped  bool       // the run is over: frames start no new step
 }
 
 // hopCall is one call of a step, resolved to its edge.

@@ -270,3 +270,75 @@ func TestPerServiceRetryOverride(t *testing.T) {
 	same(t, 3*top, w.Services[1].Replicas[0].Served, "bottom attempts")
 	same(t, 2*top, w.CallEdges()[0].Client.Retries, "retries on the edge")
 }
+
+// Deadline propagation, with the client giving up after 0.5 s on two
+// requests (at 1 s and 1.1 s) to a blocking front with one slot, 1 s of
+// work per request, then a 1 s call to back. Without it, front serves
+// both requests and calls back for both, long after their client left;
+// with it, front calls nothing for the first (its caller left during its
+// work) and never starts the second.
+func TestDeadlinePropagation(t *testing.T) {
+	for _, tc := range []struct {
+		deadlines   bool
+		frontServed uint64
+		calls       uint64
+		frontWaste  float64 // seconds of service at front for callers gone
+	}{
+		{false, 2, 2, 2},
+		{true, 1, 0, 1},
+	} {
+		spec := pair(Call{Service: 1}, false, 0)
+		spec.Services[0].ServiceTime = sim.Constant{V: 1}
+		spec.Clients[0].Timeout = 500 * sim.Millisecond
+		w, err := New(spec, Routing{Caller: roundRobin, Deadlines: tc.deadlines}, 1)
+		must(t, err)
+		tl := run(t, w, 0, 10*sim.Second)
+		same(t, 2, tl.n[Timeout], "client timeouts")
+		same(t, tc.frontServed, w.Services[0].Replicas[0].Served, "front's attempts served")
+		same(t, tc.calls, w.CallEdges()[0].Client.Generated, "calls to back")
+		near(t, tc.frontWaste, w.Services[0].Replicas[0].Wasted, 1e-9, "front's wasted work (s)")
+		conserved(t, w)
+	}
+}
+
+// A call's deadline is what remains of its caller's: front's call waits
+// no longer than the client's 0.5 s, so it ends as a timeout at 0.5 s
+// where, without propagation, it would succeed after 1 s.
+func TestDeadlineBoundsCalls(t *testing.T) {
+	for _, tc := range []struct {
+		deadlines bool
+		want      Outcome
+	}{{false, Success}, {true, Timeout}} {
+		spec := pair(Call{Service: 1}, true, 0)
+		spec.Clients[0].Timeout = 500 * sim.Millisecond
+		w, err := New(spec, Routing{Caller: roundRobin, Deadlines: tc.deadlines}, 1)
+		must(t, err)
+		run(t, w, 0, 10*sim.Second)
+		same(t, uint64(2), w.CallEdges()[0].Ended[tc.want], "calls ended "+tc.want.String())
+		conserved(t, w)
+	}
+}
+
+// Service time spent on attempts whose caller has gone is wasted work:
+// back (one slot, 1 s each) serves both calls, the second after the
+// caller's 0.5 s call timeout, unless deadlines keep it from starting it.
+func TestWastedWork(t *testing.T) {
+	for _, tc := range []struct {
+		deadlines bool
+		served    uint64
+		wasted    float64
+	}{
+		{false, 2, 2}, // both calls outlive their 0.5 s timeout
+		{true, 1, 1},  // the first was already in service; the second never starts
+	} {
+		spec := pair(Call{Service: 1, Timeout: 500 * sim.Millisecond}, true, 0)
+		spec.Services[1].Concurrency = 1
+		w, err := New(spec, Routing{Caller: roundRobin, Deadlines: tc.deadlines}, 1)
+		must(t, err)
+		run(t, w, 0, 10*sim.Second)
+		back := w.Services[1].Replicas[0]
+		same(t, tc.served, back.Served, "back's attempts served")
+		near(t, tc.wasted, back.Wasted, 1e-9, "back's wasted work (s)")
+		conserved(t, w)
+	}
+}

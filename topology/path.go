@@ -184,6 +184,9 @@ func (w *World) finish(ref Ref) {
 	w.unserve(rep, j)
 	rep.Served++
 	rep.LatencySum += (w.Eng.Now() - j.Reached).Seconds()
+	if j.detached {
+		rep.Wasted += (w.Eng.Now() - j.Started).Seconds()
+	}
 	rep.lastActive = w.Eng.Now()
 	j.done = 0
 	// The base error rate is the service's, or what the state model says of
@@ -243,11 +246,15 @@ func (w *World) serveQueue(rep *Replica) {
 // of its failure probability are fixed now, by the replica's degradations
 // at this moment.
 func (w *World) beginService(rep *Replica, ref Ref, j *Job) {
+	if j.detached && w.routing.Deadlines { // its caller has given up: no work for it
+		w.reply(ref, j, Timeout, CauseTimeout)
+		return
+	}
 	now := w.Eng.Now()
 	j.Started = now
 	j.degrOK = rep.degrOK
 	d := rep.serviceTime(j.Work, now)
-	if n := len(rep.idle); n > 0 && len(rep.serving) == 0 && now-rep.lastActive > rep.idle[n-1].after {
+	if n := len(rep.idle); n > 0 && rep.Busy() == 0 && now-rep.lastActive > rep.idle[n-1].after {
 		d += rep.idle[n-1].cold // scaled to zero: the instance starts first
 		rep.ColdStarts++
 	}

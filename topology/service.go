@@ -133,6 +133,9 @@ type Replica struct {
 	LatencySum float64
 	// ColdStarts counts jobs that found it scaled to zero (see ScaleToZero).
 	ColdStarts uint64
+	// Wasted is the service time, in seconds, it spent on attempts whose
+	// caller had already stopped waiting when service ended.
+	Wasted float64
 
 	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
 	lastActive sim.Time       // when it last had a job in service
@@ -154,7 +157,7 @@ func (r *Replica) touch(now sim.Time) {
 }
 
 // InFlight is the number of jobs at the replica: in service plus queued.
-func (r *Replica) InFlight() int { return len(r.serving) + r.queue.len() }
+func (r *Replica) InFlight() int { return r.Busy() + r.queue.len() }
 
 // Busy is the number of jobs in service (occupying a slot, even if paused).
 func (r *Replica) Busy() int { return len(r.serving) + r.held }
