@@ -161,17 +161,28 @@ func (sc *Scenario) topologyCalls(s Service) []topology.Step {
 	return steps
 }
 
-// ServiceStrategy overrides a strategy's routing or retries for the
-// sidecars that call one service: its clients' and those of the services
-// calling it.
+// ServiceStrategy overrides a strategy's routing, retries or guards for
+// the sidecars that call one service: its clients' and those of the
+// services calling it, or only those of one caller (from).
 type ServiceStrategy struct {
-	Service string    `yaml:"service,required" doc:"the service whose callers this applies to (its clients' sidecars and the sidecars of the services calling it)"`
-	Routing string    `yaml:"routing" doc:"picker those sidecars use (see tangle list strategies); default: the strategy's"`
-	Params  RawParams `yaml:"params" doc:"the picker's parameters"`
-	Retries RawParams `yaml:"retries" doc:"those sidecars' retry policy (see tangle list strategies); default: the strategy's"`
+	Service string     `yaml:"service,required" doc:"the service whose callers this applies to (its clients' sidecars and the sidecars of the services calling it)"`
+	From    string     `yaml:"from" doc:"only the sidecars of this calling service (one call edge, which wins over an entry for the whole service); default: every caller"`
+	Routing string     `yaml:"routing" doc:"picker those sidecars use (see tangle list strategies); default: the strategy's"`
+	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
+	Retries RawParams  `yaml:"retries" doc:"those sidecars' retry policy (see tangle list strategies); default: the strategy's"`
+	Guards  []GuardUse `yaml:"guards" doc:"those sidecars' guards, instead of the strategy's (an empty list: none); default: the strategy's"`
 
 	params sim.Params
 	retry  *topology.RetryPolicy
+	guards []topology.NewGuard
+}
+
+// key is the override's key in topology.Routing.PerService.
+func (o ServiceStrategy) key() string {
+	if o.From != "" {
+		return metrics.EdgeName(o.From, o.Service)
+	}
+	return o.Service
 }
 
 // validatePerService checks strategy s's per-service overrides (at p).
@@ -184,10 +195,17 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 		switch {
 		case !slices.Contains(names, o.Service):
 			d.errorPath(join(op, "service"), didYouMean(o.Service, names), "unknown service %q; services are %s", o.Service, strings.Join(names, ", "))
-		case seen[o.Service]:
-			d.errorPath(join(op, "service"), "", "service %q is overridden twice in this strategy", o.Service)
+		case seen[o.key()]:
+			d.errorPath(join(op, "service"), "", "%s is overridden twice in this strategy", o.key())
 		}
-		seen[o.Service] = true
+		seen[o.key()] = true
+		if o.From != "" && !slices.ContainsFunc(sc.Topology.Services, func(s Service) bool {
+			return s.Name == o.From && slices.ContainsFunc(s.Calls, func(st CallStep) bool {
+				return slices.ContainsFunc(st.calls(), func(c CallSpec) bool { return c.Call == o.Service })
+			})
+		}) {
+			d.errorPath(join(op, "from"), didYouMean(o.From, names), "no service %q calls %s", o.From, o.Service)
+		}
 		switch {
 		case o.Routing != "":
 			o.params = sc.checkRouting(d, join(op, "routing"), join(op, "params"), o.Routing, o.Params)
@@ -203,13 +221,20 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 				o.retry = &pol
 			}
 		}
-		if o.Routing == "" && !d.has(join(op, "retries")) {
-			d.errorPath(op, "", "overrides nothing: give routing or retries")
+		if d.has(join(op, "guards")) {
+			o.guards = readGuards(d, join(op, "guards"), o.Guards)
+			if o.guards == nil {
+				o.guards = []topology.NewGuard{} // none, not the strategy's
+			}
+		}
+		if o.Routing == "" && !d.has(join(op, "retries")) && !d.has(join(op, "guards")) {
+			d.errorPath(op, "", "overrides nothing: give routing, retries or guards")
 		}
 	}
 }
 
-// perServiceRouting adds strategy s's per-service overrides to r.
+// perServiceRouting adds strategy s's per-service and per-edge overrides
+// to r.
 func perServiceRouting(s *Strategy, r *topology.Routing) error {
 	for _, o := range s.PerService {
 		var sr topology.ServiceRouting
@@ -224,11 +249,11 @@ func perServiceRouting(s *Strategy, r *topology.Routing) error {
 			}
 			sr.Caller = caller
 		}
-		sr.Retry = o.retry
+		sr.Retry, sr.Guards = o.retry, o.guards
 		if r.PerService == nil {
 			r.PerService = map[string]topology.ServiceRouting{}
 		}
-		r.PerService[o.Service] = sr
+		r.PerService[o.key()] = sr
 	}
 	return nil
 }

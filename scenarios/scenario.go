@@ -687,26 +687,34 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 				s.retry = pol
 			}
 		}
-		for j, g := range s.Guards {
-			gp := index(join(p, "guards"), j)
-			def, ok := strategies.LookupGuard(g.Guard)
-			if !ok {
-				d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; expected one of %s", g.Guard, strings.Join(strategies.GuardNames(), ", "))
-				continue
-			}
-			vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
-			if !ok {
-				continue
-			}
-			ng, err := def.Build(vals)
-			if err != nil {
-				d.errorPath(join(gp, "params"), "", "%v", err)
-				continue
-			}
-			s.guards = append(s.guards, ng)
-		}
+		s.guards = readGuards(d, join(p, "guards"), s.Guards)
 		sc.validatePerService(d, p, s)
 	}
+}
+
+// readGuards builds the guards uses (at path), reporting each problem at
+// its position.
+func readGuards(d *decoder, path string, uses []GuardUse) []topology.NewGuard {
+	var out []topology.NewGuard
+	for j, g := range uses {
+		gp := index(path, j)
+		def, ok := strategies.LookupGuard(g.Guard)
+		if !ok {
+			d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; expected one of %s", g.Guard, strings.Join(strategies.GuardNames(), ", "))
+			continue
+		}
+		vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
+		if !ok {
+			continue
+		}
+		ng, err := def.Build(vals)
+		if err != nil {
+			d.errorPath(join(gp, "params"), "", "%v", err)
+			continue
+		}
+		out = append(out, ng)
+	}
+	return out
 }
 
 // checkRouting resolves a routing name and reads its parameters with the

@@ -145,9 +145,10 @@ type Routing struct {
 	// service's calls wait no longer than what remains of the deadline of
 	// the request it serves (the client's timeout, or its own call's).
 	Deadlines bool
-	// PerService overrides the picker or retry policy of the sidecars that
-	// call the named service (its clients' and its callers'); the defaults
-	// above apply everywhere else.
+	// PerService overrides the picker, retry policy or guards of the
+	// sidecars that call the named service (its clients' and its
+	// callers'), or, keyed FROM->TO, those of one call edge (which wins
+	// over its callee's); the defaults above apply everywhere else.
 	PerService map[string]ServiceRouting
 }
 

@@ -35,10 +35,12 @@ type Call struct {
 type Step []Call
 
 // ServiceRouting overrides a world's routing for the sidecars calling one
-// service (the callers of its clients and of the services calling it).
+// service (the callers of its clients and of the services calling it),
+// or those of one call edge.
 type ServiceRouting struct {
 	Caller NewPicker    // nil: the world's
 	Retry  *RetryPolicy // nil: the world's
+	Guards []NewGuard   // nil: the world's; empty: none
 }
 
 // CallEdge is every call from one service to another: one sidecar per
@@ -228,10 +230,17 @@ func (w *World) newCaller(c *Client, place PlaceID, name string, spec Spec, seed
 		inflight: make([]int32, len(svc.Replicas)), ejected: make([]bool, len(svc.Replicas)),
 		prio: make([]int8, len(svc.Replicas)), healthy: make([]int, len(svc.Clusters)),
 	}
-	newPicker := routing.Caller
-	if o, ok := routing.PerService[svc.Name]; ok {
+	newPicker, guards := routing.Caller, routing.Guards
+	o, ok := routing.PerService[c.Name] // a call edge's, FROM->TO
+	if !ok || c.ID >= 0 {
+		o, ok = routing.PerService[svc.Name]
+	}
+	if ok {
 		if o.Caller != nil {
 			newPicker = o.Caller
+		}
+		if o.Guards != nil {
+			guards = o.Guards
 		}
 		cl.pol = o.Retry
 	}
@@ -259,7 +268,7 @@ func (w *World) newCaller(c *Client, place PlaceID, name string, spec Spec, seed
 		cl.ownPanic = true
 	}
 	cl.rng = sim.NewStream(seed, "retry/"+name)
-	for gi, ng := range routing.Guards {
+	for gi, ng := range guards {
 		g := ng(guardEnv{w: w, c: cl}, sim.NewStream(seed, fmt.Sprintf("guard/%s/%d", name, gi)))
 		cl.guards = append(cl.guards, g)
 		if t, ok := g.(Ticker); ok && t.Interval() > 0 {

@@ -342,3 +342,30 @@ func TestWastedWork(t *testing.T) {
 		conserved(t, w)
 	}
 }
+
+// An override keyed by a call edge (FROM->TO) wins over its callee's: of
+// two services calling bottom, only mid's sidecars retry, four times.
+func TestPerEdgeOverrideWins(t *testing.T) {
+	bottom := station("bottom", 1000, sim.Constant{V: 0.01})
+	bottom.ErrorRate = 1
+	top := station("top", 1000, sim.Constant{V: 0})
+	top.Calls = []Step{{{Service: 1}, {Service: 2}}}
+	spec := Spec{
+		Places:   []Place{{"local", "a"}},
+		Services: []ServiceSpec{top, station("mid", 1000, sim.Constant{V: 0}), bottom},
+		Clients:  []ClientSpec{{Name: "users", Service: 0, Arrival: Constant, Rate: RateProfile{{0, 1}}, Callers: 1}},
+	}
+	spec.Services[1].Calls = []Step{{{Service: 2}}}
+	routing := Routing{Caller: roundRobin, PerService: map[string]ServiceRouting{
+		"bottom":      {Retry: &RetryPolicy{Attempts: 2, On: RetryErrors}},
+		"mid->bottom": {Retry: &RetryPolicy{Attempts: 4, On: RetryErrors}},
+	}}
+	w, err := New(spec, routing, 1)
+	must(t, err)
+	run(t, w, 0, 10*sim.Second)
+	n := w.Clients[0].Generated
+	for _, e := range w.CallEdges() {
+		want := map[string]uint64{"top->mid": n, "top->bottom": 2 * n, "mid->bottom": 4 * n}[e.Client.Name]
+		same(t, want, e.Client.Attempts, "attempts on "+e.Client.Name)
+	}
+}
