@@ -204,7 +204,11 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 				return slices.ContainsFunc(st.calls(), func(c CallSpec) bool { return c.Call == o.Service })
 			})
 		}) {
-			d.errorPath(join(op, "from"), didYouMean(o.From, names), "no service %q calls %s", o.From, o.Service)
+			hint := ""
+			if !slices.Contains(names, o.From) {
+				hint = didYouMean(o.From, names)
+			}
+			d.errorPath(join(op, "from"), hint, "no service %q calls %s", o.From, o.Service)
 		}
 		switch {
 		case o.Routing != "":
