@@ -13,8 +13,10 @@ package topology
 //
 // A replica that crashes loses its frames: their attempts fail as
 // host-down, and the calls they had in flight run on, their results
-// discarded (no deadline propagation: a callee never learns its caller has
-// gone).
+// discarded. A callee never learns that its caller has gone, except with
+// deadline propagation (Routing.Deadlines): then a replica makes no calls
+// for an attempt whose caller has stopped waiting, and a call waits no
+// longer than what remains of the deadline of the request it serves.
 
 import "github.com/tangle-sim/tangle/sim"
 
@@ -22,7 +24,7 @@ import "github.com/tangle-sim/tangle/sim"
 type frame struct {
 	job     Ref
 	rep     *Replica
-	root    int32 // the client whose request the attempt serves
+	root    int32 // the client whose request the attempt serves (0 if it is gone)
 	step    int16 // the step in progress
 	pending int16 // calls of the step not yet ended
 	held    bool  // it holds a service slot of rep
