@@ -2,6 +2,7 @@ package topology
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -368,4 +369,27 @@ func TestPerEdgeOverrideWins(t *testing.T) {
 		want := map[string]uint64{"top->mid": n, "top->bottom": 2 * n, "mid->bottom": 4 * n}[e.Client.Name]
 		same(t, want, e.Client.Attempts, "attempts on "+e.Client.Name)
 	}
+}
+
+// refuseAll is a guard that refuses every attempt (a breaker stuck open).
+type refuseAll struct{}
+
+func (refuseAll) Admit(sim.Time, int) bool                 { return false }
+func (refuseAll) Observe(sim.Time, int, sim.Time, Outcome) {}
+
+// Per-service guards replace the routing's for the sidecars calling that
+// service only: the breaker guarding bottom refuses every call to it, so
+// top answers errors, while the clients' sidecars, unguarded, reach top.
+func TestPerServiceGuards(t *testing.T) {
+	spec := chain(1, Constant, station("top", 1000, sim.Constant{V: 0}), station("bottom", 1000, sim.Constant{V: 0.01}))
+	stuck := func(GuardEnv, *rand.Rand) Guard { return refuseAll{} }
+	routing := Routing{Caller: roundRobin, PerService: map[string]ServiceRouting{"bottom": {Guards: []NewGuard{stuck}}}}
+	w, err := New(spec, routing, 1)
+	must(t, err)
+	tl := run(t, w, 0, 10*sim.Second)
+	n := w.Clients[0].Generated
+	same(t, int(n), tl.n[Error], "client requests failing")
+	same(t, n, w.Services[0].Replicas[0].Served, "top's attempts")
+	same(t, n, w.CallEdges()[0].Ended[Rejected], "calls refused by bottom's breaker")
+	same(t, uint64(0), w.Services[1].Replicas[0].Served, "bottom's attempts")
 }
