@@ -120,6 +120,12 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	es := newEffectiveStats(w, cfg)
 	w.Observe(es)
 	r.Extend(es)
+	if len(w.CallEdges()) > 0 { // per service and per call edge (graph.go)
+		gs := newGraphStats(w, cfg)
+		w.Observe(gs)
+		w.ObserveHops(gs)
+		r.Extend(gs)
+	}
 	return r, nil
 }
 

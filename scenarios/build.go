@@ -52,6 +52,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 		ss := topology.ServiceSpec{
 			Name: s.Name, Replicas: s.Replicas, Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
 			ServiceTime: s.ServiceTime.Dist, ErrorRate: float64(s.ErrorRate),
+			Calls: sc.topologyCalls(s), NonBlocking: s.NonBlocking,
 		}
 		for _, z := range s.Zones {
 			ids, err := sc.placesOf(z)
@@ -167,9 +168,12 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if err != nil {
 		return topology.Routing{}, fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
-	r := topology.Routing{Caller: caller, Load: s.load, PanicThreshold: 0.5, Retry: s.retry, Guards: s.guards}
+	r := topology.Routing{Caller: caller, Load: s.load, PanicThreshold: 0.5, Retry: s.retry, Guards: s.guards, Deadlines: s.Deadlines}
 	if s.PanicThreshold != nil {
 		r.PanicThreshold = float64(*s.PanicThreshold)
+	}
+	if err := perServiceRouting(s, &r); err != nil {
+		return topology.Routing{}, err
 	}
 	edgeName, edgeParams := "round-robin", sim.Params{}
 	if s.routes() {

@@ -253,6 +253,9 @@ func (sc *Scenario) checkMetric(d *decoder, path string, c *Check) (metrics.Def,
 		d.errorPath(path, didYouMean(base, names), "unknown metric %q; see tangle list metrics", base)
 		return def, false
 	}
+	if handled, ok := sc.checkGraphMetric(d, path, c, base, qual, qualified); handled {
+		return def, ok
+	}
 	if slices.Contains(metrics.TenantMetrics, base) {
 		var clients []string
 		for _, cl := range sc.Topology.Clients {

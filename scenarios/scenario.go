@@ -91,13 +91,15 @@ type Link struct {
 
 // Service is a set of identical replicas.
 type Service struct {
-	Name        string   `yaml:"name,required" doc:"service name"`
-	Replicas    int      `yaml:"replicas" default:"1" doc:"number of replicas"`
-	Concurrency int      `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
-	Queue       QueueCap `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
-	ServiceTime *Dist    `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
-	ErrorRate   Ratio    `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
-	Zones       []string `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+	Name        string     `yaml:"name,required" doc:"service name"`
+	Replicas    int        `yaml:"replicas" default:"1" doc:"number of replicas"`
+	Concurrency int        `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
+	Queue       QueueCap   `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
+	ServiceTime *Dist      `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
+	ErrorRate   Ratio      `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
+	Zones       []string   `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+	Calls       []CallStep `yaml:"calls" doc:"what a replica calls once its own work on a request is done: steps in sequence, each one call or a parallel group; the request fails if a required call does"`
+	NonBlocking bool       `yaml:"non_blocking" default:"false" doc:"free the replica's slot while it waits on its calls; by default (thread-per-request) the slot stays held"`
 }
 
 // Client is a population of callers sending requests to one service.
@@ -139,9 +141,11 @@ type Strategy struct {
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
 	Edge    *EdgeRoute `yaml:"edge" doc:"picker used by edges (clients with edge: true) to choose a region; default round-robin"`
 	// PanicThreshold is Envoy's healthy panic threshold; nil means the default.
-	PanicThreshold *Ratio     `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
-	Retries        RawParams  `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
-	Guards         []GuardUse `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	PanicThreshold *Ratio            `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
+	Retries        RawParams         `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
+	Guards         []GuardUse        `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
+	Deadlines      bool              `yaml:"deadlines" default:"false" doc:"propagate deadlines as gRPC does: a replica starts no work for a caller that has given up, and a service's calls wait no longer than what remains of its request's deadline"`
+	PerService     []ServiceStrategy `yaml:"per_service" doc:"routing or retries for the sidecars calling one service, instead of the strategy's, e.g. [{service: db, retries: {num_retries: 0}}]"`
 	// Control-plane strategies (with a state section).
 	Reconciler *Plug  `yaml:"reconciler" doc:"what repairs drift: a reconciler name or {kind, params} (see tangle list strategies); default none"`
 	Election   *Plug  `yaml:"election" doc:"how control-plane members elect a leader; default none (the first member leads)"`
@@ -293,6 +297,7 @@ func (sc *Scenario) defaults(d *decoder) {
 		if !d.has(join(p, "queue")) {
 			s.Queue = topology.Unbounded
 		}
+		callDefaults(d, p, s)
 	}
 	for i := range sc.Topology.Clients {
 		c := &sc.Topology.Clients[i]
@@ -351,6 +356,7 @@ func (sc *Scenario) validate(d *decoder) {
 	sc.validatePlaces(d)
 	sc.validateServices(d)
 	sc.validateClients(d)
+	sc.validateCalls(d)
 	if sc.Topology.Telemetry.Interval < 0 {
 		d.errorPath("topology.telemetry.interval", "", "must not be negative")
 	}
@@ -725,25 +731,34 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 				s.retry = pol
 			}
 		}
-		for j, g := range s.Guards {
-			gp := index(join(p, "guards"), j)
-			def, ok := strategies.LookupGuard(g.Guard)
-			if !ok {
-				d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; `tangle list strategies` lists them", g.Guard)
-				continue
-			}
-			vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
-			if !ok {
-				continue
-			}
-			ng, err := def.Build(vals)
-			if err != nil {
-				d.errorPath(join(gp, "params"), "", "%v", err)
-				continue
-			}
-			s.guards = append(s.guards, ng)
-		}
+		s.guards = readGuards(d, join(p, "guards"), s.Guards)
+		sc.validatePerService(d, p, s)
 	}
+}
+
+// readGuards builds the guards uses (at path), reporting each problem at
+// its position.
+func readGuards(d *decoder, path string, uses []GuardUse) []topology.NewGuard {
+	var out []topology.NewGuard
+	for j, g := range uses {
+		gp := index(path, j)
+		def, ok := strategies.LookupGuard(g.Guard)
+		if !ok {
+			d.errorPath(join(gp, "guard"), didYouMean(g.Guard, strategies.GuardNames()), "unknown guard %q; `tangle list strategies` lists them", g.Guard)
+			continue
+		}
+		vals, ok := readParams(d, join(gp, "params"), "guard "+g.Guard, def.Params, g.Params)
+		if !ok {
+			continue
+		}
+		ng, err := def.Build(vals)
+		if err != nil {
+			d.errorPath(join(gp, "params"), "", "%v", err)
+			continue
+		}
+		out = append(out, ng)
+	}
+	return out
 }
 
 // checkRouting resolves a routing name and reads its parameters with the

@@ -140,6 +140,16 @@ type Routing struct {
 	PanicThreshold float64
 	Guards         []NewGuard  // one of each per caller
 	Retry          RetryPolicy // zero value: no retries
+	// Deadlines propagates deadlines, as gRPC does: a replica starts no
+	// work for an attempt its caller has stopped waiting for, and a
+	// service's calls wait no longer than what remains of the deadline of
+	// the request it serves (the client's timeout, or its own call's).
+	Deadlines bool
+	// PerService overrides the picker, retry policy or guards of the
+	// sidecars that call the named service (its clients' and its
+	// callers'), or, keyed FROM->TO, those of one call edge (which wins
+	// over its callee's); the defaults above apply everywhere else.
+	PerService map[string]ServiceRouting
 }
 
 // PanicHandler is an optional Picker ability: a picker that applies the
@@ -162,11 +172,12 @@ type Caller struct {
 	active   int     // outstanding attempts over all replicas
 	retries  int     // retries in flight or scheduled (against the retry limit)
 	guards   []Guard
-	rng      *rand.Rand // retry back-off jitter
-	ownPanic bool       // the picker applies the panic threshold itself
-	ejected  []bool     // replicas this caller's guards have ejected
-	prio     []int8     // priority of each replica relative to the caller's place
-	healthy  []int      // healthy replicas per cluster, as this caller sees them
+	rng      *rand.Rand   // retry back-off jitter
+	pol      *RetryPolicy // a per-service retry policy; nil: the routing's
+	ownPanic bool         // the picker applies the panic threshold itself
+	ejected  []bool       // replicas this caller's guards have ejected
+	prio     []int8       // priority of each replica relative to the caller's place
+	healthy  []int        // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
 	route    []float64 // routing weights per replica applied by a controller; nil: the replicas' own

@@ -75,7 +75,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	now := w.Eng.Now()
 	c := caller.Client
 	svc := c.Target
-	pol := &w.routing.Retry
+	pol := w.policy(caller)
 	v, i, cluster := w.pick(r, caller)
 	if i >= 0 && pol.OtherHost && r.attempts > 0 && svc.Replicas[v.hosts[i]].ID == r.Replica {
 		v, i, cluster = w.pick(r, caller) // one more try for a different host
@@ -147,7 +147,7 @@ func (w *World) reach(ref Ref) {
 	switch {
 	case rep.State == Down:
 		w.reply(ref, j, Dropped, CauseHostDown)
-	case rep.State == Up && len(rep.serving) < rep.concurrency():
+	case rep.State == Up && rep.Busy() < rep.concurrency():
 		w.beginService(rep, ref, j)
 	case rep.Service.Spec.QueueCapacity != Unbounded && rep.queue.len() >= rep.Service.Spec.QueueCapacity:
 		w.reply(ref, j, Rejected, CauseQueueFull)
@@ -184,6 +184,9 @@ func (w *World) finish(ref Ref) {
 	w.unserve(rep, j)
 	rep.Served++
 	rep.LatencySum += (w.Eng.Now() - j.Reached).Seconds()
+	if j.detached {
+		rep.Wasted += (w.Eng.Now() - j.Started).Seconds()
+	}
 	rep.lastActive = w.Eng.Now()
 	j.done = 0
 	// The base error rate is the service's, or what the state model says of
@@ -196,7 +199,7 @@ func (w *World) finish(ref Ref) {
 	if j.ErrU < 1-(1-base)*j.degrOK {
 		rep.Errors++
 		w.reply(ref, j, Error, CauseServerError)
-	} else if !w.finished(rep, ref, j) {
+	} else if !w.beginCalls(rep, ref, j) && !w.finished(rep, ref, j) {
 		w.reply(ref, j, Success, CauseNone)
 	}
 	w.serveQueue(rep)
@@ -233,7 +236,7 @@ func (w *World) Answer(ref Ref, o Outcome, c Cause) {
 
 // serveQueue starts queued attempts while the replica has free slots.
 func (w *World) serveQueue(rep *Replica) {
-	for rep.State == Up && len(rep.serving) < rep.concurrency() && rep.queue.len() > 0 {
+	for rep.State == Up && rep.Busy() < rep.concurrency() && rep.queue.len() > 0 {
 		idx := rep.queue.pop()
 		w.beginService(rep, makeRef(idx, w.jobs.gens[idx]), &w.jobs.items[idx])
 	}
@@ -243,11 +246,15 @@ func (w *World) serveQueue(rep *Replica) {
 // of its failure probability are fixed now, by the replica's degradations
 // at this moment.
 func (w *World) beginService(rep *Replica, ref Ref, j *Job) {
+	if j.detached && w.routing.Deadlines { // its caller has given up: no work for it
+		w.reply(ref, j, Timeout, CauseTimeout)
+		return
+	}
 	now := w.Eng.Now()
 	j.Started = now
 	j.degrOK = rep.degrOK
 	d := rep.serviceTime(j.Work, now)
-	if n := len(rep.idle); n > 0 && len(rep.serving) == 0 && now-rep.lastActive > rep.idle[n-1].after {
+	if n := len(rep.idle); n > 0 && rep.Busy() == 0 && now-rep.lastActive > rep.idle[n-1].after {
 		d += rep.idle[n-1].cold // scaled to zero: the instance starts first
 		rep.ColdStarts++
 	}
@@ -317,7 +324,7 @@ func (w *World) tryTimeout(ref Ref) {
 
 // decide ends a request whose attempt ended with o, or schedules a retry.
 func (w *World) decide(ref Ref, r *Request, caller *Caller, o Outcome, c Cause) {
-	pol := &w.routing.Retry
+	pol := w.policy(caller)
 	if o != Success && int(r.attempts) < pol.Attempts && pol.On.matches(o, c) {
 		if pol.admits(caller.active, caller.retries) {
 			caller.retries++
@@ -416,10 +423,20 @@ func (w *World) end(ref Ref, r *Request, o Outcome, c Cause) {
 		w.Eng.Cancel(r.timeout)
 		r.timeout = 0
 	}
-	for _, ob := range w.obs {
-		ob.RequestEnded(now, r)
+	var hop link
+	isHop := false
+	if w.graph != nil {
+		hop, isHop = w.graph.hopEnded(now, ref, r)
+	}
+	if !isHop { // observers hear the clients' requests; hops are counted per edge
+		for _, ob := range w.obs {
+			ob.RequestEnded(now, r)
+		}
 	}
 	w.reqs.Release(ref.idx())
+	if isHop {
+		w.resume(hop, o)
+	}
 	if w.drain && w.reqs.live == 0 {
 		w.Eng.Stop()
 	}

@@ -43,6 +43,12 @@ type ServiceSpec struct {
 	Weights []float64
 	// Weights are the replicas' load-balancing weights (as EDS assigns
 	// them), cycled over the replicas; empty means 1 each.
+	Calls []Step
+	// Calls are what a replica calls, step after step, once its own work
+	// on a request is done (see calls.go); empty means none.
+	NonBlocking bool
+	// NonBlocking frees a replica's service slot while it waits on its
+	// calls; by default (thread-per-request) the slot stays held.
 }
 
 // Validate reports the first impossible value in s.
@@ -103,6 +109,7 @@ type Replica struct {
 	UpSince sim.Time // start of the run, or the last restart
 
 	serving []uint32 // jobs in service (job indices; order is not meaningful)
+	held    int      // slots held by attempts waiting on their calls (calls.go)
 	queue   ring     // jobs waiting, FIFO
 
 	crashes, pauses int // faults holding the replica down or paused (they nest)
@@ -126,6 +133,9 @@ type Replica struct {
 	LatencySum float64
 	// ColdStarts counts jobs that found it scaled to zero (see ScaleToZero).
 	ColdStarts uint64
+	// Wasted is the service time, in seconds, it spent on attempts whose
+	// caller had already stopped waiting when service ended.
+	Wasted float64
 
 	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
 	lastActive sim.Time       // when it last had a job in service
@@ -137,7 +147,7 @@ type Replica struct {
 // BusyArea is ∫ (slots in service) dt from the start of the run to now,
 // in slot·seconds: the integral behind utilisation measurements.
 func (r *Replica) BusyArea(now sim.Time) float64 {
-	return r.busyArea + float64(len(r.serving))*(now-r.busyAt).Seconds()
+	return r.busyArea + float64(r.Busy())*(now-r.busyAt).Seconds()
 }
 
 // touch brings busyArea up to now; call it before the busy count changes.
@@ -147,10 +157,10 @@ func (r *Replica) touch(now sim.Time) {
 }
 
 // InFlight is the number of jobs at the replica: in service plus queued.
-func (r *Replica) InFlight() int { return len(r.serving) + r.queue.len() }
+func (r *Replica) InFlight() int { return r.Busy() + r.queue.len() }
 
 // Busy is the number of jobs in service (occupying a slot, even if paused).
-func (r *Replica) Busy() int { return len(r.serving) }
+func (r *Replica) Busy() int { return len(r.serving) + r.held }
 
 // Queued is the number of jobs waiting.
 func (r *Replica) Queued() int { return r.queue.len() }

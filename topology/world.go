@@ -75,6 +75,7 @@ type World struct {
 	drain     bool
 
 	tickers []Ticker // ticking guards, one entry per (caller, guard)
+	graph   *graph   // the service graph (calls.go); nil without calls
 	hooks   hooks    // the attached layers (layer.go)
 
 	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
@@ -93,6 +94,9 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		routing.Retry.Attempts = 1
 	}
 	if err := routing.Retry.Validate(); err != nil {
+		return nil, err
+	}
+	if err := routing.validatePerService(); err != nil {
 		return nil, err
 	}
 	if !(routing.PanicThreshold >= 0 && routing.PanicThreshold <= 1) {
@@ -170,49 +174,8 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			assign:   sim.NewStream(seed, "assign/"+cs.Name),
 		}
 		for k := 0; k < cs.Callers; k++ {
-			name := fmt.Sprintf("%s/caller-%d", cs.Name, k)
-			cl := &Caller{
-				ID: int32(len(w.Callers)), Client: c, Place: cs.Place,
-				inflight: make([]int32, len(svc.Replicas)), ejected: make([]bool, len(svc.Replicas)),
-				prio: make([]int8, len(svc.Replicas)), healthy: make([]int, len(svc.Clusters)),
-			}
-			cl.Picker = routing.Caller(sim.NewStream(seed, "picker/"+name))
-			all := make([]int32, len(svc.Replicas))
-			for i, r := range svc.Replicas {
-				all[i] = int32(i)
-				switch here, there := spec.Places[cs.Place], spec.Places[r.Place]; {
-				case r.Place == cs.Place:
-					cl.prio[i] = 0
-				case here.Region == there.Region:
-					cl.prio[i] = 1
-				default:
-					cl.prio[i] = 2
-				}
-			}
-			cl.all = hostView{w: w, c: cl, svc: svc, hosts: all, cluster: -1}
-			for ci := range svc.Clusters {
-				cl.views = append(cl.views, hostView{w: w, c: cl, svc: svc, hosts: svc.Clusters[ci].Replicas, cluster: ci})
-				cl.healthy[ci] = svc.Clusters[ci].Up
-			}
-			svc.callers = append(svc.callers, cl)
-			if ph, ok := cl.Picker.(PanicHandler); ok {
-				ph.SetPanicThreshold(routing.PanicThreshold)
-				cl.ownPanic = true
-			}
-			cl.rng = sim.NewStream(seed, "retry/"+name)
-			for gi, ng := range routing.Guards {
-				g := ng(guardEnv{w: w, c: cl}, sim.NewStream(seed, fmt.Sprintf("guard/%s/%d", name, gi)))
-				cl.guards = append(cl.guards, g)
-				if t, ok := g.(Ticker); ok && t.Interval() > 0 {
-					w.tickers = append(w.tickers, t)
-				}
-			}
-			fb, _ := cl.Picker.(ResponseObserver)
-			w.fb = append(w.fb, fb)
-			fbk, _ := cl.Picker.(FallbackReporter)
-			w.fbk = append(w.fbk, fbk)
+			cl := w.newCaller(c, cs.Place, fmt.Sprintf("%s/caller-%d", cs.Name, k), spec, seed)
 			c.Callers = append(c.Callers, cl)
-			w.Callers = append(w.Callers, cl)
 		}
 		if cs.Edge {
 			if routing.Edge == nil {
@@ -225,6 +188,9 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			w.Edges = append(w.Edges, e)
 		}
 		w.Clients = append(w.Clients, c)
+	}
+	if err := w.buildGraph(spec, seed); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -276,6 +242,9 @@ func (w *World) Drain(limit sim.Time) {
 		w.drain = true
 		w.Eng.Run(w.Eng.Now() + limit)
 		w.drain = false
+	}
+	if w.graph != nil {
+		w.graph.stopped = true
 	}
 	// Slot order is deterministic (the free list is), so ending leftovers in
 	// slot order is too.

@@ -1,0 +1,138 @@
+package metrics
+
+import (
+	"math"
+
+	"github.com/DataDog/sketches-go/ddsketch"
+
+	"github.com/tangle-sim/tangle/sim"
+	"github.com/tangle-sim/tangle/topology"
+)
+
+// graphDefs are the metrics of a service graph, reported per service
+// (NAME:SERVICE) and per call edge (NAME:FROM->TO) in scenarios whose
+// services call each other.
+var graphDefs = []Def{
+	{"service_request_rate", "1/s", Neutral, "requests to one service per second, from its clients and the services calling it, reported as service_request_rate:SERVICE in scenarios with calls", "issue 11"},
+	{"service_success_rate", "ratio", Higher, "fraction of the requests to one service that succeeded, as their callers saw them (retries included), reported as service_success_rate:SERVICE", "issue 11"},
+	{"service_latency_p50", "s", Lower, "median latency of one service's responses as their callers saw them, reported as service_latency_p50:SERVICE", "issue 11"},
+	{"service_latency_p99", "s", Lower, "99th percentile latency of one service's responses as their callers saw them, reported as service_latency_p99:SERVICE", "issue 11"},
+	{"service_amplification", "factor", Lower, "attempts sent to one service per client request: the fan-out and retry amplification of every layer above it, reported as service_amplification:SERVICE", "issue 11"},
+	{"service_wasted_work", "ratio", Lower, "fraction of one service's busy slot time (over the whole run) spent serving attempts whose caller had already given up, reported as service_wasted_work:SERVICE", "issue 11"},
+	{"call_request_rate", "1/s", Neutral, "calls per second on one call edge, reported as call_request_rate:FROM->TO", "issue 11"},
+	{"call_success_rate", "ratio", Higher, "fraction of the calls on one edge that succeeded, reported as call_success_rate:FROM->TO", "issue 11"},
+	{"call_latency_p50", "s", Lower, "median latency of the calls on one edge that got a response, reported as call_latency_p50:FROM->TO", "issue 11"},
+	{"call_latency_p99", "s", Lower, "99th percentile latency of the calls on one edge that got a response, reported as call_latency_p99:FROM->TO", "issue 11"},
+	{"call_attempts_per_call", "factor", Lower, "attempts per call on one edge: 1 plus its retries, the hop's own retry amplification, reported as call_attempts_per_call:FROM->TO", "issue 11"},
+	{"call_timeouts", "requests", Lower, "calls on one edge whose timeout fired, reported as call_timeouts:FROM->TO", "issue 11"},
+}
+
+// ServiceMetrics are the metrics reported per service (NAME:SERVICE).
+var ServiceMetrics = []string{"service_request_rate", "service_success_rate", "service_latency_p50", "service_latency_p99", "service_amplification", "service_wasted_work"}
+
+// CallMetrics are the metrics reported per call edge (NAME:FROM->TO).
+var CallMetrics = []string{"call_request_rate", "call_success_rate", "call_latency_p50", "call_latency_p99", "call_attempts_per_call", "call_timeouts"}
+
+// EdgeName is how a call edge is named in metric qualifiers.
+func EdgeName(from, to string) string { return from + "->" + to }
+
+// flow is what one service or one call edge saw of its requests.
+type flow struct {
+	n, ok, attempts, timeouts uint64
+	latency                   *ddsketch.DDSketch
+}
+
+func (f *flow) add(r *topology.Request) {
+	f.n++
+	f.attempts += uint64(r.Attempts())
+	switch r.Outcome {
+	case topology.Success:
+		f.ok++
+	case topology.Timeout:
+		f.timeouts++
+	}
+	if r.Outcome == topology.Success || r.Outcome == topology.Error {
+		f.latency.Add(r.Latency().Seconds())
+	}
+}
+
+// graphStats is the recorder extension of a world with calls: per service
+// and per call edge, the requests generated in the measurement window.
+type graphStats struct {
+	w        *topology.World
+	cfg      Config
+	services []flow // by Service.ID
+	edges    []flow // as World.CallEdges
+	edgeIdx  map[*topology.CallEdge]int
+	top      uint64 // client requests in the window
+}
+
+func newGraphStats(w *topology.World, cfg Config) *graphStats {
+	g := &graphStats{w: w, cfg: cfg, services: make([]flow, len(w.Services)), edgeIdx: map[*topology.CallEdge]int{}}
+	for i := range g.services {
+		g.services[i].latency = newSketch()
+	}
+	for i, e := range w.CallEdges() {
+		g.edges = append(g.edges, flow{latency: newSketch()})
+		g.edgeIdx[e] = i
+	}
+	return g
+}
+
+func (g *graphStats) inWindow(r *topology.Request) bool {
+	return r.Arrived >= g.cfg.Warmup && r.Arrived < g.cfg.Horizon
+}
+
+// RequestEnded implements topology.Observer: a client's request.
+func (g *graphStats) RequestEnded(_ sim.Time, r *topology.Request) {
+	if !g.inWindow(r) {
+		return
+	}
+	g.top++
+	g.services[g.w.Clients[r.Client].Target.ID].add(r)
+}
+
+// HopEnded implements topology.HopObserver: a call between services.
+func (g *graphStats) HopEnded(_ sim.Time, e *topology.CallEdge, r *topology.Request) {
+	if !g.inWindow(r) {
+		return
+	}
+	g.services[e.To.ID].add(r)
+	g.edges[g.edgeIdx[e]].add(r)
+}
+
+func (g *graphStats) Columns() []Column                                     { return nil }
+func (g *graphStats) Sample(_ sim.Time, _ float64, row []float64) []float64 { return row }
+
+// Summarize implements Extension.
+func (g *graphStats) Summarize(s Summary) {
+	window := (g.cfg.Horizon - g.cfg.Warmup).Seconds()
+	for i, svc := range g.w.Services {
+		f := &g.services[i]
+		q := ":" + svc.Name
+		s["service_request_rate"+q] = float64(f.n) / window
+		s["service_success_rate"+q] = ratio(f.ok, f.n)
+		s["service_latency_p50"+q] = quantile(f.latency, 0.5)
+		s["service_latency_p99"+q] = quantile(f.latency, 0.99)
+		s["service_amplification"+q] = ratio(f.attempts, g.top)
+		wasted, busy := 0.0, 0.0
+		for _, rep := range svc.Replicas {
+			wasted += rep.Wasted
+			busy += rep.BusyArea(g.w.Eng.Now())
+		}
+		s["service_wasted_work"+q] = math.NaN()
+		if busy > 0 {
+			s["service_wasted_work"+q] = wasted / busy
+		}
+	}
+	for i, e := range g.w.CallEdges() {
+		f := &g.edges[i]
+		q := ":" + EdgeName(e.From.Name, e.To.Name)
+		s["call_request_rate"+q] = float64(f.n) / window
+		s["call_success_rate"+q] = ratio(f.ok, f.n)
+		s["call_latency_p50"+q] = quantile(f.latency, 0.5)
+		s["call_latency_p99"+q] = quantile(f.latency, 0.99)
+		s["call_attempts_per_call"+q] = ratio(f.attempts, f.n)
+		s["call_timeouts"+q] = float64(f.timeouts)
+	}
+}

@@ -1,0 +1,85 @@
+package topology
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tangle-sim/tangle/sim"
+)
+
+// graph20 is a 20-service graph of depth 4 (five services per layer): each
+// service above the last calls the service below it and, in parallel, its
+// neighbour's, so a request makes 1 + 2 + 4 + 8 = 15 hops; 10,000
+// top-level requests/s arrive at the first layer. Capacity is ample
+// (replicas at about half load) so the benchmark measures the engine and
+// the call path, not queues.
+func graph20() Spec {
+	const layers, width = 4, 5
+	spec := Spec{Places: []Place{{"local", "a"}}}
+	hops := 1 // hop-requests per top-level request reaching a service of this layer
+	for l := 0; l < layers; l++ {
+		for k := 0; k < width; k++ {
+			s := ServiceSpec{
+				Name: fmt.Sprintf("s%d-%d", l, k), Replicas: 4 * hops, Concurrency: 100, QueueCapacity: Unbounded,
+				ServiceTime: sim.Exponential{M: 0.005},
+			}
+			if l+1 < layers {
+				next := (l + 1) * width
+				s.Calls = []Step{{{Service: next + k}, {Service: next + (k+1)%width}}}
+			}
+			spec.Services = append(spec.Services, s)
+		}
+		hops *= 2
+	}
+	for k := 0; k < width; k++ {
+		spec.Clients = append(spec.Clients, ClientSpec{Name: fmt.Sprintf("users-%d", k), Service: k, Rate: RateProfile{{0, 10000 / width}}, Callers: 10, Timeout: 5 * sim.Second})
+	}
+	return spec
+}
+
+// BenchmarkServiceGraph runs graph20 for 10 simulated seconds and reports
+// simulated hop-requests (calls between services and the clients'
+// requests) per wall-clock second.
+func BenchmarkServiceGraph(b *testing.B) {
+	spec := graph20()
+	b.ReportAllocs()
+	var hops uint64
+	for i := 0; i < b.N; i++ {
+		w, err := New(spec, Routing{Caller: roundRobin}, uint64(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Observe(&tally{})
+		w.Start(10 * sim.Second)
+		w.Eng.Run(10 * sim.Second)
+		w.Drain(sim.Minute)
+		for _, c := range w.Clients {
+			hops += c.Generated
+		}
+		for _, e := range w.CallEdges() {
+			hops += e.Client.Generated
+		}
+	}
+	b.ReportMetric(float64(hops)/b.Elapsed().Seconds(), "hops/s")
+}
+
+// The benchmark's graph makes 15 hops per request and conserves them.
+func TestServiceGraphBenchmarkShape(t *testing.T) {
+	spec := graph20()
+	for i := range spec.Clients {
+		spec.Clients[i].Rate = RateProfile{{0, 10}}
+	}
+	w, err := New(spec, Routing{Caller: roundRobin}, 1)
+	must(t, err)
+	tl := run(t, w, 0, 10*sim.Second)
+	var top, calls uint64
+	for _, c := range w.Clients {
+		top += c.Generated
+	}
+	for _, e := range w.CallEdges() {
+		calls += e.Client.Generated
+	}
+	same(t, int(top), tl.n[Success], "successes")
+	same(t, 14*top, calls, "calls")
+	conserved(t, w)
+}
