@@ -102,6 +102,9 @@ func (sc *Scenario) validateCalls(d *decoder) {
 	if sc.routed() {
 		d.errorPath("strategies", "", "a routing controller does not yet steer the calls between services (topology.services[].calls): its routes cover the clients' sidecars only")
 	}
+	if sc.State != nil {
+		d.errorPath("state", "", "the state model and the datastore do not yet follow the calls between services (topology.services[].calls): they track the clients' requests only")
+	}
 }
 
 // callCycle returns the names of services calling each other in a cycle

@@ -90,6 +90,7 @@ func TestTandemJacksonNetwork(t *testing.T) {
 	must(t, err)
 	tl := run(t, w, 1000*sim.Second, 200000*sim.Second)
 	same(t, int(w.Clients[0].Generated), tl.n[Success], "successes")
+	t.Logf("mean end-to-end time %.4f s over %d requests", tl.sojourn/float64(tl.measured), tl.measured)
 	near(t, 4, tl.sojourn/float64(tl.measured), 0.03, "mean end-to-end time (s)")
 	conserved(t, w)
 	same(t, w.Clients[0].Generated, w.Services[1].Replicas[0].Served, "calls served: one per request")
@@ -119,6 +120,7 @@ func TestParallelFanOutWaitsForTheSlowest(t *testing.T) {
 	for i := 1; i <= k; i++ {
 		h += 1 / float64(i)
 	}
+	t.Logf("mean wait %.4f s over %d requests (H10 = %.4f s)", tl.sojourn/float64(tl.measured), tl.measured, h)
 	near(t, h, tl.sojourn/float64(tl.measured), 0.03, "mean wait (s) against H10")
 	same(t, k*w.Clients[0].Generated, w.Services[1].Replicas[0].Served, "leaf calls served")
 	conserved(t, w)
@@ -167,6 +169,7 @@ func TestRetryBudgetsBoundAmplification(t *testing.T) {
 	prev := float64(w.Clients[0].Generated)
 	for _, svc := range w.Services {
 		n := float64(svc.Replicas[0].Served)
+		t.Logf("%s: %.3f attempts per call from above", svc.Name, n/prev)
 		if amp := n / prev; amp < 1.15 || amp > 1.25*1.03 {
 			t.Errorf("%s: %.3f attempts per call from above, want 1.25 within 3%%, and retries admitted", svc.Name, amp)
 		}

@@ -7,6 +7,11 @@ import "github.com/tangle-sim/tangle/sim"
 // core calls a layer only through the hooks below, so a world with no
 // layer attached pays one empty loop per hook site and nothing else.
 //
+// In a world whose services call each other, the calls (hop requests)
+// reach the Sender, ServeStamper, Answerer, Finisher and Responder hooks
+// but not the Arriver: the state model and the data layer do not support
+// such worlds yet (scenarios refuses the combination).
+//
 // A layer keeps what it knows about the core's objects in its own tables,
 // indexed by their dense IDs (Replica.ID, Caller.ID, Client.ID), not in
 // fields of the core's structs. It schedules its own work on World.Eng with
