@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -173,50 +174,58 @@ func matches(doc, actual []string) (bool, string) {
 	return false, "(the lines are all there, but not in this order)"
 }
 
-// TestDocumentedOutputs runs every command the README and the cookbook
-// print output for, and requires that output: documented lines in order,
-// "…" standing for lines left out. Commands run from the repository's
-// root; "bin/tangle" and "tangle" are this binary. So no documented output
-// can rot: change the code, and the docs must change with it.
-func TestDocumentedOutputs(t *testing.T) {
+// TestREADMEOutputs and TestCookbookOutputs run every command the README
+// and the cookbook print output for, and require that output: documented
+// lines in order, "…" standing for lines left out. Commands run from the
+// repository's root; "bin/tangle" and "tangle" are this binary. So no
+// documented output can rot: change the code, and the docs must change
+// with it. The commands run in parallel, one subtest each.
+func TestREADMEOutputs(t *testing.T) { testDocumentedOutputs(t, "README.md", 3) }
+
+func TestCookbookOutputs(t *testing.T) { testDocumentedOutputs(t, "docs/cookbook.md", 5) }
+
+// testDocumentedOutputs checks the outputs documented in file (relative to
+// the repository's root), which has at least min of them.
+func testDocumentedOutputs(t *testing.T, file string, min int) {
 	if testing.Short() {
-		t.Skip("runs every documented command (minutes); skipped with -short")
+		t.Skip("runs every documented command; skipped with -short")
 	}
 	t.Chdir("../..")
-	var all []docExample
-	for _, f := range []string{"README.md", "docs/cookbook.md"} {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, docExamples(f, string(src))...)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(all) < 8 {
-		t.Fatalf("found %d documented outputs; the docs have more (is the extraction broken?)", len(all))
+	all := docExamples(file, string(src))
+	if len(all) < min {
+		t.Fatalf("found %d documented outputs in %s; it has more (is the extraction broken?)", len(all), file)
 	}
 	type rewrite struct {
 		from, to int
 		lines    []string
 	}
-	rewrites := map[string][]rewrite{}
-	defer func() {
-		for f, rs := range rewrites {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(string(src), "\n")
-			slices.SortFunc(rs, func(a, b rewrite) int { return b.from - a.from })
-			for _, r := range rs {
-				lines = slices.Concat(lines[:r.from], r.lines, lines[r.to:])
-			}
-			if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-				t.Fatal(err)
-			}
+	var mu sync.Mutex
+	var rewrites []rewrite
+	// After every parallel subtest has finished.
+	t.Cleanup(func() {
+		if len(rewrites) == 0 {
+			return
 		}
-	}()
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(src), "\n")
+		slices.SortFunc(rewrites, func(a, b rewrite) int { return b.from - a.from })
+		for _, r := range rewrites {
+			lines = slices.Concat(lines[:r.from], r.lines, lines[r.to:])
+		}
+		if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
 	for _, ex := range all {
 		t.Run(fmt.Sprintf("%s:%d", filepath.Base(ex.file), ex.line), func(t *testing.T) {
+			t.Parallel()
 			cmd := ex.cmd
 			echoExit := false
 			if c, ok := strings.CutSuffix(cmd, ` ; echo "exit $?"`); ok {
@@ -258,7 +267,9 @@ func TestDocumentedOutputs(t *testing.T) {
 				doc = doc[:len(doc)-1]
 			}
 			if ok, bad := matches(doc, got); !ok && *updateDocs {
-				rewrites[ex.file] = append(rewrites[ex.file], rewrite{ex.from, ex.from + len(doc), reconcile(doc, got)})
+				mu.Lock()
+				rewrites = append(rewrites, rewrite{ex.from, ex.from + len(doc), reconcile(doc, got)})
+				mu.Unlock()
 			} else if !ok {
 				t.Errorf("%s:%d: $ %s\nthe documented output does not match; first documented line not found:\n  %s\nactual output:\n%s",
 					ex.file, ex.line, ex.cmd, bad, strings.Join(got, "\n"))
