@@ -168,6 +168,12 @@ func explainMetric(w io.Writer, d metrics.Def) {
 	if slices.Contains(metrics.TenantMetrics, base) {
 		fmt.Fprintf(w, "  reported per client as %s:CLIENT\n", base)
 	}
+	if slices.Contains(metrics.ServiceMetrics, base) {
+		fmt.Fprintf(w, "  reported per service as %s:SERVICE, in scenarios whose services call each other\n", base)
+	}
+	if slices.Contains(metrics.CallMetrics, base) {
+		fmt.Fprintf(w, "  reported per call edge as %s:FROM->TO, in scenarios whose services call each other\n", base)
+	}
 	op, bound := "max", exampleBound(d)
 	if d.Better == metrics.Higher {
 		op = "min"
@@ -184,6 +190,10 @@ func explainMetric(w io.Writer, d metrics.Def) {
 			name += ":during"
 		case slices.Contains(metrics.TenantMetrics, base):
 			name += ":users"
+		case slices.Contains(metrics.ServiceMetrics, base):
+			name += ":db"
+		case slices.Contains(metrics.CallMetrics, base):
+			name += ":api->db"
 		}
 	}
 	if strings.Contains(name, ":") {
