@@ -106,7 +106,7 @@ type lateSignal struct {
 func (b *Bus) Tamper(rep *Replica, t Tamper) (revert func()) {
 	p := &t
 	b.tampers[rep.ID] = append(b.tampers[rep.ID], p)
-	return b.w.once(func() { b.tampers[rep.ID] = without(b.tampers[rep.ID], p) })
+	return Once(func() { b.tampers[rep.ID] = Without(b.tampers[rep.ID], p) })
 }
 
 // Board returns the latest delivered signal of replica i of service s.

@@ -155,7 +155,7 @@ func (n *Network) Impair(a, b PlaceID, extra sim.Dist, loss float64) (revert fun
 		}
 		done = true
 		for _, k := range ks {
-			n.imps[k] = without(n.imps[k], im)
+			n.imps[k] = Without(n.imps[k], im)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package topology
 
 import (
 	"math"
-	"slices"
 
 	"github.com/tangle-sim/tangle/sim"
 )
@@ -32,7 +31,7 @@ func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
 func (w *World) Crash(rep *Replica) (restart func()) {
 	rep.crashes++
 	w.settle(rep)
-	return w.once(func() { rep.crashes--; w.settle(rep) })
+	return Once(func() { rep.crashes--; w.settle(rep) })
 }
 
 // Pause stalls rep (see SetState) until the returned resume function is
@@ -40,7 +39,7 @@ func (w *World) Crash(rep *Replica) (restart func()) {
 func (w *World) Pause(rep *Replica) (resume func()) {
 	rep.pauses++
 	w.settle(rep)
-	return w.once(func() { rep.pauses--; w.settle(rep) })
+	return Once(func() { rep.pauses--; w.settle(rep) })
 }
 
 func (w *World) settle(rep *Replica) {
@@ -52,27 +51,6 @@ func (w *World) settle(rep *Replica) {
 	default:
 		w.SetState(rep, Up)
 	}
-}
-
-// once wraps a revert function so that calling it again does nothing.
-func (w *World) once(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
-}
-
-// without is s less its first element equal to x, in a new array when x
-// is found: a fault's revert takes back its own entry of a stack of
-// effects, and nothing that still holds the old slice sees it change.
-func without[T comparable](s []T, x T) []T {
-	if i := slices.Index(s, x); i >= 0 {
-		return append(s[:i:i], s[i+1:]...)
-	}
-	return s
 }
 
 // SetState moves rep to state s, with what that does to its work:
@@ -161,7 +139,7 @@ func (w *World) Degrade(rep *Replica, d Degradation) (revert func()) {
 	p := &d
 	rep.degr = append(rep.degr, p)
 	rep.recompute()
-	return w.once(func() {
+	return Once(func() {
 		for i, q := range rep.degr {
 			if q == p {
 				rep.degr = append(rep.degr[:i], rep.degr[i+1:]...)
@@ -274,5 +252,5 @@ type scaleToZero struct {
 func (w *World) ScaleToZero(rep *Replica, idle, cold sim.Time) (revert func()) {
 	p := &scaleToZero{after: idle, cold: cold}
 	rep.idle = append(rep.idle, p)
-	return w.once(func() { rep.idle = without(rep.idle, p) })
+	return Once(func() { rep.idle = Without(rep.idle, p) })
 }

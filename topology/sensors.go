@@ -110,7 +110,7 @@ func (b *Bus) ShiftRegion(region string, sh RegionShift) (revert func()) {
 	}
 	p := &sh
 	b.sensors.shifts[i] = append(b.sensors.shifts[i], p)
-	return b.w.once(func() { b.sensors.shifts[i] = without(b.sensors.shifts[i], p) })
+	return Once(func() { b.sensors.shifts[i] = Without(b.sensors.shifts[i], p) })
 }
 
 // FeedLag makes the replication-lag sensor read from l (a data layer's

@@ -701,7 +701,7 @@ func (d Datastore) LoseInvalidations(rep *topology.Replica, p float64) (restore 
 	}
 	c := d.ds.caches[rep.ID]
 	c.loss = append(c.loss, p)
-	return once(func() {
+	return topology.Once(func() {
 		for i, q := range c.loss {
 			if q == p {
 				c.loss = append(c.loss[:i], c.loss[i+1:]...)

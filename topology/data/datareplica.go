@@ -459,7 +459,7 @@ func (d Datastore) LagData(rep *topology.Replica, delay, apply sim.Time) (restor
 	n := d.ds.nodes[rep.Index]
 	f := &lagFault{delay: delay, apply: apply}
 	n.slow = append(n.slow, f)
-	return once(func() {
+	return topology.Once(func() {
 		for i, x := range n.slow {
 			if x == f {
 				n.slow = append(n.slow[:i], n.slow[i+1:]...)

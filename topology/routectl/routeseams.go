@@ -3,6 +3,8 @@ package routectl
 import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology/state"
+
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // Seams of the routing control plane for faults and metrics, and its
@@ -74,7 +76,7 @@ func (p *Plane) InjectRule(r Rule) (revert func()) {
 	}
 	q := &r
 	p.rules = append(p.rules, q)
-	return once(func() { p.rules = without(p.rules, q) })
+	return topology.Once(func() { p.rules = topology.Without(p.rules, q) })
 }
 
 // actorsOn are the decision actors running on node n.
@@ -101,9 +103,9 @@ func (p *Plane) SlowEngine(n *state.Node, d sim.Dist) (revert func()) {
 	for _, a := range hit {
 		a.slow = append(a.slow, q)
 	}
-	return once(func() {
+	return topology.Once(func() {
 		for _, a := range hit {
-			a.slow = without(a.slow, q)
+			a.slow = topology.Without(a.slow, q)
 		}
 	})
 }
@@ -120,9 +122,9 @@ func (p *Plane) DriftModel(n *state.Node, rate float64) (revert func()) {
 	for _, a := range hit {
 		a.drift = append(a.drift, d)
 	}
-	return once(func() {
+	return topology.Once(func() {
 		for _, a := range hit {
-			a.drift = without(a.drift, d)
+			a.drift = topology.Without(a.drift, d)
 		}
 	})
 }
@@ -134,7 +136,7 @@ func (p *Plane) BrokerOutage() (restore func()) {
 		return func() {}
 	}
 	p.bdown++
-	return once(func() { p.bdown-- })
+	return topology.Once(func() { p.bdown-- })
 }
 
 // Breach starts unauthorised config writes sending every scope's traffic
@@ -147,5 +149,5 @@ func (p *Plane) Breach(region string, every sim.Time) (stop func()) {
 	b := &breachState{region: region, every: every, on: true, gen: 1}
 	p.breaches = append(p.breaches, b)
 	p.tasks.At(p.w.Eng.Now(), routeTask{kind: rBreach, node: -1, a: int32(len(p.breaches) - 1), gen: b.gen})
-	return once(func() { b.on = false })
+	return topology.Once(func() { b.on = false })
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/tangle-sim/tangle/sim"
+
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // Clock is a node's modelled clock: two readings derived from virtual time,
@@ -90,7 +92,7 @@ func (s *State) DriftClock(n *Node, rate float64) (restore func()) {
 	now := s.w.Eng.Now()
 	prev := n.Clock.Rate()
 	n.Clock.SetRate(now, rate)
-	return once(func() { n.Clock.SetRate(s.w.Eng.Now(), prev) })
+	return topology.Once(func() { n.Clock.SetRate(s.w.Eng.Now(), prev) })
 }
 
 // JumpClock steps node n's wall clock by d now (Jepsen's bump); the returned
@@ -98,5 +100,5 @@ func (s *State) DriftClock(n *Node, rate float64) (restore func()) {
 // not jump.
 func (s *State) JumpClock(n *Node, d sim.Time) (reset func()) {
 	n.Clock.Step(s.w.Eng.Now(), d)
-	return once(func() { n.Clock.Step(s.w.Eng.Now(), -d) })
+	return topology.Once(func() { n.Clock.Step(s.w.Eng.Now(), -d) })
 }

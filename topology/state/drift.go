@@ -1,6 +1,10 @@
 package state
 
-import "github.com/tangle-sim/tangle/sim"
+import (
+	"github.com/tangle-sim/tangle/sim"
+
+	"github.com/tangle-sim/tangle/topology"
+)
 
 // Foreign writers: someone other than the control plane changing live
 // state — a manual edit, a mutating admission webhook, an HPA rewriting a
@@ -47,7 +51,7 @@ func (s *State) Webhook(n *Node, k *Key, delay, every sim.Time) (remove func()) 
 	if every > 0 {
 		s.tasks.At(s.w.Eng.Now()+every, task{kind: tMutate, node: -1, a: int32(idx), gen: mu.gen, item: 1})
 	}
-	return once(func() { mu.on = false; mu.gen++ })
+	return topology.Once(func() { mu.on = false; mu.gen++ })
 }
 
 // applied is called after the control plane applied a value to n's k:

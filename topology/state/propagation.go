@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/tangle-sim/tangle/sim"
+
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // ChannelKind is how holders of a key receive its desired value.
@@ -336,7 +338,7 @@ func (s *State) Cut(n *Node) (heal func()) {
 			}
 		}
 	}
-	return once(func() {
+	return topology.Once(func() {
 		n.cut--
 		if n.cut == 0 && n.member != nil {
 			s.tasks.At(s.w.Eng.Now(), task{kind: tRelist, node: n.ID})
@@ -352,7 +354,7 @@ func (s *State) FailSync(n *Node, k *Key) (restore func()) {
 	if l := n.links[k.ID]; l != nil && n.syncFail[k.ID] == 1 {
 		s.disconnect(l)
 	}
-	return once(func() { n.syncFail[k.ID]-- })
+	return topology.Once(func() { n.syncFail[k.ID]-- })
 }
 
 // LoseUpdates makes channel deliveries of key k to node n vanish until the
@@ -361,7 +363,7 @@ func (s *State) FailSync(n *Node, k *Key) (restore func()) {
 // resync or a repair.
 func (s *State) LoseUpdates(n *Node, k *Key) (restore func()) {
 	n.lost[k.ID]++
-	return once(func() { n.lost[k.ID]-- })
+	return topology.Once(func() { n.lost[k.ID]-- })
 }
 
 // DelayUpdates holds back every channel delivery of key k to node n by d
@@ -369,5 +371,5 @@ func (s *State) LoseUpdates(n *Node, k *Key) (restore func()) {
 func (s *State) DelayUpdates(n *Node, k *Key, d sim.Time) (restore func()) {
 	prev := n.late[k.ID]
 	n.late[k.ID] = d
-	return once(func() { n.late[k.ID] = prev })
+	return topology.Once(func() { n.late[k.ID] = prev })
 }

@@ -474,7 +474,7 @@ func (s *State) FailPods(rep *topology.Replica) (restore func()) {
 	if sl.failing == 1 {
 		sl.gen++ // a pod starting now will not become ready
 	}
-	return once(func() {
+	return topology.Once(func() {
 		sl.failing--
 		if sl.failing == 0 && sl.phase != SlotStable {
 			for _, ss := range s.services {

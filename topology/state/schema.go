@@ -3,6 +3,8 @@ package state
 import (
 	"fmt"
 	"slices"
+
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // Schema migrations, expand/contract (Sato, "ParallelChange",
@@ -168,7 +170,7 @@ func (s *State) Pin(n *Node, k *Key, v Version) (restore func()) {
 		}
 	}
 	n.pin[k.ID]++
-	return once(func() { n.pin[k.ID]-- })
+	return topology.Once(func() { n.pin[k.ID]-- })
 }
 
 // SchemaView is the optional ability of a ReconcileView that a migration

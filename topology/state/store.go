@@ -161,7 +161,7 @@ func (s *State) observedOutOfSync(n *Node, desired func(*Key) Version) bool {
 // called (a telemetry gap: its reports and notifications are lost; nests).
 func (s *State) Gap(n *Node) (restore func()) {
 	n.gap++
-	return once(func() { n.gap-- })
+	return topology.Once(func() { n.gap-- })
 }
 
 // memberRNG is a member's random stream (a new one per process start, so a
