@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,11 +19,13 @@ import (
 // imported guards are added unless the strategy lists that guard. The
 // imported nodes are positioned at the from: value, so problems with
 // imported values are reported there. It returns the blocks by strategy
-// index and the import warnings.
-func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimport.Block, []string) {
+// index, the import warnings, and a line per imported file ("FROM
+// sha256") that the scenario's hash covers, so a changed file is a
+// changed scenario (sweep resume and the manifest notice it).
+func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimport.Block, []string, []byte) {
 	root = resolve(root)
 	if root == nil || root.Kind != yaml.MappingNode {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var strategies *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -30,10 +34,11 @@ func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimp
 		}
 	}
 	if strategies == nil || strategies.Kind != yaml.SequenceNode {
-		return nil, nil
+		return nil, nil, nil
 	}
 	blocks := map[int]*configimport.Block{}
 	var warnings []string
+	var sums []byte // what the imported files held, for the scenario's hash
 	for i, s := range strategies.Content {
 		s = resolve(s)
 		if s.Kind != yaml.MappingNode {
@@ -63,6 +68,10 @@ func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimp
 			continue
 		}
 		blocks[i] = b
+		if src, err := os.ReadFile(target); err == nil {
+			sum := sha256.Sum256(src)
+			sums = fmt.Appendf(sums, "%s %x\n", from.Value, sum)
+		}
 		for _, w := range b.Warnings {
 			warnings = append(warnings, fmt.Sprintf("%s:%d:%d: %s: %s", file, from.Line, from.Column, path, w))
 		}
@@ -74,7 +83,7 @@ func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimp
 		}
 		merge(s, node)
 	}
-	return blocks, warnings
+	return blocks, warnings, sums
 }
 
 // merge adds src's keys to dst where dst lacks them; mappings present in

@@ -129,3 +129,25 @@ func raw(p scenarios.RawParams) map[string]string {
 	}
 	return out
 }
+
+// TestImportedFilesInTheHash: the scenario's hash (the manifest's, and what
+// sweep resume checks) covers the files its strategies import, so editing
+// the Envoy cluster a strategy comes from is a different scenario.
+func TestImportedFilesInTheHash(t *testing.T) {
+	dir := t.TempDir()
+	cluster, err := os.ReadFile("configimport/testdata/envoy-cluster.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cluster.yaml"), cluster, 0o644))
+	base, err := os.ReadFile("testdata/imports/all.yaml")
+	require.NoError(t, err)
+	src := string(base[:strings.Index(string(base), "strategies:")]) + "strategies:\n  - {name: prod, from: cluster.yaml}\n"
+	parse := func() string {
+		sc, err := scenarios.Parse(filepath.Join(dir, "s.yaml"), []byte(src))
+		require.NoError(t, err)
+		return sc.Hash
+	}
+	before := parse()
+	require.Equal(t, before, parse(), "the same files hash the same")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cluster.yaml"), append(cluster, []byte("\n# edited\n")...), 0o644))
+	require.NotEqual(t, before, parse(), "an edited imported file must change the scenario's hash")
+}

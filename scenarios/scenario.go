@@ -244,7 +244,7 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	d.errs = append(d.errs, applyOverrides(root, sets)...)
 	d.pos[""] = posOf(root)
 	d.budget = max(expansionFactor*countNodes(root), expansionFloor)
-	imported, warnings := expandImports(d, root, name)
+	imported, warnings, importSums := expandImports(d, root, name)
 	sc := &Scenario{}
 	d.decode(root, reflectValue(sc), "")
 	for i, b := range imported {
@@ -257,7 +257,9 @@ func Parse(name string, src []byte, sets ...Override) (*Scenario, error) {
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()
 	}
-	sum := sha256.Sum256(src)
+	// The hash covers what imported files held too (a scenario without
+	// imports hashes its own bytes alone, as before).
+	sum := sha256.Sum256(append(slices.Clip(src), importSums...))
 	sc.Source, sc.Hash, sc.pos, sc.root = name, hex.EncodeToString(sum[:]), d.pos, root
 	sc.Overrides = append([]Override(nil), sets...)
 	return sc, nil
