@@ -29,6 +29,7 @@ var compareCmd = &command{
 			if err != nil {
 				return err
 			}
+			a.printWarnings(sc)
 			if len(sc.Strategies) < 2 {
 				return usagef("tangle compare: %s has %d strateg%s; comparing needs at least two (add strategies to the file or select them with --strategies)", sc.Name, len(sc.Strategies), pluralY(len(sc.Strategies)))
 			}

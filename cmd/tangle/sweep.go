@@ -89,6 +89,9 @@ var sweepCmd = &command{
 			if err := checkMeasured(pl, obj, constraints); err != nil {
 				return err
 			}
+			if sc := pl.Swept(); sc != nil {
+				a.printWarnings(sc)
+			}
 			if *dry {
 				pl.PrintPlan(a.stdout)
 				return nil
