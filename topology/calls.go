@@ -22,12 +22,16 @@ import "github.com/tangle-sim/tangle/sim"
 
 // frame is an attempt waiting on its calls.
 type frame struct {
-	job     Ref
-	rep     *Replica
-	root    int32 // the client whose request the attempt serves (0 if it is gone)
-	step    int16 // the step in progress
-	pending int16 // calls of the step not yet ended
-	held    bool  // it holds a service slot of rep
+	job  Ref
+	rep  *Replica
+	root int32 // the client whose request the attempt serves (0 if it is gone)
+	// trace is the request the attempt serves: its ID and its root's (0
+	// when it is gone), so the calls it makes can name them.
+	trace     uint64
+	traceRoot uint64
+	step      int16 // the step in progress
+	pending   int16 // calls of the step not yet ended
+	held      bool  // it holds a service slot of rep
 	// deadline is when the request it serves gives up (with deadline
 	// propagation; 0: none or not propagated).
 	deadline sim.Time
@@ -49,6 +53,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		return false
 	}
 	root, deadline := int32(0), sim.Time(0)
+	var trace, traceRoot uint64
 	r := w.reqs.Get(j.Req)
 	switch {
 	case w.routing.Deadlines && (r == nil || j.detached): // its caller has given up: no calls for it
@@ -56,6 +61,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		return true
 	case r != nil:
 		root = r.Client
+		trace, traceRoot = r.ID, r.Root
 	default:
 		if c := w.Callers[j.Caller].Client; c.ID >= 0 {
 			root = c.ID
@@ -70,7 +76,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		rep.held++
 	}
 	idx, f := g.frames.Alloc()
-	*f = frame{job: ref, rep: rep, root: root, held: held, deadline: deadline}
+	*f = frame{job: ref, rep: rep, root: root, trace: trace, traceRoot: traceRoot, held: held, deadline: deadline}
 	w.runStep(g.frames.Ref(idx))
 	return true
 }
@@ -105,10 +111,9 @@ func (w *World) runStep(fref Ref) {
 			continue
 		}
 		f.pending = n
-		rep, root, deadline := f.rep, f.root, f.deadline
 		for i, c := range step {
 			if take[i] {
-				w.call(fref, rep, root, deadline, c)
+				w.call(fref, f, c)
 			}
 		}
 		return // the step's last call to end runs the next
@@ -119,14 +124,16 @@ func (w *World) runStep(fref Ref) {
 // call sends one hop request for the frame from rep's sidecar on c's edge;
 // with a deadline, it waits no longer than the deadline, and a call whose
 // deadline has passed ends at once as a timeout.
-func (w *World) call(fref Ref, rep *Replica, root int32, deadline sim.Time, c hopCall) {
+func (w *World) call(fref Ref, f *frame, c hopCall) {
 	g := w.graph
+	rep, deadline := f.rep, f.deadline
 	now := w.Eng.Now()
 	hc := c.edge.Client
 	caller := hc.Callers[rep.Index]
 	idx, r := w.reqs.Alloc()
 	ref := makeRef(idx, w.reqs.gens[idx])
-	*r = Request{ID: w.nextID, Client: root, Caller: caller.ID, Key: hc.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, ref: ref}
+	*r = Request{ID: w.nextID, Client: f.root, Caller: caller.ID, Key: hc.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1,
+		Root: f.traceRoot, Parent: f.trace, ref: ref}
 	w.nextID++
 	hc.Generated++
 	for int(idx) >= len(g.links) {

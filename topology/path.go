@@ -27,7 +27,7 @@ func (w *World) arrive(arg uint64) {
 	if len(c.Callers) > 1 {
 		caller = c.Callers[c.assign.IntN(len(c.Callers))]
 	}
-	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, ref: ref}
+	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, Root: w.nextID, ref: ref}
 	w.nextID++
 	c.Generated++
 	for _, l := range w.hooks.arrivers {

@@ -92,6 +92,11 @@ type Request struct {
 	SignalAge sim.Time
 	Waited    sim.Time // time the answering attempt spent queued at its replica (responses only)
 	Cluster   int32    // cluster chosen by the edge (-1 without an edge)
+	// Root is the ID of the client request this one serves (its own ID for
+	// a client request; 0 for a call whose root had already ended) and
+	// Parent the ID of the request whose attempt made this call (0 for a
+	// client request): the call tree, for traces.
+	Root, Parent uint64
 
 	ref          Ref         // its own slot (see Ref)
 	attempts     uint16      // attempts sent so far

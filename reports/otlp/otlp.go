@@ -7,9 +7,13 @@
 // mesh records: the destination service and replica, attempts and retries,
 // the HTTP status and Envoy response flags, the outcome and its cause, and
 // which simulated faults were active on its replica while it was in
-// flight. A Collector uses only the world's public observer hook
-// (RequestEnded); attempts are attributes, not spans of their own, since
-// the world reports an attempt when it is sent but not when it ends.
+// flight. In a service graph every call a sampled request causes is a
+// CLIENT span too, one per hop: the calling service's sidecar calling the
+// callee, a child of the span of the request whose attempt made the call,
+// in the same trace. A Collector uses only the world's public observer
+// hooks (RequestEnded, HopEnded); attempts are attributes, not spans of
+// their own, since the world reports an attempt when it is sent but not
+// when it ends.
 //
 //	c := otlp.Attach(world, otlp.Config{Sample: 0.01}, horizon)
 //	… run and drain …
@@ -47,7 +51,8 @@ type Config struct {
 }
 
 type span struct {
-	id                uint64
+	id, root, parent  uint64 // the request, its root and its caller (0 for a client request)
+	from              int32  // calling service of a hop (-1 for a client's request)
 	client, service   int32
 	replica           int32
 	arrived, ended    sim.Time
@@ -84,6 +89,7 @@ func Attach(w *topology.World, cfg Config, horizon sim.Time) *Collector {
 	}
 	c := &Collector{w: w, cfg: cfg, horizon: horizon, limit: limit}
 	w.Observe(c)
+	w.ObserveHops(c)
 	return c
 }
 
@@ -102,7 +108,20 @@ func (c *Collector) RequestEnded(now sim.Time, q *topology.Request) {
 		return
 	}
 	c.spans = append(c.spans, span{
-		id: q.ID, client: q.Client, service: int32(c.w.Clients[q.Client].Target.ID), replica: q.Replica,
+		id: q.ID, root: q.ID, from: -1, client: q.Client, service: int32(c.w.Clients[q.Client].Target.ID), replica: q.Replica,
+		arrived: q.Arrived, ended: q.Ended, attempts: q.Attempts(), outcome: q.Outcome, cause: q.Cause,
+		caller: q.Caller, signalAge: q.SignalAge, waited: q.Waited,
+	})
+}
+
+// HopEnded implements topology.HopObserver: a call of a sampled request
+// (sampled by its root, so a trace has all its hops) is a span.
+func (c *Collector) HopEnded(now sim.Time, e *topology.CallEdge, q *topology.Request) {
+	if q.Root == 0 || now > c.horizon || len(c.spans) >= c.cfg.Max || c.hash64(q.Root, 0) >= c.limit {
+		return
+	}
+	c.spans = append(c.spans, span{
+		id: q.ID, root: q.Root, parent: q.Parent, from: int32(e.From.ID), client: q.Client, service: int32(e.To.ID), replica: q.Replica,
 		arrived: q.Arrived, ended: q.Ended, attempts: q.Attempts(), outcome: q.Outcome, cause: q.Cause,
 		caller: q.Caller, signalAge: q.SignalAge, waited: q.Waited,
 	})
@@ -110,29 +129,55 @@ func (c *Collector) RequestEnded(now sim.Time, q *topology.Request) {
 
 // Finish returns the sampled requests as traces, timestamps startNs (Unix
 // nanoseconds) plus simulated time; windows are the faults that fired.
-// Spans are grouped by client (one resource each) in request order.
+// Spans are grouped by the caller — a client, or for hops the calling
+// service — one resource each (clients first, then services, in
+// declaration order), in the order the requests ended.
 func (c *Collector) Finish(windows []faults.Window, startNs int64) ptrace.Traces {
 	td := ptrace.NewTraces()
-	byClient := map[int32]ptrace.SpanSlice{}
-	for i, cl := range c.w.Clients {
+	resource := func(name string) ptrace.SpanSlice {
 		rs := td.ResourceSpans().AppendEmpty()
 		attrs := rs.Resource().Attributes()
-		attrs.PutStr("service.name", cl.Name)
+		attrs.PutStr("service.name", name)
 		attrs.PutStr("k8s.namespace.name", c.cfg.Namespace)
 		ss := rs.ScopeSpans().AppendEmpty()
 		ss.Scope().SetName("github.com/tangle-sim/tangle")
-		byClient[int32(i)] = ss.Spans()
+		return ss.Spans()
+	}
+	byClient := make([]ptrace.SpanSlice, len(c.w.Clients))
+	for i, cl := range c.w.Clients {
+		byClient[i] = resource(cl.Name)
+	}
+	byService := make([]ptrace.SpanSlice, len(c.w.Services))
+	hops := make([]bool, len(c.w.Services))
+	for _, s := range c.spans {
+		if s.from >= 0 {
+			hops[s.from] = true
+		}
+	}
+	for i, svc := range c.w.Services {
+		if hops[i] {
+			byService[i] = resource(svc.Name)
+		}
+	}
+	spanID := func(id uint64) pcommon.SpanID {
+		var sid [8]byte
+		binary.BigEndian.PutUint64(sid[:], c.hash64(id, 3))
+		return pcommon.SpanID(sid)
 	}
 	for _, s := range c.spans {
 		svc := c.w.Services[s.service]
-		sp := byClient[s.client].AppendEmpty()
+		var sp ptrace.Span
+		if s.from >= 0 {
+			sp = byService[s.from].AppendEmpty()
+			sp.SetParentSpanID(spanID(s.parent))
+		} else {
+			sp = byClient[s.client].AppendEmpty()
+		}
 		var tid [16]byte
-		binary.BigEndian.PutUint64(tid[:8], c.hash64(s.id, 1))
-		binary.BigEndian.PutUint64(tid[8:], c.hash64(s.id, 2))
-		var sid [8]byte
-		binary.BigEndian.PutUint64(sid[:], c.hash64(s.id, 3))
+		binary.BigEndian.PutUint64(tid[:8], c.hash64(s.root, 1))
+		binary.BigEndian.PutUint64(tid[8:], c.hash64(s.root, 2))
 		sp.SetTraceID(pcommon.TraceID(tid))
-		sp.SetSpanID(pcommon.SpanID(sid))
+		sp.SetSpanID(spanID(s.id))
 		sp.SetName(svc.Name)
 		sp.SetKind(ptrace.SpanKindClient)
 		sp.SetStartTimestamp(pcommon.Timestamp(startNs + int64(s.arrived)))
@@ -148,6 +193,10 @@ func (c *Collector) Finish(windows []faults.Window, startNs int64) ptrace.Traces
 		}
 		a.PutInt("tangle.caller", int64(s.caller))
 		a.PutInt("tangle.request_id", int64(s.id))
+		if s.from >= 0 {
+			a.PutStr("source_workload", c.w.Services[s.from].Name)
+			a.PutInt("tangle.root_request_id", int64(s.root))
+		}
 		a.PutInt("tangle.attempts", int64(s.attempts))
 		a.PutInt("tangle.retries", int64(max(0, s.attempts-1)))
 		a.PutStr("tangle.outcome", s.outcome.String())

@@ -126,3 +126,58 @@ func TestSampleIsDeterministicAndShared(t *testing.T) {
 	capped := run(t, otlp.Config{Sample: 1, Max: 25}, 0)
 	require.Equal(t, 25, capped.Strategies[0].Runs[0].Attached.(counted).td.SpanCount())
 }
+
+// TestHopsAreChildSpans: in a service graph (frontend → orders → db, the
+// retry-amplification built-in shortened), every call of a sampled request
+// is a span of the calling service, in its root request's trace, whose
+// parent is the span of the request that made the call; a trace's client
+// span is its root.
+func TestHopsAreChildSpans(t *testing.T) {
+	sc, err := scenarios.Builtin("retry-amplification")
+	require.NoError(t, err)
+	sc.Duration = scenarios.Duration(20 * sim.Second)
+	sc.Warmup = 0
+	sc.Replications = 1
+	sc.Faults = nil
+	sc.Strategies = sc.Strategies[:1]
+	horizon := sc.Duration.T()
+	res, err := scenarios.Run(context.Background(), sc, scenarios.Options{Workers: 1, Attach: func(_ int, b *scenarios.Built) func() any {
+		c := otlp.Attach(b.World, otlp.Config{Sample: 0.05, Max: 1 << 20}, horizon)
+		return func() any { return c.Finish(nil, 0) }
+	}})
+	require.NoError(t, err)
+	td := res.Strategies[0].Runs[0].Attached.(ptrace.Traces)
+	byID := map[[8]byte]ptrace.Span{}
+	var hops []ptrace.Span
+	resources := map[string]int{}
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		rs := td.ResourceSpans().At(i)
+		name, _ := rs.Resource().Attributes().Get("service.name")
+		ss := rs.ScopeSpans().At(0).Spans()
+		resources[name.Str()] += ss.Len()
+		for k := 0; k < ss.Len(); k++ {
+			sp := ss.At(k)
+			byID[sp.SpanID()] = sp
+			if _, ok := sp.Attributes().Get("source_workload"); ok {
+				hops = append(hops, sp)
+			}
+		}
+	}
+	require.NotEmpty(t, hops)
+	require.Positive(t, resources["users"])
+	require.Positive(t, resources["frontend"], "frontend's calls to orders")
+	require.Positive(t, resources["orders"], "orders' calls to db")
+	linked := 0
+	for _, h := range hops {
+		parent, ok := byID[h.ParentSpanID()]
+		if !ok {
+			continue // the parent ended after the horizon
+		}
+		linked++
+		require.Equal(t, parent.TraceID(), h.TraceID(), "a hop is in its parent's trace")
+		from, _ := h.Attributes().Get("source_workload")
+		require.Equal(t, from.Str(), parent.Name(), "the caller of a hop is the service its parent span called")
+		require.False(t, h.StartTimestamp() < parent.StartTimestamp(), "a hop starts within its parent")
+	}
+	require.Greater(t, linked, len(hops)*9/10, "nearly every hop's parent is in the sample (%d of %d)", linked, len(hops))
+}
