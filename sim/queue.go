@@ -37,12 +37,8 @@ func (a event) less(b event) bool {
 	return a.at < b.at || (a.at == b.at && a.key < b.key)
 }
 
-// queue is a 4-ary min-heap of events on a plain slice: no interface
+// queue is a binary min-heap of events on a plain slice: no interface
 // boxing, no allocation once the slice has grown to the run's peak size.
-// Four 16-byte children fill one 64-byte cache line, and the tree is half
-// as deep as a binary heap's, so a sift touches half as many lines (the
-// order events leave in is the same for any heap: (time, key) is a strict
-// total order).
 type queue struct {
 	h         []event
 	seq       uint32 // next sequence number
@@ -77,7 +73,7 @@ func (q *queue) up(i int) {
 	h := q.h
 	e := h[i]
 	for i > 0 {
-		p := (i - 1) >> 2
+		p := (i - 1) / 2
 		if !e.less(h[p]) {
 			break
 		}
@@ -92,29 +88,12 @@ func (q *queue) down(i int) {
 	n := len(h)
 	e := h[i]
 	for {
-		c := 4*i + 1
+		c := 2*i + 1
 		if c >= n {
 			break
 		}
-		// The least of up to four children.
-		if end := min(c+4, n); end-c == 4 {
-			c0, c2 := c, c+2
-			if h[c+1].less(h[c]) {
-				c0 = c + 1
-			}
-			if h[c+3].less(h[c+2]) {
-				c2 = c + 3
-			}
-			if h[c2].less(h[c0]) {
-				c0 = c2
-			}
-			c = c0
-		} else {
-			for j := c + 1; j < end; j++ {
-				if h[j].less(h[c]) {
-					c = j
-				}
-			}
+		if r := c + 1; r < n && h[r].less(h[c]) {
+			c = r
 		}
 		if !h[c].less(e) {
 			break
@@ -136,7 +115,7 @@ func (q *queue) nextKey(c Class) uint32 {
 
 // heapify restores the heap property over the whole slice. O(n).
 func (q *queue) heapify() {
-	for i := (len(q.h) - 2) >> 2; i >= 0; i-- {
+	for i := len(q.h)/2 - 1; i >= 0; i-- {
 		q.down(i)
 	}
 }
