@@ -164,8 +164,9 @@ func (e *Engine) Cancel(id EventID) bool {
 		return false
 	}
 	sl.state = slotCancelled
-	if sl.lane != 0 { // a tombstone in its lane, released when it reaches the front
+	if sl.lane != 0 { // a tombstone in its lane (or its event in the heap)
 		e.laneLive--
+		e.cancelInLane(sl.lane, s)
 		return true
 	}
 	e.cancelled++

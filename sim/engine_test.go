@@ -152,9 +152,9 @@ type oracleEvent struct {
 func TestQueueAgainstSortedOracle(t *testing.T) {
 	for _, limit := range []uint32{1 << seqBits, 16} {
 		t.Run(fmt.Sprintf("seqLimit=%d", limit), func(t *testing.T) {
-			old := seqLimit
-			seqLimit = limit
-			defer func() { seqLimit = old }()
+			old, oldCompact := seqLimit, laneCompactMin
+			seqLimit, laneCompactMin = limit, 2 // lanes compact their cancelled events too
+			defer func() { seqLimit, laneCompactMin = old, oldCompact }()
 			renumbers := 0
 			rapid.Check(t, func(t *rapid.T) { renumbers += checkQueueAgainstOracle(t) })
 			if limit < 1<<seqBits && renumbers == 0 {

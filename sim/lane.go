@@ -20,6 +20,38 @@ type lane struct {
 	head  int     // q[head:] are waiting
 	last  Time    // latest time scheduled into the lane
 	rep   bool    // one of the lane's events is in the heap
+	dead  int     // cancelled events among the waiting ones
+	slot  uint32  // the slot of the lane's event in the heap, if rep
+}
+
+// laneCompactMin is how many cancelled events a lane holds before it may
+// compact them away (when they are also most of its waiting events). A
+// variable so tests can force compaction.
+var laneCompactMin = 4096
+
+// cancelInLane notes that a waiting event of lane l was cancelled, and
+// drops the lane's cancelled events (releasing their slots) when they
+// dominate, so a lane holds about its live events, as the heap's
+// compaction does for the heap. O(waiting), amortised O(1).
+func (e *Engine) cancelInLane(l uint8, s uint32) {
+	ln := &e.lanes[l-1]
+	if ln.rep && ln.slot == s { // the one in the heap: a heap tombstone
+		return
+	}
+	ln.dead++
+	if ln.dead < laneCompactMin || 2*ln.dead <= len(ln.q)-ln.head {
+		return
+	}
+	j := 0
+	for _, ev := range ln.q[ln.head:] {
+		if e.slots[ev.slot].state == slotCancelled {
+			e.release(ev.slot)
+			continue
+		}
+		ln.q[j] = ev
+		j++
+	}
+	ln.q, ln.head, ln.dead = ln.q[:j], 0, 0
 }
 
 // NewLane returns a lane for events of class c, or the zero Lane when the
@@ -51,7 +83,7 @@ func (e *Engine) AtLane(l Lane, t Time, c Class, k Kind, arg uint64) EventID {
 	ln.last = t
 	e.laneLive++
 	if !ln.rep {
-		ln.rep = true
+		ln.rep, ln.slot = true, ev.slot
 		e.laneReps++
 		e.schedule(ev)
 		return id
@@ -74,11 +106,13 @@ func (e *Engine) nextInLane(l uint8) (ev event, ok bool) {
 		ln.head++
 		if e.slots[ev.slot].state == slotCancelled {
 			e.release(ev.slot)
+			ln.dead--
 			continue
 		}
+		ln.slot = ev.slot
 		return ev, true
 	}
-	ln.q, ln.head = ln.q[:0], 0
+	ln.q, ln.head, ln.dead = ln.q[:0], 0, 0
 	ln.rep = false
 	e.laneReps--
 	return event{}, false
