@@ -101,9 +101,31 @@ func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
 	if c > maxClass {
 		panic(fmt.Sprintf("sim: class %d out of range 0..%d", c, maxClass))
 	}
-	ev, id := e.arm(t, c, k, arg)
-	e.schedule(ev)
-	return id
+	// arm and schedule, written out: this is the engine's hottest path.
+	if t < e.now {
+		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
+	}
+	var s uint32
+	if n := len(e.free); n > 0 {
+		s = e.free[n-1]
+		e.free = e.free[:n-1]
+	} else {
+		s = uint32(len(e.slots))
+		e.slots = append(e.slots, slot{})
+	}
+	sl := &e.slots[s]
+	sl.arg, sl.kind, sl.state, sl.lane = arg, k, slotArmed, 0
+	if e.q.seq >= seqLimit {
+		e.renumber()
+	}
+	ev := event{at: t, key: e.q.nextKey(c), slot: s}
+	if e.hole {
+		e.q.replaceTop(ev)
+		e.hole = false
+	} else {
+		e.q.push(ev)
+	}
+	return EventID(uint64(sl.gen)<<32 | uint64(s+1))
 }
 
 // arm takes a slot for handler k with arg and the event's ordering key.
