@@ -62,7 +62,7 @@ fuzz:
 
 ## bench: engine and scenario benchmarks on one core (see README, Performance)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./sim ./topology ./scenarios
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./sim ./topology ./strategies ./scenarios
 
 fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './node_modules/*')

@@ -3,8 +3,6 @@ package metrics
 import (
 	"math"
 
-	"github.com/DataDog/sketches-go/ddsketch"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
@@ -30,13 +28,14 @@ var EffectiveLatencyMetrics = []string{"effective_latency_mean", "effective_late
 type effectiveStats struct {
 	w      *topology.World
 	cfg    Config
-	sketch *ddsketch.DDSketch
+	sketch indexedSketch
+	index  *latencyIndex // the recorder's
 	sum    float64
 	n      uint64
 }
 
-func newEffectiveStats(w *topology.World, cfg Config) *effectiveStats {
-	return &effectiveStats{w: w, cfg: cfg, sketch: newSketch()}
+func newEffectiveStats(w *topology.World, cfg Config, index *latencyIndex) *effectiveStats {
+	return &effectiveStats{w: w, cfg: cfg, sketch: newIndexedSketch(), index: index}
 }
 
 // RequestEnded implements topology.Observer.
@@ -51,7 +50,7 @@ func (e *effectiveStats) RequestEnded(_ sim.Time, q *topology.Request) {
 		}
 	}
 	s := lat.Seconds()
-	e.sketch.Add(s)
+	e.sketch.add(s, e.index)
 	e.sum += s
 	e.n++
 }
@@ -68,6 +67,6 @@ func (e *effectiveStats) Summarize(s Summary) {
 	if e.n > 0 {
 		s["effective_latency_mean"] = e.sum / float64(e.n)
 	}
-	s["effective_latency_p50"] = quantile(e.sketch, 0.5)
-	s["effective_latency_p99"] = quantile(e.sketch, 0.99)
+	s["effective_latency_p50"] = quantile(e.sketch.DDSketch, 0.5)
+	s["effective_latency_p99"] = quantile(e.sketch.DDSketch, 0.99)
 }

@@ -53,7 +53,8 @@ type Recorder struct {
 
 	outcomes   [8]uint64
 	causes     [16]uint64
-	latency    *ddsketch.DDSketch
+	latency    indexedSketch
+	index      *latencyIndex // shared with effective latency
 	latSum     float64
 	latN       uint64
 	latMax     float64
@@ -97,7 +98,7 @@ func (r *Recorder) Extend(x Extension) {
 type bucketStats struct {
 	ended, success uint64
 	generated      uint64 // clients' Generated total at the bucket's start
-	latency        *ddsketch.DDSketch
+	latency        indexedSketch
 }
 
 // NewRecorder attaches a recorder to w.
@@ -105,11 +106,11 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Recorder{w: w, cfg: cfg, latency: newSketch()}
+	r := &Recorder{w: w, cfg: cfg, latency: newIndexedSketch(), index: newLatencyIndex()}
 	w.Observe(r)
 	if cfg.SeriesInterval > 0 {
 		r.series = newSeries(cfg.SeriesInterval, coreColumns)
-		r.bucket.latency = newSketch()
+		r.bucket.latency = newIndexedSketch()
 		r.kTick = w.Eng.Handle("metrics.series", r.tick)
 		w.Eng.At(min(cfg.SeriesInterval, cfg.Horizon), topology.ClassObserve, r.kTick, 0)
 	}
@@ -117,7 +118,7 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	rs := newRoutingStats(w, cfg)
 	w.Observe(rs)
 	r.Extend(rs)
-	es := newEffectiveStats(w, cfg)
+	es := newEffectiveStats(w, cfg, r.index)
 	w.Observe(es)
 	r.Extend(es)
 	if len(w.CallEdges()) > 0 { // per service and per call edge (graph.go)
@@ -147,7 +148,7 @@ func (r *Recorder) RequestEnded(now sim.Time, q *topology.Request) {
 			r.bucket.success++
 		}
 		if responded {
-			r.bucket.latency.Add(lat)
+			r.bucket.latency.add(lat, r.index)
 		}
 	}
 	// Time in system inside the window, for the time-average occupancy.
@@ -162,7 +163,7 @@ func (r *Recorder) RequestEnded(now sim.Time, q *topology.Request) {
 	r.sojournSum += lat
 	r.sojournN++
 	if responded {
-		r.latency.Add(lat)
+		r.latency.add(lat, r.index)
 		r.latSum += lat
 		r.latN++
 		r.latMax = max(r.latMax, lat)
@@ -198,7 +199,7 @@ func (r *Recorder) Summary() Summary {
 		s["latency_max"] = r.latMax
 	}
 	for name, q := range map[string]float64{"latency_p50": 0.5, "latency_p90": 0.9, "latency_p99": 0.99, "latency_p999": 0.999} {
-		s[name] = quantile(r.latency, q)
+		s[name] = quantile(r.latency.DDSketch, q)
 	}
 	s["queue_wait_mean"] = math.NaN()
 	if r.latN > 0 {
@@ -265,8 +266,8 @@ func (r *Recorder) tick(uint64) {
 		float64(gen-b.generated) / width,
 		float64(b.success) / width,
 		ratio(b.success, b.ended),
-		quantile(b.latency, 0.5),
-		quantile(b.latency, 0.99),
+		quantile(b.latency.DDSketch, 0.5),
+		quantile(b.latency.DDSketch, 0.99),
 		float64(r.w.InFlight()),
 	}
 	for _, x := range r.ext {

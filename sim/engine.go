@@ -25,6 +25,7 @@ type slot struct {
 	gen   uint32 // bumped on every reuse so stale EventIDs cannot cancel
 	kind  Kind
 	state uint8
+	lane  uint8 // the Lane the event is in, 0 for none
 }
 
 type handler struct {
@@ -42,7 +43,10 @@ type Engine struct {
 	free     []uint32
 	handlers []handler
 
-	cancelled int    // cancelled events still in the heap
+	cancelled int // cancelled events still in the heap, not counting lanes'
+	lanes     []lane
+	laneLive  int    // lane events pending (in the heap or waiting)
+	laneReps  int    // lanes with an event in the heap
 	events    uint64 // handlers run so far
 	stopped   bool
 
@@ -64,7 +68,7 @@ func (e *Engine) Events() uint64 { return e.events }
 
 // Pending is the number of events scheduled and not yet run or cancelled.
 func (e *Engine) Pending() int {
-	n := len(e.q.h) - e.cancelled
+	n := len(e.q.h) - e.cancelled - e.laneReps + e.laneLive
 	if e.hole {
 		n--
 	}
@@ -94,11 +98,12 @@ func (e *Engine) HandlerName(k Kind) string {
 // that can cancel it. t must not be earlier than Now. O(log n), no
 // allocation once the engine's tables have grown to the run's peak size.
 func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
-	if t < e.now {
-		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
-	}
 	if c > maxClass {
 		panic(fmt.Sprintf("sim: class %d out of range 0..%d", c, maxClass))
+	}
+	// arm and schedule, written out: this is the engine's hottest path.
+	if t < e.now {
+		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
 	}
 	var s uint32
 	if n := len(e.free); n > 0 {
@@ -109,7 +114,10 @@ func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
 		e.slots = append(e.slots, slot{})
 	}
 	sl := &e.slots[s]
-	sl.arg, sl.kind, sl.state = arg, k, slotArmed
+	sl.arg, sl.kind, sl.state, sl.lane = arg, k, slotArmed, 0
+	if e.q.seq >= seqLimit {
+		e.renumber()
+	}
 	ev := event{at: t, key: e.q.nextKey(c), slot: s}
 	if e.hole {
 		e.q.replaceTop(ev)
@@ -118,6 +126,38 @@ func (e *Engine) At(t Time, c Class, k Kind, arg uint64) EventID {
 		e.q.push(ev)
 	}
 	return EventID(uint64(sl.gen)<<32 | uint64(s+1))
+}
+
+// arm takes a slot for handler k with arg and the event's ordering key.
+func (e *Engine) arm(t Time, c Class, k Kind, arg uint64) (event, EventID) {
+	if t < e.now {
+		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
+	}
+	var s uint32
+	if n := len(e.free); n > 0 {
+		s = e.free[n-1]
+		e.free = e.free[:n-1]
+	} else {
+		s = uint32(len(e.slots))
+		e.slots = append(e.slots, slot{})
+	}
+	sl := &e.slots[s]
+	sl.arg, sl.kind, sl.state, sl.lane = arg, k, slotArmed, 0
+	if e.q.seq >= seqLimit {
+		e.renumber()
+	}
+	return event{at: t, key: e.q.nextKey(c), slot: s}, EventID(uint64(sl.gen)<<32 | uint64(s+1))
+}
+
+// schedule puts ev in the heap (in the hole the running event left, if
+// there is one).
+func (e *Engine) schedule(ev event) {
+	if e.hole {
+		e.q.replaceTop(ev)
+		e.hole = false
+	} else {
+		e.q.push(ev)
+	}
 }
 
 // After schedules handler k with arg at Now()+d. See At. A delay that
@@ -146,6 +186,11 @@ func (e *Engine) Cancel(id EventID) bool {
 		return false
 	}
 	sl.state = slotCancelled
+	if sl.lane != 0 { // a tombstone in its lane (or its event in the heap)
+		e.laneLive--
+		e.cancelInLane(sl.lane, s)
+		return true
+	}
 	e.cancelled++
 	if e.cancelled > 4096 && e.cancelled > len(e.q.h)/2 {
 		e.compact()
@@ -169,7 +214,8 @@ func (e *Engine) compact() {
 	}
 	j := start
 	for i := start; i < len(h); i++ {
-		if e.slots[h[i].slot].state == slotCancelled {
+		// A lane's event stays: it holds its lane's place in the heap.
+		if sl := &e.slots[h[i].slot]; sl.state == slotCancelled && sl.lane == 0 {
 			e.release(h[i].slot)
 			continue
 		}
@@ -226,9 +272,19 @@ func (e *Engine) Run(until Time) uint64 {
 		ev := e.q.h[0]
 		e.hole = true
 		sl := &e.slots[ev.slot]
-		k, arg, st := sl.kind, sl.arg, sl.state
+		k, arg, st, ln := sl.kind, sl.arg, sl.state, sl.lane
 		e.release(ev.slot)
-		if st == slotCancelled {
+		if ln != 0 {
+			// The lane's next event takes this one's place in the heap.
+			if next, ok := e.nextInLane(ln); ok {
+				e.q.replaceTop(next)
+				e.hole = false
+			}
+			if st == slotCancelled {
+				continue
+			}
+			e.laneLive--
+		} else if st == slotCancelled {
 			e.cancelled--
 			continue
 		}
@@ -259,9 +315,16 @@ func (e *Engine) NextAt() Time {
 		e.hole = false
 	}
 	for len(e.q.h) > 0 && e.slots[e.q.h[0].slot].state == slotCancelled {
+		ln := e.slots[e.q.h[0].slot].lane
 		e.release(e.q.h[0].slot)
-		e.cancelled--
-		e.q.removeTop()
+		if ln == 0 {
+			e.cancelled--
+			e.q.removeTop()
+		} else if next, ok := e.nextInLane(ln); ok {
+			e.q.replaceTop(next)
+		} else {
+			e.q.removeTop()
+		}
 	}
 	if len(e.q.h) == 0 {
 		return Never

@@ -148,13 +148,13 @@ type oracleEvent struct {
 // order)) with the same random schedule/cancel/run operations, including
 // equal timestamps, follow-up events scheduled from handlers and forced
 // sequence renumbering, and checks they run the same events in the same
-// order.
+// order. Some events go through lanes (AtLane), in and out of order.
 func TestQueueAgainstSortedOracle(t *testing.T) {
 	for _, limit := range []uint32{1 << seqBits, 16} {
 		t.Run(fmt.Sprintf("seqLimit=%d", limit), func(t *testing.T) {
-			old := seqLimit
-			seqLimit = limit
-			defer func() { seqLimit = old }()
+			old, oldCompact := seqLimit, laneCompactMin
+			seqLimit, laneCompactMin = limit, 2 // lanes compact their cancelled events too
+			defer func() { seqLimit, laneCompactMin = old, oldCompact }()
 			renumbers := 0
 			rapid.Check(t, func(t *rapid.T) { renumbers += checkQueueAgainstOracle(t) })
 			if limit < 1<<seqBits && renumbers == 0 {
@@ -174,6 +174,7 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 	var got, want []uint64
 	seq := 0
 	nextArg := uint64(0)
+	lanes := []Lane{e.NewLane(2), e.NewLane(5)}
 
 	followUp := func(arg uint64) (ok bool, d Time, c Class, child uint64) {
 		if arg%3 != 0 || arg > 1e12 {
@@ -218,13 +219,24 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 
 	t.Repeat(map[string]func(*rapid.T){
 		"schedule": func(t *rapid.T) {
-			if len(e.q.h) >= 12 { // stay below the forced sequence limit (16)
+			if held(e) >= 12 { // stay below the forced sequence limit (16)
 				t.Skip("queue full for this test")
 			}
 			at := e.Now() + Time(rapid.IntRange(0, 5).Draw(t, "delay"))
 			c := Class(rapid.IntRange(0, 7).Draw(t, "class"))
 			nextArg += 10
 			ids[nextArg] = e.At(at, c, k, nextArg)
+			oracleAdd(at, c, nextArg)
+		},
+		"lane": func(t *rapid.T) {
+			if held(e) >= 12 {
+				t.Skip("queue full for this test")
+			}
+			l := lanes[rapid.IntRange(0, 1).Draw(t, "lane")]
+			at := e.Now() + Time(rapid.IntRange(0, 5).Draw(t, "delay"))
+			c := Class(rapid.SampledFrom([]int{2, 5}).Draw(t, "class")) // sometimes not the lane's
+			nextArg += 10
+			ids[nextArg] = e.AtLane(l, at, c, k, nextArg)
 			oracleAdd(at, c, nextArg)
 		},
 		"cancel": func(t *rapid.T) {
@@ -265,4 +277,14 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 		t.Fatalf("engine ran %v\noracle ran %v", got, want)
 	}
 	return e.q.renumbers
+}
+
+// held is the events the engine holds (pending or tombstones), in the heap
+// and waiting in lanes: what renumbering numbers.
+func held(e *Engine) int {
+	n := len(e.q.h)
+	for _, l := range e.lanes {
+		n += len(l.q) - l.head
+	}
+	return n
 }

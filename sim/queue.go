@@ -1,7 +1,5 @@
 package sim
 
-import "slices"
-
 // Class orders events that fall at the same instant: lower classes run first,
 // and events of one class at one instant run in the order they were scheduled
 // (FIFO). Eight classes exist (0..7); models name the ones they use.
@@ -106,38 +104,13 @@ func (q *queue) down(i int) {
 	h[i] = e
 }
 
-// nextKey returns the ordering key for a new event of class c, renumbering
-// the pending events first when the sequence space is exhausted. Renumbering
-// sorts the heap (a sorted slice is a valid heap) and hands out sequence
-// numbers 0..n-1 in order, so relative order is preserved exactly.
-// Amortised cost: O(n log n) once every 2^29 events.
+// nextKey returns the ordering key for a new event of class c. The engine
+// renumbers its pending events (Engine.renumber) before the sequence space
+// is exhausted.
 func (q *queue) nextKey(c Class) uint32 {
-	if q.seq >= seqLimit {
-		q.renumber()
-	}
 	k := uint32(c)<<seqBits | q.seq
 	q.seq++
 	return k
-}
-
-func (q *queue) renumber() {
-	q.renumbers++
-	slices.SortFunc(q.h, func(a, b event) int {
-		switch {
-		case a.less(b):
-			return -1
-		case b.less(a):
-			return 1
-		}
-		return 0
-	})
-	for i := range q.h {
-		q.h[i].key = q.h[i].key&^(1<<seqBits-1) | uint32(i)
-	}
-	q.seq = uint32(len(q.h))
-	if q.seq >= seqLimit {
-		panic("sim: more pending events than sequence numbers")
-	}
 }
 
 // heapify restores the heap property over the whole slice. O(n).

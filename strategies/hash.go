@@ -50,8 +50,9 @@ var hashRoutings = []*RoutingDef{
 			if err != nil {
 				return nil, err
 			}
+			tables := &hashTables[ringView]{} // shared by this build's pickers
 			return func(*rand.Rand) topology.Picker {
-				return &RingHash{min: float64(lo), max: float64(hi), hashConfig: hc}
+				return &RingHash{min: float64(lo), max: float64(hi), hashConfig: hc, tables: tables}
 			}, nil
 		},
 	},
@@ -75,7 +76,8 @@ var hashRoutings = []*RoutingDef{
 			if err != nil {
 				return nil, err
 			}
-			return func(*rand.Rand) topology.Picker { return &Maglev{size: m, hashConfig: hc} }, nil
+			tables := &hashTables[maglevView]{} // shared by this build's pickers
+			return func(*rand.Rand) topology.Picker { return &Maglev{size: m, hashConfig: hc, tables: tables} }, nil
 		},
 	},
 }
@@ -128,7 +130,8 @@ func hostAddr(id int) string {
 }
 
 // hashSet is the host set a hash picker's table covers, with what bounded
-// loads and panic mode need. Rebuilt on Generation.
+// loads and panic mode need. Shared by the pickers that see the same set
+// (see hashTables); looked up again on Generation.
 type hashSet struct {
 	hosts   []int32   // the hosts hashed over (healthy ones, or all in panic), by view index
 	weights []float64 // their normalised weights, by position in hosts
@@ -247,8 +250,9 @@ func (s *hashSet) bounded(eps topology.Endpoints, factor float64, hash uint64, f
 type RingHash struct {
 	min, max float64
 	hashConfig
-	views viewCache[ringView]
-	fb    topology.Fallback
+	views  viewCache[hashRef[ringView]]
+	tables *hashTables[ringView] // shared with the other pickers of its build
+	fb     topology.Fallback
 }
 
 type ringView struct {
@@ -264,10 +268,7 @@ type ringEntry struct {
 
 // Pick implements topology.Picker.
 func (p *RingHash) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Request) int {
-	v, stale := p.views.get(eps)
-	if stale {
-		p.build(v, eps)
-	}
+	v := p.view(eps)
 	p.fb = v.fallback()
 	if len(v.ring) == 0 {
 		return -1
@@ -297,12 +298,38 @@ func (p *RingHash) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Reques
 	return host
 }
 
+// view returns the shared table for the host set eps shows, looking it up
+// again when the set is new to this picker or its Generation changed.
+func (p *RingHash) view(eps topology.Endpoints) *ringView {
+	r, stale := p.views.get(eps)
+	if stale || r.t == nil {
+		if p.tables == nil {
+			p.tables = &hashTables[ringView]{}
+		}
+		p.tables.acquire(r, eps, p.hashConfig, func(v *ringView) *hashSet { return &v.hashSet }, p.build)
+	}
+	return &r.t.v
+}
+
+// view returns the shared table for the host set eps shows, looking it up
+// again when the set is new to this picker or its Generation changed.
+func (p *Maglev) view(eps topology.Endpoints) *maglevView {
+	r, stale := p.views.get(eps)
+	if stale || r.t == nil {
+		if p.tables == nil {
+			p.tables = &hashTables[maglevView]{}
+		}
+		p.tables.acquire(r, eps, p.hashConfig, func(v *maglevView) *hashSet { return &v.hashSet }, p.build)
+	}
+	return &r.t.v
+}
+
 // LastFallback implements topology.FallbackReporter: panic when the last
 // pick hashed over unhealthy hosts too.
 func (p *RingHash) LastFallback() topology.Fallback { return p.fb }
 
-func (p *RingHash) build(v *ringView, eps topology.Endpoints) {
-	v.collect(eps, p.hashConfig)
+// build fills v's ring from its host set (filled by collect).
+func (p *RingHash) build(v *ringView) {
 	v.ring = v.ring[:0]
 	if len(v.hosts) == 0 {
 		return
@@ -351,8 +378,9 @@ func (p *RingHash) build(v *ringView, eps topology.Endpoints) {
 type Maglev struct {
 	size uint64
 	hashConfig
-	views viewCache[maglevView]
-	fb    topology.Fallback
+	views  viewCache[hashRef[maglevView]]
+	tables *hashTables[maglevView] // shared with the other pickers of its build
+	fb     topology.Fallback
 }
 
 type maglevView struct {
@@ -370,10 +398,7 @@ type maglevEntry struct {
 
 // Pick implements topology.Picker.
 func (p *Maglev) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Request) int {
-	v, stale := p.views.get(eps)
-	if stale {
-		p.build(v, eps)
-	}
+	v := p.view(eps)
 	p.fb = v.fallback()
 	if len(v.table) == 0 {
 		return -1
@@ -393,8 +418,8 @@ func (p *Maglev) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Request)
 // LastFallback implements topology.FallbackReporter.
 func (p *Maglev) LastFallback() topology.Fallback { return p.fb }
 
-func (p *Maglev) build(v *maglevView, eps topology.Endpoints) {
-	v.collect(eps, p.hashConfig)
+// build fills v's table from its host set (filled by collect).
+func (p *Maglev) build(v *maglevView) {
 	v.table = v.table[:0]
 	n := len(v.hosts)
 	if n == 0 {

@@ -12,8 +12,7 @@ import (
 
 // maglevTable builds p's table over h and counts the entries per host.
 func maglevTable(p *Maglev, h topology.Endpoints) []int {
-	v, _ := p.views.get(h)
-	p.build(v, h)
+	v := p.view(h)
 	counts := make([]int, h.Len())
 	for _, k := range v.table {
 		counts[k]++
@@ -53,8 +52,7 @@ func TestRingHashRing(t *testing.T) {
 	h := newHosts(2)
 	h.weight[1] = 2
 	p := build(t, "ring-hash", nil, 1).(*RingHash)
-	v, _ := p.views.get(h)
-	p.build(v, h)
+	v := p.view(h)
 	counts := make([]int, 2)
 	for _, e := range v.ring {
 		counts[e.host]++
@@ -66,7 +64,7 @@ func TestRingHashRing(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		req := &topology.Request{Key: uint64(i)}
 		got := p.Pick(0, h, req)
-		v, _ := p.views.get(h)
+		v := p.view(h)
 		hash, want := keyHash(req.Key), int(v.ring[0].host)
 		for _, e := range v.ring {
 			if e.hash >= hash {

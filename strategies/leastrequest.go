@@ -176,9 +176,33 @@ func (p *LeastRequest) sampleDistinct(v *lrView) int {
 // scan returns a least loaded host, ties broken uniformly at random by
 // reservoir sampling as Envoy's unweightedHostPickFullScan does. O(n).
 func (p *LeastRequest) scan(hosts []int32) int {
+	if ls, ok := p.eps.(topology.LoadScanner); ok {
+		if loads, viewHosts, ok := ls.LocalLoads(); ok {
+			return p.scanLocal(hosts, loads, viewHosts)
+		}
+	}
 	best, bestLoad, ties := -1, 0.0, 0
 	for _, h := range hosts {
 		l := p.eps.Load(int(h))
+		switch {
+		case best < 0 || l < bestLoad:
+			best, bestLoad, ties = int(h), l, 1
+		case l == bestLoad:
+			ties++
+			if p.rng.IntN(ties) == 0 {
+				best = int(h)
+			}
+		}
+	}
+	return best
+}
+
+// scanLocal is scan over contiguous local counts (topology.LoadScanner):
+// the same comparisons, ties and draws, without a call per host.
+func (p *LeastRequest) scanLocal(hosts, loads, viewHosts []int32) int {
+	best, bestLoad, ties := -1, int32(0), 0
+	for _, h := range hosts {
+		l := loads[viewHosts[h]]
 		switch {
 		case best < 0 || l < bestLoad:
 			best, bestLoad, ties = int(h), l, 1

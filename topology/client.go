@@ -149,6 +149,7 @@ type Client struct {
 	arrivals *rand.Rand // gaps and thinning
 	work     *rand.Rand // per-request draws: key, service time, error coin
 	assign   *rand.Rand // which caller sends each request
+	timeouts sim.Lane   // request timeouts: arrival + Spec.Timeout never decreases
 
 	// Generated counts requests generated so far; Attempts the attempts
 	// its callers sent (first tries and retries), Retries the retries, and

@@ -34,7 +34,9 @@ func (w *World) arrive(arg uint64) {
 		l.Arrived(c, r)
 	}
 	if c.Spec.Timeout > 0 {
-		r.timeout = w.Eng.At(now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
+		// Through the client's lane: most timeouts are cancelled, and in
+		// the lane they never enter the heap (same order as At).
+		r.timeout = w.Eng.AtLane(c.timeouts, now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
 	}
 	w.send(ref, r, caller)
 }
