@@ -123,25 +123,7 @@ func WriteVerdict(w io.Writer, doc *Summary) error {
 // contrastsHeld are the strategies declared expect: fail whose checks all
 // held.
 func contrastsHeld(checks []CheckDoc) []string {
-	held := map[string]bool{}
-	var order []string
-	for _, c := range checks {
-		if c.Expected != "fail" {
-			continue
-		}
-		if _, seen := held[c.Strategy]; !seen {
-			held[c.Strategy] = true
-			order = append(order, c.Strategy)
-		}
-		held[c.Strategy] = held[c.Strategy] && c.Passed
-	}
-	var out []string
-	for _, s := range order {
-		if held[s] {
-			out = append(out, s)
-		}
-	}
-	return out
+	return scenarios.HeldContrasts(checks, func(c CheckDoc) (string, bool, bool) { return c.Strategy, c.Expected == "fail", c.Passed })
 }
 
 // WriteGate writes the verdict of tangle run --gate: the named strategies'

@@ -573,25 +573,13 @@ func Verdict(results []CheckResult) string {
 	if len(results) == 0 {
 		return "none"
 	}
-	contrastHeld := map[string]bool{}
-	var contrasts []string
 	for _, r := range results {
-		if r.ExpectFail {
-			if _, seen := contrastHeld[r.Strategy]; !seen {
-				contrastHeld[r.Strategy] = true
-				contrasts = append(contrasts, r.Strategy)
-			}
-			contrastHeld[r.Strategy] = contrastHeld[r.Strategy] && r.Passed
-			continue
-		}
-		if !r.Passed {
+		if !r.ExpectFail && !r.Passed {
 			return "fail"
 		}
 	}
-	for _, s := range contrasts {
-		if contrastHeld[s] {
-			return "fail"
-		}
+	if len(UnexpectedPasses(results)) > 0 {
+		return "fail"
 	}
 	return "pass"
 }
@@ -599,17 +587,26 @@ func Verdict(results []CheckResult) string {
 // UnexpectedPasses are the strategies declared expect: fail that held
 // every check and SLO, in order.
 func UnexpectedPasses(results []CheckResult) []string {
+	return HeldContrasts(results, func(r CheckResult) (string, bool, bool) { return r.Strategy, r.ExpectFail, r.Passed })
+}
+
+// HeldContrasts lists, in order of first appearance, the strategies whose
+// items are marked as expected to fail (contrast) and passed every one:
+// the contrasts whose stated failure no longer stands. of returns an
+// item's strategy, whether it is a contrast's, and whether it passed.
+func HeldContrasts[T any](items []T, of func(T) (strategy string, contrast, passed bool)) []string {
 	held := map[string]bool{}
 	var order []string
-	for _, r := range results {
-		if !r.ExpectFail {
+	for _, it := range items {
+		s, contrast, passed := of(it)
+		if !contrast {
 			continue
 		}
-		if _, seen := held[r.Strategy]; !seen {
-			held[r.Strategy] = true
-			order = append(order, r.Strategy)
+		if _, seen := held[s]; !seen {
+			held[s] = true
+			order = append(order, s)
 		}
-		held[r.Strategy] = held[r.Strategy] && r.Passed
+		held[s] = held[s] && passed
 	}
 	var out []string
 	for _, s := range order {
