@@ -24,21 +24,7 @@ func (sc *Scenario) YAML() ([]byte, error) {
 		return nil, fmt.Errorf("scenarios: %s was not parsed from a file; build scenarios with Parse", sc.Name)
 	}
 	root := copyNode(sc.root)
-	set := func(key string, v *yaml.Node) {
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			if root.Content[i].Value == key {
-				if v == nil {
-					root.Content = slices.Delete(root.Content, i, i+2)
-				} else {
-					root.Content[i+1] = v
-				}
-				return
-			}
-		}
-		if v != nil {
-			root.Content = append(root.Content, scalar(key), v)
-		}
-	}
+	set := func(key string, v *yaml.Node) { setKey(root, key, v) }
 	set("seed", scalar(strconv.FormatUint(sc.Seed, 10)))
 	set("duration", scalar(sc.Duration.String()))
 	set("warmup", scalar(sc.Warmup.String()))
