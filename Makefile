@@ -58,7 +58,9 @@ fuzz:
 	@set -e; for f in $(FUZZ); do \
 		echo "fuzz $$f for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./scenarios; \
-	done
+	done; \
+	echo "fuzz FuzzImport for $(FUZZTIME)"; \
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./scenarios/configimport
 
 ## bench: engine and scenario benchmarks on one core (see README, Performance)
 bench:
