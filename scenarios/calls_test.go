@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tangle-sim/tangle/scenarios"
+	"github.com/tangle-sim/tangle/topology"
 )
 
 // threeTier is the application the issue could not write: an edge-facing
@@ -38,18 +39,7 @@ checks:
 `
 
 func TestThreeTierScenarioRuns(t *testing.T) {
-	sc, err := scenarios.Parse("three-tier.yaml", []byte(threeTier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := sc.Build(0, sc.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := b.World
-	w.Start(sc.Duration.T())
-	w.Eng.Run(sc.Duration.T())
-	w.Drain(sc.Drain.T())
+	w := runWorld(t, "three-tier.yaml", threeTier)
 	gen := w.Clients[0].Generated
 	served := map[string]uint64{}
 	for _, r := range w.Replicas {
@@ -67,6 +57,10 @@ func TestThreeTierScenarioRuns(t *testing.T) {
 		t.Fatalf("recommend called for %.3f of requests, want 0.3", f)
 	}
 	// The optional reviews call failing 10% of the time fails nothing.
+	sc, err := scenarios.Parse("three-tier.yaml", []byte(threeTier))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := scenarios.Run(context.Background(), sc, scenarios.Options{Replications: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +106,7 @@ func TestThreeTierScenarioRuns(t *testing.T) {
 // A strategy may give the sidecars calling one service their own retry
 // policy: here only the calls to a failing database are retried, twice.
 func TestPerServiceRetries(t *testing.T) {
-	sc, err := scenarios.Parse("per-service.yaml", []byte(`
+	w := runWorld(t, "per-service.yaml", `
 name: per-service
 duration: 100s
 topology:
@@ -124,7 +118,18 @@ strategies:
   - name: db-retries
     retries: {num_retries: 0}
     per_service: [{service: db, retries: {num_retries: 2, retry_on: error, base_interval: 0s}}]
-`))
+`)
+	gen := w.Clients[0].Generated
+	if api, db := w.Services[0].Replicas[0].Served, w.Services[1].Replicas[0].Served; api != gen || db != 3*gen {
+		t.Fatalf("%d requests: api served %d (want one each), db %d (want three each)", gen, api, db)
+	}
+}
+
+// runWorld parses src, builds its first strategy's world with the
+// scenario's seed, runs it to the end and drains it.
+func runWorld(t *testing.T, name, src string) *topology.World {
+	t.Helper()
+	sc, err := scenarios.Parse(name, []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +141,5 @@ strategies:
 	w.Start(sc.Duration.T())
 	w.Eng.Run(sc.Duration.T())
 	w.Drain(sc.Drain.T())
-	gen := w.Clients[0].Generated
-	if api, db := w.Services[0].Replicas[0].Served, w.Services[1].Replicas[0].Served; api != gen || db != 3*gen {
-		t.Fatalf("%d requests: api served %d (want one each), db %d (want three each)", gen, api, db)
-	}
+	return w
 }
