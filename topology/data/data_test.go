@@ -7,6 +7,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/topologytest"
 )
 
 // dataLog records the datastore's notifications and the data outcomes of
@@ -194,10 +195,10 @@ func TestPrimaryReplicaCrashRefetches(t *testing.T) {
 	w, d, _ := dataWorld(t, Primary, 10, 200, 0, Policy{}, func(s *Spec) { s.Lag = sim.Constant{V: 0.5} })
 	db := w.Services[1].Replicas
 	var restart, heal func()
-	at(w, 5*sim.Second, func() { restart = w.Crash(db[1]) })
-	at(w, 8*sim.Second, func() { restart() })
-	at(w, 5*sim.Second, func() { heal = w.Net.Cut(0, 2) })
-	at(w, 12*sim.Second, func() { heal() })
+	topologytest.At(w, 5*sim.Second, func() { restart = w.Crash(db[1]) })
+	topologytest.At(w, 8*sim.Second, func() { restart() })
+	topologytest.At(w, 5*sim.Second, func() { heal = w.Net.Cut(0, 2) })
+	topologytest.At(w, 12*sim.Second, func() { heal() })
 	run(w, 20*sim.Second)
 	w.Eng.Run(30 * sim.Second)
 	st := d.Stats()
@@ -216,9 +217,9 @@ func TestHintedHandoffAfterPartition(t *testing.T) {
 	for _, hints := range []bool{true, false} {
 		w, d, _ := dataWorld(t, Leaderless, 50, 100, 0, Policy{Read: 1, Write: 1, Hints: hints}, nil)
 		var heal func()
-		at(w, 2*sim.Second, func() { heal = w.Net.Cut(2, 0) })
-		at(w, 2*sim.Second, func() { h := w.Net.Cut(2, 1); at(w, 10*sim.Second, h) })
-		at(w, 10*sim.Second, func() { heal() })
+		topologytest.At(w, 2*sim.Second, func() { heal = w.Net.Cut(2, 0) })
+		topologytest.At(w, 2*sim.Second, func() { h := w.Net.Cut(2, 1); topologytest.At(w, 10*sim.Second, h) })
+		topologytest.At(w, 10*sim.Second, func() { heal() })
 		run(w, 12*sim.Second)
 		w.Drain(sim.Second)
 		w.Eng.Run(40 * sim.Second)
@@ -320,8 +321,8 @@ func TestSloppyQuorumStandIn(t *testing.T) {
 		d, _ := Of(w)
 		db := w.Services[1].Replicas
 		var restart func()
-		at(w, 0, func() { restart = w.Crash(db[2]) })
-		at(w, 10*sim.Second, func() { restart() })
+		topologytest.At(w, 0, func() { restart = w.Crash(db[2]) })
+		topologytest.At(w, 10*sim.Second, func() { restart() })
 		run(w, 10*sim.Second)
 		st := d.Stats()
 		w.Eng.Run(40 * sim.Second)
@@ -438,7 +439,7 @@ func TestDataFeedsLagSensor(t *testing.T) {
 	}
 	lag := map[string][]float64{}
 	for s := 1; s <= 40; s++ { // half-way between samples: each reads the sample of second s
-		at(w, sim.Time(s)*sim.Second+LagSampleInterval/2, func() {
+		topologytest.At(w, sim.Time(s)*sim.Second+LagSampleInterval/2, func() {
 			for _, r := range []string{"east", "west", "south"} {
 				l, ok := dataOf(w).ds.lag.Lag(w.Eng.Now(), r)
 				v := l.Seconds()
@@ -450,8 +451,8 @@ func TestDataFeedsLagSensor(t *testing.T) {
 		})
 	}
 	var heal func()
-	at(w, 10*sim.Second, func() { heal = w.Net.Cut(0, 1) })
-	at(w, 20*sim.Second, func() { heal() })
+	topologytest.At(w, 10*sim.Second, func() { heal = w.Net.Cut(0, 1) })
+	topologytest.At(w, 20*sim.Second, func() { heal() })
 	run(w, 41*sim.Second)
 	west := lag["west"]
 	for _, s := range []int{5, 9, 35, 39} { // before the cut; well after the heal

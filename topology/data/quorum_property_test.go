@@ -6,6 +6,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/topologytest"
 	"pgregory.net/rapid"
 )
 
@@ -44,7 +45,7 @@ func drawDataChaos(t *rapid.T) []dataChaos {
 func installDataChaos(w *topology.World, sched []dataChaos) {
 	db, app := w.Services[1].Replicas, w.Services[0].Replicas
 	for _, c := range sched {
-		at(w, c.start, func() {
+		topologytest.At(w, c.start, func() {
 			var undo func()
 			switch c.kind {
 			case 0:
@@ -65,7 +66,7 @@ func installDataChaos(w *topology.World, sched []dataChaos) {
 			case 4:
 				undo = w.Crash(app[c.target])
 			}
-			at(w, w.Eng.Now()+c.length, undo)
+			topologytest.At(w, w.Eng.Now()+c.length, undo)
 		})
 	}
 }
@@ -127,7 +128,7 @@ func quorumWorld(t *rapid.T, seed uint64, pol Policy) (*topology.World, Datastor
 		Clients: []topology.ClientSpec{{Name: "c", Service: 0, Arrival: topology.Poisson, Rate: topology.RateProfile{{At: 0, Rate: 200}}, Callers: 3, Timeout: 3 * sim.Second}},
 		State:   &state.Spec{Control: state.ControlPlaneSpec{Store: 0, Service: -1}}, Data: &ds,
 	}
-	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, seed)
+	w, err := newWorld(spec, topology.Routing{Caller: topologytest.RoundRobin}, seed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/topologytest"
 )
 
 // twoRegions is api with two replicas in each of two regions (a and b, 20
@@ -52,7 +53,7 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 	spec := twoRegions(10)
 	spec.Clients[0].Edge = false
 	spec.Clients[0].Place = 0
-	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, 1)
+	w, err := newWorld(spec, topology.Routing{Caller: topologytest.RoundRobin}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +69,8 @@ func TestRoutePushArrivesUnevenly(t *testing.T) {
 	Of(w).ObserveRoutes(log)
 	cut := state.Of(w).Nodes[len(w.Replicas)+1]
 	var heal func()
-	at(w, 15*sim.Second, func() { heal = state.Of(w).Cut(cut) })
-	at(w, 45*sim.Second, func() { heal() })
+	topologytest.At(w, 15*sim.Second, func() { heal = state.Of(w).Cut(cut) })
+	topologytest.At(w, 45*sim.Second, func() { heal() })
 	w.Start(100 * sim.Second)
 	w.Eng.Run(100 * sim.Second)
 	first := map[state.Version][2]sim.Time{}
@@ -119,7 +120,7 @@ func TestRegionSensors(t *testing.T) {
 	spec.Services[0].ErrorRate = 0.2
 	w, _ := build(t, spec)
 	var revert func()
-	at(w, 5*sim.Second, func() {
+	topologytest.At(w, 5*sim.Second, func() {
 		revert = w.Bus.ShiftRegion("a", topology.RegionShift{Price: 3, Signal: 0.5, Threat: 0.5, Lag: sim.Second})
 	})
 	w.Start(20 * sim.Second)

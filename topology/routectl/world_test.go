@@ -1,12 +1,11 @@
 package routectl
 
 import (
-	"math/rand/v2"
 	"testing"
 
-	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/state"
+	"github.com/tangle-sim/tangle/topology/topologytest"
 )
 
 // worldSpec is a world and its state model, for tests.
@@ -39,31 +38,9 @@ func newWorld(spec worldSpec, routing topology.Routing, seed uint64) (*topology.
 
 func build(t *testing.T, spec worldSpec) (*topology.World, struct{}) {
 	t.Helper()
-	w, err := newWorld(spec, topology.Routing{Caller: roundRobin}, 1)
+	w, err := newWorld(spec, topology.Routing{Caller: topologytest.RoundRobin}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w, struct{}{}
-}
-
-// at runs fn at time t on w's engine.
-func at(w *topology.World, t sim.Time, fn func()) {
-	k := w.Eng.Handle("test", func(uint64) { fn() })
-	w.Eng.At(t, topology.ClassFault, k, 0)
-}
-
-// roundRobin picks the healthy hosts in turn: enough routing for these tests.
-func roundRobin(*rand.Rand) topology.Picker {
-	next := 0
-	return topology.PickerFunc(func(_ sim.Time, eps topology.Endpoints, _ *topology.Request) int {
-		n := eps.Len()
-		for k := 0; k < n; k++ {
-			i := (next + k) % n
-			if eps.Healthy(i) {
-				next = i + 1
-				return i
-			}
-		}
-		return -1
-	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
+	"github.com/tangle-sim/tangle/topology/topologytest"
 )
 
 // convLog records state-model events for tests.
@@ -103,7 +104,7 @@ func TestNACKKeepsLastGood(t *testing.T) {
 	w, k, _ := stateWorld(t, DefaultChannel(ChannelPush),
 		ChangeSpec{At: 10 * sim.Second, Key: 0}, ChangeSpec{At: 20 * sim.Second, Key: 0, Invalid: true})
 	var at25 []Version
-	at(w, 25*sim.Second, func() {
+	topologytest.At(w, 25*sim.Second, func() {
 		for _, h := range k.Holders() {
 			at25 = append(at25, h.Value(k).Version)
 		}
@@ -126,8 +127,8 @@ func TestPushKeepsLastKnownGoodAndResyncs(t *testing.T) {
 	var heal func()
 	var during Version
 	attempts := 0
-	at(w, 5*sim.Second, func() { heal = Of(w).Cut(n) })
-	at(w, 60*sim.Second, func() { during, attempts = n.Value(k).Version, n.links[k.ID].attempts; heal() })
+	topologytest.At(w, 5*sim.Second, func() { heal = Of(w).Cut(n) })
+	topologytest.At(w, 60*sim.Second, func() { during, attempts = n.Value(k).Version, n.links[k.ID].attempts; heal() })
 	run(w, 120*sim.Second)
 	if during != 1 {
 		t.Fatalf("while cut the holder held v%d, want its last known good v1", during)
@@ -175,12 +176,12 @@ func TestStreamBackoffResetsAfterLongConnection(t *testing.T) {
 	l := n.links[k.ID]
 	var afterLong, afterShort int
 	var restore func()
-	at(w, 100*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up since 0: > 60 s
-	at(w, 100*sim.Second+1, func() { afterLong = l.attempts })
-	at(w, 200*sim.Second, func() { restore() })
-	at(w, 230*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up ≤ 30 s
-	at(w, 230*sim.Second+1, func() { afterShort = l.attempts })
-	at(w, 300*sim.Second, func() { restore() })
+	topologytest.At(w, 100*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up since 0: > 60 s
+	topologytest.At(w, 100*sim.Second+1, func() { afterLong = l.attempts })
+	topologytest.At(w, 200*sim.Second, func() { restore() })
+	topologytest.At(w, 230*sim.Second, func() { restore = Of(w).FailSync(n, k) }) // up ≤ 30 s
+	topologytest.At(w, 230*sim.Second+1, func() { afterShort = l.attempts })
+	topologytest.At(w, 300*sim.Second, func() { restore() })
 	run(w, 400*sim.Second)
 	if afterLong != 1 {
 		t.Fatalf("after a 100 s connection the first retry is attempt %d, want 1", afterLong)
@@ -230,7 +231,7 @@ func TestServedStamp(t *testing.T) {
 	rec := &record{s: Of(w)}
 	w.Observe(rec)
 	n := k.Holders()[0]
-	at(w, 5*sim.Second, func() { Of(w).LoseUpdates(n, k) }) // n never gets v2
+	topologytest.At(w, 5*sim.Second, func() { Of(w).LoseUpdates(n, k) }) // n never gets v2
 	run(w, 20*sim.Second)
 	w.Drain(sim.Minute)
 	stale, fresh := 0, 0
@@ -260,15 +261,15 @@ func TestServedStamp(t *testing.T) {
 func TestLateAndWebhook(t *testing.T) {
 	w, k, _ := stateWorld(t, DefaultChannel(ChannelPush), ChangeSpec{At: 10 * sim.Second, Key: 0})
 	late, hooked := k.Holders()[0], k.Holders()[1]
-	at(w, 5*sim.Second, func() {
+	topologytest.At(w, 5*sim.Second, func() {
 		Of(w).DelayUpdates(late, k, 20*sim.Second)
 		Of(w).Webhook(hooked, k, sim.Second, 0)
 	})
 	var lateAt15, lateAt31, hookAt10, hookAt12 Value
-	at(w, 15*sim.Second, func() { lateAt15 = late.Value(k) })
-	at(w, 31*sim.Second, func() { lateAt31 = late.Value(k) })
-	at(w, 10*sim.Second+500*sim.Millisecond, func() { hookAt10 = hooked.Value(k) })
-	at(w, 12*sim.Second, func() { hookAt12 = hooked.Value(k) })
+	topologytest.At(w, 15*sim.Second, func() { lateAt15 = late.Value(k) })
+	topologytest.At(w, 31*sim.Second, func() { lateAt31 = late.Value(k) })
+	topologytest.At(w, 10*sim.Second+500*sim.Millisecond, func() { hookAt10 = hooked.Value(k) })
+	topologytest.At(w, 12*sim.Second, func() { hookAt12 = hooked.Value(k) })
 	run(w, 40*sim.Second)
 	if lateAt15.Version != 1 || lateAt31.Version != 2 {
 		t.Fatalf("late holder: v%d at 15s, v%d at 31s; want v1 then v2 after 20s", lateAt15.Version, lateAt31.Version)
