@@ -111,7 +111,8 @@ type routePending struct {
 	emitted sim.Time
 	audit   int
 	forged  bool
-	token   uint64
+	token   uint64 // the deciding member's fencing token
+	writer  int32  // and its process (state.State.Process)
 }
 
 // Stats are the routing control plane's cumulative counters.

@@ -260,6 +260,7 @@ func (rt *Plane) decide(a *routeActor, si int, now, compute sim.Time) {
 	*p = routePending{actor: a, scope: si, weights: append([]float64(nil), d.Weights...), emitted: emitted, forged: forged}
 	if a.member {
 		_, p.token = rt.s.Leading(a.node)
+		p.writer = rt.s.Process(a.node)
 	}
 	p.audit = record("actuating")
 	rt.tasks.At(now+compute+rc.Actuator.Delay, routeTask{kind: rActuate, node: a.node.ID, ref: rt.pend.Ref(idx)})
@@ -314,16 +315,12 @@ func (rt *Plane) storeWrite(t *routeTask) {
 	s := rt.s
 	s.Stats.Writes++
 	rt.stats.Writes++
-	deposed, rejected := s.Deposed(t.n)
-	deposed = deposed && a.member && rt.rc.Pattern != PatternCompeting
-	if deposed && rejected {
-		s.Stats.StaleRejected++
-		rt.stats.Fenced++
-		rt.outcome(p.audit, "rejected: fenced", fmt.Sprintf("token %d below the lease's %d", t.n, s.LeaseTransitions()))
-		return
-	}
-	if deposed {
-		s.Stats.StaleAccepted++
+	if a.member && rt.rc.Pattern != PatternCompeting {
+		if _, rejected := s.Fence(p.writer, t.n); rejected {
+			rt.stats.Fenced++
+			rt.outcome(p.audit, "rejected: fenced", fmt.Sprintf("token %d below the lease's %d", t.n, s.LeaseTransitions()))
+			return
+		}
 	}
 	if rt.halted {
 		rt.stats.Halted++

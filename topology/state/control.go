@@ -574,7 +574,7 @@ func (s *State) write(m *member, sync topology.Ref, n *Node, k *Key, v Version, 
 		s.tasks.At(now, task{kind: tWriteReply, node: m.node.ID, ref: sync, flag: false})
 		return
 	}
-	t := task{kind: tWrite, node: -1, a: m.index, item: -1, key: -1, ver: v, n: m.token, ref: sync, flag: status}
+	t := task{kind: tWrite, node: -1, a: m.index, item: -1, key: -1, ver: v, n: m.token, ref: sync, flag: status, who: s.Process(m.node)}
 	if n != nil {
 		t.item = n.ID
 	}
@@ -590,18 +590,13 @@ func (s *State) storeWrite(t *task) {
 	m := s.members[t.a]
 	now := s.w.Eng.Now()
 	s.Stats.Writes++
-	deposed := s.ctl.Elector != nil && t.n < s.store.lease.Transitions
 	ok := true
-	if deposed && s.ctl.Fencing {
-		s.Stats.StaleRejected++
+	if _, rejected := s.Fence(t.who, t.n); rejected {
 		ok = false
 		if !t.flag {
 			s.Stats.RepairsFailed++
 		}
 	} else {
-		if deposed {
-			s.Stats.StaleAccepted++
-		}
 		switch {
 		case t.flag && t.item >= 0:
 			s.informChanged(s.Nodes[t.item], false)

@@ -282,12 +282,8 @@ func (s *State) roll(m *member, si int, ev RolloutEvent) {
 		}
 		s.Stats.APICalls++
 		s.Stats.Writes++
-		if s.ctl.Elector != nil && m.token < s.store.lease.Transitions {
-			if s.ctl.Fencing {
-				s.Stats.StaleRejected++
-				continue
-			}
-			s.Stats.StaleAccepted++
+		if _, rejected := s.Fence(s.Process(m.node), m.token); rejected {
+			continue
 		}
 		s.rolloutAct(rs, a)
 	}

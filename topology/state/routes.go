@@ -126,12 +126,43 @@ func (s *State) Leading(n *Node) (leading bool, token uint64) {
 	return n.member.leading, n.member.token
 }
 
-// Deposed reports whether a write with fencing token token comes from a
-// deposed leader (an elector runs and the lease changed hands since), and
-// whether the store rejects it (fencing).
-func (s *State) Deposed(token uint64) (deposed, rejected bool) {
-	deposed = s.ctl.Elector != nil && token < s.store.lease.Transitions
-	return deposed, deposed && s.ctl.Fencing
+// Process is the lease identity of member node n's current process (see
+// Identity), -1 for a node that is not a member. A write records it when
+// it is decided, so the store can tell a deposed writer from the holder.
+func (s *State) Process(n *Node) int32 {
+	if n.member == nil {
+		return -1
+	}
+	return Identity(n.member.index, n.member.starts)
+}
+
+// Fence is the store's check of a write by process writer (a lease
+// identity, see Process) carrying fencing token token:
+//
+//   - deposed: an elector runs and the lease is held by another process
+//     than the writer's — the ground truth, judged by identity, not by the
+//     token, so an error in the token comparison shows up as a stale write
+//     accepted instead of hiding in the accounting;
+//   - rejected: fencing is on and the token is below the lease's
+//     LeaderTransitions (Kleppmann 2016; client-go bumps LeaderTransitions
+//     whenever the holder changes, so a deposed writer's token is at least
+//     one below and the holder's equals it).
+//
+// It counts the write in Stats.StaleAccepted or StaleRejected.
+func (s *State) Fence(writer int32, token uint64) (deposed, rejected bool) {
+	if s.ctl.Elector == nil {
+		return false, false
+	}
+	lease := s.store.lease
+	deposed = lease.Holder >= 0 && lease.Holder != writer
+	rejected = s.ctl.Fencing && token < lease.Transitions
+	switch {
+	case rejected:
+		s.Stats.StaleRejected++
+	case deposed:
+		s.Stats.StaleAccepted++
+	}
+	return deposed, rejected
 }
 
 // LeaseTransitions is the lease's transitions now: the current fencing

@@ -43,7 +43,7 @@ type Stats struct {
 	RepairsApplied  uint64 // repair writes that reached their node and were applied
 	RepairsFailed   uint64 // repair writes rejected by fencing, unreachable, or whose node was down
 	Writes          uint64 // fenced writes that reached the store (repairs and status writes)
-	StaleAccepted   uint64 // of which accepted from a deposed leader (its token below the lease's)
+	StaleAccepted   uint64 // of which accepted from a deposed leader (another process holds the lease: State.Fence)
 	StaleRejected   uint64 // of which rejected by fencing
 	LostUpdates     uint64 // accepted writes that replaced a newer version of an object with an older one
 	LeaderChanges   uint64 // times a member started leading

@@ -44,6 +44,7 @@ type task struct {
 	n    uint64
 	ref  topology.Ref
 	flag bool
+	who  int32 // tWrite: the writing process's lease identity (State.Process)
 	rec  LeaseRecord
 }
 
