@@ -172,7 +172,7 @@ func (w *World) hedgeResponse(ref Ref, j *Job) bool {
 	if hr == nil {
 		return false
 	}
-	req, caller, o, c, waited := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached
+	req, caller, o, c, waited, attempt := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached, j.Attempt
 	retried := w.hedge.jobs[ref.idx()].retried
 	w.hedge.unlink(hr, ref)
 	w.detachJob(j, o)
@@ -205,6 +205,7 @@ func (w *World) hedgeResponse(ref Ref, j *Job) bool {
 			w.throttleSuccess(caller, p)
 		}
 	}
+	r.won = attempt
 	if o == Success || o == Error {
 		r.Waited = waited
 		for _, l := range w.hooks.answerers {

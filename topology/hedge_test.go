@@ -82,26 +82,27 @@ func TestEnvoyHedgeOnPerTryTimeout(t *testing.T) {
 		served   []uint64 // per replica, the losers included
 		wasted   float64  // seconds of work for attempts nobody waited for
 		timeouts int      // timeouts the guards heard (of replica 0)
+		won      int      // the attempt whose answer won
 	}{
 		// The per-try timeout fires at 3 s; the original (10 s) is not
 		// reset, a hedge goes to replica 1 and answers at 4 s; the original
 		// runs on to 11 s, all of it wasted.
-		{"hedge wins", 3, 0, []float64{10, 1}, nil, Success, 4 * sim.Second, 2, 1, []uint64{1, 1}, 10, 1},
+		{"hedge wins", 3, 0, []float64{10, 1}, nil, Success, 4 * sim.Second, 2, 1, []uint64{1, 1}, 10, 1, 2},
 		// The hedge waits out its back-off (100 ms, fixed) before it goes.
-		{"back-off first", 3, 100 * sim.Millisecond, []float64{10, 1}, nil, Success, 4100 * sim.Millisecond, 2, 1, []uint64{1, 1}, 10, 1},
+		{"back-off first", 3, 100 * sim.Millisecond, []float64{10, 1}, nil, Success, 4100 * sim.Millisecond, 2, 1, []uint64{1, 1}, 10, 1, 2},
 		// HedgedPerTryTimeoutFirstRequestSucceeds: the original answers at
 		// 3.5 s, before the hedge (2 s of work, from 3 s); the hedge is reset
 		// and its replica works on to 5 s.
-		{"original wins", 3, 0, []float64{2.5, 2}, nil, Success, 3500 * sim.Millisecond, 2, 1, []uint64{1, 1}, 2, 1},
+		{"original wins", 3, 0, []float64{2.5, 2}, nil, Success, 3500 * sim.Millisecond, 2, 1, []uint64{1, 1}, 2, 1, 1},
 		// HedgedPerTryTimeoutResetsOnBadHeaders: the hedge fails at 4 s with
 		// no retry left; it is dropped while the original is out, which
 		// answers at 6 s.
-		{"bad hedge dropped", 2, 0, []float64{5, 1}, []bool{false, true}, Success, 6 * sim.Second, 2, 1, []uint64{1, 1}, 0, 1},
+		{"bad hedge dropped", 2, 0, []float64{5, 1}, []bool{false, true}, Success, 6 * sim.Second, 2, 1, []uint64{1, 1}, 0, 1, 1},
 		// HedgedPerTryTimeoutThirdRequestSucceeds (without its 5xx): the
 		// original times out at 3 s, the hedge (replica 1, slow too) at 5 s,
 		// the second hedge (replica 2) answers at 6 s; both slow attempts
 		// run on, 20 s wasted.
-		{"third wins", 3, 0, []float64{10, 10, 1}, nil, Success, 6 * sim.Second, 3, 2, []uint64{1, 1, 1}, 20, 1},
+		{"third wins", 3, 0, []float64{10, 10, 1}, nil, Success, 6 * sim.Second, 3, 2, []uint64{1, 1, 1}, 20, 1, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w, rec, g := hedgeWorld(t, envoyHedge(c.attempts, c.backoff), c.slow, c.failing)
@@ -111,6 +112,7 @@ func TestEnvoyHedgeOnPerTryTimeout(t *testing.T) {
 			require.Equal(t, c.tries, r.Attempts())
 			require.Equal(t, c.hedges, r.Hedges())
 			require.Equal(t, uint64(c.hedges), w.Clients[0].Hedges)
+			require.Equal(t, c.won, r.Won())
 			wasted := 0.0
 			for i, rep := range w.Replicas {
 				require.Equal(t, c.served[i], rep.Served, "replica %d served", i)

@@ -105,6 +105,7 @@ type Request struct {
 	retry        sim.EventID // pending retry back-off, if any
 	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
 	hedges       uint16      // attempts sent while an earlier one was still out (hedge.go)
+	won          uint16      // hedged: the attempt whose answer ended it (0: none did)
 }
 
 // Ref refers to the request while it lives; Ref.Slot is a dense index a
@@ -118,6 +119,10 @@ func (r *Request) Attempts() int { return int(r.attempts) }
 // Hedges is the number of its attempts sent while an earlier one was
 // still out (hedged requests, hedge.go); they are counted in Attempts too.
 func (r *Request) Hedges() int { return int(r.hedges) }
+
+// Won is, for a hedged request, the number of the attempt whose answer
+// ended it (1 for the first); 0 when no answer did or it did not hedge.
+func (r *Request) Won() int { return int(r.won) }
 
 // Latency is the client-observed time from generation to the end.
 func (r *Request) Latency() sim.Time { return r.Ended - r.Arrived }
