@@ -172,7 +172,7 @@ func (w *World) hedgeResponse(ref Ref, j *Job) bool {
 	if hr == nil {
 		return false
 	}
-	req, caller, o, c, waited, attempt := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached, j.Attempt
+	req, caller, o, c, waited, attempt, replica, cluster := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached, j.Attempt, j.Replica, j.Cluster
 	retried := w.hedge.jobs[ref.idx()].retried
 	w.hedge.unlink(hr, ref)
 	w.detachJob(j, o)
@@ -205,7 +205,7 @@ func (w *World) hedgeResponse(ref Ref, j *Job) bool {
 			w.throttleSuccess(caller, p)
 		}
 	}
-	r.won = attempt
+	r.won, r.Replica, r.Cluster = attempt, replica, cluster // the answering attempt's, not the latest's
 	if o == Success || o == Error {
 		r.Waited = waited
 		for _, l := range w.hooks.answerers {
