@@ -156,7 +156,8 @@ type Client struct {
 	// RetriesDenied the retries a retry budget or limit refused.
 	Generated, Attempts, Retries, RetriesDenied uint64
 	// Hedges counts the attempts its callers sent while an earlier attempt
-	// of the same request was still out (hedge.go); Attempts includes them.
+	// of the same request was still out (hedge.go); Attempts and Retries
+	// include them.
 	Hedges uint64
 }
 

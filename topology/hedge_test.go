@@ -352,14 +352,15 @@ func TestHedgedFanOutAgainstOracle(t *testing.T) {
 	for x := dt / 2; x < 40; x += dt {
 		want += (1 - math.Pow(1-survive(x), k)) * dt
 	}
-	// Only the parent's sidecars hedge (calls to leaf): the users' calls
+	// Only the parent's sidecars hedge (calls to leaf, by a per-service
+	// override for Envoy's, a per-edge one for gRPC's): the users' calls
 	// to the parent would otherwise hedge the whole fan-out.
 	for _, c := range []struct {
-		name  string
-		route ServiceRouting
+		name, key string
+		route     ServiceRouting
 	}{
-		{"envoy", ServiceRouting{Retry: &RetryPolicy{Attempts: 2, On: RetryErrors, PerTryTimeout: sim.Seconds(d), Backoff: BackoffFixed}, Hedge: &HedgePolicy{Mode: HedgeOnPerTryTimeout}}},
-		{"grpc", ServiceRouting{Hedge: &HedgePolicy{Mode: HedgeGRPC, MaxAttempts: 2, Delay: sim.Seconds(d)}}},
+		{"envoy", "leaf", ServiceRouting{Retry: &RetryPolicy{Attempts: 2, On: RetryErrors, PerTryTimeout: sim.Seconds(d), Backoff: BackoffFixed}, Hedge: &HedgePolicy{Mode: HedgeOnPerTryTimeout}}},
+		{"grpc", "parent->leaf", ServiceRouting{Hedge: &HedgePolicy{Mode: HedgeGRPC, MaxAttempts: 2, Delay: sim.Seconds(d)}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			step := make(Step, k)
@@ -373,7 +374,7 @@ func TestHedgedFanOutAgainstOracle(t *testing.T) {
 				Services: []ServiceSpec{parent, station("leaf", 100000, sim.Exponential{M: 1})},
 				Clients:  []ClientSpec{{Name: "users", Service: 0, Rate: RateProfile{{0, 10}}, Callers: 1}},
 			}
-			w, err := New(spec, Routing{Caller: roundRobin, PerService: map[string]ServiceRouting{"leaf": c.route}}, 5)
+			w, err := New(spec, Routing{Caller: roundRobin, PerService: map[string]ServiceRouting{c.key: c.route}}, 5)
 			must(t, err)
 			tl := run(t, w, 0, 2000*sim.Second)
 			got := tl.sojourn / float64(tl.measured)
@@ -381,6 +382,7 @@ func TestHedgedFanOutAgainstOracle(t *testing.T) {
 			near(t, want, got, 0.03, "mean wait (s) against the oracle")
 			e := w.CallEdges()[0]
 			near(t, k*math.Exp(-d), float64(e.Client.Hedges)/float64(w.Clients[0].Generated), 0.02, "hedges per request")
+			same(t, 0, w.Clients[0].Hedges, "hedges of the users' calls")
 			conserved(t, w)
 		})
 	}
