@@ -210,7 +210,7 @@ func grpcStatus(o Outcome, c Cause) int {
 type hedging struct {
 	reqs   []hedgeReq
 	jobs   []hedgeJob
-	tokens []int32 // per caller: gRPC throttle tokens × 1000, as grpc-java counts them
+	spent  []int32 // per caller ID, grown on demand: gRPC throttle tokens taken × 1000 (grpc-java counts thousandths)
 	kHedge sim.Kind
 }
 
@@ -252,12 +252,7 @@ func (w *World) startHedging() error {
 	if !any {
 		return nil
 	}
-	h := &hedging{tokens: make([]int32, len(w.Callers))}
-	for i, c := range w.Callers {
-		if p := w.hedgePolicy(c); p.Mode == HedgeGRPC && p.MaxTokens > 0 {
-			h.tokens[i] = int32(p.MaxTokens * 1000)
-		}
-	}
+	h := &hedging{}
 	h.kHedge = w.Eng.Handle("caller.hedge", func(a uint64) { w.hedgeFire(Ref(a)) })
 	w.hedge = h
 	return nil
@@ -311,10 +306,24 @@ func (h *hedging) unlink(hr *hedgeReq, jref Ref) {
 	}
 }
 
+// tokens is caller's gRPC throttle token count × 1000 (it starts full)
+// and its maximum.
+func (w *World) tokens(caller *Caller, p *HedgePolicy) (*int32, int32) {
+	for int(caller.ID) >= len(w.hedge.spent) {
+		w.hedge.spent = append(w.hedge.spent, 0)
+	}
+	return &w.hedge.spent[caller.ID], int32(p.MaxTokens * 1000)
+}
+
 // aboveThreshold reports whether caller's gRPC throttle lets a copy go
-// (RetriableStream.Throttle.isAboveThreshold); always without throttling.
+// (RetriableStream.Throttle.isAboveThreshold: tokens > maxTokens/2);
+// always without throttling.
 func (w *World) aboveThreshold(caller *Caller, p *HedgePolicy) bool {
-	return p.MaxTokens == 0 || w.hedge.tokens[caller.ID] > int32(p.MaxTokens*1000)/2
+	if p.MaxTokens == 0 {
+		return true
+	}
+	spent, full := w.tokens(caller, p)
+	return full-*spent > full/2
 }
 
 // qualifiedFailure takes a token for a non-fatal close and reports
@@ -324,20 +333,20 @@ func (w *World) qualifiedFailure(caller *Caller, p *HedgePolicy) bool {
 	if p.MaxTokens == 0 {
 		return true
 	}
-	t := &w.hedge.tokens[caller.ID]
-	if *t == 0 {
+	spent, full := w.tokens(caller, p)
+	if *spent == full {
 		return false
 	}
-	*t = max(*t-1000, 0)
-	return *t > int32(p.MaxTokens*1000)/2
+	*spent = min(*spent+1000, full)
+	return full-*spent > full/2
 }
 
 // throttleSuccess gives a committed success's tokens back
-// (Throttle.onSuccess).
+// (Throttle.onSuccess), up to the maximum.
 func (w *World) throttleSuccess(caller *Caller, p *HedgePolicy) {
 	if p.MaxTokens == 0 {
 		return
 	}
-	t := &w.hedge.tokens[caller.ID]
-	*t = min(*t+int32(p.TokenRatio*1000), int32(p.MaxTokens*1000))
+	spent, _ := w.tokens(caller, p)
+	*spent = max(*spent-int32(p.TokenRatio*1000), 0)
 }

@@ -191,7 +191,8 @@ func TestGRPCThrottle(t *testing.T) {
 	// success gives 0.5 back, capped at 2.
 	w, _, _ := hedgeWorld(t, Routing{Hedge: HedgePolicy{Mode: HedgeGRPC, MaxAttempts: 2, MaxTokens: 2, TokenRatio: 0.5}}, []float64{1}, nil)
 	c, p := w.Callers[0], w.hedgePolicy(w.Callers[0])
-	w.hedge.tokens[c.ID] = 2000
+	spent, _ := w.tokens(c, p)
+	*spent = 0 // full: 2 tokens
 	require.True(t, w.aboveThreshold(c, p))
 	require.False(t, w.qualifiedFailure(c, p), "1 token left is at the threshold")
 	require.False(t, w.aboveThreshold(c, p))
@@ -200,7 +201,7 @@ func TestGRPCThrottle(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		w.throttleSuccess(c, p)
 	}
-	require.Equal(t, int32(2000), w.hedge.tokens[c.ID])
+	require.Equal(t, int32(0), *spent, "back to 2 tokens, no more")
 }
 
 func TestHedgePolicyChecks(t *testing.T) {
@@ -385,5 +386,25 @@ func TestHedgedFanOutAgainstOracle(t *testing.T) {
 			same(t, 0, w.Clients[0].Hedges, "hedges of the users' calls")
 			conserved(t, w)
 		})
+	}
+}
+
+func TestGRPCThrottleEndsTheCall(t *testing.T) {
+	// One replica failing every copy after 1 s, UNKNOWN non-fatal: copies
+	// at 1, 1.5 and 2 s fail at 2, 2.5 and 3 s. Unthrottled, the call waits
+	// for the last and ends at 3 s. With 4 tokens (threshold 2) the first
+	// failure leaves 3, the second 2 — at the threshold, throttled — so the
+	// call ends with it at 2.5 s and the third copy is cancelled.
+	for _, c := range []struct {
+		tokens float64
+		ended  sim.Time
+	}{{0, 3 * sim.Second}, {4, 2500 * sim.Millisecond}} {
+		routing := grpcHedge(3, 500*sim.Millisecond, "UNKNOWN")
+		routing.Hedge.MaxTokens, routing.Hedge.TokenRatio = c.tokens, 0.1
+		w, rec, _ := hedgeWorld(t, routing, []float64{1}, []bool{true})
+		r := drained(t, w, rec)
+		require.Equal(t, Error, r.Outcome)
+		require.Equal(t, c.ended, r.Ended, "max_tokens %g", c.tokens)
+		require.Equal(t, 3, r.Attempts())
 	}
 }
