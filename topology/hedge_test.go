@@ -408,3 +408,25 @@ func TestGRPCThrottleEndsTheCall(t *testing.T) {
 		require.Equal(t, 3, r.Attempts())
 	}
 }
+
+func TestEnvoyHedgeRetryOnAndBudget(t *testing.T) {
+	// retry_on is not consulted for the hedge (shouldHedgeRetryPerTryTimeout
+	// retries whatever it says): with retry_on "error" only, a per-try
+	// timeout still hedges.
+	routing := envoyHedge(2, 0)
+	routing.Retry.On = RetryErrors
+	w, rec, _ := hedgeWorld(t, routing, []float64{10, 1}, nil)
+	r := drained(t, w, rec)
+	require.Equal(t, 1, r.Hedges())
+	require.Equal(t, 4*sim.Second, r.Ended)
+	// A retry budget that admits nothing (20% of one outstanding attempt,
+	// no minimum) refuses the hedge (RetryStatus::NoOverflow): the slow
+	// original answers at 11 s, and the refusal is counted.
+	routing = envoyHedge(2, 0)
+	routing.Retry.BudgetPercent = 0.2
+	w, rec, _ = hedgeWorld(t, routing, []float64{10, 1}, nil)
+	r = drained(t, w, rec)
+	require.Equal(t, 0, r.Hedges())
+	require.Equal(t, 11*sim.Second, r.Ended)
+	require.Equal(t, uint64(1), w.Clients[0].RetriesDenied)
+}
