@@ -60,7 +60,9 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./scenarios; \
 	done; \
 	echo "fuzz FuzzImport for $(FUZZTIME)"; \
-	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./scenarios/configimport
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./scenarios/configimport; \
+	echo "fuzz FuzzGRPCCodes for $(FUZZTIME)"; \
+	$(GO) test -run '^$$' -fuzz '^FuzzGRPCCodes$$' -fuzztime $(FUZZTIME) ./strategies
 
 ## bench: engine and scenario benchmarks on one core (see README, Performance)
 bench:

@@ -127,6 +127,12 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 		w.ObserveHops(gs)
 		r.Extend(gs)
 	}
+	if w.Hedging() { // hedged requests (hedge.go)
+		hs := newHedgeStats(cfg)
+		w.Observe(hs)
+		w.ObserveHops(hs)
+		r.Extend(hs)
+	}
 	return r, nil
 }
 

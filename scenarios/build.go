@@ -172,6 +172,9 @@ func (sc *Scenario) Routing(i int) (topology.Routing, error) {
 	if s.PanicThreshold != nil {
 		r.PanicThreshold = float64(*s.PanicThreshold)
 	}
+	if s.hedge != nil {
+		r.Hedge = *s.hedge
+	}
 	if err := perServiceRouting(s, &r); err != nil {
 		return topology.Routing{}, err
 	}

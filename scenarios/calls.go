@@ -174,9 +174,11 @@ type ServiceStrategy struct {
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Retries RawParams  `yaml:"retries" doc:"those sidecars' retry policy (see tangle list strategies); default: the strategy's"`
 	Guards  []GuardUse `yaml:"guards" doc:"those sidecars' guards, instead of the strategy's (an empty list: none); default: the strategy's"`
+	Hedging RawParams  `yaml:"hedging" doc:"those sidecars' hedging (see tangle list strategies), instead of the strategy's; default: the strategy's"`
 
 	params sim.Params
 	retry  *topology.RetryPolicy
+	hedge  *topology.HedgePolicy
 	guards []topology.NewGuard
 }
 
@@ -234,8 +236,22 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 				o.guards = []topology.NewGuard{} // none, not the strategy's
 			}
 		}
-		if o.Routing == "" && !d.has(join(op, "retries")) && !d.has(join(op, "guards")) {
-			d.errorPath(op, "", "overrides nothing: give routing, retries or guards")
+		o.hedge = readHedging(d, join(op, "hedging"), o.Hedging)
+		if h, r, rp := o.hedge, s.retry, join(p, "retries"); h != nil || s.hedge != nil && o.retry != nil {
+			if h == nil {
+				h = s.hedge
+			}
+			if o.retry != nil {
+				r, rp = *o.retry, join(op, "retries")
+			}
+			at := join(op, "hedging")
+			if o.hedge == nil {
+				at = join(op, "retries")
+			}
+			checkHedging(d, at, rp, h, r)
+		}
+		if o.Routing == "" && !d.has(join(op, "retries")) && !d.has(join(op, "guards")) && !d.has(join(op, "hedging")) {
+			d.errorPath(op, "", "overrides nothing: give routing, retries, guards or hedging")
 		}
 	}
 }
@@ -256,7 +272,7 @@ func perServiceRouting(s *Strategy, r *topology.Routing) error {
 			}
 			sr.Caller = caller
 		}
-		sr.Retry, sr.Guards = o.retry, o.guards
+		sr.Retry, sr.Guards, sr.Hedge = o.retry, o.guards, o.hedge
 		if r.PerService == nil {
 			r.PerService = map[string]topology.ServiceRouting{}
 		}

@@ -143,6 +143,7 @@ type Strategy struct {
 	// PanicThreshold is Envoy's healthy panic threshold; nil means the default.
 	PanicThreshold *Ratio            `yaml:"panic_threshold" default:"50%" doc:"below this fraction of healthy hosts a caller routes to all hosts, healthy or not (Envoy 50%; Istio 0%, which disables panic)"`
 	Retries        RawParams         `yaml:"retries" doc:"the callers' retry policy (see tangle list strategies); absent: no retries"`
+	Hedging        RawParams         `yaml:"hedging" doc:"hedged requests (see tangle list strategies): {policy: envoy} keeps an attempt whose retries.per_try_timeout fires and sends a retry alongside; {policy: grpc, max_attempts, hedging_delay} sends copies every hedging_delay; absent: no hedging"`
 	Guards         []GuardUse        `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
 	Deadlines      bool              `yaml:"deadlines" default:"false" doc:"propagate deadlines as gRPC does: a replica starts no work for a caller that has given up, and a service's calls wait no longer than what remains of its request's deadline"`
 	PerService     []ServiceStrategy `yaml:"per_service" doc:"routing or retries for the sidecars calling one service, instead of the strategy's, e.g. [{service: db, retries: {num_retries: 0}}]"`
@@ -162,6 +163,7 @@ type Strategy struct {
 	edgeParams sim.Params
 	load       topology.LoadSource
 	retry      topology.RetryPolicy
+	hedge      *topology.HedgePolicy
 	guards     []topology.NewGuard
 	dataParams sim.Params
 	imported   *configimport.Block // what from: imported (nil without)
@@ -733,6 +735,8 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 				s.retry = pol
 			}
 		}
+		s.hedge = readHedging(d, join(p, "hedging"), s.Hedging)
+		checkHedging(d, join(p, "hedging"), join(p, "retries"), s.hedge, s.retry)
 		s.guards = readGuards(d, join(p, "guards"), s.Guards)
 		sc.validatePerService(d, p, s)
 	}

@@ -140,6 +140,7 @@ type Routing struct {
 	PanicThreshold float64
 	Guards         []NewGuard  // one of each per caller
 	Retry          RetryPolicy // zero value: no retries
+	Hedge          HedgePolicy // zero value: no hedging (hedge.go)
 	// Deadlines propagates deadlines, as gRPC does: a replica starts no
 	// work for an attempt its caller has stopped waiting for, and a
 	// service's calls wait no longer than what remains of the deadline of
@@ -174,6 +175,7 @@ type Caller struct {
 	guards   []Guard
 	rng      *rand.Rand   // retry back-off jitter
 	pol      *RetryPolicy // a per-service retry policy; nil: the routing's
+	hedge    *HedgePolicy // a per-service hedge policy; nil: the routing's
 	ownPanic bool         // the picker applies the panic threshold itself
 	ejected  []bool       // replicas this caller's guards have ejected
 	prio     []int8       // priority of each replica relative to the caller's place

@@ -155,6 +155,10 @@ type Client struct {
 	// its callers sent (first tries and retries), Retries the retries, and
 	// RetriesDenied the retries a retry budget or limit refused.
 	Generated, Attempts, Retries, RetriesDenied uint64
+	// Hedges counts the attempts its callers sent while an earlier attempt
+	// of the same request was still out (hedge.go); Attempts and Retries
+	// include them.
+	Hedges uint64
 }
 
 // nextArrival returns the first arrival after now, or sim.Never when the

@@ -40,6 +40,7 @@ type Step []Call
 type ServiceRouting struct {
 	Caller NewPicker    // nil: the world's
 	Retry  *RetryPolicy // nil: the world's
+	Hedge  *HedgePolicy // nil: the world's
 	Guards []NewGuard   // nil: the world's; empty: none
 }
 
@@ -242,7 +243,7 @@ func (w *World) newCaller(c *Client, place PlaceID, name string, spec Spec, seed
 		if o.Guards != nil {
 			guards = o.Guards
 		}
-		cl.pol = o.Retry
+		cl.pol, cl.hedge = o.Retry, o.Hedge
 	}
 	cl.Picker = newPicker(sim.NewStream(seed, "picker/"+name))
 	all := make([]int32, len(svc.Replicas))

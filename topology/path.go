@@ -78,11 +78,17 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	c := caller.Client
 	svc := c.Target
 	pol := w.policy(caller)
+	if w.hedge != nil {
+		w.hedgeBegin(ref, r, caller)
+	}
 	v, i, cluster := w.pick(r, caller)
 	if i >= 0 && pol.OtherHost && r.attempts > 0 && svc.Replicas[v.hosts[i]].ID == r.Replica {
 		v, i, cluster = w.pick(r, caller) // one more try for a different host
 	}
 	if i < 0 {
+		if w.hedge != nil && w.hedgeSendFailed(ref, r, caller, Dropped, CauseNoHost) {
+			return
+		}
 		w.uncountRetry(r, caller)
 		w.end(ref, r, Dropped, CauseNoHost)
 		return
@@ -91,6 +97,9 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	rep := svc.Replicas[h]
 	for _, g := range caller.guards {
 		if !g.Admit(now, int(h)) {
+			if w.hedge != nil && w.hedgeSendFailed(ref, r, caller, Rejected, CauseCircuitOpen) {
+				return
+			}
 			w.uncountRetry(r, caller)
 			r.Replica = rep.ID
 			w.end(ref, r, Rejected, CauseCircuitOpen)
@@ -122,6 +131,9 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	c.Attempts++
 	if j.Attempt > 1 {
 		c.Retries++
+	}
+	if w.hedge != nil {
+		w.hedgeSent(ref, r, caller, jref, j)
 	}
 	if pol.PerTryTimeout > 0 {
 		j.tryTimeout = w.Eng.At(now+pol.PerTryTimeout, ClassRequest, w.kTryTimeout, uint64(jref))
@@ -290,6 +302,9 @@ func (w *World) response(ref Ref) {
 		w.jobs.Release(ref.idx())
 		return
 	}
+	if w.hedge != nil && w.hedgeResponse(ref, j) {
+		return
+	}
 	req, caller, o, c, waited := j.Req, w.Callers[j.Caller], j.Outcome, j.Cause, j.Started-j.Reached
 	w.detachJob(j, o)
 	w.jobs.Release(ref.idx())
@@ -311,6 +326,9 @@ func (w *World) response(ref Ref) {
 func (w *World) tryTimeout(ref Ref) {
 	j := w.jobs.Get(ref)
 	if j == nil || j.detached {
+		return
+	}
+	if w.hedge != nil && w.hedgeTryTimeout(ref, j) {
 		return
 	}
 	j.tryTimeout = 0
@@ -357,6 +375,9 @@ func (w *World) retry(ref Ref) {
 func (w *World) timeout(ref Ref) {
 	r := w.reqs.Get(ref)
 	r.timeout = 0
+	if w.hedge != nil {
+		w.hedgeEnd(ref, Timeout) // every attempt out, as Filter::onResponseTimeout
+	}
 	w.detach(r)
 	w.end(ref, r, Timeout, CauseTimeout)
 }
@@ -398,11 +419,14 @@ func (w *World) detachJob(j *Job, o Outcome) {
 	rep := w.Replicas[j.Replica]
 	caller.inflight[rep.Index]--
 	caller.active--
-	if j.Attempt > 1 {
+	if j.Attempt > 1 && !j.uncounted {
 		caller.retries--
 	}
 	if j.Cluster >= 0 {
 		caller.Client.Edge.inflight[j.Cluster]--
+	}
+	if j.cancelled { // reset by its caller: nobody hears how it went
+		return
 	}
 	now := w.Eng.Now()
 	rtt := now - j.Sent
@@ -419,6 +443,9 @@ func (w *World) detachJob(j *Job, o Outcome) {
 
 // end records r's outcome, tells the observers and frees it.
 func (w *World) end(ref Ref, r *Request, o Outcome, c Cause) {
+	if w.hedge != nil {
+		w.hedgeEnd(ref, o)
+	}
 	now := w.Eng.Now()
 	r.Outcome, r.Cause, r.Ended = o, c, now
 	if r.timeout != 0 {

@@ -104,6 +104,8 @@ type Request struct {
 	timeout      sim.EventID // pending client timeout, if any
 	retry        sim.EventID // pending retry back-off, if any
 	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
+	hedges       uint16      // attempts sent while an earlier one was still out (hedge.go)
+	won          uint16      // hedged: the attempt whose answer ended it (0: none did)
 }
 
 // Ref refers to the request while it lives; Ref.Slot is a dense index a
@@ -113,6 +115,14 @@ func (r *Request) Ref() Ref { return r.ref }
 
 // Attempts is the number of attempts the request made.
 func (r *Request) Attempts() int { return int(r.attempts) }
+
+// Hedges is the number of its attempts sent while an earlier one was
+// still out (hedged requests, hedge.go); they are counted in Attempts too.
+func (r *Request) Hedges() int { return int(r.hedges) }
+
+// Won is, for a hedged request, the number of the attempt whose answer
+// ended it (1 for the first); 0 when no answer did or it did not hedge.
+func (r *Request) Won() int { return int(r.won) }
 
 // Latency is the client-observed time from generation to the end.
 func (r *Request) Latency() sim.Time { return r.Ended - r.Arrived }
@@ -141,6 +151,8 @@ type Job struct {
 	pos        int32       // index in the replica's serving list
 	degrOK     float64     // probability the degradations in force when service began let it succeed
 	detached   bool        // the caller no longer waits for it (answered or given up)
+	uncounted  bool        // a later attempt that does not count against the caller's retry limit (hedge.go)
+	cancelled  bool        // reset by its caller when its request ended (hedge.go): detached unheard
 	landed     bool        // its result reached the caller or was lost: no event refers to it any more
 }
 

@@ -76,6 +76,7 @@ type World struct {
 
 	tickers []Ticker // ticking guards, one entry per (caller, guard)
 	graph   *graph   // the service graph (calls.go); nil without calls
+	hedge   *hedging // hedged requests (hedge.go); nil when no caller hedges
 	hooks   hooks    // the attached layers (layer.go)
 
 	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
@@ -191,6 +192,9 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		w.Clients = append(w.Clients, c)
 	}
 	if err := w.buildGraph(spec, seed); err != nil {
+		return nil, err
+	}
+	if err := w.startHedging(); err != nil {
 		return nil, err
 	}
 	return w, nil

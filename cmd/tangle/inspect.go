@@ -104,6 +104,9 @@ var listCmd = &command{
 				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")
 				listParams(tw, strategies.RetryParams)
 				fmt.Fprintln(tw)
+				fmt.Fprintf(tw, "hedging:\thedged requests: Envoy's hedge_on_per_try_timeout (with retries:) or gRPC's hedgingPolicy and retryThrottling\n")
+				listParams(tw, strategies.HedgeParams)
+				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "data:\thow the serving replicas use a state.datastore: consistency levels, quorums, repair, caching\n")
 				listParams(tw, strategies.DataParams)
 				// Control-plane strategies (reconciler:, election:, rollout: on a strategy).

@@ -64,6 +64,7 @@ type Block struct {
 	Params  []KV // the picker's parameters
 	Panic   *KV  // panic_threshold
 	Retries []KV
+	Hedging []KV // hedging: (an Envoy route's hedge_policy)
 	Guards  []Plug
 	Rollout *Plug
 	// Autoscaler is what a HorizontalPodAutoscaler said. tangle has no
@@ -91,6 +92,7 @@ func (b *Block) Sources() []string {
 		add("", []KV{*b.Panic})
 	}
 	add("retries.", b.Retries)
+	add("hedging.", b.Hedging)
 	for _, g := range b.Guards {
 		out = append(out, fmt.Sprintf("guards[%s] ← %s", g.Kind, g.From))
 		add("guards["+g.Kind+"].params.", g.Params)
@@ -140,6 +142,9 @@ func (b *Block) Node(line, col int) *yaml.Node {
 	if len(b.Retries) > 0 {
 		put("retries", mapping(b.Retries))
 	}
+	if len(b.Hedging) > 0 {
+		put("hedging", mapping(b.Hedging))
+	}
 	if len(b.Guards) > 0 {
 		seq := at(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"})
 		for _, g := range b.Guards {
@@ -188,6 +193,10 @@ func (b *Block) YAML(name string) string {
 	if len(b.Retries) > 0 {
 		w.WriteString("  retries:\n")
 		kvs("    ", b.Retries)
+	}
+	if len(b.Hedging) > 0 {
+		w.WriteString("  hedging:\n")
+		kvs("    ", b.Hedging)
 	}
 	if len(b.Guards) > 0 {
 		w.WriteString("  guards:\n")

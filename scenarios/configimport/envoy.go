@@ -284,6 +284,7 @@ func importEnvoyRoutes(b *Block, d doc) error {
 			}
 		}
 	}
+	modelled = append(modelled, envoyHedge(b, d, &rc)...)
 	warnUnmodelled(b, d, d.root, "", fields{
 		modelled: modelled,
 		identity: []string{"name", "@type", "virtual_hosts[*].name", "virtual_hosts[*].domains", "virtual_hosts[*].routes[*].match", "virtual_hosts[*].routes[*].route.cluster"},
@@ -334,3 +335,30 @@ func pct(p *typev3.Percent) string { return num(p.GetValue()) + "%" }
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 func dur(d *durationpb.Duration) string { return d.AsDuration().String() }
+
+// envoyHedge imports the first hedge_policy of rc (a virtual host's, then
+// its routes'): Envoy's router reads only hedge_on_per_try_timeout
+// (router.cc FilterUtility::finalHedgingParams); initial_requests and
+// additional_request_chance are [#not-implemented-hide:] in
+// route_components.proto, so they stay unmodelled and are named. It
+// returns the fields it modelled.
+func envoyHedge(b *Block, d doc, rc *routev3.RouteConfiguration) []string {
+	for i, vh := range rc.GetVirtualHosts() {
+		paths := []string{fmt.Sprintf("virtual_hosts[%d].hedge_policy", i)}
+		policies := []*routev3.HedgePolicy{vh.GetHedgePolicy()}
+		for j, r := range vh.GetRoutes() {
+			paths = append(paths, fmt.Sprintf("virtual_hosts[%d].routes[%d].route.hedge_policy", i, j))
+			policies = append(policies, r.GetRoute().GetHedgePolicy())
+		}
+		for k, p := range policies {
+			if p == nil {
+				continue
+			}
+			if p.GetHedgeOnPerTryTimeout() {
+				b.Hedging = append(b.Hedging, KV{"policy", "envoy", d.from("RouteConfiguration", paths[k]+".hedge_on_per_try_timeout")})
+			}
+			return []string{paths[k] + ".hedge_on_per_try_timeout"}
+		}
+	}
+	return nil
+}
