@@ -93,7 +93,9 @@ func (sc *Scenario) edgeDefaults(d *decoder) {
 func (sc *Scenario) edgeNodeNames() []string {
 	var n []string
 	for _, e := range sc.Topology.Edges {
-		n = append(n, e.Name)
+		if !slices.Contains(n, e.Name) {
+			n = append(n, e.Name)
+		}
 	}
 	return n
 }
@@ -169,7 +171,7 @@ func (sc *Scenario) validateEdges(d *decoder) {
 			if len(names) == 0 {
 				hint = "declare it under topology.edges, or write edge: true for a gateway that only picks a region"
 			}
-			d.errorPath(p, hint, "unknown edge %q; edges are %s", e, strings.Join(append([]string{"true"}, names...), ", "))
+			d.errorPath(p, hint, "unknown edge %q; declared edges are %s (or true, a gateway that only picks a region)", e, strings.Join(names, ", "))
 			continue
 		}
 		if t := sc.edgeTarget(e); t != c.Target {
