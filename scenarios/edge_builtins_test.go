@@ -1,0 +1,38 @@
+package scenarios_test
+
+import "testing"
+
+// three-tier-cascade: without protection the database slowdown blocks
+// workers up to the edge, so requests that never need the database fail
+// too; timeouts with deadlines, and bulkheads, keep them.
+func TestThreeTierCascade(t *testing.T) {
+	t.Parallel()
+	res := runScenario(t, builtin(t, "three-tier-cascade"))
+	none := strategy(t, res, "no-protection").Metrics
+	if m := none["route_success_rate:during"].Mean; m > 0.5 {
+		t.Errorf("no-protection succeeded for %.3f of requests during the fault; blocked workers should fail far more than the 30%% that need the database", m)
+	}
+	if m := none["edge_rejection_rate:gw"].Mean; m < 0.05 {
+		t.Errorf("no-protection: the edge refused %.3f of requests; it should saturate", m)
+	}
+	if m := none["service_request_rate:catalog"].Mean; m > 380 {
+		t.Errorf("no-protection: catalog got %.1f requests/s; the cascade should starve it", m)
+	}
+	for _, s := range []string{"timeouts", "bulkheads"} {
+		m := strategy(t, res, s).Metrics
+		if d := m["route_success_rate:during"].Mean; d < 0.65 {
+			t.Errorf("%s succeeded for %.3f of requests during the fault, want ≥ 0.65 (all but those needing orders)", s, d)
+		}
+		if r := m["edge_rejection_rate:gw"].Mean; r != 0 {
+			t.Errorf("%s: the edge refused %.4f of requests, want none", s, r)
+		}
+		if c := m["service_request_rate:catalog"].Mean; c < 395 {
+			t.Errorf("%s: catalog got %.1f requests/s, want nearly the offered 400", s, c)
+		}
+	}
+	for _, c := range res.Checks() {
+		if c.Passed == (c.Strategy == "no-protection") {
+			t.Errorf("check %s on %s: passed = %v", c.Name, c.Strategy, c.Passed)
+		}
+	}
+}
