@@ -36,3 +36,32 @@ func TestThreeTierCascade(t *testing.T) {
 		}
 	}
 }
+
+// metric-poisoning-mesh: sidecars routing on reported load herd onto the
+// replica whose exporter lies, and the blocked frontend saturates the
+// edge; own outstanding counts and latency-aware picking do not.
+func TestMetricPoisoningMesh(t *testing.T) {
+	t.Parallel()
+	res := runScenario(t, builtin(t, "metric-poisoning-mesh"))
+	lured := strategy(t, res, "reported-load").Metrics
+	if m := lured["route_success_rate:during"].Mean; m > 0.5 {
+		t.Errorf("reported-load succeeded for %.3f of requests during the poisoning; the lure should cascade", m)
+	}
+	if m := lured["edge_rejection_rate:gw"].Mean; m < 0.05 {
+		t.Errorf("reported-load: the edge refused %.3f of requests; blocked frontend workers should saturate it", m)
+	}
+	for _, s := range []string{"own-count", "peak-ewma"} {
+		m := strategy(t, res, s).Metrics
+		if d := m["route_success_rate:during"].Mean; d < 0.999 {
+			t.Errorf("%s succeeded for %.4f of requests during the poisoning, want ≥ 0.999", s, d)
+		}
+		if p := m["service_latency_p99:api"].Mean; p > 0.3 {
+			t.Errorf("%s: api's p99 %.3f s; the slow replica should be avoided", s, p)
+		}
+	}
+	for _, c := range res.Checks() {
+		if c.Passed == (c.Strategy == "reported-load") {
+			t.Errorf("check %s on %s: passed = %v", c.Name, c.Strategy, c.Passed)
+		}
+	}
+}
