@@ -26,6 +26,7 @@ var EdgeMetrics = []string{"edge_request_rate", "edge_success_rate", "edge_laten
 // edgeFlow is what one edge saw of the requests entering through it.
 type edgeFlow struct {
 	n, ok, rejected, answered uint64
+	bucketRejected            uint64  // refusals since the last series sample, whatever their arrival
 	wait                      float64 // seconds waited in the edge's queue by the answered requests
 	latency                   *ddsketch.DDSketch
 }
@@ -53,14 +54,17 @@ func newEdgeStats(w *topology.World, cfg Config) *edgeStats {
 
 // RequestEnded implements topology.Observer.
 func (e *edgeStats) RequestEnded(_ sim.Time, r *topology.Request) {
-	if r.Arrived < e.cfg.Warmup || r.Arrived >= e.cfg.Horizon {
-		return
-	}
 	k := e.of[e.w.Clients[r.Client].Target.ID]
 	if k < 0 {
 		return
 	}
 	f := &e.flows[k]
+	if r.Outcome == topology.Rejected && r.Cause == topology.CauseQueueFull {
+		f.bucketRejected++
+	}
+	if r.Arrived < e.cfg.Warmup || r.Arrived >= e.cfg.Horizon {
+		return
+	}
 	f.n++
 	switch r.Outcome {
 	case topology.Success:
@@ -77,8 +81,29 @@ func (e *edgeStats) RequestEnded(_ sim.Time, r *topology.Request) {
 	}
 }
 
-func (e *edgeStats) Columns() []Column                                     { return nil }
-func (e *edgeStats) Sample(_ sim.Time, _ float64, row []float64) []float64 { return row }
+// Columns: per edge, the requests at its instances (in progress and
+// queued) at the end of each bucket, and its refusals per second.
+func (e *edgeStats) Columns() []Column {
+	var cols []Column
+	for _, n := range e.nodes {
+		cols = append(cols, Column{Name: "edge_in_flight:" + n.Name, Unit: "requests"}, Column{Name: "edge_rejections:" + n.Name, Unit: "1/s"})
+	}
+	return cols
+}
+
+// Sample implements Extension.
+func (e *edgeStats) Sample(_ sim.Time, width float64, row []float64) []float64 {
+	for i, n := range e.nodes {
+		in := 0
+		for _, r := range n.Replicas {
+			in += r.InFlight()
+		}
+		f := &e.flows[i]
+		row = append(row, float64(in), float64(f.bucketRejected)/width)
+		f.bucketRejected = 0
+	}
+	return row
+}
 
 // Summarize implements Extension.
 func (e *edgeStats) Summarize(s Summary) {

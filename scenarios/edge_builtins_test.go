@@ -1,6 +1,9 @@
 package scenarios_test
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // three-tier-cascade: without protection the database slowdown blocks
 // workers up to the edge, so requests that never need the database fail
@@ -17,6 +20,20 @@ func TestThreeTierCascade(t *testing.T) {
 	}
 	if m := none["service_request_rate:catalog"].Mean; m > 380 {
 		t.Errorf("no-protection: catalog got %.1f requests/s; the cascade should starve it", m)
+	}
+	// The edge's series show it full (400 in progress) and refusing while
+	// the database is slow, and nearly empty otherwise.
+	for _, run := range strategy(t, res, "no-protection").Runs {
+		in, refused := run.Series.Column("edge_in_flight:gw"), run.Series.Column("edge_rejections:gw")
+		if in == nil || refused == nil {
+			t.Fatal("no edge series")
+		}
+		if peak := slices.Max(in); peak != 400 {
+			t.Errorf("the edge held at most %g requests, want its 400 slots full", peak)
+		}
+		if slices.Max(refused) < 100 || in[len(in)-1] > 50 {
+			t.Errorf("edge refusals peak at %g/s, %g requests at it at the end", slices.Max(refused), in[len(in)-1])
+		}
 	}
 	for _, s := range []string{"timeouts", "bulkheads"} {
 		m := strategy(t, res, s).Metrics
