@@ -18,7 +18,7 @@ import (
 type EdgeNode struct {
 	Name        string    `yaml:"name,required" doc:"edge name; clients enter through it with edge: NAME, faults target it with target: {edge: NAME}"`
 	Replicas    int       `yaml:"replicas" default:"1" doc:"gateway instances"`
-	Concurrency int       `yaml:"concurrency" default:"1024" doc:"requests each instance has in progress at once, held until the upstream answers (Envoy's default circuit-breaker max_requests)"`
+	Concurrency int       `yaml:"concurrency" default:"1024" doc:"requests each instance has in progress at once, held until the upstream answers; the default is Envoy's circuit-breaker max_requests toward the upstream cluster (1024), whose overflow is refused at once"`
 	Queue       QueueCap  `yaml:"queue" default:"0" doc:"requests waiting per instance beyond its concurrency before it refuses them (a rejection, Envoy's overload 503): unbounded or a number; 0 refuses at once"`
 	ServiceTime *Dist     `yaml:"service_time" default:"0s" doc:"the edge's own processing per request (a duration or a distribution); slowdown faults scale it"`
 	Timeout     Duration  `yaml:"timeout" default:"15s" doc:"route timeout: how long the edge waits for its target, retries included (Envoy's default 15s); 0 means none"`

@@ -19,9 +19,10 @@ import (
 // the graph's bookkeeping (every request ends once, per hop).
 //
 // What is modelled of Envoy's overload behaviour: Concurrency is the
-// number of downstream requests an instance has in progress (Envoy's
-// overload manager action envoy.overload_actions.stop_accepting_requests,
-// or max_active_downstream_connections, caps the same thing); a request
+// number of downstream requests an instance has in progress (for an edge
+// with one upstream, the cluster circuit breaker's max_requests, 1024 by
+// default, caps it; the overload manager's stop_accepting_requests action
+// or max_active_downstream_connections cap the same thing); a request
 // holds its slot until the upstream answers (the downstream stream stays
 // open), so a slow upstream fills the edge. Requests beyond it wait in a
 // FIFO queue (the listener's accept backlog and pending streams) and, once
