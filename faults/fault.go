@@ -70,6 +70,10 @@ type Selector struct {
 	Client  string   // Nodes: the SDKs of this client's callers instead of replicas
 	Mode    Mode
 	Value   float64 // the count for Count, the percentage for Percent
+	// Edge: the instances of this declared edge gateway. An edge's
+	// instances are targets only of a selector that names them (by Edge,
+	// Service or Names), never of one that matches every replica.
+	Edge string
 }
 
 // String describes the selector as a scenario file would write it.
@@ -81,6 +85,7 @@ func (s Selector) String() string {
 		}
 	}
 	add("service", s.Service)
+	add("edge", s.Edge)
 	add("region", s.Region)
 	add("zone", s.Zone)
 	add("client", s.Client)
@@ -161,6 +166,9 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 	switch kind {
 	case Replicas:
 		for _, r := range w.Replicas {
+			if r.Service.Edge && s.Edge == "" && s.Service == "" && len(s.Names) == 0 || s.Edge != "" && r.Service.Name != s.Edge {
+				continue
+			}
 			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
 				(len(s.Names) == 0 || slices.Contains(s.Names, r.Name)) {
 				t.Replicas = append(t.Replicas, r)

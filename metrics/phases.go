@@ -211,6 +211,8 @@ func Describe(name string) (Def, bool) {
 		d.Description += " — for service " + qual
 	} else if slices.Contains(CallMetrics, base) {
 		d.Description += " — for the calls " + qual
+	} else if slices.Contains(EdgeMetrics, base) {
+		d.Description += " — for edge " + qual
 	} else {
 		d.Description += " — for SLO " + qual
 	}

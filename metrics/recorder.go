@@ -133,6 +133,11 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 		w.ObserveHops(hs)
 		r.Extend(hs)
 	}
+	if len(w.EdgeNodes()) > 0 { // per declared edge (edges.go)
+		es := newEdgeStats(w, cfg)
+		w.Observe(es)
+		r.Extend(es)
+	}
 	return r, nil
 }
 

@@ -66,7 +66,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 	for _, c := range t.Clients {
 		cs := topology.ClientSpec{
 			Name: c.Name, Service: slices.Index(sc.serviceNames(), c.Target), Rate: c.profile(),
-			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge, Residency: slices.Clone(c.Residency),
+			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge.Gateway(), Residency: slices.Clone(c.Residency),
 		}
 		if c.Arrival == "constant" {
 			cs.Arrival = topology.Constant
@@ -102,6 +102,9 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 				}
 			}
 		}
+	}
+	if err := sc.enterEdges(&spec); err != nil {
+		return spec, nil, nil, err
 	}
 	if sc.routed() { // the routing control plane lives in the state model
 		if ss == nil {

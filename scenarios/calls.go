@@ -204,7 +204,7 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 			d.errorPath(join(op, "service"), "", "%s is overridden twice in this strategy", o.key())
 		}
 		seen[o.key()] = true
-		if o.From != "" && !slices.ContainsFunc(sc.Topology.Services, func(s Service) bool {
+		if o.From != "" && sc.edgeTarget(o.From) != o.Service && !slices.ContainsFunc(sc.Topology.Services, func(s Service) bool {
 			return s.Name == o.From && slices.ContainsFunc(s.Calls, func(st CallStep) bool {
 				return slices.ContainsFunc(st.calls(), func(c CallSpec) bool { return c.Call == o.Service })
 			})
@@ -300,6 +300,7 @@ func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qu
 				}
 			}
 		}
+		names = append(names, sc.edgeHops()...)
 	default:
 		return false, false
 	}
@@ -319,7 +320,8 @@ func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qu
 	return true, true
 }
 
-// hasCalls reports whether any service calls another.
+// hasCalls reports whether any service calls another, or a declared edge
+// forwards to one (its hop is a call).
 func (sc *Scenario) hasCalls() bool {
-	return slices.ContainsFunc(sc.Topology.Services, func(s Service) bool { return len(s.Calls) > 0 })
+	return len(sc.Topology.Edges) > 0 || slices.ContainsFunc(sc.Topology.Services, func(s Service) bool { return len(s.Calls) > 0 })
 }

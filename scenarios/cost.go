@@ -61,6 +61,9 @@ func (sc *Scenario) Cost(reps, workers int) Cost {
 	for _, s := range sc.Topology.Services {
 		replicas += float64(s.Replicas)
 	}
+	for _, e := range sc.Topology.Edges {
+		replicas += float64(e.Replicas)
+	}
 	for _, cl := range sc.Topology.Clients {
 		callers += float64(cl.Callers)
 	}

@@ -16,11 +16,18 @@ import (
 
 const fuzzBase = "name: f\nduration: 10s\ntopology:\n  services: [{name: api, replicas: 2, service_time: 10ms}]\n  clients: [{name: c, target: api, rate: 10/s}]\n"
 
+// fuzzEdges has a declared edge, a client entering through it, one
+// entering mid-graph and a fault on the edge.
+const fuzzEdges = "name: f\nduration: 10s\ntopology:\n  services: [{name: api, service_time: 10ms, calls: [{call: db}]}, {name: db, service_time: 1ms}]\n" +
+	"  edges: [{name: gw, concurrency: 2, queue: 1, timeout: 1s, retries: {num_retries: 1}}]\n" +
+	"  clients: [{name: c, target: api, rate: 10/s, edge: gw}, {name: d, target: db, rate: 5/s}]\n" +
+	"faults: [{kind: pause, at: 2s, duration: 1s, target: {edge: gw}}]\n"
+
 // smallBudget is what a fuzzed scenario may cost to be built and run.
 var smallBudget = Budget{Events: 2e5, Memory: 64 << 20}
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s"} {
+	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s", fuzzEdges} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {

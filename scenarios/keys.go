@@ -57,6 +57,8 @@ func typeName(t reflect.Type) string {
 		return "ratio"
 	case reflect.TypeFor[QueueCap]():
 		return "queue capacity"
+	case reflect.TypeFor[EdgeUse]():
+		return "true, false or an edge's name"
 	case reflect.TypeFor[Dist]():
 		return "distribution"
 	case reflect.TypeFor[RawParams]():

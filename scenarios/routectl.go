@@ -127,7 +127,7 @@ func (sc *Scenario) routed() bool {
 }
 
 func (sc *Scenario) hasEdge() bool {
-	return slices.ContainsFunc(sc.Topology.Clients, func(c Client) bool { return c.Edge })
+	return slices.ContainsFunc(sc.Topology.Clients, func(c Client) bool { return c.Edge.Gateway() })
 }
 
 // validateController checks a strategy's controller.

@@ -63,6 +63,8 @@ type Topology struct {
 	Services  []Service `yaml:"services,required" doc:"the services requests are sent to"`
 	Clients   []Client  `yaml:"clients,required" doc:"request generators"`
 	Telemetry Telemetry `yaml:"telemetry" doc:"the signal bus that carries replica load to deciders"`
+
+	Edges []EdgeNode `yaml:"edges" doc:"edge gateways with capacity (concurrency, queue), their own route timeout and retries, that faults can target; clients enter through one with edge: NAME (see edges.go)"`
 }
 
 // Region is a region and its zones.
@@ -105,14 +107,14 @@ type Service struct {
 // Client is a population of callers sending requests to one service.
 type Client struct {
 	Name      string     `yaml:"name,required" doc:"client name"`
-	Target    string     `yaml:"target,required" doc:"the service it calls"`
+	Target    string     `yaml:"target,required" doc:"the service it calls: any service, also one in the middle of a call graph (its requests and the calls of the services above it are then counted together per service)"`
 	Rate      Rate       `yaml:"rate,required" doc:"arrival rate, e.g. 90/s, 5400/min"`
 	Arrival   string     `yaml:"arrival" default:"poisson" doc:"arrival process: poisson or constant"`
 	Schedule  []RateStep `yaml:"schedule" doc:"rate changes over time: steps, spikes and ramps"`
 	Timeout   Duration   `yaml:"timeout" default:"0s" doc:"per-request timeout from generation; 0 means none"`
 	Callers   int        `yaml:"callers" default:"1" doc:"calling instances, each with its own sidecar deciding alone"`
 	Zone      string     `yaml:"zone" doc:"where the callers run (region or region/zone); default: the first zone"`
-	Edge      bool       `yaml:"edge" default:"false" doc:"route through an edge gateway that first picks a region of the target"`
+	Edge      EdgeUse    `yaml:"edge" default:"false" doc:"true: route through a capacity-free edge gateway that first picks a region of the target; or the name of a declared edge (topology.edges) to enter through"`
 	Residency []string   `yaml:"residency" doc:"regions its users' data may be served in (data residency): a residency policy enforces it, residency_violation_rate counts requests served elsewhere; default: anywhere"`
 }
 
@@ -208,6 +210,7 @@ type Target struct {
 	Zone    string   `yaml:"zone" doc:"targets in this zone (region/zone)"`
 	Names   []string `yaml:"names" doc:"targets by name: replicas (api-0) or places (east/a)"`
 	Client  string   `yaml:"client" doc:"faults on nodes: the SDKs of this client's callers instead of replicas"`
+	Edge    string   `yaml:"edge" doc:"the instances of this declared edge (topology.edges); edges are hit only by a target that names them"`
 	Mode    string   `yaml:"mode" default:"all" doc:"all, one, count or percent of the matches, chosen at random"`
 	Value   float64  `yaml:"value" doc:"the count for mode count, the percentage for mode percent"`
 }
@@ -331,6 +334,7 @@ func (sc *Scenario) defaults(d *decoder) {
 			sc.Strategies[i].Flags = "server"
 		}
 	}
+	sc.edgeDefaults(d)
 	sc.stateDefaults(d)
 }
 
@@ -360,6 +364,7 @@ func (sc *Scenario) validate(d *decoder) {
 	sc.validatePlaces(d)
 	sc.validateServices(d)
 	sc.validateClients(d)
+	sc.validateEdges(d)
 	sc.validateCalls(d)
 	if sc.Topology.Telemetry.Interval < 0 {
 		d.errorPath("topology.telemetry.interval", "", "must not be negative")
@@ -419,6 +424,17 @@ func (sc *Scenario) checkTarget(d *decoder, path string, t Target, kind faults.T
 			d.errorPath(join(path, "service"), "", "this fault acts on %s, not on a service's replicas", kind)
 		} else if !slices.Contains(services, t.Service) {
 			d.errorPath(join(path, "service"), didYouMean(t.Service, services), "unknown service %q; services are %s", t.Service, strings.Join(services, ", "))
+		}
+	}
+	if t.Edge != "" {
+		sel.Edge = t.Edge
+		switch {
+		case kind != faults.Replicas:
+			d.errorPath(join(path, "edge"), "", "this fault acts on %s, not on an edge's instances", kind)
+		case t.Service != "":
+			d.errorPath(join(path, "edge"), "leave service out", "a target names a service or an edge, not both")
+		case !slices.Contains(sc.edgeNodeNames(), t.Edge):
+			d.errorPath(join(path, "edge"), didYouMean(t.Edge, sc.edgeNodeNames()), "unknown edge %q; edges are %s", t.Edge, strings.Join(sc.edgeNodeNames(), ", "))
 		}
 	}
 	if t.Region != "" && !slices.ContainsFunc(sc.Topology.Regions, func(r Region) bool { return r.Name == t.Region }) {
@@ -490,6 +506,11 @@ func (sc *Scenario) replicaNames() []string {
 			n = append(n, fmt.Sprintf("%s-%d", s.Name, i))
 		}
 	}
+	for _, e := range sc.Topology.Edges {
+		for i := 0; i < e.Replicas; i++ {
+			n = append(n, fmt.Sprintf("%s-%d", e.Name, i))
+		}
+	}
 	if cp, ok := sc.controlPlaneService(); ok {
 		for i := 0; i < cp.Replicas; i++ {
 			n = append(n, fmt.Sprintf("%s-%d", cp.Name, i))
@@ -511,7 +532,7 @@ func (sc *Scenario) edgeNames(client string) []string {
 		return nil
 	}
 	for _, c := range sc.Topology.Clients {
-		if c.Edge && (client == "" || c.Name == client) {
+		if c.Edge.Gateway() && (client == "" || c.Name == client) {
 			n = append(n, c.Name+"/edge")
 		}
 	}

@@ -250,6 +250,8 @@ func scalarSchema(t reflect.Type) *jsonschema.Schema {
 		return ratioSchema()
 	case reflect.TypeFor[QueueCap]():
 		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Const: "unbounded"}, {Type: "integer", Minimum: "0"}}}
+	case reflect.TypeFor[EdgeUse]():
+		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "boolean"}, {Type: "string", Description: "the name of a declared edge (topology.edges)"}}}
 	case reflect.TypeFor[Dist]():
 		props := jsonschema.NewProperties()
 		var names []any

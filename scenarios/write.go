@@ -149,7 +149,7 @@ func (f Fault) node() *yaml.Node {
 	}
 	t := flow()
 	tg := f.Target
-	for _, kv := range [][2]string{{"service", tg.Service}, {"region", tg.Region}, {"zone", tg.Zone}, {"client", tg.Client}} {
+	for _, kv := range [][2]string{{"service", tg.Service}, {"edge", tg.Edge}, {"region", tg.Region}, {"zone", tg.Zone}, {"client", tg.Client}} {
 		if kv[1] != "" {
 			add(t, kv[0], kv[1])
 		}

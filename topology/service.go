@@ -82,7 +82,8 @@ type Service struct {
 	Spec     ServiceSpec
 	Replicas []*Replica
 	Clusters []Cluster
-	Up       int // replicas not down
+	Up       int  // replicas not down
+	Edge     bool // it stands for a declared edge gateway (edges.go)
 
 	callers []*Caller // every caller sidecar targeting the service
 }

@@ -27,6 +27,7 @@ type Spec struct {
 	Services []ServiceSpec
 	Clients  []ClientSpec
 	Bus      BusSpec
+	Edges    []EdgeSpec // edge gateways as capacity nodes (edges.go): services numbered after Services
 }
 
 // Observer hears every request end, exactly once, at the moment it ends.
@@ -94,7 +95,11 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 	if routing.Retry.Attempts == 0 {
 		routing.Retry.Attempts = 1
 	}
-	if err := routing.Retry.Validate(); err != nil {
+	spec, routing, err := withEdges(spec, routing)
+	if err != nil {
+		return nil, err
+	}
+	if err = routing.Retry.Validate(); err != nil {
 		return nil, err
 	}
 	if err := routing.validatePerService(); err != nil {
@@ -151,6 +156,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 		}
 		w.Services = append(w.Services, svc)
 	}
+	w.markEdges(spec)
 
 	w.Bus = newBus(w, spec.Bus)
 	if routing.Load == LoadSignal && spec.Bus.Interval <= 0 {

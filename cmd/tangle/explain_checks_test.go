@@ -14,7 +14,8 @@ import (
 // explainFixture has what every kind of metric needs to be checkable: a
 // fault (phase metrics), an SLO named availability (SLO metrics), a client
 // named users (per-client metrics), a service api calling a service db
-// (per-service and per-call-edge metrics).
+// (per-service and per-call-edge metrics), users entering through an edge
+// gw (per-edge metrics).
 const explainFixture = `name: explained
 duration: 4m
 warmup: 30s
@@ -23,8 +24,10 @@ topology:
   services:
     - {name: api, replicas: 4, concurrency: 4, service_time: {dist: exponential, mean: 10ms}, calls: [{call: db}]}
     - {name: db, replicas: 2, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
+  edges:
+    - {name: gw, concurrency: 64}
   clients:
-    - {name: users, target: api, rate: 100/s}
+    - {name: users, target: api, rate: 100/s, edge: gw}
 faults:
   - {kind: degradation, at: 2m, duration: 1m, target: {service: api}, params: {extra_latency: 20ms, slowdown: 1}}
 slos:

@@ -108,6 +108,11 @@ func baseTargets(sc *scenarios.Scenario, kind faults.TargetKind) []scenarios.Tar
 		for _, s := range sc.Topology.Services {
 			out = append(out, scenarios.Target{Service: s.Name})
 		}
+		if kind == faults.Replicas { // declared edges are nodes that fail too
+			for _, e := range sc.Topology.Edges {
+				out = append(out, scenarios.Target{Edge: e.Name})
+			}
+		}
 	}
 	return out
 }
