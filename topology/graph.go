@@ -47,6 +47,9 @@ type ServiceRouting struct {
 // replica of the calling service, and what they saw.
 type CallEdge struct {
 	From, To *Service
+	// Index is the edge's position in World.CallEdges, for observers that
+	// keep per-edge state in a slice.
+	Index int
 	// Client is the edge's population of callers, one per replica of From
 	// (indexed as From.Replicas). It is not one of World.Clients: it has no
 	// arrivals of its own, and its ID is -1. Its Generated, Attempts,
@@ -170,7 +173,7 @@ func (g *graph) edge(w *World, from, to *Service, spec Spec, seed uint64) *CallE
 		cl := w.newCaller(c, rep.Place, rep.Name+"->"+to.Name, spec, seed)
 		c.Callers = append(c.Callers, cl)
 	}
-	e := &CallEdge{From: from, To: to, Client: c, coin: sim.NewStream(seed, "calls/"+name)}
+	e := &CallEdge{From: from, To: to, Index: len(g.edges), Client: c, coin: sim.NewStream(seed, "calls/"+name)}
 	g.edges = append(g.edges, e)
 	return e
 }
