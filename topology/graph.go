@@ -93,6 +93,9 @@ type graph struct {
 	obs   []HopObserver
 	edges []*CallEdge
 	plan  [][][]hopCall // per service, per step, its calls
+	// sure says, per service and step, that every call of the step is
+	// made (none is taken with a probability), so no coin is tossed.
+	sure [][]bool
 	// frames are the attempts waiting on their calls; links say, per
 	// request slot, which frame a hop request reports to.
 	frames   Arena[frame]
@@ -117,7 +120,7 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 	if !any {
 		return nil
 	}
-	g := &graph{plan: make([][][]hopCall, len(w.Services))}
+	g := &graph{plan: make([][][]hopCall, len(w.Services)), sure: make([][]bool, len(w.Services))}
 	for si, ss := range spec.Services {
 		from := w.Services[si]
 		for k, step := range ss.Calls {
@@ -125,7 +128,9 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 				return fmt.Errorf("service %s: step %d has no call", from.Name, k+1)
 			}
 			var hs []hopCall
+			sure := true
 			for _, c := range step {
+				sure = sure && (c.Probability == 0 || c.Probability >= 1)
 				if c.Service < 0 || c.Service >= len(w.Services) {
 					return fmt.Errorf("service %s: calls unknown service %d", from.Name, c.Service)
 				}
@@ -138,6 +143,7 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 				hs = append(hs, hopCall{Call: c, edge: g.edge(w, from, w.Services[c.Service], spec, seed)})
 			}
 			g.plan[si] = append(g.plan[si], hs)
+			g.sure[si] = append(g.sure[si], sure)
 		}
 	}
 	if cyc := g.cycle(len(w.Services)); cyc != nil {
