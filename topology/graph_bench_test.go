@@ -105,7 +105,7 @@ func BenchmarkServiceGraphMemory(b *testing.B) {
 				runtime.KeepAlive(w)
 			}
 			b.ReportMetric(float64(hops)/b.Elapsed().Seconds(), "hops/s")
-			b.ReportMetric(heap, "heap-MB")
+			b.ReportMetric(heap, "heap-MiB")
 		})
 	}
 }
