@@ -27,6 +27,7 @@ type GraphFlow struct {
 	Name     string   // the service's name, or FROM->TO
 	From, To string   // an edge's ends (a client's name for an entry)
 	Entry    bool     // an edge from a client into the graph
+	Gateway  bool     // an entry through an edge gateway (it picks a cluster first)
 	Replicas []string // a service's replica names (fault targets name them)
 	Series   []GraphSeries
 }
@@ -104,7 +105,7 @@ func newGraphSeries(w *topology.World, interval sim.Time) *graphSeries {
 		g.services = append(g.services, newFlow())
 	}
 	for _, c := range w.Clients {
-		g.out.Edges = append(g.out.Edges, GraphFlow{Name: EdgeName(c.Name, c.Target.Name), From: c.Name, To: c.Target.Name, Entry: true, Series: series(nil)})
+		g.out.Edges = append(g.out.Edges, GraphFlow{Name: EdgeName(c.Name, c.Target.Name), From: c.Name, To: c.Target.Name, Entry: true, Gateway: c.Spec.Edge, Series: series(nil)})
 		g.entries = append(g.entries, newFlow())
 	}
 	for _, e := range w.CallEdges() {

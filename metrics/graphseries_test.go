@@ -191,3 +191,30 @@ func TestGraphSeriesOnlyWithCallsAndSeries(t *testing.T) {
 		}
 	}
 }
+
+// An entry through an edge gateway is marked as one.
+func TestGraphSeriesMarksGateways(t *testing.T) {
+	spec := topology.Spec{
+		Places: []topology.Place{{Region: "r", Zone: "a"}},
+		Services: []topology.ServiceSpec{
+			{Name: "s", Replicas: 1, Concurrency: 1, ServiceTime: sim.Exponential{M: 0.1}, Calls: []topology.Step{{{Service: 1}}}},
+			{Name: "t", Replicas: 1, Concurrency: 1, ServiceTime: sim.Exponential{M: 0.1}},
+		},
+		Clients: []topology.ClientSpec{
+			{Name: "direct", Service: 0, Rate: topology.RateProfile{{At: 0, Rate: 1}}, Callers: 1},
+			{Name: "gw", Service: 0, Rate: topology.RateProfile{{At: 0, Rate: 1}}, Callers: 1, Edge: true},
+		},
+	}
+	w, err := topology.New(spec, topology.Routing{Caller: firstHost, Edge: firstHost}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := NewRecorder(w, Config{Horizon: 10 * sim.Second, SeriesInterval: sim.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := rec.Graph()
+	if g.Edges[0].Gateway || !g.Edges[1].Gateway || g.Edges[2].Gateway {
+		t.Errorf("gateways: %v %v %v, want false true false", g.Edges[0].Gateway, g.Edges[1].Gateway, g.Edges[2].Gateway)
+	}
+}

@@ -276,16 +276,23 @@ func graphPicture(cs *chartSet, strategy string, r *RunDoc, ph phase, faultColor
 	index := map[string]int{} // "c:NAME" or "s:NAME" → node index
 	for i, c := range clients {
 		var out float64
+		gateway := false
 		for k, e := range g.Edges {
 			if e.Entry && e.From == c {
 				out += edgeTotals[k].n
+				gateway = gateway || e.Gateway
 			}
+		}
+		text, tip := c+"\n"+formatRate(perSecond(out)), []string{"client " + c, "sends " + formatRate(perSecond(out))}
+		if gateway {
+			text = c + " ⇢ edge\n" + formatRate(perSecond(out))
+			tip = append(tip, "enters through an edge gateway, which picks a cluster first")
 		}
 		index["c:"+c] = len(nodes)
 		nodes = append(nodes, map[string]any{
 			"id": "c:" + c, "name": c, "value": pos(0, i), "symbol": "roundRect", "symbolSize": []int{54, 30},
 			"itemStyle": map[string]any{"color": "#e8e8e8", "borderColor": "#888", "borderWidth": 1},
-			"text":      c + "\n" + formatRate(perSecond(out)), "tip": []string{"client " + c, "sends " + formatRate(perSecond(out))},
+			"text":      text, "tip": tip,
 		})
 	}
 	for d := 1; d <= maxDepth; d++ {

@@ -245,3 +245,32 @@ func TestHTMLGraphEscapesNames(t *testing.T) {
 		t.Error("the renamed db is not in the chart data")
 	}
 }
+
+// A client entering through an edge gateway says so on its node.
+func TestHTMLGraphGateway(t *testing.T) {
+	label := func(doc *Summary) string {
+		for _, s := range chartSpecs(t, renderHTML(t, doc, HTMLOptions{})) {
+			if s.Kind == "graph" {
+				for _, n := range s.Option["series"].([]any)[0].(map[string]any)["data"].([]any) {
+					if m := n.(map[string]any); m["name"] == "users" {
+						return m["text"].(string)
+					}
+				}
+			}
+		}
+		return ""
+	}
+	doc := graphFixture(t)
+	if l := label(doc); strings.Contains(l, "edge") {
+		t.Errorf("users without a gateway labelled %q", l)
+	}
+	for si := range doc.Strategies {
+		for i := range doc.Strategies[si].Runs[0].Graph.Edges {
+			e := &doc.Strategies[si].Runs[0].Graph.Edges[i]
+			e.Gateway = e.Entry
+		}
+	}
+	if l := label(doc); !strings.HasPrefix(l, "users ⇢ edge") {
+		t.Errorf("users through a gateway labelled %q", l)
+	}
+}

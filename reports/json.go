@@ -138,6 +138,7 @@ type GraphFlowDoc struct {
 	From     string           `json:"from,omitempty"`
 	To       string           `json:"to,omitempty"`
 	Entry    bool             `json:"entry,omitempty"`
+	Gateway  bool             `json:"gateway,omitempty"` // an entry through an edge gateway
 	Replicas []string         `json:"replicas,omitempty"`
 	Series   []GraphSeriesDoc `json:"series"`
 }
@@ -166,7 +167,7 @@ func graphDoc(g *metrics.Graph) *GraphDoc {
 	flows := func(fs []metrics.GraphFlow) []GraphFlowDoc {
 		out := []GraphFlowDoc{}
 		for _, f := range fs {
-			d := GraphFlowDoc{Name: f.Name, From: f.From, To: f.To, Entry: f.Entry, Replicas: f.Replicas, Series: []GraphSeriesDoc{}}
+			d := GraphFlowDoc{Name: f.Name, From: f.From, To: f.To, Entry: f.Entry, Gateway: f.Gateway, Replicas: f.Replicas, Series: []GraphSeriesDoc{}}
 			for _, s := range f.Series {
 				d.Series = append(d.Series, GraphSeriesDoc{Name: s.Name, Unit: s.Unit, Values: floats(s.Values)})
 			}
