@@ -152,8 +152,8 @@ func newGraph(doc *Summary, o HTMLOptions, cs *chartSet) *graphView {
 		"A service's colour is its health over %s: the fraction of its requests that succeeded as its callers saw them, green from %s, amber from %s, red below, grey without requests; "+
 		"its size and label give its request rate. An edge's width is its traffic (requests/s) and its label the attempts per call (1 + retries: the hop's amplification) and the timeouts over the same phase. "+
 		"A thick dark dashed ring with a halo in the fault's colour (as in the fault timeline) and a ⚡ mark the services whose replicas a fault hit; hover a node or an edge for its figures. "+
-		"Below each picture, the strategy's per-service and per-edge series (lines are services or edges) with fault windows shaded.",
-		o.Replication, phaseName, formatNum(healthyAt*100, 3)+"%", formatNum(degradedAt*100, 3)+"%")
+		"Below each picture, the strategy's per-service and per-edge series (lines are services or edges) with fault windows shaded, each line downsampled to at most %d points (LTTB, extremes kept).",
+		o.Replication, phaseName, formatNum(healthyAt*100, 3)+"%", formatNum(degradedAt*100, 3)+"%", min(o.MaxPoints, graphMaxPoints))
 	return v
 }
 
@@ -426,7 +426,7 @@ func graphSeriesCharts(doc *Summary, o HTMLOptions, cs *chartSet, strategy strin
 						y[k] = float64(vals[k])
 					}
 				}
-				xs, ys := downsample(x, y, o.MaxPoints)
+				xs, ys := downsample(x, y, min(o.MaxPoints, graphMaxPoints))
 				lines = append(lines, timeLine{Name: flows[i].Name, Color: palette[i%len(palette)], X: xs, Y: ys})
 			}
 			if len(lines) == 0 {
@@ -459,6 +459,11 @@ func graphSeriesCharts(doc *Summary, o HTMLOptions, cs *chartSet, strategy strin
 	draw("Per-edge", g.Edges, []string{"request_rate", "success_rate", "latency_p99", "attempts_per_call"})
 	return refs
 }
+
+// graphMaxPoints bounds the points of each per-service and per-edge
+// line: the charts are small multiples, and a graph of tens of services
+// and edges would otherwise put millions of points into the page.
+const graphMaxPoints = 300
 
 // flowSeriesNames are the series every service and edge has (as
 // metrics' flowSeries).

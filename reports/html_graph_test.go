@@ -274,3 +274,36 @@ func TestHTMLGraphGateway(t *testing.T) {
 		t.Errorf("users through a gateway labelled %q", l)
 	}
 }
+
+// Per-service and per-edge lines are downsampled to about
+// min(MaxPoints, graphMaxPoints) points (LTTB's n, one more when the
+// extremes share a bucket, and gap markers; as TestHTMLDownsamplesLongRuns
+// allows).
+func TestHTMLGraphSeriesDownsampled(t *testing.T) {
+	doc := graphFixture(t)
+	if n := len(doc.Strategies[0].Runs[0].Graph.Time); n <= 60 {
+		t.Fatalf("the fixture has %d buckets: too few to downsample", n)
+	}
+	seen := 0
+	for _, s := range chartSpecs(t, renderHTML(t, doc, HTMLOptions{MaxPoints: 60})) {
+		if s.Kind != "time" {
+			continue
+		}
+		title := s.Option["title"].(map[string]any)["text"].(string)
+		if !strings.HasPrefix(title, "Per-") {
+			continue
+		}
+		for _, sr := range s.Option["series"].([]any) {
+			m := sr.(map[string]any)
+			if data, ok := m["data"].([]any); ok && len(data) > 0 {
+				seen++
+				if len(data) > 62 {
+					t.Errorf("%s / %s: %d points, want about 60", title, m["name"], len(data))
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no per-service or per-edge lines")
+	}
+}
