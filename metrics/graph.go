@@ -62,29 +62,74 @@ func (f *flow) reset() {
 	f.latency.Clear()
 }
 
+// merge adds o's requests to f: the same counts, bins and quantiles as
+// adding each of them (the sketches share one mapping).
+func (f *flow) merge(o *flow) {
+	f.n += o.n
+	f.ok += o.ok
+	f.attempts += o.attempts
+	f.timeouts += o.timeouts
+	if err := f.latency.MergeWith(o.latency.DDSketch); err != nil {
+		panic(err) // every latency sketch is built with one mapping
+	}
+}
+
+// inflows says, per service, which flows make up what it saw: the
+// requests of the clients targeting it and the calls on the edges into
+// it. A service's flow is merged from them when it is read, so a request
+// goes into one sketch, its entry's or its edge's, not two.
+type inflows struct {
+	entries [][]int // per service, client IDs
+	calls   [][]int // per service, call edge indices
+}
+
+func newInflows(w *topology.World) inflows {
+	in := inflows{entries: make([][]int, len(w.Services)), calls: make([][]int, len(w.Services))}
+	for _, c := range w.Clients {
+		in.entries[c.Target.ID] = append(in.entries[c.Target.ID], int(c.ID))
+	}
+	for _, e := range w.CallEdges() {
+		in.calls[e.To.ID] = append(in.calls[e.To.ID], e.Index)
+	}
+	return in
+}
+
+// service merges service s's flow, from entries (by client ID) and
+// calls (by edge index), into into, which it resets first.
+func (in inflows) service(s int, entries, calls []flow, into *flow) {
+	into.reset()
+	for _, c := range in.entries[s] {
+		into.merge(&entries[c])
+	}
+	for _, e := range in.calls[s] {
+		into.merge(&calls[e])
+	}
+}
+
 // graphStats is the recorder extension of a world with calls: per service
 // and per call edge, the requests generated in the measurement window,
 // and with series, each one's time series (graphseries.go).
 type graphStats struct {
-	w        *topology.World
-	cfg      Config
-	index    *latencyIndex // one bin index per latency for all the sketches
-	services []flow        // by Service.ID
-	edges    []flow        // by CallEdge.Index
-	top      uint64        // client requests in the window
-	series   *graphSeries  // nil without series
+	w       *topology.World
+	cfg     Config
+	index   *latencyIndex // one bin index per latency for all the sketches
+	in      inflows
+	entries []flow       // by client ID: the clients' requests to their targets
+	edges   []flow       // by CallEdge.Index
+	top     uint64       // client requests in the window
+	series  *graphSeries // nil without series
 }
 
 func newGraphStats(w *topology.World, cfg Config, index *latencyIndex) *graphStats {
-	g := &graphStats{w: w, cfg: cfg, index: index, services: make([]flow, len(w.Services)), edges: make([]flow, len(w.CallEdges()))}
-	for i := range g.services {
-		g.services[i] = newFlow()
+	g := &graphStats{w: w, cfg: cfg, index: index, in: newInflows(w), entries: make([]flow, len(w.Clients)), edges: make([]flow, len(w.CallEdges()))}
+	for i := range g.entries {
+		g.entries[i] = newFlow()
 	}
 	for i := range g.edges {
 		g.edges[i] = newFlow()
 	}
 	if cfg.SeriesInterval > 0 {
-		g.series = newGraphSeries(w, cfg.SeriesInterval)
+		g.series = newGraphSeries(w, cfg.SeriesInterval, g.in)
 	}
 	return g
 }
@@ -103,7 +148,7 @@ func (g *graphStats) RequestEnded(now sim.Time, r *topology.Request) {
 		return
 	}
 	g.top++
-	g.services[g.w.Clients[r.Client].Target.ID].add(r, lat, g.index)
+	g.entries[r.Client].add(r, lat, g.index)
 }
 
 // HopEnded implements topology.HopObserver: a call between services.
@@ -115,7 +160,6 @@ func (g *graphStats) HopEnded(now sim.Time, e *topology.CallEdge, r *topology.Re
 	if !g.inWindow(r) {
 		return
 	}
-	g.services[e.To.ID].add(r, lat, g.index)
 	g.edges[e.Index].add(r, lat, g.index)
 }
 
@@ -134,8 +178,9 @@ func (g *graphStats) Sample(now sim.Time, width float64, row []float64) []float6
 // Summarize implements Extension.
 func (g *graphStats) Summarize(s Summary) {
 	window := (g.cfg.Horizon - g.cfg.Warmup).Seconds()
+	f := &flow{latency: newIndexedSketch()}
 	for i, svc := range g.w.Services {
-		f := &g.services[i]
+		g.in.service(i, g.entries, g.edges, f)
 		q := ":" + svc.Name
 		s["service_request_rate"+q] = float64(f.n) / window
 		s["service_success_rate"+q] = ratio(f.ok, f.n)

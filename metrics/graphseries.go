@@ -77,15 +77,16 @@ var serviceSamplers = []ServiceSampler{
 
 // graphSeries collects the series of a world's graph.
 type graphSeries struct {
-	w        *topology.World
-	out      Graph
-	services []flow // this bucket's, by Service.ID
-	entries  []flow // by client ID
-	edges    []flow // by CallEdge.Index
+	w       *topology.World
+	out     Graph
+	in      inflows
+	entries []flow // this bucket's, by client ID
+	edges   []flow // this bucket's, by CallEdge.Index
+	service flow   // scratch: one service's bucket, merged from the others
 }
 
-func newGraphSeries(w *topology.World, interval sim.Time) *graphSeries {
-	g := &graphSeries{w: w, out: Graph{Interval: interval}}
+func newGraphSeries(w *topology.World, interval sim.Time, in inflows) *graphSeries {
+	g := &graphSeries{w: w, out: Graph{Interval: interval}, in: in, service: newFlow()}
 	series := func(extra []ServiceSampler) []GraphSeries {
 		var out []GraphSeries
 		for _, c := range flowSeries {
@@ -102,7 +103,6 @@ func newGraphSeries(w *topology.World, interval sim.Time) *graphSeries {
 			f.Replicas = append(f.Replicas, r.Name)
 		}
 		g.out.Services = append(g.out.Services, f)
-		g.services = append(g.services, newFlow())
 	}
 	for _, c := range w.Clients {
 		g.out.Edges = append(g.out.Edges, GraphFlow{Name: EdgeName(c.Name, c.Target.Name), From: c.Name, To: c.Target.Name, Entry: true, Gateway: c.Spec.Edge, Series: series(nil)})
@@ -117,20 +117,19 @@ func newGraphSeries(w *topology.World, interval sim.Time) *graphSeries {
 
 func (g *graphSeries) requestEnded(r *topology.Request, lat float64, x *latencyIndex) {
 	g.entries[r.Client].add(r, lat, x)
-	g.services[g.w.Clients[r.Client].Target.ID].add(r, lat, x)
 }
 
 func (g *graphSeries) hopEnded(e *topology.CallEdge, r *topology.Request, lat float64, x *latencyIndex) {
 	g.edges[e.Index].add(r, lat, x)
-	g.services[e.To.ID].add(r, lat, x)
 }
 
 // sample closes the bucket that ends at now and lasted width seconds.
 func (g *graphSeries) sample(now sim.Time, width float64) {
 	g.out.Time = append(g.out.Time, now.Seconds())
-	for i, s := range g.w.Services {
+	for i, s := range g.w.Services { // before the entries and edges are reset
 		out := &g.out.Services[i]
-		appendFlow(out, &g.services[i], width)
+		g.in.service(i, g.entries, g.edges, &g.service)
+		appendFlow(out, &g.service, width)
 		for k, x := range serviceSamplers {
 			out.Series[len(flowSeries)+k].Values = append(out.Series[len(flowSeries)+k].Values, x.Value(s))
 		}
