@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -142,6 +143,7 @@ func newGraph(doc *Summary, o HTMLOptions, cs *chartSet) *graphView {
 			for _, f := range r.Faults {
 				ph.windows = append(ph.windows, [2]float64{float64(f.StartS), endOf(f, doc.DurationS)})
 			}
+			ph.windows = union(ph.windows)
 		}
 		phaseName = ph.name
 		gs := graphStrategy{Name: s.Name, Picture: graphPicture(cs, s.Name, r, ph, colors)}
@@ -152,9 +154,25 @@ func newGraph(doc *Summary, o HTMLOptions, cs *chartSet) *graphView {
 		"A service's colour is its health over %s: the fraction of its requests that succeeded as its callers saw them, green from %s, amber from %s, red below, grey without requests; "+
 		"its size and label give its request rate. An edge's width is its traffic (requests/s) and its label the attempts per call (1 + retries: the hop's amplification) and the timeouts over the same phase. "+
 		"A thick dark dashed ring with a halo in the fault's colour (as in the fault timeline) and a ⚡ mark the services whose replicas a fault hit; hover a node or an edge for its figures. "+
-		"Below each picture, the strategy's per-service and per-edge series (lines are services or edges) with fault windows shaded, each line downsampled to at most %d points (LTTB, extremes kept).",
+		"Below each picture, the strategy's per-service and per-edge series (lines are services or edges) with fault windows shaded, each line downsampled to about %d points (LTTB, extremes kept).",
 		o.Replication, phaseName, formatNum(healthyAt*100, 3)+"%", formatNum(degradedAt*100, 3)+"%", min(o.MaxPoints, graphMaxPoints))
 	return v
+}
+
+// union merges overlapping windows, so rates over a phase divide by the
+// time it covers once.
+func union(ws [][2]float64) [][2]float64 {
+	ws = slices.Clone(ws)
+	slices.SortFunc(ws, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
+	var out [][2]float64
+	for _, w := range ws {
+		if n := len(out); n > 0 && w[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], w[1])
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // depths places each service one column right of its deepest caller; a

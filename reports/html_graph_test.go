@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -305,5 +306,13 @@ func TestHTMLGraphSeriesDownsampled(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatal("no per-service or per-edge lines")
+	}
+}
+
+func TestGraphPhaseUnion(t *testing.T) {
+	got := union([][2]float64{{50, 70}, {10, 20}, {15, 30}, {30, 40}, {60, 65}})
+	want := [][2]float64{{10, 40}, {50, 70}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("union = %v, want %v", got, want)
 	}
 }
