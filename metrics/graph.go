@@ -3,8 +3,6 @@ package metrics
 import (
 	"math"
 
-	"github.com/DataDog/sketches-go/ddsketch"
-
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 )
@@ -39,10 +37,13 @@ func EdgeName(from, to string) string { return from + "->" + to }
 // flow is what one service or one call edge saw of its requests.
 type flow struct {
 	n, ok, attempts, timeouts uint64
-	latency                   *ddsketch.DDSketch
+	latency                   indexedSketch
 }
 
-func (f *flow) add(r *topology.Request) {
+func newFlow() flow { return flow{latency: newIndexedSketch()} }
+
+// add counts r, whose latency lat is indexed by x.
+func (f *flow) add(r *topology.Request, lat float64, x *latencyIndex) {
 	f.n++
 	f.attempts += uint64(r.Attempts())
 	switch r.Outcome {
@@ -52,29 +53,83 @@ func (f *flow) add(r *topology.Request) {
 		f.timeouts++
 	}
 	if r.Outcome == topology.Success || r.Outcome == topology.Error {
-		f.latency.Add(r.Latency().Seconds())
+		f.latency.add(lat, x)
+	}
+}
+
+func (f *flow) reset() {
+	f.n, f.ok, f.attempts, f.timeouts = 0, 0, 0, 0
+	f.latency.Clear()
+}
+
+// merge adds o's requests to f: the same counts, bins and quantiles as
+// adding each of them (the sketches share one mapping).
+func (f *flow) merge(o *flow) {
+	f.n += o.n
+	f.ok += o.ok
+	f.attempts += o.attempts
+	f.timeouts += o.timeouts
+	if err := f.latency.MergeWith(o.latency.DDSketch); err != nil {
+		panic(err) // every latency sketch is built with one mapping
+	}
+}
+
+// inflows says, per service, which flows make up what it saw: the
+// requests of the clients targeting it and the calls on the edges into
+// it. A service's flow is merged from them when it is read, so a request
+// goes into one sketch, its entry's or its edge's, not two.
+type inflows struct {
+	entries [][]int // per service, client IDs
+	calls   [][]int // per service, call edge indices
+}
+
+func newInflows(w *topology.World) inflows {
+	in := inflows{entries: make([][]int, len(w.Services)), calls: make([][]int, len(w.Services))}
+	for _, c := range w.Clients {
+		in.entries[c.Target.ID] = append(in.entries[c.Target.ID], int(c.ID))
+	}
+	for _, e := range w.CallEdges() {
+		in.calls[e.To.ID] = append(in.calls[e.To.ID], e.Index)
+	}
+	return in
+}
+
+// service merges service s's flow, from entries (by client ID) and
+// calls (by edge index), into into, which it resets first.
+func (in inflows) service(s int, entries, calls []flow, into *flow) {
+	into.reset()
+	for _, c := range in.entries[s] {
+		into.merge(&entries[c])
+	}
+	for _, e := range in.calls[s] {
+		into.merge(&calls[e])
 	}
 }
 
 // graphStats is the recorder extension of a world with calls: per service
-// and per call edge, the requests generated in the measurement window.
+// and per call edge, the requests generated in the measurement window,
+// and with series, each one's time series (graphseries.go).
 type graphStats struct {
-	w        *topology.World
-	cfg      Config
-	services []flow // by Service.ID
-	edges    []flow // as World.CallEdges
-	edgeIdx  map[*topology.CallEdge]int
-	top      uint64 // client requests in the window
+	w       *topology.World
+	cfg     Config
+	index   *latencyIndex // one bin index per latency for all the sketches
+	in      inflows
+	entries []flow       // by client ID: the clients' requests to their targets
+	edges   []flow       // by CallEdge.Index
+	top     uint64       // client requests in the window
+	series  *graphSeries // nil without series
 }
 
-func newGraphStats(w *topology.World, cfg Config) *graphStats {
-	g := &graphStats{w: w, cfg: cfg, services: make([]flow, len(w.Services)), edgeIdx: map[*topology.CallEdge]int{}}
-	for i := range g.services {
-		g.services[i].latency = newSketch()
+func newGraphStats(w *topology.World, cfg Config, index *latencyIndex) *graphStats {
+	g := &graphStats{w: w, cfg: cfg, index: index, in: newInflows(w), entries: make([]flow, len(w.Clients)), edges: make([]flow, len(w.CallEdges()))}
+	for i := range g.entries {
+		g.entries[i] = newFlow()
 	}
-	for i, e := range w.CallEdges() {
-		g.edges = append(g.edges, flow{latency: newSketch()})
-		g.edgeIdx[e] = i
+	for i := range g.edges {
+		g.edges[i] = newFlow()
+	}
+	if cfg.SeriesInterval > 0 {
+		g.series = newGraphSeries(w, cfg.SeriesInterval, g.in)
 	}
 	return g
 }
@@ -84,36 +139,53 @@ func (g *graphStats) inWindow(r *topology.Request) bool {
 }
 
 // RequestEnded implements topology.Observer: a client's request.
-func (g *graphStats) RequestEnded(_ sim.Time, r *topology.Request) {
+func (g *graphStats) RequestEnded(now sim.Time, r *topology.Request) {
+	lat := r.Latency().Seconds()
+	if g.series != nil && now <= g.cfg.Horizon {
+		g.series.requestEnded(r, lat, g.index)
+	}
 	if !g.inWindow(r) {
 		return
 	}
 	g.top++
-	g.services[g.w.Clients[r.Client].Target.ID].add(r)
+	g.entries[r.Client].add(r, lat, g.index)
 }
 
 // HopEnded implements topology.HopObserver: a call between services.
-func (g *graphStats) HopEnded(_ sim.Time, e *topology.CallEdge, r *topology.Request) {
+func (g *graphStats) HopEnded(now sim.Time, e *topology.CallEdge, r *topology.Request) {
+	lat := r.Latency().Seconds()
+	if g.series != nil && now <= g.cfg.Horizon {
+		g.series.hopEnded(e, r, lat, g.index)
+	}
 	if !g.inWindow(r) {
 		return
 	}
-	g.services[e.To.ID].add(r)
-	g.edges[g.edgeIdx[e]].add(r)
+	g.edges[e.Index].add(r, lat, g.index)
 }
 
-func (g *graphStats) Columns() []Column                                     { return nil }
-func (g *graphStats) Sample(_ sim.Time, _ float64, row []float64) []float64 { return row }
+// Columns implements Extension: the graph's series are kept apart (Graph),
+// so the run's own series have the same columns with or without calls.
+func (g *graphStats) Columns() []Column { return nil }
+
+// Sample implements Extension: it closes the graph series' bucket.
+func (g *graphStats) Sample(now sim.Time, width float64, row []float64) []float64 {
+	if g.series != nil {
+		g.series.sample(now, width)
+	}
+	return row
+}
 
 // Summarize implements Extension.
 func (g *graphStats) Summarize(s Summary) {
 	window := (g.cfg.Horizon - g.cfg.Warmup).Seconds()
+	f := &flow{latency: newIndexedSketch()}
 	for i, svc := range g.w.Services {
-		f := &g.services[i]
+		g.in.service(i, g.entries, g.edges, f)
 		q := ":" + svc.Name
 		s["service_request_rate"+q] = float64(f.n) / window
 		s["service_success_rate"+q] = ratio(f.ok, f.n)
-		s["service_latency_p50"+q] = quantile(f.latency, 0.5)
-		s["service_latency_p99"+q] = quantile(f.latency, 0.99)
+		s["service_latency_p50"+q] = quantile(f.latency.DDSketch, 0.5)
+		s["service_latency_p99"+q] = quantile(f.latency.DDSketch, 0.99)
 		s["service_amplification"+q] = ratio(f.attempts, g.top)
 		wasted, busy := 0.0, 0.0
 		for _, rep := range svc.Replicas {
@@ -130,8 +202,8 @@ func (g *graphStats) Summarize(s Summary) {
 		q := ":" + EdgeName(e.From.Name, e.To.Name)
 		s["call_request_rate"+q] = float64(f.n) / window
 		s["call_success_rate"+q] = ratio(f.ok, f.n)
-		s["call_latency_p50"+q] = quantile(f.latency, 0.5)
-		s["call_latency_p99"+q] = quantile(f.latency, 0.99)
+		s["call_latency_p50"+q] = quantile(f.latency.DDSketch, 0.5)
+		s["call_latency_p99"+q] = quantile(f.latency.DDSketch, 0.99)
 		s["call_attempts_per_call"+q] = ratio(f.attempts, f.n)
 		s["call_timeouts"+q] = float64(f.timeouts)
 	}

@@ -68,6 +68,7 @@ type Recorder struct {
 	bucket bucketStats
 	kTick  sim.Kind
 	ext    []Extension
+	graph  *graphStats // nil without calls
 }
 
 // Extension is a collector that adds to a recorder's output: columns of
@@ -122,7 +123,8 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 	w.Observe(es)
 	r.Extend(es)
 	if len(w.CallEdges()) > 0 { // per service and per call edge (graph.go)
-		gs := newGraphStats(w, cfg)
+		gs := newGraphStats(w, cfg, r.index)
+		r.graph = gs
 		w.Observe(gs)
 		w.ObserveHops(gs)
 		r.Extend(gs)

@@ -13,10 +13,13 @@ import (
 // once by a latencyIndex shared between them, can be added to each
 // directly; the bins and counts are those Add would produce.
 
-// indexedSketch is a latency sketch and its positive-value store.
+// indexedSketch is a latency sketch, its positive-value store (its
+// concrete type: no interface call per value) and its mapping's
+// indexable range.
 type indexedSketch struct {
 	*ddsketch.DDSketch
-	pos store.Store
+	pos      *store.CollapsingLowestDenseStore
+	min, max float64 // the mapping's MinIndexableValue and MaxIndexableValue
 }
 
 func newIndexedSketch() indexedSketch {
@@ -26,14 +29,14 @@ func newIndexedSketch() indexedSketch {
 	}
 	pos := store.NewCollapsingLowestDenseStore(sketchBins)
 	// As ddsketch.LogCollapsingLowestDenseDDSketch builds it (newSketch).
-	return indexedSketch{ddsketch.NewDDSketch(m, pos, store.NewCollapsingLowestDenseStore(sketchBins)), pos}
+	return indexedSketch{ddsketch.NewDDSketch(m, pos, store.NewCollapsingLowestDenseStore(sketchBins)), pos, m.MinIndexableValue(), m.MaxIndexableValue()}
 }
 
 // add inserts v, whose bin index x.of computes (once for every sketch
 // given the same value in a row). Values outside the positive indexable
 // range (zero, negative, too large, NaN) go through Add.
 func (s indexedSketch) add(v float64, x *latencyIndex) {
-	if v > s.MinIndexableValue() && v <= s.MaxIndexableValue() {
+	if v > s.min && v <= s.max {
 		s.pos.AddWithCount(x.of(v), 1)
 		return
 	}

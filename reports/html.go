@@ -75,6 +75,7 @@ type page struct {
 	Compare *compareView
 	Boxes   *boxView
 	Faults  *faultView
+	Graph   *graphView
 	Series  *seriesView
 	Audit   *auditView
 	Sweep   *sweepView
@@ -128,6 +129,9 @@ func WriteHTML(w io.Writer, doc *Summary, o HTMLOptions) error {
 	if hasRuns(doc) {
 		p.Faults = newFaults(doc, o, cs)
 		p.Nav = append(p.Nav, navItem{"faults", "Faults"})
+		if p.Graph = newGraph(doc, o, cs); p.Graph != nil {
+			p.Nav = append(p.Nav, navItem{"graph", "Service graph"})
+		}
 		p.Series = newSeries(doc, o, cs)
 		p.Nav = append(p.Nav, navItem{"series", "Time series"})
 		if p.Audit = newAudit(doc, o); p.Audit != nil {

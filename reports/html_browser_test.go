@@ -145,9 +145,9 @@ func load(t *testing.T, browser context.Context, file string, check func(ctx con
 // TestReportInBrowser opens reports in headless Chromium with the network
 // off: each loads without console errors or network requests, every chart
 // draws, and a user string with markup stays text. Full-page screenshots
-// of the results and sweep reports go to the test's temp directory and,
-// when $TANGLE_SCREENSHOT names a .png file, there too (the sweep's beside
-// it as NAME-sweep.png).
+// of the results, sweep and service-graph reports go to the test's temp
+// directory and, when $TANGLE_SCREENSHOT names a .png file, there too (the
+// sweep's and the graph's beside it as NAME-sweep.png and NAME-graph.png).
 func TestReportInBrowser(t *testing.T) {
 	bin := needBrowser(t)
 	dir := t.TempDir()
@@ -169,6 +169,18 @@ func TestReportInBrowser(t *testing.T) {
 	}{
 		{"report", write("report.html", renderHTML(t, fixture(t), HTMLOptions{})), true, nil},
 		{"sweep", write("sweep.html", renderSweep(t, sweepFixture(), HTMLOptions{})), true, nil},
+		// a service graph (retry-amplification): the graph pictures and the
+		// per-service and per-edge series draw too
+		{"graph", write("graph.html", renderHTML(t, graphFixture(t), HTMLOptions{})), true, func(ctx context.Context) error {
+			var pictures int
+			if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll("#graph .chart").length`, &pictures)); err != nil {
+				return err
+			}
+			if pictures < 3*9 { // per strategy: the picture and 8 series
+				return fmt.Errorf("%d charts in the service graph section, want at least 27", pictures)
+			}
+			return nil
+		}},
 		{"escaping", write("escaping.html", renderHTML(t, evil, HTMLOptions{})), false, func(ctx context.Context) error {
 			var pwned bool
 			var h1 string

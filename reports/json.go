@@ -119,6 +119,63 @@ type RunDoc struct {
 	Series      *SeriesDoc `json:"series,omitempty"`
 	Faults      []FaultDoc `json:"faults"`
 	Audit       []AuditDoc `json:"audit,omitempty"` // decision audit trail, in time order
+	Graph       *GraphDoc  `json:"graph,omitempty"` // the service graph and its series (scenarios with calls)
+}
+
+// GraphDoc is a run's service graph: its services and edges (the clients'
+// entries first, then the calls between services), each with its series
+// over the buckets of the run's series.
+type GraphDoc struct {
+	IntervalS float64        `json:"interval_s"`
+	Time      []Float        `json:"time_s"`
+	Services  []GraphFlowDoc `json:"services"`
+	Edges     []GraphFlowDoc `json:"edges"`
+}
+
+// GraphFlowDoc is one service or edge of a graph and its series.
+type GraphFlowDoc struct {
+	Name     string           `json:"name"`
+	From     string           `json:"from,omitempty"`
+	To       string           `json:"to,omitempty"`
+	Entry    bool             `json:"entry,omitempty"`
+	Gateway  bool             `json:"gateway,omitempty"` // an entry through an edge gateway
+	Replicas []string         `json:"replicas,omitempty"`
+	Series   []GraphSeriesDoc `json:"series"`
+}
+
+// GraphSeriesDoc is one series of a service or an edge.
+type GraphSeriesDoc struct {
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit"`
+	Values []Float `json:"values"`
+}
+
+// Of returns the values of the named series, or nil.
+func (f *GraphFlowDoc) Of(name string) []Float {
+	for _, s := range f.Series {
+		if s.Name == name {
+			return s.Values
+		}
+	}
+	return nil
+}
+
+func graphDoc(g *metrics.Graph) *GraphDoc {
+	if g == nil {
+		return nil
+	}
+	flows := func(fs []metrics.GraphFlow) []GraphFlowDoc {
+		out := []GraphFlowDoc{}
+		for _, f := range fs {
+			d := GraphFlowDoc{Name: f.Name, From: f.From, To: f.To, Entry: f.Entry, Gateway: f.Gateway, Replicas: f.Replicas, Series: []GraphSeriesDoc{}}
+			for _, s := range f.Series {
+				d.Series = append(d.Series, GraphSeriesDoc{Name: s.Name, Unit: s.Unit, Values: floats(s.Values)})
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	return &GraphDoc{IntervalS: g.Interval.Seconds(), Time: floats(g.Time), Services: flows(g.Services), Edges: flows(g.Edges)}
 }
 
 // SeriesDoc is a run's fixed-interval time series: Time[k] is the end of
@@ -232,6 +289,7 @@ func runDoc(r int, run scenarios.RunResult) RunDoc {
 		}
 		d.Series = sd
 	}
+	d.Graph = graphDoc(run.Graph)
 	for _, a := range run.Audit {
 		d.Audit = append(d.Audit, auditDoc(a))
 	}

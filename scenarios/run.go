@@ -84,6 +84,10 @@ type RunResult struct {
 	Audit []routectl.AuditEntry
 	// Attached is what Options.Attach's function returned (nil without).
 	Attached any
+
+	// Graph is the service graph's per-service and per-edge series (nil
+	// without calls between services, or without series).
+	Graph *metrics.Graph
 }
 
 // progressEvery is how many events a run handles between progress updates
@@ -226,7 +230,7 @@ func runOne(ctx context.Context, sc *Scenario, s int, seed uint64, prog *Progres
 	}
 	prog.SimTime.Add(int64(horizon) - reported)
 	prog.Events.Add(int64(w.Eng.Events()) - lastEvents)
-	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
+	rr := RunResult{Seed: seed, Summary: b.Summary(), Series: b.Series(), Graph: b.Recorder.Graph(), Faults: b.Faults.Windows(), Events: w.Eng.Events(), SLOs: b.SLOReports()}
 	if state.Of(w) != nil {
 		rr.Audit = routectl.Of(w).Audit()
 	}

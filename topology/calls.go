@@ -24,6 +24,7 @@ import "github.com/tangle-sim/tangle/sim"
 type frame struct {
 	job  Ref
 	rep  *Replica
+	svc  int32 // rep's service (an index into graph.plan)
 	root int32 // the client whose request the attempt serves (0 if it is gone)
 	// trace is the request the attempt serves: its ID and its root's (0
 	// when it is gone), so the calls it makes can name them.
@@ -49,7 +50,11 @@ type link struct {
 // service makes any; it reports whether it took the attempt's reply over.
 func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 	g := w.graph
-	if g == nil || len(g.plan[rep.Service.ID]) == 0 {
+	if g == nil {
+		return false
+	}
+	svc := rep.Service.ID
+	if len(g.plan[svc]) == 0 {
 		return false
 	}
 	root, deadline := int32(0), sim.Time(0)
@@ -76,7 +81,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		rep.held++
 	}
 	idx, f := g.frames.Alloc()
-	*f = frame{job: ref, rep: rep, root: root, trace: trace, traceRoot: traceRoot, held: held, deadline: deadline}
+	*f = frame{job: ref, rep: rep, svc: int32(svc), root: root, trace: trace, traceRoot: traceRoot, held: held, deadline: deadline}
 	w.runStep(g.frames.Ref(idx))
 	return true
 }
@@ -87,13 +92,20 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 func (w *World) runStep(fref Ref) {
 	g := w.graph
 	f := g.frames.Get(fref)
-	steps := g.plan[f.rep.Service.ID]
+	steps := g.plan[f.svc]
 	for ; int(f.step) < len(steps); f.step++ {
 		if g.stopped {
 			w.completeFrame(fref, Dropped, CauseUnfinished)
 			return
 		}
 		step := steps[f.step]
+		if g.sure[f.svc][f.step] { // every call is made: no coins
+			f.pending = int16(len(step))
+			for i := range step {
+				w.call(fref, f, &step[i])
+			}
+			return
+		}
 		var buf [16]bool
 		take := buf[:0]
 		if len(step) > len(buf) {
@@ -111,9 +123,9 @@ func (w *World) runStep(fref Ref) {
 			continue
 		}
 		f.pending = n
-		for i, c := range step {
+		for i := range step {
 			if take[i] {
-				w.call(fref, f, c)
+				w.call(fref, f, &step[i])
 			}
 		}
 		return // the step's last call to end runs the next
@@ -124,7 +136,7 @@ func (w *World) runStep(fref Ref) {
 // call sends one hop request for the frame from rep's sidecar on c's edge;
 // with a deadline, it waits no longer than the deadline, and a call whose
 // deadline has passed ends at once as a timeout.
-func (w *World) call(fref Ref, f *frame, c hopCall) {
+func (w *World) call(fref Ref, f *frame, c *hopCall) {
 	g := w.graph
 	rep, deadline := f.rep, f.deadline
 	now := w.Eng.Now()

@@ -48,6 +48,9 @@ type ServiceRouting struct {
 // replica of the calling service, and what they saw.
 type CallEdge struct {
 	From, To *Service
+	// Index is the edge's position in World.CallEdges, for observers that
+	// keep per-edge state in a slice.
+	Index int
 	// Client is the edge's population of callers, one per replica of From
 	// (indexed as From.Replicas). It is not one of World.Clients: it has no
 	// arrivals of its own, and its ID is -1. Its Generated, Attempts,
@@ -91,6 +94,9 @@ type graph struct {
 	obs   []HopObserver
 	edges []*CallEdge
 	plan  [][][]hopCall // per service, per step, its calls
+	// sure says, per service and step, that every call of the step is
+	// made (none is taken with a probability), so no coin is tossed.
+	sure [][]bool
 	// frames are the attempts waiting on their calls; links say, per
 	// request slot, which frame a hop request reports to.
 	frames   Arena[frame]
@@ -115,7 +121,7 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 	if !any {
 		return nil
 	}
-	g := &graph{plan: make([][][]hopCall, len(w.Services))}
+	g := &graph{plan: make([][][]hopCall, len(w.Services)), sure: make([][]bool, len(w.Services))}
 	for si, ss := range spec.Services {
 		from := w.Services[si]
 		for k, step := range ss.Calls {
@@ -123,7 +129,9 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 				return fmt.Errorf("service %s: step %d has no call", from.Name, k+1)
 			}
 			var hs []hopCall
+			sure := true
 			for _, c := range step {
+				sure = sure && (c.Probability == 0 || c.Probability >= 1)
 				if c.Service < 0 || c.Service >= len(w.Services) {
 					return fmt.Errorf("service %s: calls unknown service %d", from.Name, c.Service)
 				}
@@ -136,6 +144,7 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 				hs = append(hs, hopCall{Call: c, edge: g.edge(w, from, w.Services[c.Service], spec, seed)})
 			}
 			g.plan[si] = append(g.plan[si], hs)
+			g.sure[si] = append(g.sure[si], sure)
 		}
 	}
 	if cyc := g.cycle(len(w.Services)); cyc != nil {
@@ -171,7 +180,7 @@ func (g *graph) edge(w *World, from, to *Service, spec Spec, seed uint64) *CallE
 		cl := w.newCaller(c, rep.Place, rep.Name+"->"+to.Name, spec, seed)
 		c.Callers = append(c.Callers, cl)
 	}
-	e := &CallEdge{From: from, To: to, Client: c, coin: sim.NewStream(seed, "calls/"+name)}
+	e := &CallEdge{From: from, To: to, Index: len(g.edges), Client: c, coin: sim.NewStream(seed, "calls/"+name)}
 	g.edges = append(g.edges, e)
 	return e
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/tangle-sim/tangle/sim"
@@ -39,11 +40,14 @@ func graph20() Spec {
 
 // BenchmarkServiceGraph runs graph20 for 10 simulated seconds and reports
 // simulated hop-requests (calls between services and the clients'
-// requests) per wall-clock second.
+// requests) per wall-clock second, and per CPU second of the process
+// (hops/cpu-s: on a machine shared with other work, wall time counts the
+// time others had the core; run it with -cpu 1).
 func BenchmarkServiceGraph(b *testing.B) {
 	spec := graph20()
 	b.ReportAllocs()
 	var hops uint64
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		w, err := New(spec, Routing{Caller: roundRobin}, uint64(i))
 		if err != nil {
@@ -61,6 +65,49 @@ func BenchmarkServiceGraph(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(hops)/b.Elapsed().Seconds(), "hops/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(hops)/cpu, "hops/cpu-s")
+	}
+}
+
+// BenchmarkServiceGraphMemory runs graph20 for two run lengths and reports
+// the heap in use at the end of each run (after a collection, the world
+// still live) with the run's hop-requests per wall-clock second: the two
+// heap figures are equal when the call path's memory is flat in run
+// length (what is in flight, not what has passed).
+func BenchmarkServiceGraphMemory(b *testing.B) {
+	for _, d := range []sim.Time{10 * sim.Second, 40 * sim.Second} {
+		b.Run(fmt.Sprintf("sim=%v", d), func(b *testing.B) {
+			spec := graph20()
+			var hops uint64
+			heap := 0.0
+			for i := 0; i < b.N; i++ {
+				w, err := New(spec, Routing{Caller: roundRobin}, uint64(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.Observe(&tally{})
+				w.Start(d)
+				w.Eng.Run(d)
+				b.StopTimer()
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				heap = max(heap, float64(ms.HeapInuse)/(1<<20))
+				b.StartTimer()
+				w.Drain(sim.Minute)
+				for _, c := range w.Clients {
+					hops += c.Generated
+				}
+				for _, e := range w.CallEdges() {
+					hops += e.Client.Generated
+				}
+				runtime.KeepAlive(w)
+			}
+			b.ReportMetric(float64(hops)/b.Elapsed().Seconds(), "hops/s")
+			b.ReportMetric(heap, "heap-MiB")
+		})
+	}
 }
 
 // The benchmark's graph makes 15 hops per request and conserves them.

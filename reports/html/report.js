@@ -89,6 +89,19 @@
         if (/^gap /.test(s.name)) { s.silent = true; s.tooltip = { show: false }; s.emphasis = { disabled: true }; }
       });
     }
+    if (spec.kind === "graph") {
+      // labels and tooltips are the text the report computed (text, tip)
+      (o.series || []).forEach(function (s) {
+        s.label = s.label || {};
+        s.label.formatter = function (p) { return p.data && p.data.text !== undefined ? p.data.text : p.name; };
+        s.edgeLabel = s.edgeLabel || {};
+        s.edgeLabel.formatter = function (p) { return p.data && p.data.text !== undefined ? p.data.text : ""; };
+      });
+      o.tooltip.formatter = function (p) {
+        var tip = (p.data && p.data.tip) || [p.name];
+        return tip.map(function (line, i) { return i === 0 ? "<b>" + esc(line) + "</b>" : esc(line); }).join("<br>");
+      };
+    }
     if (spec.kind === "heatmap") {
       var xs = axisList(o.xAxis)[0].data || [], ys = axisList(o.yAxis)[0].data || [];
       (o.series || []).forEach(function (s, i) {
