@@ -160,8 +160,8 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 	}
 	switch kind {
 	case Replicas:
-		for _, r := range w.Replicas {
-			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
+		for _, r := range w.Replicas { // those provisioned now: an autoscaler's idle pool is not there to hit
+			if r.Provisioned() && (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&
 				(len(s.Names) == 0 || slices.Contains(s.Names, r.Name)) {
 				t.Replicas = append(t.Replicas, r)
 			}
