@@ -35,7 +35,7 @@ func pool(n int, rate float64) Spec {
 type servedBy struct{ n []int }
 
 func (s *servedBy) RequestEnded(sim.Time, *Request) {}
-func (s *servedBy) JobSent(_ sim.Time, j *Job)    { s.n[j.Replica]++ }
+func (s *servedBy) JobSent(_ sim.Time, j *Job)      { s.n[j.Replica]++ }
 
 // Replicas outside the provisioned count get no work; new ones become
 // routable ReadyAfter after the sync that asked for them, and a replica
