@@ -36,7 +36,7 @@ func TestReplicaRecommendationUpstream(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := ReplicaRecommendation(tc.current, tc.ready, tc.unready, tc.target, 0.1)
+			got, ok := ReplicaRecommendation(tc.current, tc.ready, tc.unready, tc.target, 0.1, 0.1)
 			if tc.wantNoRecommend {
 				assert.False(t, ok)
 				return

@@ -62,7 +62,7 @@ type HPAConfig struct {
 	MinReplicas, MaxReplicas int // MaxReplicas 0: the service's pool
 	Metric                   string
 	Target                   float64 // utilisation (0..) for cpu, in-flight per pod for inflight
-	Tolerance                float64
+	TolDown, TolUp           float64 // Tolerances{scaleDown, scaleUp}
 	SyncPeriod               sim.Time
 	CPUInitialization        sim.Time
 	Up, Down                 HPARules
@@ -74,7 +74,8 @@ var hpaParams = sim.ParamSet{
 	{Name: "metric", Kind: sim.Enum, Default: "cpu", Choices: []string{"cpu", "inflight"}, Description: "cpu: a Resource metric, the busy fraction of the pod's slots against target_utilization; inflight: a Pods metric, requests at the pod against target_inflight (AverageValue)"},
 	{Name: "target_utilization", Kind: sim.Ratio, Default: 0.8, Description: "averageUtilization of the cpu metric", Source: "autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: 80% cpu when no metric is given"},
 	{Name: "target_inflight", Kind: sim.Float, Default: 1.0, Min: sim.Bound(0.001), Description: "averageValue of the inflight metric: requests per pod"},
-	{Name: "tolerance", Kind: sim.Ratio, Default: 0.1, Description: "no change while |1 − usage/target| is within it", Source: "--horizontal-pod-autoscaler-tolerance 0.1"},
+	{Name: "scale_up_tolerance", Kind: sim.Ratio, Default: 0.1, Description: "no scale-up while usage/target ≤ 1 + this (behavior.scaleUp.tolerance)", Source: "--horizontal-pod-autoscaler-tolerance 0.1"},
+	{Name: "scale_down_tolerance", Kind: sim.Ratio, Default: 0.1, Description: "no scale-down while usage/target ≥ 1 − this (behavior.scaleDown.tolerance)", Source: "--horizontal-pod-autoscaler-tolerance 0.1"},
 	{Name: "sync_period", Kind: sim.Duration, Default: 15 * sim.Second, Min: sim.Bound(0.001), Description: "how often the controller reconciles (and the metrics' window)", Source: "--horizontal-pod-autoscaler-sync-period 15s"},
 	{Name: "cpu_initialization_period", Kind: sim.Duration, Default: 5 * sim.Minute, Min: sim.Bound(0), Description: "after a pod starts, its cpu sample is set aside unless it covers a whole window since the pod became ready", Source: "--horizontal-pod-autoscaler-cpu-initialization-period 5m"},
 	{Name: "scale_up_stabilization", Kind: sim.Duration, Default: sim.Time(0), Min: sim.Bound(0), Description: "behavior.scaleUp.stabilizationWindowSeconds", Source: "autoscaling/v2 default 0"},
@@ -95,7 +96,7 @@ var hpaParams = sim.ParamSet{
 func HPAConfigOf(p sim.Params) (HPAConfig, error) {
 	c := HPAConfig{
 		MinReplicas: int(p.Int("min_replicas")), MaxReplicas: int(p.Int("max_replicas")),
-		Metric: p.String("metric"), Tolerance: p.Float("tolerance"),
+		Metric: p.String("metric"), TolDown: p.Float("scale_down_tolerance"), TolUp: p.Float("scale_up_tolerance"),
 		SyncPeriod: p.Duration("sync_period"), CPUInitialization: p.Duration("cpu_initialization_period"),
 	}
 	c.Target = p.Float("target_utilization")
@@ -204,14 +205,15 @@ func (h *HPA) recommend(v *topology.ScaleView) (int, bool) {
 			used = append(used, value)
 		}
 	}
-	return ReplicaRecommendation(v.Current, used, unready, h.cfg.Target, h.cfg.Tolerance)
+	return ReplicaRecommendation(v.Current, used, unready, h.cfg.Target, h.cfg.TolDown, h.cfg.TolUp)
 }
 
 // ReplicaRecommendation is the replica calculator's arithmetic: current
 // replicas, the metrics of the ready pods, the number of pods set aside as
-// unready, the target per pod and the tolerance. ok is false when there is
-// no metric (the controller's "did not receive metrics for targeted pods").
-func ReplicaRecommendation(current int, metrics []float64, unready int, target, tolerance float64) (n int, ok bool) {
+// unready, the target per pod and the tolerances down and up (Tolerances
+// isWithin). ok is false when there is no metric (the controller's "did
+// not receive metrics for targeted pods").
+func ReplicaRecommendation(current int, metrics []float64, unready int, target, down, up float64) (n int, ok bool) {
 	if len(metrics) == 0 {
 		return 0, false
 	}
@@ -220,7 +222,7 @@ func ReplicaRecommendation(current int, metrics []float64, unready int, target, 
 		sum += m
 	}
 	ratio := sum / float64(len(metrics)) / target
-	within := func(r float64) bool { return 1-tolerance <= r && r <= 1+tolerance }
+	within := func(r float64) bool { return 1-down <= r && r <= 1+up }
 	if !(unready > 0 && ratio > 1) {
 		if within(ratio) {
 			return current, true
