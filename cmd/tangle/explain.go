@@ -174,6 +174,9 @@ func explainMetric(w io.Writer, d metrics.Def) {
 	if slices.Contains(metrics.CallMetrics, base) {
 		fmt.Fprintf(w, "  reported per call edge as %s:FROM->TO, in scenarios whose services call each other\n", base)
 	}
+	if slices.Contains(metrics.ReplicaMetrics, base) {
+		fmt.Fprintf(w, "  reported per autoscaled service as %s:SERVICE, for services with max_replicas\n", base)
+	}
 	op, bound := "max", exampleBound(d)
 	if d.Better == metrics.Higher {
 		op = "min"
@@ -194,6 +197,8 @@ func explainMetric(w io.Writer, d metrics.Def) {
 			name += ":db"
 		case slices.Contains(metrics.CallMetrics, base):
 			name += ":api->db"
+		case slices.Contains(metrics.ReplicaMetrics, base):
+			name += ":db"
 		}
 	}
 	if strings.Contains(name, ":") {

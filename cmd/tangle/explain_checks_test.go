@@ -14,7 +14,8 @@ import (
 // explainFixture has what every kind of metric needs to be checkable: a
 // fault (phase metrics), an SLO named availability (SLO metrics), a client
 // named users (per-client metrics), a service api calling a service db
-// (per-service and per-call-edge metrics).
+// (per-service and per-call-edge metrics), db with a pool of replicas
+// (per-autoscaled-service metrics).
 const explainFixture = `name: explained
 duration: 4m
 warmup: 30s
@@ -22,7 +23,7 @@ replications: 2
 topology:
   services:
     - {name: api, replicas: 4, concurrency: 4, service_time: {dist: exponential, mean: 10ms}, calls: [{call: db}]}
-    - {name: db, replicas: 2, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
+    - {name: db, replicas: 2, max_replicas: 4, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
   clients:
     - {name: users, target: api, rate: 100/s}
 faults:
