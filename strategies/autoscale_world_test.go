@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/tangle-sim/tangle/sim"
 	"github.com/tangle-sim/tangle/topology"
 	"github.com/tangle-sim/tangle/topology/topologytest"
@@ -176,3 +178,75 @@ func TestAutoscaleDeterministic(t *testing.T) {
 		t.Fatalf("two runs with one seed differ:\n%s\n%s", a, b)
 	}
 }
+
+// Property: under any load profile, the HPA's and the KPA's decisions stay
+// within [min, max] once the count is in range, the pool never holds more
+// ready pods than it has, and every request still ends exactly once.
+func TestAutoscalersStayInBounds(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pool := rapid.IntRange(1, 12).Draw(t, "pool")
+		minR := rapid.IntRange(1, pool).Draw(t, "min")
+		maxR := rapid.IntRange(minR, pool).Draw(t, "max")
+		kind := rapid.SampledFrom([]string{"hpa", "kpa"}).Draw(t, "autoscaler")
+		def, _ := LookupAutoscaler(kind)
+		set := sim.Params{"min_replicas": int64(minR), "max_replicas": int64(maxR)}
+		if kind == "hpa" {
+			set["metric"] = rapid.SampledFrom([]string{"cpu", "inflight"}).Draw(t, "metric")
+			set["scale_down_stabilization"] = sim.Time(rapid.IntRange(0, 120).Draw(t, "stab")) * sim.Second
+		}
+		p, err := def.Params.Complete(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		build, err := def.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prof topology.RateProfile
+		at := sim.Time(0)
+		for i := 0; i < 4; i++ {
+			r := float64(rapid.IntRange(0, 80).Draw(t, "rate")) // whole rates: a rate such as 2e-10/s overflows the arrival time (client.go nextArrival)
+			prof = append(prof, topology.RatePoint{At: at, Rate: r}, topology.RatePoint{At: at + 50*sim.Second, Rate: r})
+			at += 50 * sim.Second
+		}
+		spec := topology.Spec{
+			Places:   []topology.Place{{Region: "local", Zone: "a"}},
+			Services: []topology.ServiceSpec{{Name: "api", Replicas: pool, Concurrency: rapid.IntRange(1, 4).Draw(t, "conc"), QueueCapacity: 20, ServiceTime: sim.Exponential{M: 0.05}}},
+			Clients:  []topology.ClientSpec{{Name: "users", Service: 0, Rate: prof, Callers: 2, Timeout: 2 * sim.Second}},
+		}
+		w, err := topology.New(spec, topology.Routing{Caller: topologytest.RoundRobin, PanicThreshold: 0.5}, rapid.Uint64().Draw(t, "seed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &decisions{Autoscaler: build()}
+		cfg := topology.ScaleConfig{ReadyAfter: sim.Time(rapid.IntRange(0, 20).Draw(t, "ready")) * sim.Second, ColdFactor: 3, ColdTau: 10 * sim.Second, TerminationGrace: 5 * sim.Second}
+		if err := w.Autoscale(w.Services[0], d, rapid.IntRange(minR, maxR).Draw(t, "initial"), cfg); err != nil {
+			t.Fatal(err)
+		}
+		ended := map[uint64]int{}
+		w.Observe(endCounter(ended))
+		w.Start(at)
+		w.Eng.Run(at)
+		w.Drain(sim.Hour)
+		for i := range d.at {
+			if d.want[i] < minR || d.want[i] > maxR {
+				t.Fatalf("%s asked for %d replicas at %v, outside [%d, %d]", kind, d.want[i], d.at[i], minR, maxR)
+			}
+		}
+		if w.Services[0].Provisioned > maxR {
+			t.Fatalf("%d provisioned, max %d", w.Services[0].Provisioned, maxR)
+		}
+		if w.InFlight() != 0 || uint64(len(ended)) != w.Clients[0].Generated {
+			t.Fatalf("generated %d, ended %d, in flight %d", w.Clients[0].Generated, len(ended), w.InFlight())
+		}
+		for id, k := range ended {
+			if k != 1 {
+				t.Fatalf("request %d ended %d times", id, k)
+			}
+		}
+	})
+}
+
+type endCounter map[uint64]int
+
+func (e endCounter) RequestEnded(_ sim.Time, r *topology.Request) { e[r.ID]++ }
