@@ -94,6 +94,9 @@ func (sc *Scenario) validatePools(d *decoder) {
 	if sc.State != nil {
 		d.errorPath("state", "leave max_replicas out, or the state section", "the state model does not yet follow autoscaled pools (topology.services[].max_replicas): it tracks a fixed set of replicas")
 	}
+	if sc.routed() {
+		d.errorPath("strategies", "leave max_replicas out, or the controller", "a routing controller does not yet follow autoscaled pools (topology.services[].max_replicas): it weights a fixed set of replicas")
+	}
 }
 
 // validateAutoscaling checks strategy s's autoscaling entries (at p).

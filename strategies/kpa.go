@@ -15,7 +15,9 @@ import (
 //     user container and queued in the queue-proxy), summed over the
 //     ready pods, averaged over the stable window (60 s) and the panic
 //     window (10% of it, 6 s) (pkg/autoscaler/metrics/collector.go
-//     StableAndPanicConcurrency);
+//     StableAndPanicConcurrency), over the part of a window seen so far
+//     when the data is younger than it (aggregation/bucketing.go
+//     WindowAverage); a bucket here is a tick's average, not a second's;
 //   - the target per pod is containerConcurrency × the target utilisation
 //     (70%), the pod's concurrency being its slots (queue-proxy enforces
 //     containerConcurrency by queueing, as our replicas do), or
