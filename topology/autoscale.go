@@ -242,6 +242,7 @@ func (s *scaleLoop) apply(desired int) {
 			p.state = podAbsent
 			if s.svc.Replicas[victim].InFlight() > 0 { // a reused draining slot still has work
 				p.state = podDraining
+				s.w.Eng.At(now+s.cfg.TerminationGrace, ClassControl, s.kGrace, uint64(victim)|uint64(p.gen)<<32)
 			}
 			continue
 		}
