@@ -15,7 +15,10 @@ func (r *Replica) Provisioned() bool { return !r.off }
 // (off). Taking it out stops new work from reaching it; what it has in
 // service or queued still completes unless it is crashed. Adding it makes
 // it a newly started host: UpSince is now (slow start eases it in).
-// Cost O(callers of the service × replicas).
+// Pickers that apply the panic threshold themselves (PanicHandler) count
+// every host of their view and may pick one not provisioned in panic;
+// scenarios refuse them with pools. Cost O(callers of the service ×
+// replicas).
 func (w *World) SetProvisioned(rep *Replica, on bool) {
 	if rep.off != on {
 		return
