@@ -78,3 +78,8 @@ func (v *hostView) unprovisioned() int {
 	}
 	return len(v.svc.Replicas) - v.svc.Provisioned
 }
+
+// Provisioned is the number of the target's hosts provisioned now: an
+// optional GuardEnv ability (a guard capping ejections at a fraction of
+// the cluster counts these, as Envoy counts the hosts EDS lists).
+func (e guardEnv) Provisioned() int { return e.c.Client.Target.Provisioned }
