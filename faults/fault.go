@@ -165,8 +165,8 @@ func (s Selector) candidates(w *topology.World, kind TargetKind) Targets {
 	}
 	switch kind {
 	case Replicas:
-		for _, r := range w.Replicas {
-			if r.Service.Edge && s.Edge == "" && s.Service == "" && len(s.Names) == 0 || s.Edge != "" && r.Service.Name != s.Edge {
+		for _, r := range w.Replicas { // those provisioned now: an autoscaler's idle pool is not there to hit
+			if !r.Provisioned() || r.Service.Edge && s.Edge == "" && s.Service == "" && len(s.Names) == 0 || s.Edge != "" && r.Service.Name != s.Edge {
 				continue
 			}
 			if (s.Service == "" || r.Service.Name == s.Service) && inPlace(r.Place) &&

@@ -207,7 +207,7 @@ func Describe(name string) (Def, bool) {
 		d.Description += " — " + ph.String() + " the fault windows"
 	} else if slices.Contains(TenantMetrics, base) {
 		d.Description += " — for client " + qual
-	} else if slices.Contains(ServiceMetrics, base) {
+	} else if slices.Contains(ServiceMetrics, base) || slices.Contains(ReplicaMetrics, base) {
 		d.Description += " — for service " + qual
 	} else if slices.Contains(CallMetrics, base) {
 		d.Description += " — for the calls " + qual

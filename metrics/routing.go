@@ -185,14 +185,17 @@ func (rs *routingStats) imbalanceNow() (float64, float64) {
 	for _, svc := range rs.w.Services {
 		var sum, sq, mx float64
 		for _, r := range svc.Replicas {
+			if !r.Provisioned() { // not a replica traffic could be spread over
+				continue
+			}
 			x := float64(r.InFlight())
 			sum += x
 			sq += x * x
 			mx = max(mx, x)
 		}
-		k := float64(len(svc.Replicas))
+		k := float64(svc.Provisioned)
 		mean := sum / k
-		if mean == 0 {
+		if k == 0 || mean == 0 {
 			continue
 		}
 		imb += mx / mean

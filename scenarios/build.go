@@ -50,7 +50,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 	}
 	for _, s := range t.Services {
 		ss := topology.ServiceSpec{
-			Name: s.Name, Replicas: s.Replicas, Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
+			Name: s.Name, Replicas: s.pool(), Provisioned: s.provisioned(), Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
 			ServiceTime: s.ServiceTime.Dist, ErrorRate: float64(s.ErrorRate),
 			Calls: sc.topologyCalls(s), NonBlocking: s.NonBlocking,
 		}
@@ -236,6 +236,9 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sc.autoscale(i, w); err != nil {
+		return nil, err
+	}
 	if ss != nil {
 		if _, err := state.New(w, *ss); err != nil {
 			return nil, err
@@ -256,6 +259,7 @@ func (sc *Scenario) Build(i int, seed uint64) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	metrics.RecordReplicas(rec, sc.pooled(w))
 	if err := sc.attachState(i, w, rec, mcfg); err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func (sc *Scenario) Cost(reps, workers int) Cost {
 	}
 	replicas, callers := 0.0, 0.0
 	for _, s := range sc.Topology.Services {
-		replicas += float64(s.Replicas)
+		replicas += float64(s.pool())
 	}
 	for _, e := range sc.Topology.Edges {
 		replicas += float64(e.Replicas)

@@ -75,6 +75,12 @@ func expandImports(d *decoder, root *yaml.Node, file string) (map[int]*configimp
 		for _, w := range b.Warnings {
 			warnings = append(warnings, fmt.Sprintf("%s:%d:%d: %s: %s", file, from.Line, from.Column, path, w))
 		}
+		if a := b.Autoscaling; a != nil {
+			if to, renamed := importedPool(root, a.Service); renamed {
+				warnings = append(warnings, fmt.Sprintf("%s:%d:%d: %s: warning: the HorizontalPodAutoscaler scales %q, which is not a service here; it is applied to %s, the scenario's one service with max_replicas", file, from.Line, from.Column, path, a.Service, to))
+				a.Service = to
+			}
+		}
 		node := b.Node(from.Line, from.Column)
 		if r := lookupKey(s, "routing"); r != nil && b.Routing != nil && r.Value != b.Routing.Value {
 			// The picker's parameters belong to the imported routing.
@@ -106,6 +112,8 @@ func merge(dst, src *yaml.Node) {
 			dst.Content = append(dst.Content, key, val)
 		case have.Kind == yaml.MappingNode && val.Kind == yaml.MappingNode && key.Value != "rollout":
 			merge(have, val)
+		case key.Value == "autoscaling" && have.Kind == yaml.SequenceNode:
+			mergeAutoscaling(have, val)
 		case key.Value == "guards" && have.Kind == yaml.SequenceNode:
 			named := map[string]bool{}
 			for _, g := range have.Content {

@@ -63,7 +63,7 @@ func TestFromImportsEveryFormat(t *testing.T) {
 		require.Regexp(t, `^testdata/imports/all\.yaml:\d+:\d+: strategies\[\d\]\.from: configimport/testdata/[a-z-]+\.yaml:\d+:\d+: warning: `, w)
 		warned[importedFile.FindStringSubmatch(w)[1]] = true
 	}
-	for _, f := range []string{"envoy-cluster", "istio", "hpa", "deployment", "flagger-canary", "argo-rollout"} {
+	for _, f := range []string{"envoy-cluster", "istio", "deployment", "flagger-canary", "argo-rollout"} {
 		require.True(t, warned[f], "no warning for %s", f)
 	}
 }
@@ -150,4 +150,48 @@ func TestImportedFilesInTheHash(t *testing.T) {
 	require.Equal(t, before, parse(), "the same files hash the same")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cluster.yaml"), append(cluster, []byte("\n# edited\n")...), 0o644))
 	require.NotEqual(t, before, parse(), "an edited imported file must change the scenario's hash")
+}
+
+// TestFromImportsHPA: an imported HorizontalPodAutoscaler becomes the
+// strategy's hpa autoscaling entry for its scale target (or the one
+// service with max_replicas), with the strategy's own keys winning, and
+// the world it builds runs that autoscaler.
+func TestFromImportsHPA(t *testing.T) {
+	sc, err := scenarios.Load("testdata/imports/hpa.yaml")
+	require.NoError(t, err)
+	entry := func(i int) *scenarios.AutoscalingUse {
+		require.Len(t, sc.Strategies[i].Autoscaling, 1, sc.Strategies[i].Name)
+		return &sc.Strategies[i].Autoscaling[0]
+	}
+	walk := entry(0)
+	require.Equal(t, "api", walk.Service)
+	require.Equal(t, "hpa", walk.Autoscaler)
+	require.Equal(t, int64(10), walk.ParamValues().Int("max_replicas"))
+	require.InDelta(t, 0.5, walk.ParamValues().Float("target_utilization"), 1e-12)
+	require.Equal(t, 300*sim.Second, walk.ParamValues().Duration("scale_down_stabilization"), "Kubernetes' default")
+	require.Contains(t, strings.Join(sc.Warnings, "\n"), `strategies[0].from: warning: the HorizontalPodAutoscaler scales "php-apache", which is not a service here; it is applied to api`)
+
+	beh := entry(1).ParamValues()
+	require.Equal(t, "inflight", beh.String("metric"))
+	require.InDelta(t, 3, beh.Float("target_inflight"), 1e-12)
+	require.Equal(t, int64(2), beh.Int("min_replicas"))
+	require.Equal(t, "min", beh.String("scale_down_select"))
+	require.Equal(t, int64(4), beh.Int("scale_down_pods"))
+	require.Equal(t, int64(10), beh.Int("scale_down_percent"))
+	require.Equal(t, 60*sim.Second, beh.Duration("scale_down_stabilization"))
+	require.Equal(t, int64(0), beh.Int("scale_up_pods"), "the scaleUp policy list replaces the defaults")
+	require.Equal(t, int64(100), beh.Int("scale_up_percent"))
+
+	edited := entry(2).ParamValues()
+	require.Equal(t, int64(3), edited.Int("min_replicas"), "written keys win")
+	require.Equal(t, int64(20), edited.Int("max_replicas"), "the rest is imported")
+
+	kn := entry(3)
+	require.Equal(t, "kpa", kn.Autoscaler)
+	require.Equal(t, int64(1), kn.ParamValues().Int("min_replicas"), "no HPA parameter reaches another autoscaler")
+
+	b, err := sc.Build(1, 1)
+	require.NoError(t, err)
+	require.Equal(t, 2, b.World.Services[0].Provisioned)
+	require.Equal(t, 0, b.World.ScaleEvents(b.World.Services[0]), "autoscaled, not yet scaled")
 }

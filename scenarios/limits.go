@@ -32,8 +32,12 @@ func (sc *Scenario) checkSizes(d *decoder) bool {
 		}
 	}
 	for i, s := range sc.Topology.Services {
-		if s.Replicas > MaxReplicas {
-			d.errorPath(join(index("topology.services", i), "replicas"), "model a larger fleet as fewer, faster replicas (higher concurrency)", "must be at most %d, got %d", MaxReplicas, s.Replicas)
+		if s.pool() > MaxReplicas {
+			key := "replicas"
+			if s.MaxReplicas > s.Replicas {
+				key = "max_replicas"
+			}
+			d.errorPath(join(index("topology.services", i), key), "model a larger fleet as fewer, faster replicas (higher concurrency)", "must be at most %d, got %d", MaxReplicas, s.pool())
 		}
 	}
 	for i, c := range sc.Topology.Clients {

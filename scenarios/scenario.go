@@ -102,6 +102,12 @@ type Service struct {
 	Zones       []string   `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
 	Calls       []CallStep `yaml:"calls" doc:"what a replica calls once its own work on a request is done: steps in sequence, each one call or a parallel group; the request fails if a required call does"`
 	NonBlocking bool       `yaml:"non_blocking" default:"false" doc:"free the replica's slot while it waits on its calls; by default (thread-per-request) the slot stays held"`
+	// Autoscaling: a pool of max_replicas, replicas of them ready at the start.
+	MaxReplicas      int      `yaml:"max_replicas" default:"0" doc:"make the service autoscalable: a pool of this many replicas, of which replicas are ready at the start; a strategy's autoscaling entry scales it within the pool (otherwise it stays at replicas); 0: no pool"`
+	ReadyAfter       Duration `yaml:"ready_after" default:"10s" doc:"with max_replicas: from a new pod's creation to its readiness (scheduling, container start, the first passing readiness probe, whose periodSeconds defaults to 10s)"`
+	ColdStartFactor  float64  `yaml:"cold_start_factor" default:"10" doc:"with max_replicas: a new pod starts cold, its service times multiplied by 1 + factor·e^(−t/cold_start_tau) after it becomes ready (the cold-start fault's model and defaults); 0: it starts warm"`
+	ColdStartTau     Duration `yaml:"cold_start_tau" default:"30s" doc:"with max_replicas: the cold start's time constant"`
+	TerminationGrace Duration `yaml:"termination_grace" default:"30s" doc:"with max_replicas: a pod scaled down drains its work for at most this long, then what is left is lost (Kubernetes terminationGracePeriodSeconds, default 30s)"`
 }
 
 // Client is a population of callers sending requests to one service.
@@ -137,7 +143,7 @@ type Telemetry struct {
 type Strategy struct {
 	Name string `yaml:"name,required" doc:"label in reports; unique within the scenario"`
 	// From imports the strategy's parameters from a real configuration file.
-	From    string     `yaml:"from" doc:"take routing, params, panic_threshold, retries, guards and rollout from a real configuration file (an Envoy Cluster or RouteConfiguration, Istio DestinationRule or VirtualService, Kubernetes Deployment or HorizontalPodAutoscaler, Flagger Canary, Argo Rollout; path relative to the scenario); keys the strategy writes itself win (see tangle import)"`
+	From    string     `yaml:"from" doc:"take routing, params, panic_threshold, retries, guards, rollout and autoscaling from a real configuration file (an Envoy Cluster or RouteConfiguration, Istio DestinationRule or VirtualService, Kubernetes Deployment or HorizontalPodAutoscaler, Flagger Canary, Argo Rollout; path relative to the scenario); keys the strategy writes itself win (see tangle import)"`
 	Routing string     `yaml:"routing" default:"round-robin" doc:"picker used by every caller sidecar (see tangle list strategies)"`
 	Params  RawParams  `yaml:"params" doc:"the picker's parameters"`
 	Load    string     `yaml:"load" default:"local" doc:"the load deciders see: local (own outstanding requests), signal (the bus's aged measurements) or live (the truth, instantly)"`
@@ -149,6 +155,7 @@ type Strategy struct {
 	Guards         []GuardUse        `yaml:"guards" doc:"per-caller guards: outlier detection, circuit breakers (see tangle list strategies)"`
 	Deadlines      bool              `yaml:"deadlines" default:"false" doc:"propagate deadlines as gRPC does: a replica starts no work for a caller that has given up, and a service's calls wait no longer than what remains of its request's deadline"`
 	PerService     []ServiceStrategy `yaml:"per_service" doc:"routing or retries for the sidecars calling one service, instead of the strategy's, e.g. [{service: db, retries: {num_retries: 0}}]"`
+	Autoscaling    []AutoscalingUse  `yaml:"autoscaling" doc:"autoscalers of the services with max_replicas, e.g. [{service: api, autoscaler: hpa, params: {target_utilization: 60%}}] (see tangle list strategies); a pooled service without one stays at its replicas"`
 	// Control-plane strategies (with a state section).
 	Reconciler *Plug  `yaml:"reconciler" doc:"what repairs drift: a reconciler name or {kind, params} (see tangle list strategies); default none"`
 	Election   *Plug  `yaml:"election" doc:"how control-plane members elect a leader; default none (the first member leads)"`
@@ -305,6 +312,7 @@ func (sc *Scenario) defaults(d *decoder) {
 			s.Queue = topology.Unbounded
 		}
 		callDefaults(d, p, s)
+		poolDefaults(d, p, s)
 	}
 	for i := range sc.Topology.Clients {
 		c := &sc.Topology.Clients[i]
@@ -366,6 +374,7 @@ func (sc *Scenario) validate(d *decoder) {
 	sc.validateClients(d)
 	sc.validateEdges(d)
 	sc.validateCalls(d)
+	sc.validatePools(d)
 	if sc.Topology.Telemetry.Interval < 0 {
 		d.errorPath("topology.telemetry.interval", "", "must not be negative")
 	}
@@ -502,7 +511,7 @@ func (sc *Scenario) zoneNames() []string {
 func (sc *Scenario) replicaNames() []string {
 	var n []string
 	for _, s := range sc.Topology.Services {
-		for i := 0; i < s.Replicas; i++ {
+		for i := 0; i < s.pool(); i++ {
 			n = append(n, fmt.Sprintf("%s-%d", s.Name, i))
 		}
 	}
@@ -760,6 +769,7 @@ func (sc *Scenario) validateStrategies(d *decoder) {
 		checkHedging(d, join(p, "hedging"), join(p, "retries"), s.hedge, s.retry)
 		s.guards = readGuards(d, join(p, "guards"), s.Guards)
 		sc.validatePerService(d, p, s)
+		sc.validateAutoscaling(d, p, s)
 	}
 }
 

@@ -231,6 +231,12 @@ func (d *OutlierDetector) eject(now sim.Time, host int, enforcing float64) {
 		}
 	}
 	n := float64(len(d.hosts))
+	if pc, ok := d.env.(interface{ Provisioned() int }); ok { // an autoscaled pool: the hosts that exist now
+		n = float64(pc.Provisioned())
+	}
+	if n == 0 {
+		return
+	}
 	var allowed bool
 	if d.cfg.LegacyCap {
 		allowed = float64(ejected)/n < d.cfg.MaxEjectionPercent

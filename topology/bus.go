@@ -156,7 +156,7 @@ func (b *Bus) measure(uint64) {
 	}
 	alpha := 1 - math.Exp(-dt/tau.Seconds())
 	for i, r := range b.w.Replicas {
-		s := Signal{Value: float64(r.InFlight()), Emitted: now, Valid: true, Healthy: r.State == Up}
+		s := Signal{Value: float64(r.InFlight()), Emitted: now, Valid: true, Healthy: r.State == Up && !r.off}
 		busy := r.BusyArea(now)
 		if served := r.Served - b.lastServed[i]; dt > 0 {
 			s.QPS = float64(served) / dt

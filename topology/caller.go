@@ -192,13 +192,13 @@ func (c *Caller) excluded(i int32) bool { return c.route != nil && c.route[i] <=
 // candidates is the number of hosts of the view the routing weights do
 // not exclude.
 func (v *hostView) candidates() int {
+	n := len(v.hosts) - v.unprovisioned()
 	if v.c.route == nil {
-		return len(v.hosts)
+		return n
 	}
 	if v.cluster >= 0 {
-		return len(v.hosts) - v.c.routeOut[v.cluster]
+		return n - v.c.routeOut[v.cluster]
 	}
-	n := len(v.hosts)
 	for _, k := range v.c.routeOut {
 		n -= k
 	}
@@ -260,13 +260,15 @@ func (v *hostView) Weight(i int) float64 {
 }
 
 // Healthy: a host the routing weights exclude (weight 0, as an Istio route
-// weight of 0 excludes a subset) is never a candidate, not even in panic.
+// weight of 0 excludes a subset) or not provisioned (World.SetProvisioned)
+// is never a candidate, not even in panic.
 func (v *hostView) Healthy(i int) bool {
 	h := v.hosts[i]
 	if v.c.excluded(h) {
 		return false
 	}
-	return v.panic || v.svc.Replicas[h].State != Down && !v.c.ejected[h]
+	rep := v.svc.Replicas[h]
+	return !rep.off && (v.panic || rep.State != Down && !v.c.ejected[h])
 }
 
 func (v *hostView) HealthyCount() int {
@@ -334,7 +336,8 @@ func (v *clusterView) Weight(i int) float64 {
 	if v.e.route != nil {
 		return v.e.route[i]
 	}
-	return float64(len(v.svc.Clusters[i].Replicas))
+	cl := &v.svc.Clusters[i]
+	return float64(len(cl.Replicas) - cl.Off)
 }
 
 // Healthy: a cluster is a candidate while any replica is up and the

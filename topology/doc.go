@@ -20,6 +20,17 @@
 //	w.Eng.Run(horizon)
 //	w.Drain(limit)
 //
+// # Autoscaling
+//
+// A service's Replicas are a fixed pool: World.SetProvisioned takes a
+// replica out of the endpoints (no picker sees it, the panic threshold and
+// Service.Up leave it out, faults do not target it) and puts it back.
+// World.Autoscale runs an Autoscaler (strategies: hpa, kpa, fixed) every
+// sync on per-pod utilisation and in-flight averages; a new pod is ready
+// ScaleConfig.ReadyAfter after its creation and starts cold (World.Warm);
+// a pod scaled down drains its work, and what is left after the
+// termination grace is lost.
+//
 // # Layers
 //
 // The world is the core; models of other parts of a system are layers in

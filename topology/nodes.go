@@ -14,7 +14,7 @@ func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
 		return
 	}
 	c.ejected[rep.Index] = ejected
-	if rep.State != Down && !c.excluded(rep.Index) {
+	if rep.State != Down && !c.excluded(rep.Index) && !rep.off {
 		if ejected {
 			c.healthy[rep.Cluster]--
 		} else {
@@ -75,11 +75,13 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 		} else {
 			rep.UpSince = now
 		}
-		rep.Service.Up += d
-		rep.Service.Clusters[rep.Cluster].Up += d
-		for _, c := range rep.Service.callers {
-			if !c.ejected[rep.Index] && !c.excluded(rep.Index) {
-				c.healthy[rep.Cluster] += d
+		if !rep.off { // a replica not provisioned counts nowhere
+			rep.Service.Up += d
+			rep.Service.Clusters[rep.Cluster].Up += d
+			for _, c := range rep.Service.callers {
+				if !c.ejected[rep.Index] && !c.excluded(rep.Index) {
+					c.healthy[rep.Cluster] += d
+				}
 			}
 		}
 		w.healthGen++
@@ -207,18 +209,7 @@ func (w *World) SetCallerRoute(c *Caller, weights []float64) {
 	if c.routeOut == nil {
 		c.routeOut = make([]int, len(svc.Clusters))
 	}
-	for ci := range svc.Clusters {
-		up, out := 0, 0
-		for _, h := range svc.Clusters[ci].Replicas {
-			switch {
-			case c.excluded(h):
-				out++
-			case svc.Replicas[h].State != Down && !c.ejected[h]:
-				up++
-			}
-		}
-		c.healthy[ci], c.routeOut[ci] = up, out
-	}
+	w.recount(c)
 	w.healthGen++
 }
 

@@ -49,6 +49,10 @@ type ServiceSpec struct {
 	NonBlocking bool
 	// NonBlocking frees a replica's service slot while it waits on its
 	// calls; by default (thread-per-request) the slot stays held.
+	Provisioned int
+	// Provisioned is how many of the Replicas (the first ones) are
+	// provisioned at the start; 0 means all. The others are a pool an
+	// autoscaler provisions from (see World.SetProvisioned).
 }
 
 // Validate reports the first impossible value in s.
@@ -66,6 +70,8 @@ func (s ServiceSpec) Validate() error {
 		return fmt.Errorf("service %s: no service time distribution", s.Name)
 	case !(s.ErrorRate >= 0 && s.ErrorRate <= 1):
 		return fmt.Errorf("service %s: error rate must be in [0, 1], got %g", s.Name, s.ErrorRate)
+	case s.Provisioned < 0 || s.Provisioned > s.Replicas:
+		return fmt.Errorf("service %s: provisioned replicas must be in [0, %d], got %d", s.Name, s.Replicas, s.Provisioned)
 	}
 	for _, w := range s.Weights {
 		if !(w > 0) {
@@ -82,10 +88,22 @@ type Service struct {
 	Spec     ServiceSpec
 	Replicas []*Replica
 	Clusters []Cluster
-	Up       int  // replicas not down
+	Up       int  // provisioned replicas not down
 	Edge     bool // it stands for a declared edge gateway (edges.go)
+	// Provisioned is the number of replicas provisioned now (see
+	// World.SetProvisioned): all of them unless an autoscaler manages
+	// the service.
+	Provisioned int
 
-	callers []*Caller // every caller sidecar targeting the service
+	callers  []*Caller // every caller sidecar targeting the service
+	provArea float64   // ∫ Provisioned dt up to provAt, replica·seconds
+	provAt   sim.Time
+}
+
+// ReplicaSeconds is ∫ Provisioned dt from the start of the run to now, in
+// replica·seconds: what the service's replicas cost.
+func (s *Service) ReplicaSeconds(now sim.Time) float64 {
+	return s.provArea + float64(s.Provisioned)*(now-s.provAt).Seconds()
 }
 
 // Cluster is the replicas of one service in one region: what an edge
@@ -93,7 +111,8 @@ type Service struct {
 type Cluster struct {
 	Region   string
 	Replicas []int32 // indices into Service.Replicas
-	Up       int     // replicas not down
+	Up       int     // provisioned replicas not down
+	Off      int     // replicas not provisioned
 }
 
 // Replica is one instance of a service: Concurrency service slots and a
@@ -113,7 +132,8 @@ type Replica struct {
 	held    int      // slots held by attempts waiting on their calls (calls.go)
 	queue   ring     // jobs waiting, FIFO
 
-	crashes, pauses int // faults holding the replica down or paused (they nest)
+	crashes, pauses int  // faults holding the replica down or paused (they nest)
+	off             bool // not provisioned (see World.SetProvisioned)
 
 	degr    []*Degradation // active degradations, in the order applied
 	extra   sim.Time       // effective extra latency

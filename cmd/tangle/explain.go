@@ -56,12 +56,13 @@ var explainCmd = &command{
 }
 
 // explainers each explain name if it is theirs (a metric, a routing, a
-// guard, a control-plane strategy, a fault kind, a decision engine, a
+// guard, an autoscaler, a control-plane strategy, a fault kind, a decision engine, a
 // policy, a scenario key), after a blank line when sep.
 var explainers = []func(w io.Writer, name string, sep bool) bool{
 	explainer(metrics.Describe, explainMetric),
 	explainer(strategies.LookupRouting, explainRouting),
 	explainer(strategies.LookupGuard, explainGuard),
+	explainer(strategies.LookupAutoscaler, explainAutoscaler),
 	explainer(lookupControl, explainControl),
 	explainer(faults.Lookup, explainFault),
 	explainer(strategies.LookupEngine, explainEngine),
@@ -97,6 +98,14 @@ func explainControl(w io.Writer, c control) {
 	} else {
 		fmt.Fprintf(w, "%s\n", d.Name)
 	}
+}
+
+// explainAutoscaler explains an autoscaler; its example scales a service
+// api that has a pool (max_replicas).
+func explainAutoscaler(w io.Writer, d *strategies.AutoscalerDef) {
+	fmt.Fprintf(w, "autoscaler %s\n  %s\n  source:\t%s\n", d.Name, d.Description, d.Source)
+	explainParams(w, d.Params)
+	fmt.Fprintf(w, "\nexample:\n  topology:\n    services:\n      - {name: api, replicas: 2, max_replicas: 10, service_time: 50ms}\n  strategies:\n    - name: %s\n      autoscaling: [{service: api, autoscaler: %s}]\n", d.Name, d.Name)
 }
 
 func explainEngine(w io.Writer, d *strategies.EngineDef) {
@@ -137,6 +146,7 @@ func explainable() []string {
 	}
 	n = append(n, strategies.RoutingNames()...)
 	n = append(n, strategies.GuardNames()...)
+	n = append(n, strategies.AutoscalerNames()...)
 	n = append(n, faults.Names()...)
 	n = append(n, strategies.EngineNames()...)
 	n = append(n, strategies.PolicyNames()...)
@@ -177,6 +187,9 @@ func explainMetric(w io.Writer, d metrics.Def) {
 	if slices.Contains(metrics.EdgeMetrics, base) {
 		fmt.Fprintf(w, "  reported per declared edge as %s:EDGE, in scenarios with topology.edges\n", base)
 	}
+	if slices.Contains(metrics.ReplicaMetrics, base) {
+		fmt.Fprintf(w, "  reported per autoscaled service as %s:SERVICE, for services with max_replicas\n", base)
+	}
 	op, bound := "max", exampleBound(d)
 	if d.Better == metrics.Higher {
 		op = "min"
@@ -199,6 +212,8 @@ func explainMetric(w io.Writer, d metrics.Def) {
 			name += ":api->db"
 		case slices.Contains(metrics.EdgeMetrics, base):
 			name += ":gw"
+		case slices.Contains(metrics.ReplicaMetrics, base):
+			name += ":db"
 		}
 	}
 	if strings.Contains(name, ":") {

@@ -15,7 +15,8 @@ import (
 // fault (phase metrics), an SLO named availability (SLO metrics), a client
 // named users (per-client metrics), a service api calling a service db
 // (per-service and per-call-edge metrics), users entering through an edge
-// gw (per-edge metrics).
+// gw (per-edge metrics), db with a pool of replicas (per-autoscaled-service
+// metrics).
 const explainFixture = `name: explained
 duration: 4m
 warmup: 30s
@@ -23,7 +24,7 @@ replications: 2
 topology:
   services:
     - {name: api, replicas: 4, concurrency: 4, service_time: {dist: exponential, mean: 10ms}, calls: [{call: db}]}
-    - {name: db, replicas: 2, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
+    - {name: db, replicas: 2, max_replicas: 4, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
   edges:
     - {name: gw, concurrency: 64}
   clients:

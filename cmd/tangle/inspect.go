@@ -73,7 +73,7 @@ var listCmd = &command{
 	summary: "List built-in scenarios, routing strategies, fault kinds or metrics.",
 	usage:   "scenarios|strategies|faults|metrics",
 	examples: `  tangle list scenarios
-  tangle list strategies   # routings, guards, control-plane strategies, decision engines and policies with their parameters
+  tangle list strategies   # routings, guards, autoscalers, control-plane strategies, decision engines and policies with their parameters
   tangle list faults       # every fault kind with its targets and parameters
   tangle list metrics      # canonical metric names, units and directions`,
 	setup: func(a *app, fs *pflag.FlagSet) func([]string) error {
@@ -99,6 +99,9 @@ var listCmd = &command{
 				}
 				for _, d := range strategies.Guards() {
 					listDef(tw, true, "guard: "+d.Name, d.Description, d.Source, d.Params)
+				}
+				for _, d := range strategies.Autoscalers() { // strategies[].autoscaling[].autoscaler
+					listDef(tw, true, "autoscaler: "+d.Name, d.Description, d.Source, d.Params)
 				}
 				fmt.Fprintln(tw)
 				fmt.Fprintf(tw, "retries:\tthe callers' retry policy, after Envoy's route retry policy and retry budgets\n")

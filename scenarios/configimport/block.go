@@ -67,11 +67,17 @@ type Block struct {
 	Hedging []KV // hedging: (an Envoy route's hedge_policy)
 	Guards  []Plug
 	Rollout *Plug
-	// Autoscaler is what a HorizontalPodAutoscaler said. tangle has no
-	// autoscaler yet, so it has no effect on a run; it is printed by
-	// tangle import and named in a warning.
-	Autoscaler []KV
-	Warnings   []Warning
+	// Autoscaling is an imported autoscaler (a HorizontalPodAutoscaler's):
+	// one entry of the strategy's autoscaling list.
+	Autoscaling *Scale
+	Warnings    []Warning
+}
+
+// Scale is an imported autoscaler: the service it scales (the scale
+// target's name), its kind and parameters.
+type Scale struct {
+	Service string
+	Plug
 }
 
 // Sources lists every imported value as "key = value ← field", in the
@@ -101,14 +107,17 @@ func (b *Block) Sources() []string {
 		out = append(out, fmt.Sprintf("rollout = %s ← %s", b.Rollout.Kind, b.Rollout.From))
 		add("rollout.params.", b.Rollout.Params)
 	}
-	add("autoscaler (no effect yet).", b.Autoscaler)
+	if a := b.Autoscaling; a != nil {
+		out = append(out, fmt.Sprintf("autoscaling[%s] = %s ← %s", a.Service, a.Kind, a.From))
+		add("autoscaling["+a.Service+"].params.", a.Params)
+	}
 	return out
 }
 
 // Node returns the block as the mapping a scenario's strategy entry
-// would hold (routing, params, panic_threshold, retries, guards, rollout),
-// every node positioned at line:col (the from: key that imported it), so
-// the scenario's own checks report problems there.
+// would hold (routing, params, panic_threshold, retries, guards, rollout,
+// autoscaling), every node positioned at line:col (the from: key that
+// imported it), so the scenario's own checks report problems there.
 func (b *Block) Node(line, col int) *yaml.Node {
 	at := func(n *yaml.Node) *yaml.Node { n.Line, n.Column = line, col; return n }
 	str := func(s string) *yaml.Node {
@@ -165,12 +174,20 @@ func (b *Block) Node(line, col int) *yaml.Node {
 		}
 		put("rollout", m)
 	}
+	if a := b.Autoscaling; a != nil {
+		m := at(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+		m.Content = append(m.Content, str("service"), str(a.Service), str("autoscaler"), str(a.Kind))
+		if len(a.Params) > 0 {
+			m.Content = append(m.Content, str("params"), mapping(a.Params))
+		}
+		put("autoscaling", at(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{m}}))
+	}
 	return root
 }
 
 // YAML writes the block as a strategy entry of a scenario file named
-// name, each value commented with the field it came from; the
-// autoscaler and the warnings follow as comments.
+// name, each value commented with the field it came from; the warnings
+// follow as comments.
 func (b *Block) YAML(name string) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# imported from %s (%s)\n", b.File, strings.Join(b.Formats, ", "))
@@ -216,10 +233,13 @@ func (b *Block) YAML(name string) string {
 			kvs("      ", b.Rollout.Params)
 		}
 	}
-	if len(b.Autoscaler) > 0 {
-		w.WriteString("  # autoscaler: no effect yet (tangle has no autoscaler); as imported:\n")
-		for _, kv := range b.Autoscaler {
-			fmt.Fprintf(&w, "  #   %s: %s  (%s)\n", kv.Key, kv.Value, kv.From)
+	if a := b.Autoscaling; a != nil {
+		w.WriteString("  autoscaling:\n")
+		fmt.Fprintf(&w, "    - service: %s  # the scale target (give the scenario's service this name, or max_replicas to one service only)\n", quote(a.Service))
+		fmt.Fprintf(&w, "      autoscaler: %s  # %s\n", a.Kind, a.From)
+		if len(a.Params) > 0 {
+			w.WriteString("      params:\n")
+			kvs("        ", a.Params)
 		}
 	}
 	for _, wn := range b.Warnings {

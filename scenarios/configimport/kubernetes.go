@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,8 +22,14 @@ func strict(js []byte, v any) error {
 }
 
 // importHPA reads an autoscaling/v2 HorizontalPodAutoscaler with
-// k8s.io/api's types. tangle has no autoscaler yet: the values are kept
-// for tangle import to print, with a warning that they have no effect.
+// k8s.io/api's types into an autoscaling entry for the hpa autoscaler of
+// its scale target: min/max replicas, the metric (a cpu Utilization
+// target, or a Pods metric's AverageValue as in-flight requests per pod),
+// and the behavior (stabilisation windows, select policies, one Pods and
+// one Percent policy per direction, tolerances). Unset fields take the
+// defaults kubernetes pkg/apis/autoscaling/v2/defaults.go gives them,
+// which are the hpa autoscaler's defaults too; what tangle does not model
+// is named in warnings.
 func importHPA(b *Block, d doc) error {
 	if api := d.str("apiVersion"); api != "autoscaling/v2" {
 		return &Error{d.pos(d.get("apiVersion")), fmt.Sprintf("HorizontalPodAutoscaler %s: tangle reads autoscaling/v2 (kubectl convert, or write spec.metrics as autoscaling/v2 does)", api)}
@@ -51,29 +58,95 @@ func importHPA(b *Block, d doc) error {
 	}
 	b.Formats = append(b.Formats, "Kubernetes HorizontalPodAutoscaler")
 	from := func(path string) string { return d.from("HorizontalPodAutoscaler", path) }
+	warn := func(path, msg string) {
+		b.Warnings = append(b.Warnings, Warning{d.pos(d.get(path)), path, msg})
+	}
+	a := &Scale{Service: hpa.Spec.ScaleTargetRef.Name, Plug: Plug{Kind: "hpa", From: from("spec")}}
+	add := func(key, value, src string) { a.Params = append(a.Params, KV{key, value, src}) }
 	src := from("spec.minReplicas")
 	if hpa.Spec.MinReplicas == nil {
 		src = "HorizontalPodAutoscaler spec.minReplicas unset: Kubernetes' default 1"
 	}
-	b.Autoscaler = append(b.Autoscaler,
-		KV{"min_replicas", strconv.Itoa(int(minR)), src},
-		KV{"max_replicas", strconv.Itoa(int(hpa.Spec.MaxReplicas)), from("spec.maxReplicas")})
+	add("min_replicas", strconv.Itoa(int(minR)), src)
+	add("max_replicas", strconv.Itoa(int(hpa.Spec.MaxReplicas)), from("spec.maxReplicas"))
+	used := false
 	for i, m := range hpa.Spec.Metrics {
-		key := fmt.Sprintf("metrics[%d]", i)
+		path := fmt.Sprintf("spec.metrics[%d]", i)
 		switch {
-		case m.Resource != nil && m.Resource.Target.AverageUtilization != nil:
-			b.Autoscaler = append(b.Autoscaler, KV{"target_" + string(m.Resource.Name) + "_utilization", strconv.Itoa(int(*m.Resource.Target.AverageUtilization)) + "%", from("spec." + key)})
+		case used:
+			warn(path, "tangle's hpa follows one metric; the controller's maximum over several metrics is not modelled, so this one is ignored")
+		case m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == "cpu" && m.Resource.Target.AverageUtilization != nil:
+			add("metric", "cpu", from(path))
+			add("target_utilization", strconv.Itoa(int(*m.Resource.Target.AverageUtilization))+"%", from(path+".resource.target.averageUtilization"))
+			warn(path+".resource", "cpu utilisation is modelled as the busy fraction of each pod's service slots over the sync period (metrics-server's resolution); containers' cpu requests are not modelled")
+			used = true
+		case m.Type == autoscalingv2.PodsMetricSourceType && m.Pods != nil && m.Pods.Target.AverageValue != nil:
+			add("metric", "inflight", from(path))
+			add("target_inflight", m.Pods.Target.AverageValue.AsDec().String(), from(path+".pods.target.averageValue"))
+			warn(path+".pods.metric.name", fmt.Sprintf("Pods metric %q is modelled as requests in flight at each pod (in service and queued)", m.Pods.Metric.Name))
+			used = true
 		default:
-			b.Autoscaler = append(b.Autoscaler, KV{"metric_" + strconv.Itoa(i), string(m.Type), from("spec." + key)})
+			warn(path, fmt.Sprintf("a %s metric is not modelled (tangle's hpa follows cpu utilisation or a Pods metric as in-flight requests)", m.Type))
 		}
 	}
-	// kubernetes pkg/apis/autoscaling/v2 defaults: scaleDown stabilization 300 s.
-	down, src := "300s", "HorizontalPodAutoscaler spec.behavior.scaleDown.stabilizationWindowSeconds unset: Kubernetes' default 300 s"
-	if bh := hpa.Spec.Behavior; bh != nil && bh.ScaleDown != nil && bh.ScaleDown.StabilizationWindowSeconds != nil {
-		down, src = strconv.Itoa(int(*bh.ScaleDown.StabilizationWindowSeconds))+"s", from("spec.behavior.scaleDown.stabilizationWindowSeconds")
+	if !used {
+		add("metric", "cpu", "HorizontalPodAutoscaler spec.metrics has no cpu Utilization or Pods metric: Kubernetes' default, cpu")
+		add("target_utilization", "80%", "Kubernetes' default 80% cpu utilisation")
 	}
-	b.Autoscaler = append(b.Autoscaler, KV{"scale_down_stabilization", down, src})
-	b.Warnings = append(b.Warnings, Warning{d.pos(d.get("spec")), "spec", "HorizontalPodAutoscaler: tangle has no autoscaler yet, so these values have no effect on a run (tangle import prints them)"})
+	if bh := hpa.Spec.Behavior; bh != nil {
+		for _, dir := range []struct {
+			name  string
+			rules *autoscalingv2.HPAScalingRules
+		}{{"up", bh.ScaleUp}, {"down", bh.ScaleDown}} {
+			r := dir.rules
+			if r == nil {
+				continue
+			}
+			path := "spec.behavior.scale" + strings.ToUpper(dir.name[:1]) + dir.name[1:]
+			key := "scale_" + dir.name + "_"
+			if r.StabilizationWindowSeconds != nil {
+				add(key+"stabilization", strconv.Itoa(int(*r.StabilizationWindowSeconds))+"s", from(path+".stabilizationWindowSeconds"))
+			}
+			if r.SelectPolicy != nil {
+				sel := map[autoscalingv2.ScalingPolicySelect]string{autoscalingv2.MaxChangePolicySelect: "max", autoscalingv2.MinChangePolicySelect: "min", autoscalingv2.DisabledPolicySelect: "disabled"}[*r.SelectPolicy]
+				if sel == "" {
+					return &Error{d.pos(d.get(path + ".selectPolicy")), fmt.Sprintf("%s.selectPolicy: Unsupported value: %q: supported values: \"Disabled\", \"Max\", \"Min\"", path, *r.SelectPolicy)}
+				}
+				add(key+"select", sel, from(path+".selectPolicy"))
+			}
+			if r.Tolerance != nil {
+				add(key+"tolerance", r.Tolerance.AsDec().String(), from(path+".tolerance"))
+			}
+			if r.Policies == nil { // defaulted: the direction's default policies
+				continue
+			}
+			seen := map[autoscalingv2.HPAScalingPolicyType]bool{}
+			for j, pol := range r.Policies {
+				pp := fmt.Sprintf("%s.policies[%d]", path, j)
+				if pol.Value <= 0 || pol.PeriodSeconds <= 0 || pol.PeriodSeconds > 1800 {
+					return &Error{d.pos(d.get(pp)), fmt.Sprintf("%s: Invalid value: value must be greater than zero and periodSeconds in (0, 1800]", pp)}
+				}
+				kind := map[autoscalingv2.HPAScalingPolicyType]string{autoscalingv2.PodsScalingPolicy: "pods", autoscalingv2.PercentScalingPolicy: "percent"}[pol.Type]
+				switch {
+				case kind == "":
+					return &Error{d.pos(d.get(pp + ".type")), fmt.Sprintf("%s.type: Unsupported value: %q: supported values: \"Percent\", \"Pods\"", pp, pol.Type)}
+				case seen[pol.Type]:
+					warn(pp, fmt.Sprintf("tangle's hpa takes one %s policy per direction; this one is ignored", pol.Type))
+					continue
+				}
+				seen[pol.Type] = true
+				add(key+kind, strconv.Itoa(int(pol.Value)), from(pp+".value"))
+				add(key+kind+"_period", strconv.Itoa(int(pol.PeriodSeconds))+"s", from(pp+".periodSeconds"))
+			}
+			for t, kind := range map[autoscalingv2.HPAScalingPolicyType]string{autoscalingv2.PodsScalingPolicy: "pods", autoscalingv2.PercentScalingPolicy: "percent"} {
+				if !seen[t] { // the given list replaces the defaults
+					a.Params = append(a.Params, KV{key + kind, "0", fmt.Sprintf("HorizontalPodAutoscaler %s.policies has no %s policy", path, t)})
+				}
+			}
+		}
+	}
+	sortKVs(a.Params)
+	b.Autoscaling = a
 	return nil
 }
 
@@ -160,4 +233,10 @@ func importDeployment(b *Block, d doc) error {
 		},
 	})
 	return nil
+}
+
+// sortKVs orders imported parameters by key, so maps iterated above leave
+// no trace of their order.
+func sortKVs(kvs []KV) {
+	slices.SortStableFunc(kvs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
 }
