@@ -24,10 +24,13 @@ type Graph struct {
 
 // GraphFlow is one service or one edge of the graph and its series.
 type GraphFlow struct {
-	Name     string   // the service's name, or FROM->TO
-	From, To string   // an edge's ends (a client's name for an entry)
-	Entry    bool     // an edge from a client into the graph
-	Gateway  bool     // an entry through an edge gateway (it picks a cluster first)
+	Name     string // the service's name, or FROM->TO
+	From, To string // an edge's ends (a client's name for an entry)
+	Entry    bool   // an edge from a client into the graph
+	// Gateway: for an entry, through the region-picking edge (a client's
+	// edge: true); for a service, it is a declared edge gateway
+	// (topology.edges), a node with capacity in front of its target.
+	Gateway  bool
 	Replicas []string // a service's replica names (fault targets name them)
 	Series   []GraphSeries
 }
@@ -98,7 +101,7 @@ func newGraphSeries(w *topology.World, interval sim.Time, in inflows) *graphSeri
 		return out
 	}
 	for _, s := range w.Services {
-		f := GraphFlow{Name: s.Name, Series: series(serviceSamplers)}
+		f := GraphFlow{Name: s.Name, Gateway: s.Edge, Series: series(serviceSamplers)}
 		for _, r := range s.Replicas {
 			f.Replicas = append(f.Replicas, r.Name)
 		}

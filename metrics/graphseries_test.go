@@ -192,7 +192,8 @@ func TestGraphSeriesOnlyWithCallsAndSeries(t *testing.T) {
 	}
 }
 
-// An entry through an edge gateway is marked as one.
+// An entry through the region-picking edge is marked as one, and so is a
+// declared edge gateway's service.
 func TestGraphSeriesMarksGateways(t *testing.T) {
 	spec := topology.Spec{
 		Places: []topology.Place{{Region: "r", Zone: "a"}},
@@ -203,7 +204,9 @@ func TestGraphSeriesMarksGateways(t *testing.T) {
 		Clients: []topology.ClientSpec{
 			{Name: "direct", Service: 0, Rate: topology.RateProfile{{At: 0, Rate: 1}}, Callers: 1},
 			{Name: "gw", Service: 0, Rate: topology.RateProfile{{At: 0, Rate: 1}}, Callers: 1, Edge: true},
+			{Name: "declared", Service: 2, Rate: topology.RateProfile{{At: 0, Rate: 1}}, Callers: 1},
 		},
+		Edges: []topology.EdgeSpec{{Name: "front", Target: 0, Replicas: 1, Concurrency: 4, QueueCapacity: 0, Timeout: 15 * sim.Second}},
 	}
 	w, err := topology.New(spec, topology.Routing{Caller: firstHost, Edge: firstHost}, 1)
 	if err != nil {
@@ -216,5 +219,15 @@ func TestGraphSeriesMarksGateways(t *testing.T) {
 	g := rec.Graph()
 	if g.Edges[0].Gateway || !g.Edges[1].Gateway || g.Edges[2].Gateway {
 		t.Errorf("gateways: %v %v %v, want false true false", g.Edges[0].Gateway, g.Edges[1].Gateway, g.Edges[2].Gateway)
+	}
+	// a declared edge gateway is a service of the graph, marked as one
+	var marked []string
+	for _, f := range g.Services {
+		if f.Gateway {
+			marked = append(marked, f.Name)
+		}
+	}
+	if len(marked) != 1 || marked[0] != "front" {
+		t.Errorf("services marked as edge gateways: %v, want [front]", marked)
 	}
 }

@@ -250,7 +250,9 @@ func graphPicture(cs *chartSet, strategy string, r *RunDoc, ph phase, faultColor
 		}
 	}
 	cols[0] = clients
+	gateways := map[string]bool{}
 	for _, s := range g.Services {
+		gateways[s.Name] = s.Gateway
 		d := depth[s.Name]
 		cols[d] = append(cols[d], s.Name)
 		maxDepth = max(maxDepth, d)
@@ -345,9 +347,15 @@ func graphPicture(cs *chartSet, strategy string, r *RunDoc, ph phase, faultColor
 				text = "⚡ " + text
 				tip = append(tip, "fault target: "+hitText)
 			}
+			symbol := "circle"
+			if gateways[name] { // a declared edge gateway: a node with capacity of its own
+				symbol = "diamond"
+				text = "edge " + text
+				tip[0] = "edge gateway " + name
+			}
 			index["s:"+name] = len(nodes)
 			nodes = append(nodes, map[string]any{
-				"id": "s:" + name, "name": name, "value": pos(d, i), "symbol": "circle", "symbolSize": num(size),
+				"id": "s:" + name, "name": name, "value": pos(d, i), "symbol": symbol, "symbolSize": num(size),
 				"itemStyle": style, "text": text, "tip": tip,
 			})
 		}

@@ -316,3 +316,32 @@ func TestGraphPhaseUnion(t *testing.T) {
 		t.Errorf("union = %v, want %v", got, want)
 	}
 }
+
+// A declared edge gateway (topology.edges: a service standing for the edge)
+// is drawn as a diamond labelled as an edge; services stay circles.
+func TestHTMLGraphDeclaredEdge(t *testing.T) {
+	node := func(doc *Summary, name string) map[string]any {
+		for _, s := range chartSpecs(t, renderHTML(t, doc, HTMLOptions{})) {
+			if s.Kind == "graph" {
+				for _, n := range s.Option["series"].([]any)[0].(map[string]any)["data"].([]any) {
+					if m := n.(map[string]any); m["name"] == name {
+						return m
+					}
+				}
+			}
+		}
+		t.Fatalf("no node %s", name)
+		return nil
+	}
+	doc := graphFixture(t)
+	first := doc.Strategies[0].Runs[0].Graph.Services[0].Name
+	if n := node(doc, first); n["symbol"] != "circle" || strings.HasPrefix(n["text"].(string), "edge ") {
+		t.Errorf("service %s drawn as %v %q", first, n["symbol"], n["text"])
+	}
+	for si := range doc.Strategies {
+		doc.Strategies[si].Runs[0].Graph.Services[0].Gateway = true
+	}
+	if n := node(doc, first); n["symbol"] != "diamond" || !strings.HasPrefix(n["text"].(string), "edge "+first) {
+		t.Errorf("edge gateway %s drawn as %v %q", first, n["symbol"], n["text"])
+	}
+}

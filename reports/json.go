@@ -138,7 +138,7 @@ type GraphFlowDoc struct {
 	From     string           `json:"from,omitempty"`
 	To       string           `json:"to,omitempty"`
 	Entry    bool             `json:"entry,omitempty"`
-	Gateway  bool             `json:"gateway,omitempty"` // an entry through an edge gateway
+	Gateway  bool             `json:"gateway,omitempty"` // an entry through the region-picking edge; a service that is a declared edge gateway
 	Replicas []string         `json:"replicas,omitempty"`
 	Series   []GraphSeriesDoc `json:"series"`
 }
