@@ -38,6 +38,16 @@ func Seconds(s float64) Time {
 	return Time(math.Round(ns))
 }
 
+// Plus is t + d saturated at Never: a delay too long to represent (the
+// next arrival of a client at 1e-10 requests/s) is never, not a wrap to
+// the past. d must not be negative.
+func (t Time) Plus(d Time) Time {
+	if d >= Never-t {
+		return Never
+	}
+	return t + d
+}
+
 // Seconds returns t in seconds.
 func (t Time) Seconds() float64 { return float64(t) / 1e9 }
 

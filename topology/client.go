@@ -181,15 +181,15 @@ func (c *Client) nextArrival(now sim.Time) sim.Time {
 		case Constant:
 			r := s.rate(t)
 			if r <= 0 { // a ramp through zero: step to where the rate is positive
-				t += sim.Seconds(1 / m)
+				t = t.Plus(sim.Seconds(1 / m))
 				continue
 			}
-			return t + max(sim.Seconds(1/r), 1)
+			return t.Plus(max(sim.Seconds(1/r), 1))
 		default:
 			// Thinning (Lewis & Shedler 1979) within the segment with the
 			// segment's peak rate; the process is memoryless, so running
 			// past the segment's end restarts cleanly from that boundary.
-			t += max(sim.Seconds(c.arrivals.ExpFloat64()/m), 1)
+			t = t.Plus(max(sim.Seconds(c.arrivals.ExpFloat64()/m), 1))
 			if t >= s.end {
 				t = s.end
 				c.seg++

@@ -117,3 +117,35 @@ func TestRouteWeightsExclude(t *testing.T) {
 		t.Fatalf("nil weights restore the replicas' own: healthy %d", v.HealthyCount())
 	}
 }
+
+// TestTinyRatesNeverWrap: a client whose next arrival lies beyond what
+// sim.Time can hold (1e-10 requests/s: one per 317 years) makes no more,
+// instead of wrapping into the past (which panicked with "scheduled before
+// now"), for either arrival process, and a Poisson client still follows a
+// later step up.
+func TestTinyRatesNeverWrap(t *testing.T) {
+	for _, arrival := range []ArrivalKind{Poisson, Constant} {
+		spec := Spec{
+			Places:   []Place{{Region: "r", Zone: "a"}},
+			Services: []ServiceSpec{{Name: "s", Replicas: 1, Concurrency: 1, ServiceTime: sim.Constant{V: 0.01}}},
+			Clients: []ClientSpec{
+				{Name: "tiny", Service: 0, Arrival: arrival, Rate: RateProfile{{At: 0, Rate: 1}, {At: 10 * sim.Second, Rate: 1e-10}}, Callers: 1},
+				{Name: "step", Service: 0, Arrival: arrival, Rate: RateProfile{{At: 0, Rate: 1e-12}, {At: 30 * sim.Second, Rate: 1}}, Callers: 1},
+			},
+		}
+		w, err := New(spec, Routing{Caller: roundRobin}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Start(sim.Minute)
+		w.Eng.Run(sim.Minute)
+		if g := w.Clients[0].Generated; g > 20 {
+			t.Errorf("arrival %v: the client down to a tiny rate at 10 s made %d requests in a minute", arrival, g)
+		}
+		// (a constant process spaces its next arrival at the rate it has when
+		// the previous one arrives, so only a Poisson one sees the step)
+		if g := w.Clients[1].Generated; arrival == Poisson && g < 10 {
+			t.Errorf("arrival %v: after its step to 1/s the client made %d requests in 30 s", arrival, g)
+		}
+	}
+}
