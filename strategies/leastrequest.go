@@ -99,8 +99,12 @@ type LeastRequest struct {
 
 type lrView struct {
 	hosts    []int32 // healthy hosts
-	perm     []int32 // a permutation of positions in hosts, for distinct sampling
+	perm     []int32 // a permutation of positions in hosts, for distinct sampling only
 	weighted bool
+	// identity: hosts is 0..len-1 (every host healthy), so sampling needs
+	// no read of the caller's own list (a cache miss per sample in a
+	// large fleet).
+	identity bool
 	sched    edf // entries are positions in hosts
 }
 
@@ -140,7 +144,22 @@ func (p *LeastRequest) Pick(now sim.Time, eps topology.Endpoints, _ *topology.Re
 	case p.cfg.distinct:
 		return p.sampleDistinct(v)
 	}
+	if v.identity {
+		return p.sampleAll(n)
+	}
 	return p.sample(v.hosts)
+}
+
+// sampleAll is sample over the hosts 0..n-1: the same draws and choice.
+func (p *LeastRequest) sampleAll(n int) int {
+	best, bestLoad := -1, 0.0
+	for c := 0; c < p.cfg.choices; c++ {
+		h := p.rng.IntN(n)
+		if l := p.eps.Load(h); best < 0 || l < bestLoad {
+			best, bestLoad = h, l
+		}
+	}
+	return best
 }
 
 // sample draws choices hosts independently and returns the first sampled
@@ -237,10 +256,13 @@ func leastRequestWeight(weight, active, bias float64) float64 {
 
 func (p *LeastRequest) rebuild(v *lrView) {
 	v.hosts = healthyHosts(v.hosts, p.eps)
-	v.perm = grow(v.perm[:0], len(v.hosts))
-	for k := range v.perm {
-		v.perm[k] = int32(k)
+	if p.cfg.distinct {
+		v.perm = grow(v.perm[:0], len(v.hosts))
+		for k := range v.perm {
+			v.perm[k] = int32(k)
+		}
 	}
+	v.identity = len(v.hosts) == p.eps.Len()
 	v.weighted = !p.cfg.unweighted &&
 		(!equalWeights(p.eps, v.hosts) || p.cfg.slow.anyRamping(p.now, p.eps, v.hosts))
 	if v.weighted && len(v.hosts) > 1 {

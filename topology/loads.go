@@ -16,5 +16,172 @@ func (v *hostView) LocalLoads() (loads, hosts []int32, ok bool) {
 	if v.w.routing.Load != LoadLocal {
 		return nil, nil, false
 	}
-	return v.c.inflight, v.hosts, true
+	return v.c.inflight.makeDense(), v.hosts, true
 }
+
+// loadCounts is a caller's outstanding attempts per replica of its target.
+// A caller has few attempts outstanding at a time, so until a scanning
+// picker asks for contiguous counts (LocalLoads) they live in a small
+// open-addressing table of the replicas with attempts outstanding (linear
+// probing, backward-shift deletion): a thousand callers of five thousand
+// replicas keep a few cache lines each instead of 20 KB each, and a pick
+// touches memory that stays in cache. The first LocalLoads makes them
+// dense (one count per replica) for the rest of the run. Either way get
+// and add are O(1) (expected, for the table).
+type loadCounts struct {
+	dense []int32    // one count per replica once dense; nil while sparse
+	slots []loadSlot // the table while sparse; len a power of two
+	used  int        // slots in use
+	n     int        // replicas
+}
+
+// loadSlot is one table entry: replica index+1 (0: empty) and its count.
+type loadSlot struct{ key, val int32 }
+
+func newLoadCounts(replicas int) loadCounts {
+	return loadCounts{slots: make([]loadSlot, 8), n: replicas}
+}
+
+// home is the slot replica h hashes to (Fibonacci hashing).
+func (c *loadCounts) home(h int32) int {
+	return int(uint32(h+1)*0x9E3779B1) & (len(c.slots) - 1)
+}
+
+// get is the count of replica h.
+func (c *loadCounts) get(h int32) int32 {
+	if c.dense != nil {
+		return c.dense[h]
+	}
+	mask := len(c.slots) - 1
+	for i := c.home(h); ; i = (i + 1) & mask {
+		switch c.slots[i].key {
+		case h + 1:
+			return c.slots[i].val
+		case 0:
+			return 0
+		}
+	}
+}
+
+// add adds d to the count of replica h; counts never go negative.
+func (c *loadCounts) add(h, d int32) {
+	if c.dense != nil {
+		c.dense[h] += d
+		return
+	}
+	mask := len(c.slots) - 1
+	i := c.home(h)
+	for ; c.slots[i].key != 0; i = (i + 1) & mask {
+		if c.slots[i].key == h+1 {
+			c.slots[i].val += d
+			if c.slots[i].val == 0 {
+				c.remove(i)
+			}
+			return
+		}
+	}
+	if d == 0 {
+		return
+	}
+	c.slots[i] = loadSlot{key: h + 1, val: d}
+	c.used++
+	if 4*c.used > 3*len(c.slots) {
+		c.rehash(2 * len(c.slots))
+	}
+}
+
+// remove empties slot i and shifts back the entries of its probe run.
+func (c *loadCounts) remove(i int) {
+	mask := len(c.slots) - 1
+	c.used--
+	for j := (i + 1) & mask; c.slots[j].key != 0; j = (j + 1) & mask {
+		k := c.home(c.slots[j].key - 1)
+		// Move slot j into the hole at i when its home is not in (i, j].
+		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
+			c.slots[i] = c.slots[j]
+			i = j
+		}
+	}
+	c.slots[i] = loadSlot{}
+}
+
+func (c *loadCounts) rehash(size int) {
+	old := c.slots
+	c.slots, c.used = make([]loadSlot, size), 0
+	for _, s := range old {
+		if s.key != 0 {
+			c.add(s.key-1, s.val)
+		}
+	}
+}
+
+// makeDense switches to one count per replica and returns them.
+func (c *loadCounts) makeDense() []int32 {
+	if c.dense == nil {
+		c.dense = make([]int32, c.n)
+		for _, s := range c.slots {
+			if s.key != 0 {
+				c.dense[s.key-1] = s.val
+			}
+		}
+		c.slots, c.used = nil, 0
+	}
+	return c.dense
+}
+
+// callerShare is what every caller of one service at one place sees alike,
+// stored once per world rather than once per caller: the list of all the
+// service's replicas (0..n-1) and their priorities relative to the place.
+type callerShare struct {
+	all  map[int][]int32        // by service ID
+	prio map[callerPlace][]int8 // by (place, service ID)
+}
+
+type callerPlace struct {
+	place PlaceID
+	svc   int
+}
+
+// hosts is the list 0..n-1 of svc's replicas, shared by its callers.
+func (s *callerShare) hosts(svc *Service) []int32 {
+	if all, ok := s.all[svc.ID]; ok && len(all) == len(svc.Replicas) {
+		return all
+	}
+	if s.all == nil {
+		s.all = map[int][]int32{}
+	}
+	all := make([]int32, len(svc.Replicas))
+	for i := range all {
+		all[i] = int32(i)
+	}
+	s.all[svc.ID] = all
+	return all
+}
+
+// priorities are svc's replicas' priorities for a caller at place: 0 in
+// its zone, 1 elsewhere in its region, 2 in other regions.
+func (s *callerShare) priorities(places []Place, place PlaceID, svc *Service) []int8 {
+	key := callerPlace{place, svc.ID}
+	if prio, ok := s.prio[key]; ok && len(prio) == len(svc.Replicas) {
+		return prio
+	}
+	if s.prio == nil {
+		s.prio = map[callerPlace][]int8{}
+	}
+	prio := make([]int8, len(svc.Replicas))
+	for i, r := range svc.Replicas {
+		switch here, there := places[place], places[r.Place]; {
+		case r.Place == place:
+			prio[i] = 0
+		case here.Region == there.Region:
+			prio[i] = 1
+		default:
+			prio[i] = 2
+		}
+	}
+	s.prio[key] = prio
+	return prio
+}
+
+// isEjected reports whether c has ejected replica index h.
+func (c *Caller) isEjected(h int32) bool { return c.ejected != nil && c.ejected[h] }

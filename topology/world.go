@@ -78,6 +78,8 @@ type World struct {
 	graph   *graph   // the service graph (calls.go); nil without calls
 	hooks   hooks    // the attached layers (layer.go)
 
+	share callerShare // what callers of a service at a place share (loads.go)
+
 	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
 }
 
