@@ -4,7 +4,9 @@ package topology
 // host: when the load the view reports is the decider's own outstanding
 // requests (LoadLocal), LocalLoads returns them as contiguous counts, so a
 // scan reads integers instead of making an interface call per host. The
-// load of host i of the view is loads[hosts[i]], exactly Load(i). ok is
+// load of host i of the view is loads[hosts[i]], exactly Load(i); hosts
+// is in increasing order (so when len(hosts) == len(loads), host i of the
+// view is replica i). ok is
 // false for the other load sources; then use Load. The slices are the
 // world's own: read them during the pick only, never write them.
 type LoadScanner interface {
