@@ -12,7 +12,7 @@ import (
 func TestLoadCountsSameAsDense(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(1, 300).Draw(t, "replicas")
-		c := newLoadCounts(n)
+		c := sparseLoadCounts(n)
 		oracle := make([]int32, n)
 		steps := rapid.IntRange(0, 400).Draw(t, "steps")
 		denseAt := rapid.IntRange(-1, steps).Draw(t, "dense at")
