@@ -248,6 +248,11 @@ func (p *LeastRequest) scanLocal(hosts, loads, viewHosts []int32) int {
 	}
 	if len(hosts) == len(viewHosts) {
 		if len(viewHosts) == len(loads) { // the view is every replica, in order
+			if ls, ok := p.eps.(topology.LeastScanner); ok {
+				if least, ties, ok := ls.LocalLeast(); ok { // kept as counts change: one pass
+					return nthTiedOf(loads, least, p.drawTie(ties))
+				}
+			}
 			least, ties := leastTiesOf(loads)
 			return nthTiedOf(loads, least, p.drawTie(ties))
 		}

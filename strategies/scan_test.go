@@ -25,9 +25,31 @@ func (s *scanHosts) LocalLoads() (loads, hosts []int32, ok bool) {
 
 var _ topology.LoadScanner = (*scanHosts)(nil)
 
+// leastHosts is scanHosts that also keeps its least load
+// (topology.LeastScanner), computed here by brute force.
+type leastHosts struct{ *scanHosts }
+
+func (s leastHosts) LocalLeast() (least int32, ties int, ok bool) {
+	if len(s.replica) != len(s.counts) {
+		return 0, 0, false
+	}
+	least = s.counts[0]
+	for _, v := range s.counts {
+		switch {
+		case v < least:
+			least, ties = v, 1
+		case v == least:
+			ties++
+		}
+	}
+	return least, ties, true
+}
+
+var _ topology.LeastScanner = leastHosts{}
+
 // TestScanLocalSameAsLoad: shortest-queue and least-request full scan pick
-// the same hosts, drawing the same ties, from contiguous counts as through
-// Load.
+// the same hosts, drawing the same ties, from contiguous counts (and a
+// kept least load) as through Load.
 func TestScanLocalSameAsLoad(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		routing := rapid.SampledFrom([]string{"shortest-queue", "least-request"}).Draw(t, "routing")
@@ -53,6 +75,7 @@ func TestScanLocalSameAsLoad(t *testing.T) {
 		for i, r := range perm {
 			sh.replica[i] = int32(r)
 		}
+		keepsLeast := rapid.Bool().Draw(t, "keeps least")
 		for step := 0; step < 30; step++ {
 			i := rapid.IntRange(0, n-1).Draw(t, "host")
 			l := rapid.IntRange(0, 3).Draw(t, "load")
@@ -63,7 +86,11 @@ func TestScanLocalSameAsLoad(t *testing.T) {
 				plain.gen++
 				sh.gen++
 			}
-			if got, want := viaScan.Pick(0, sh, nil), viaLoad.Pick(0, plain, nil); got != want {
+			var eps topology.Endpoints = sh
+			if keepsLeast {
+				eps = leastHosts{sh}
+			}
+			if got, want := viaScan.Pick(0, eps, nil), viaLoad.Pick(0, plain, nil); got != want {
 				t.Fatalf("step %d: contiguous scan picks %d, Load picks %d", step, got, want)
 			}
 		}

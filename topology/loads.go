@@ -13,12 +13,34 @@ type LoadScanner interface {
 	LocalLoads() (loads, hosts []int32, ok bool)
 }
 
+// LeastScanner is an optional LoadScanner ability: when the view is every
+// replica of the target (len(hosts) == len(loads) from LocalLoads), the
+// least of the local loads and how many replicas have it, kept up to date
+// as the counts change, so a full scan need not compute them. ok is false
+// for other views and load sources.
+type LeastScanner interface {
+	LocalLeast() (least int32, ties int, ok bool)
+}
+
 // LocalLoads implements LoadScanner.
 func (v *hostView) LocalLoads() (loads, hosts []int32, ok bool) {
 	if v.w.routing.Load != LoadLocal {
 		return nil, nil, false
 	}
 	return v.c.inflight.makeDense(), v.hosts, true
+}
+
+// LocalLeast implements LeastScanner.
+func (v *hostView) LocalLeast() (least int32, ties int, ok bool) {
+	c := &v.c.inflight
+	if v.w.routing.Load != LoadLocal || len(v.hosts) != c.n || c.n == 0 {
+		return 0, 0, false
+	}
+	c.makeDense()
+	if c.hist == nil {
+		c.startHist()
+	}
+	return c.least, int(c.hist[c.least]), true
 }
 
 // loadCounts is a caller's outstanding attempts per replica of its target.
@@ -33,6 +55,8 @@ func (v *hostView) LocalLoads() (loads, hosts []int32, ok bool) {
 // and add are O(1) (expected, for the table).
 type loadCounts struct {
 	dense []int32    // one count per replica once dense; nil while sparse
+	hist  []int32    // once a scan asks (LocalLeast): replicas per count, while dense
+	least int32      // the least count, with hist
 	slots []loadSlot // the table while sparse; len a power of two
 	used  int        // slots in use
 	n     int        // replicas
@@ -84,7 +108,11 @@ func (c *loadCounts) get(h int32) int32 {
 // add adds d to the count of replica h; counts never go negative.
 func (c *loadCounts) add(h, d int32) {
 	if c.dense != nil {
-		c.dense[h] += d
+		old := c.dense[h]
+		c.dense[h] = old + d
+		if c.hist != nil {
+			c.move(old, old+d)
+		}
 		return
 	}
 	mask := len(c.slots) - 1
@@ -131,6 +159,42 @@ func (c *loadCounts) rehash(size int) {
 			c.add(s.key-1, s.val)
 		}
 	}
+}
+
+// startHist counts the replicas per count and finds the least. O(n).
+func (c *loadCounts) startHist() {
+	c.hist, c.least = make([]int32, 4), 0
+	for i, v := range c.dense {
+		c.hist = growCounts(c.hist, int(v)+1)
+		c.hist[v]++
+		if i == 0 || v < c.least {
+			c.least = v
+		}
+	}
+}
+
+// move notes one replica's count going from old to now in hist.
+// Amortised O(1) for steps of ±1.
+func (c *loadCounts) move(old, now int32) {
+	c.hist = growCounts(c.hist, int(now)+1)
+	c.hist[old]--
+	c.hist[now]++
+	switch {
+	case now < c.least:
+		c.least = now
+	case old == c.least && c.hist[old] == 0:
+		for c.hist[c.least] == 0 {
+			c.least++
+		}
+	}
+}
+
+// growCounts returns s with length at least n, new elements zero.
+func growCounts(s []int32, n int) []int32 {
+	if n <= len(s) {
+		return s
+	}
+	return append(s, make([]int32, n-len(s))...)
 }
 
 // makeDense switches to one count per replica and returns them.
