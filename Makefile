@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 NPM     ?= npm
 ASSETS  := reports/assets
 
-.PHONY: build run test bench vet fmt clean assets fuzz
+.PHONY: build run test bench bench-simpy vet fmt clean assets fuzz
 
 ## build: fetch the report's ECharts asset, then compile bin/tangle
 build: assets
@@ -67,6 +67,11 @@ fuzz:
 ## bench: engine and scenario benchmarks on one core (see README, Performance)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./sim ./topology ./strategies ./scenarios
+
+## bench-simpy: M/M/1 with a million customers in SimPy 3 and in tangle, and the ratio
+## (skips with a message where SimPy is not installed)
+bench-simpy:
+	GO=$(GO) bash docs/bench/simpy-mm1.sh
 
 fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './node_modules/*')

@@ -34,6 +34,14 @@ type Options struct {
 	// called once the run has drained, and its value is kept in
 	// RunResult.Attached. It is called from the worker goroutines.
 	Attach func(strategy int, b *Built) func() any
+	// Slots, if set, is shared by several Run calls at once (a sweep's
+	// cells): each run holds one of its buffered places while it
+	// simulates, so the runs of all the calls together use at most its
+	// capacity of cores, and a call whose neighbours have finished gets
+	// their cores. Run then starts up to cap(Slots) workers; Workers
+	// still sizes the cost estimate (the call's share). Results do not
+	// depend on it.
+	Slots chan struct{}
 }
 
 // Progress counts the work of a run as it happens, for progress reports.
@@ -147,6 +155,9 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Slots != nil {
+		workers = max(1, cap(opts.Slots))
+	}
 	workers = min(workers, len(runs))
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
@@ -159,8 +170,18 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 				if k >= len(runs) || ctx.Err() != nil {
 					return
 				}
+				if opts.Slots != nil {
+					select {
+					case opts.Slots <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+				}
 				s, r := k/reps, k%reps
 				runs[k], errs[k] = runOne(ctx, sc, s, res.Seeds[r], prog, maxEvents, opts.Attach)
+				if opts.Slots != nil {
+					<-opts.Slots
+				}
 				prog.Done.Add(1)
 			}
 		}()

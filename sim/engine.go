@@ -43,7 +43,8 @@ type Engine struct {
 	free     []uint32
 	handlers []handler
 
-	cancelled int // cancelled events still in the heap, not counting lanes'
+	warm      uint32 // sink of Run's early slot loads
+	cancelled int    // cancelled events still in the heap, not counting lanes'
 	lanes     []lane
 	laneLive  int    // lane events pending (in the heap or waiting)
 	laneReps  int    // lanes with an event in the heap
@@ -271,6 +272,12 @@ func (e *Engine) Run(until Time) uint64 {
 		}
 		ev := e.q.h[0]
 		e.hole = true
+		// One of the root's children is usually the next event to run:
+		// load their slots now, so those loads overlap this handler
+		// instead of stalling the next iteration.
+		if h := e.q.h; len(h) > 2 {
+			e.warm ^= e.slots[h[1].slot].gen ^ e.slots[h[2].slot].gen
+		}
 		sl := &e.slots[ev.slot]
 		k, arg, st, ln := sl.kind, sl.arg, sl.state, sl.lane
 		e.release(ev.slot)

@@ -79,7 +79,7 @@ type leastRequestConfig struct {
 // 1−((N−1)/N)^C (envoy#11004, #20420) — and takes the one with the fewest
 // outstanding requests (the first sampled on a tie, which is uniformly
 // random). Distinct sampling (tower's and Finagle's P2C) and a full scan
-// with reservoir-sampled ties (FULL_SCAN) are options. When weights differ
+// with ties broken uniformly at random (FULL_SCAN; see scan) are options. When weights differ
 // (or a host is in slow start) it schedules by EDF with the effective weight
 // weight/(load+1)^active_request_bias, re-read each time a host is picked,
 // so busy hosts come round less often but are never drained. Load is what
@@ -99,8 +99,12 @@ type LeastRequest struct {
 
 type lrView struct {
 	hosts    []int32 // healthy hosts
-	perm     []int32 // a permutation of positions in hosts, for distinct sampling
+	perm     []int32 // a permutation of positions in hosts, for distinct sampling only
 	weighted bool
+	// identity: hosts is 0..len-1 (every host healthy), so sampling needs
+	// no read of the caller's own list (a cache miss per sample in a
+	// large fleet).
+	identity bool
 	sched    edf // entries are positions in hosts
 }
 
@@ -140,7 +144,22 @@ func (p *LeastRequest) Pick(now sim.Time, eps topology.Endpoints, _ *topology.Re
 	case p.cfg.distinct:
 		return p.sampleDistinct(v)
 	}
+	if v.identity {
+		return p.sampleAll(n)
+	}
 	return p.sample(v.hosts)
+}
+
+// sampleAll is sample over the hosts 0..n-1: the same draws and choice.
+func (p *LeastRequest) sampleAll(n int) int {
+	best, bestLoad := -1, 0.0
+	for c := 0; c < p.cfg.choices; c++ {
+		h := p.rng.IntN(n)
+		if l := p.eps.Load(h); best < 0 || l < bestLoad {
+			best, bestLoad = h, l
+		}
+	}
+	return best
 }
 
 // sample draws choices hosts independently and returns the first sampled
@@ -173,47 +192,146 @@ func (p *LeastRequest) sampleDistinct(v *lrView) int {
 	return best
 }
 
-// scan returns a least loaded host, ties broken uniformly at random by
-// reservoir sampling as Envoy's unweightedHostPickFullScan does. O(n).
+// scan returns a least loaded host, ties broken uniformly at random. O(n).
+// Envoy's unweightedHostPickFullScan (least_request_lb.cc) breaks ties by
+// reservoir sampling, a draw per host tied with the least so far; counting
+// the hosts tied at the least and drawing once among them picks from the
+// same distribution (uniform over the least loaded) without a draw per
+// host, which at thousands of hosts, most of them tied, was most of a
+// scan's cost.
 func (p *LeastRequest) scan(hosts []int32) int {
 	if ls, ok := p.eps.(topology.LoadScanner); ok {
 		if loads, viewHosts, ok := ls.LocalLoads(); ok {
 			return p.scanLocal(hosts, loads, viewHosts)
 		}
 	}
-	best, bestLoad, ties := -1, 0.0, 0
-	for _, h := range hosts {
-		l := p.eps.Load(int(h))
-		switch {
-		case best < 0 || l < bestLoad:
-			best, bestLoad, ties = int(h), l, 1
-		case l == bestLoad:
+	if len(hosts) == 0 {
+		return -1
+	}
+	least, ties := 0.0, 0
+	for k, h := range hosts {
+		switch l := p.eps.Load(int(h)); {
+		case k == 0 || l < least:
+			least, ties = l, 1
+		case l == least:
 			ties++
-			if p.rng.IntN(ties) == 0 {
-				best = int(h)
-			}
 		}
 	}
-	return best
+	r := p.drawTie(ties)
+	for _, h := range hosts {
+		if p.eps.Load(int(h)) == least {
+			if r == 0 {
+				return int(h)
+			}
+			r--
+		}
+	}
+	return -1
+}
+
+// drawTie is which of ties hosts tied at the least load to take: a draw
+// only when there is a tie.
+func (p *LeastRequest) drawTie(ties int) int {
+	if ties > 1 {
+		return p.rng.IntN(ties)
+	}
+	return 0
 }
 
 // scanLocal is scan over contiguous local counts (topology.LoadScanner):
-// the same comparisons, ties and draws, without a call per host.
+// the same comparisons and draw, without a call per host. When every host
+// of the view is healthy (hosts is 0..n-1) it reads the counts through the
+// view's replica list alone.
 func (p *LeastRequest) scanLocal(hosts, loads, viewHosts []int32) int {
-	best, bestLoad, ties := -1, int32(0), 0
-	for _, h := range hosts {
-		l := loads[viewHosts[h]]
-		switch {
-		case best < 0 || l < bestLoad:
-			best, bestLoad, ties = int(h), l, 1
-		case l == bestLoad:
-			ties++
-			if p.rng.IntN(ties) == 0 {
-				best = int(h)
+	if len(hosts) == 0 {
+		return -1
+	}
+	if len(hosts) == len(viewHosts) {
+		if len(viewHosts) == len(loads) { // the view is every replica, in order
+			if ls, ok := p.eps.(topology.LeastScanner); ok {
+				if least, ties, ok := ls.LocalLeast(); ok { // kept as counts change: one pass
+					return nthTiedOf(loads, least, p.drawTie(ties))
+				}
 			}
+			least, ties := leastTiesOf(loads)
+			return nthTiedOf(loads, least, p.drawTie(ties))
+		}
+		least, ties := leastTies(loads, viewHosts)
+		return nthTied(loads, viewHosts, least, p.drawTie(ties))
+	}
+	least, ties := loads[viewHosts[hosts[0]]], 0
+	for _, h := range hosts {
+		switch l := loads[viewHosts[h]]; {
+		case l < least:
+			least, ties = l, 1
+		case l == least:
+			ties++
 		}
 	}
-	return best
+	r := p.drawTie(ties)
+	for _, h := range hosts {
+		if loads[viewHosts[h]] == least {
+			if r == 0 {
+				return int(h)
+			}
+			r--
+		}
+	}
+	return -1
+}
+
+// leastTies returns the least of loads[at[k]] over k and how many k have it.
+func leastTies(loads, at []int32) (least int32, ties int) {
+	least = loads[at[0]]
+	for _, a := range at {
+		switch l := loads[a]; {
+		case l < least:
+			least, ties = l, 1
+		case l == least:
+			ties++
+		}
+	}
+	return least, ties
+}
+
+// leastTiesOf is leastTies over every load, in order.
+func leastTiesOf(loads []int32) (least int32, ties int) {
+	least = loads[0]
+	for _, l := range loads {
+		switch {
+		case l < least:
+			least, ties = l, 1
+		case l == least:
+			ties++
+		}
+	}
+	return least, ties
+}
+
+// nthTiedOf is nthTied over every load, in order.
+func nthTiedOf(loads []int32, least int32, r int) int {
+	for k, l := range loads {
+		if l == least {
+			if r == 0 {
+				return k
+			}
+			r--
+		}
+	}
+	return -1
+}
+
+// nthTied returns the r-th (0-based) k with loads[at[k]] == least.
+func nthTied(loads, at []int32, least int32, r int) int {
+	for k, a := range at {
+		if loads[a] == least {
+			if r == 0 {
+				return k
+			}
+			r--
+		}
+	}
+	return -1
 }
 
 // weight is the effective weight of the host at position k of the healthy
@@ -237,10 +355,13 @@ func leastRequestWeight(weight, active, bias float64) float64 {
 
 func (p *LeastRequest) rebuild(v *lrView) {
 	v.hosts = healthyHosts(v.hosts, p.eps)
-	v.perm = grow(v.perm[:0], len(v.hosts))
-	for k := range v.perm {
-		v.perm[k] = int32(k)
+	if p.cfg.distinct {
+		v.perm = grow(v.perm[:0], len(v.hosts))
+		for k := range v.perm {
+			v.perm[k] = int32(k)
+		}
 	}
+	v.identity = len(v.hosts) == p.eps.Len()
 	v.weighted = !p.cfg.unweighted &&
 		(!equalWeights(p.eps, v.hosts) || p.cfg.slow.anyRamping(p.now, p.eps, v.hosts))
 	if v.weighted && len(v.hosts) > 1 {

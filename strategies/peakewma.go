@@ -67,11 +67,12 @@ type PeakEWMA struct {
 	hosts      []ewmaHost // by host ID
 }
 
+// ewmaHost is 24 bytes: a caller keeps one per host it has seen, and a
+// large fleet's callers keep millions of them.
 type ewmaHost struct {
 	cost  float64  // ns
 	stamp sim.Time // last update
-	up    sim.Time // when the host came up, for this estimate
-	live  bool
+	up1   sim.Time // 1 + when the host came up, for this estimate; 0: no estimate yet
 }
 
 // NewPeakEWMA returns a peak-EWMA P2C picker with time constant decay,
@@ -129,9 +130,9 @@ func (p *PeakEWMA) ObserveResponse(now sim.Time, hostID int, rtt sim.Time, _ boo
 func (p *PeakEWMA) host(id int, since sim.Time) *ewmaHost {
 	p.hosts = grow(p.hosts, id+1)
 	h := &p.hosts[id]
-	if !h.live || (since >= 0 && since != h.up) {
+	if h.up1 == 0 || (since >= 0 && since != h.up1-1) {
 		up := max(since, 0)
-		*h = ewmaHost{cost: p.defaultRTT, stamp: up, up: up, live: true}
+		*h = ewmaHost{cost: p.defaultRTT, stamp: up, up1: up + 1}
 	}
 	return h
 }

@@ -169,16 +169,16 @@ type Caller struct {
 	Place  PlaceID
 	Picker Picker
 
-	inflight []int32 // this caller's outstanding attempts per replica of the target
-	active   int     // outstanding attempts over all replicas
-	retries  int     // retries in flight or scheduled (against the retry limit)
+	inflight loadCounts // this caller's outstanding attempts per replica of the target
+	active   int        // outstanding attempts over all replicas
+	retries  int        // retries in flight or scheduled (against the retry limit)
 	guards   []Guard
 	rng      *rand.Rand   // retry back-off jitter
 	pol      *RetryPolicy // a per-service retry policy; nil: the routing's
 	hedge    *HedgePolicy // a per-service hedge policy; nil: the routing's
 	ownPanic bool         // the picker applies the panic threshold itself
-	ejected  []bool       // replicas this caller's guards have ejected
-	prio     []int8       // priority of each replica relative to the caller's place
+	ejected  []bool       // replicas this caller's guards have ejected; nil until the first
+	prio     []int8       // priority of each replica relative to the caller's place (shared: callerShare)
 	healthy  []int        // healthy replicas per cluster, as this caller sees them
 	views    []hostView
 	all      hostView
@@ -207,7 +207,7 @@ func (v *hostView) candidates() int {
 
 // Ejected reports whether this caller has ejected replica index i of its
 // target (see World.SetEjected).
-func (c *Caller) Ejected(i int) bool { return c.ejected[i] }
+func (c *Caller) Ejected(i int) bool { return c.isEjected(int32(i)) }
 
 // healthyHosts counts the replicas this caller sees as healthy: all of
 // them (cluster < 0) or those of one cluster.
@@ -224,7 +224,7 @@ func (c *Caller) healthyHosts(cluster int) int {
 
 // InFlight is this caller's outstanding attempts to replica index i of its
 // client's target service.
-func (c *Caller) InFlight(i int) int { return int(c.inflight[i]) }
+func (c *Caller) InFlight(i int) int { return int(c.inflight.get(int32(i))) }
 
 // hostView is a caller's Endpoints over a subset of the target's replicas:
 // all of them, or one cluster's.
@@ -247,7 +247,7 @@ func (v *hostView) Load(i int) float64 {
 	case LoadLive:
 		return float64(v.svc.Replicas[h].InFlight())
 	}
-	return float64(v.c.inflight[h])
+	return float64(v.c.inflight.get(h))
 }
 
 // Weight is the routing weight a controller applied to the host, or the
@@ -268,7 +268,7 @@ func (v *hostView) Healthy(i int) bool {
 		return false
 	}
 	rep := v.svc.Replicas[h]
-	return !rep.off && (v.panic || rep.State != Down && !v.c.ejected[h])
+	return !rep.off && (v.panic || rep.State != Down && !v.c.isEjected(h))
 }
 
 func (v *hostView) HealthyCount() int {

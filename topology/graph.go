@@ -237,8 +237,8 @@ func (w *World) newCaller(c *Client, place PlaceID, name string, spec Spec, seed
 	routing := &w.routing
 	cl := &Caller{
 		ID: int32(len(w.Callers)), Client: c, Place: place,
-		inflight: make([]int32, len(svc.Replicas)), ejected: make([]bool, len(svc.Replicas)),
-		prio: make([]int8, len(svc.Replicas)), healthy: make([]int, len(svc.Clusters)),
+		inflight: newLoadCounts(len(svc.Replicas)), healthy: make([]int, len(svc.Clusters)),
+		prio: w.share.priorities(spec.Places, place, svc),
 	}
 	newPicker, guards := routing.Caller, routing.Guards
 	o, ok := routing.PerService[c.Name] // a call edge's, FROM->TO
@@ -255,19 +255,7 @@ func (w *World) newCaller(c *Client, place PlaceID, name string, spec Spec, seed
 		cl.pol, cl.hedge = o.Retry, o.Hedge
 	}
 	cl.Picker = newPicker(sim.NewStream(seed, "picker/"+name))
-	all := make([]int32, len(svc.Replicas))
-	for i, r := range svc.Replicas {
-		all[i] = int32(i)
-		switch here, there := spec.Places[place], spec.Places[r.Place]; {
-		case r.Place == place:
-			cl.prio[i] = 0
-		case here.Region == there.Region:
-			cl.prio[i] = 1
-		default:
-			cl.prio[i] = 2
-		}
-	}
-	cl.all = hostView{w: w, c: cl, svc: svc, hosts: all, cluster: -1}
+	cl.all = hostView{w: w, c: cl, svc: svc, hosts: w.share.hosts(svc), cluster: -1}
 	for ci := range svc.Clusters {
 		cl.views = append(cl.views, hostView{w: w, c: cl, svc: svc, hosts: svc.Clusters[ci].Replicas, cluster: ci})
 		cl.healthy[ci] = svc.Clusters[ci].Up

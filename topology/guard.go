@@ -50,8 +50,8 @@ type guardEnv struct {
 	c *Caller
 }
 
-func (e guardEnv) Hosts() int            { return len(e.c.inflight) }
-func (e guardEnv) Ejected(host int) bool { return e.c.ejected[host] }
+func (e guardEnv) Hosts() int            { return e.c.inflight.n }
+func (e guardEnv) Ejected(host int) bool { return e.c.isEjected(int32(host)) }
 func (e guardEnv) Active() int           { return e.c.active }
 func (e guardEnv) Eject(host int, ejected bool) {
 	e.w.SetEjected(e.c, e.c.Client.Target.Replicas[host], ejected)

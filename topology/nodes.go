@@ -10,8 +10,11 @@ import (
 // caller c's point of view: c's pickers see it as unhealthy. Outlier
 // detection and similar per-decider guards use it.
 func (w *World) SetEjected(c *Caller, rep *Replica, ejected bool) {
-	if c.ejected[rep.Index] == ejected {
+	if c.isEjected(rep.Index) == ejected {
 		return
+	}
+	if c.ejected == nil {
+		c.ejected = make([]bool, len(rep.Service.Replicas))
 	}
 	c.ejected[rep.Index] = ejected
 	if rep.State != Down && !c.excluded(rep.Index) && !rep.off {
@@ -79,7 +82,7 @@ func (w *World) SetState(rep *Replica, s NodeState) {
 			rep.Service.Up += d
 			rep.Service.Clusters[rep.Cluster].Up += d
 			for _, c := range rep.Service.callers {
-				if !c.ejected[rep.Index] && !c.excluded(rep.Index) {
+				if !c.isEjected(rep.Index) && !c.excluded(rep.Index) {
 					c.healthy[rep.Cluster] += d
 				}
 			}

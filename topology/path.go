@@ -123,7 +123,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	}
 	r.job, r.Replica, r.Cluster = jref, rep.ID, cluster
 	r.retryCounted = false // a counted retry is now an attempt in flight
-	caller.inflight[h]++
+	caller.inflight.add(h, 1)
 	caller.active++
 	if cluster >= 0 {
 		c.Edge.inflight[cluster]++
@@ -417,7 +417,7 @@ func (w *World) detachJob(j *Job, o Outcome) {
 	}
 	caller := w.Callers[j.Caller]
 	rep := w.Replicas[j.Replica]
-	caller.inflight[rep.Index]--
+	caller.inflight.add(rep.Index, -1)
 	caller.active--
 	if j.Attempt > 1 && !j.uncounted {
 		caller.retries--

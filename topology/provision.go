@@ -60,7 +60,7 @@ func (w *World) recount(c *Caller) {
 			case rep.off: // counted nowhere
 			case c.excluded(h):
 				out++
-			case rep.State != Down && !c.ejected[h]:
+			case rep.State != Down && !c.isEjected(h):
 				up++
 			}
 		}

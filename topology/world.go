@@ -80,6 +80,8 @@ type World struct {
 	hedge   *hedging // hedged requests (hedge.go); nil when no caller hedges
 	hooks   hooks    // the attached layers (layer.go)
 
+	share callerShare // what callers of a service at a place share (loads.go)
+
 	kArrive, kReach, kFinish, kRespond, kTimeout, kTryTimeout, kRetry, kGuardTick sim.Kind
 }
 

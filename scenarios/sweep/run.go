@@ -57,13 +57,13 @@ func (e *Interrupted) Unwrap() error { return e.Err }
 // runCell runs cell i (scenario sc) and saves it in dir. A panic (a bug)
 // comes back as a *scenarios.InternalError rather than ending the process
 // from this goroutine.
-func (pl *Plan) runCell(ctx context.Context, sc *scenarios.Scenario, i int, dir string, out *reports.SweepCell, workers int, budget *scenarios.Budget, prog *Progress) (err error) {
+func (pl *Plan) runCell(ctx context.Context, sc *scenarios.Scenario, i int, dir string, out *reports.SweepCell, workers int, slots chan struct{}, budget *scenarios.Budget, prog *Progress) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &scenarios.InternalError{Scenario: sc.Name, Strategy: pl.Strategies[i%len(pl.Strategies)], Seed: pl.Seed, Value: r, Stack: debug.Stack()}
 		}
 	}()
-	ro := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: workers, Progress: &prog.Progress, Budget: budget}
+	ro := scenarios.Options{Seed: &pl.Seed, Replications: pl.Replications, Workers: workers, Slots: slots, Progress: &prog.Progress, Budget: budget}
 	res, err := scenarios.Run(ctx, sc, ro)
 	if err != nil {
 		return err
@@ -106,7 +106,10 @@ func Run(ctx context.Context, pl *Plan, dir string, opts Options) (*reports.Swee
 		workers = runtime.GOMAXPROCS(0)
 	}
 	cellWorkers := max(1, min(workers, len(pending)))
-	runWorkers := max(1, workers/cellWorkers)
+	runWorkers := max(1, workers/cellWorkers) // each cell's share, for its cost estimate
+	// The runs of every cell in flight share workers slots, so the last
+	// cell's replications use the cores earlier cells have left.
+	slots := make(chan struct{}, workers)
 	prog := opts.Progress
 	if prog == nil {
 		prog = &Progress{}
@@ -135,7 +138,7 @@ func Run(ctx context.Context, pl *Plan, dir string, opts Options) (*reports.Swee
 				if k >= len(pending) || ctx.Err() != nil {
 					return
 				}
-				errs[k] = pl.runCell(ctx, scs[k], pending[k], dir, &results[k], runWorkers, opts.Budget, prog)
+				errs[k] = pl.runCell(ctx, scs[k], pending[k], dir, &results[k], runWorkers, slots, opts.Budget, prog)
 			}
 		}()
 	}
