@@ -30,13 +30,15 @@ type frame struct {
 	// when it is gone), so the calls it makes can name them.
 	trace     uint64
 	traceRoot uint64
+	op        int16 // the operation the attempt asks for (Request.Op)
+	plan      int16 // its calls: g.plan[svc][plan]
 	step      int16 // the step in progress
 	pending   int16 // calls of the step not yet ended
-	held      bool  // it holds a service slot of rep
 	// deadline is when the request it serves gives up (with deadline
 	// propagation; 0: none or not propagated).
 	deadline sim.Time
 	failed   bool // a required call failed
+	held     bool // it holds a service slot of rep
 }
 
 // link is what a hop request reports to when it ends.
@@ -54,7 +56,11 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		return false
 	}
 	svc := rep.Service.ID
-	if len(g.plan[svc]) == 0 {
+	plan := int16(0)
+	if len(g.plan[svc]) > 1 {
+		plan = j.Op
+	}
+	if len(g.plan[svc][plan]) == 0 {
 		return false
 	}
 	root, deadline := int32(0), sim.Time(0)
@@ -81,7 +87,7 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 		rep.held++
 	}
 	idx, f := g.frames.Alloc()
-	*f = frame{job: ref, rep: rep, svc: int32(svc), root: root, trace: trace, traceRoot: traceRoot, held: held, deadline: deadline}
+	*f = frame{job: ref, rep: rep, svc: int32(svc), op: j.Op, plan: plan, root: root, trace: trace, traceRoot: traceRoot, held: held, deadline: deadline}
 	w.runStep(g.frames.Ref(idx))
 	return true
 }
@@ -92,14 +98,14 @@ func (w *World) beginCalls(rep *Replica, ref Ref, j *Job) bool {
 func (w *World) runStep(fref Ref) {
 	g := w.graph
 	f := g.frames.Get(fref)
-	steps := g.plan[f.svc]
+	steps := g.plan[f.svc][f.plan]
 	for ; int(f.step) < len(steps); f.step++ {
 		if g.stopped {
 			w.completeFrame(fref, Dropped, CauseUnfinished)
 			return
 		}
 		step := steps[f.step]
-		if g.sure[f.svc][f.step] { // every call is made: no coins
+		if g.sure[f.svc][f.plan][f.step] { // every call is made: no coins
 			f.pending = int16(len(step))
 			for i := range step {
 				w.call(fref, f, &step[i])
@@ -145,7 +151,7 @@ func (w *World) call(fref Ref, f *frame, c *hopCall) {
 	idx, r := w.reqs.Alloc()
 	ref := makeRef(idx, w.reqs.gens[idx])
 	*r = Request{ID: w.nextID, Client: f.root, Caller: caller.ID, Key: hc.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1,
-		Root: f.traceRoot, Parent: f.trace, ref: ref}
+		Root: f.traceRoot, Parent: f.trace, Op: c.operation(f.op), ref: ref}
 	w.nextID++
 	hc.Generated++
 	for int(idx) >= len(g.links) {
@@ -173,6 +179,21 @@ func (w *World) call(fref Ref, f *frame, c *hopCall) {
 		r.timeout = w.Eng.At(end, ClassRequest, w.kTimeout, uint64(ref))
 	}
 	w.send(ref, r, caller)
+}
+
+// operation is the operation a call of c asks for, made for an attempt
+// that asks for op: the one c names, the attempt's own through an edge,
+// or one drawn by the callee's weights.
+func (c *hopCall) operation(op int16) int16 {
+	switch {
+	case c.op >= 0:
+		return c.op
+	case c.pass && op >= 0:
+		return op
+	case c.edge.ops != nil:
+		return c.edge.To.drawOperation(c.edge.ops)
+	}
+	return NoOp
 }
 
 // deadlineOf is when request r (nil: gone) gives up: its call's deadline

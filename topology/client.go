@@ -117,6 +117,10 @@ type ClientSpec struct {
 	// residency); nil means anywhere. Policies enforce it, metrics count
 	// requests served elsewhere.
 	Residency []string
+	// Operation names the operation of the target service its requests
+	// ask for (through an edge: of the edge's target); "" means one drawn
+	// by the operations' weights (see ServiceSpec.Operations).
+	Operation string
 }
 
 // Validate reports the first impossible value in s.
@@ -150,6 +154,8 @@ type Client struct {
 	work     *rand.Rand // per-request draws: key, service time, error coin
 	assign   *rand.Rand // which caller sends each request
 	timeouts sim.Lane   // request timeouts: arrival + Spec.Timeout never decreases
+	op       int16      // the operation its requests name; -1: drawn (operations.go)
+	ops      *rand.Rand // which operation each request asks for, when drawn
 
 	// Generated counts requests generated so far; Attempts the attempts
 	// its callers sent (first tries and retries), Retries the retries, and

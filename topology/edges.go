@@ -88,7 +88,7 @@ func (e EdgeSpec) service() ServiceSpec {
 	return ServiceSpec{
 		Name: e.Name, Replicas: e.Replicas, Concurrency: e.Concurrency, QueueCapacity: e.QueueCapacity,
 		ServiceTime: st, Places: e.Places,
-		Calls: []Step{{{Service: e.Target, Timeout: e.Timeout}}},
+		Calls: []Step{{{Service: e.Target, Timeout: e.Timeout, pass: true}}},
 	}
 }
 

@@ -28,6 +28,11 @@ type Call struct {
 	// Timeout is the caller's deadline for the call, all its attempts
 	// included; 0 means none.
 	Timeout sim.Time
+	// Operation names the callee's operation the call asks for; "" means
+	// one drawn by the callee's operation weights (operations.go).
+	Operation string
+
+	pass bool // an edge's call: it asks for its request's operation
 }
 
 // Step is one step of a service's calls: one call, or several made in
@@ -63,6 +68,7 @@ type CallEdge struct {
 	LatencySum float64
 
 	coin *rand.Rand // whether a call taken with a probability is made
+	ops  *rand.Rand // which operation a call that names none asks for
 }
 
 // Edges lists the world's call edges, in the order the calling services
@@ -93,10 +99,12 @@ func (w *World) ObserveHops(o HopObserver) {
 type graph struct {
 	obs   []HopObserver
 	edges []*CallEdge
-	plan  [][][]hopCall // per service, per step, its calls
-	// sure says, per service and step, that every call of the step is
-	// made (none is taken with a probability), so no coin is tossed.
-	sure [][]bool
+	// plan is, per service, per operation (one for a service without
+	// operations), per step, its calls.
+	plan [][][][]hopCall
+	// sure says, per service, operation and step, that every call of the
+	// step is made (none is taken with a probability), so no coin is tossed.
+	sure [][][]bool
 	// frames are the attempts waiting on their calls; links say, per
 	// request slot, which frame a hop request reports to.
 	frames   Arena[frame]
@@ -109,6 +117,7 @@ type graph struct {
 type hopCall struct {
 	Call
 	edge *CallEdge
+	op   int16 // the callee's operation it names; NoOp: drawn (or passed on)
 }
 
 // buildGraph resolves the services' calls into edges with their sidecars.
@@ -117,34 +126,26 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 	any := false
 	for _, ss := range spec.Services {
 		any = any || len(ss.Calls) > 0
+		for _, o := range ss.Operations {
+			any = any || len(o.Calls) > 0
+		}
 	}
 	if !any {
 		return nil
 	}
-	g := &graph{plan: make([][][]hopCall, len(w.Services)), sure: make([][]bool, len(w.Services))}
+	g := &graph{plan: make([][][][]hopCall, len(w.Services)), sure: make([][][]bool, len(w.Services))}
 	for si, ss := range spec.Services {
 		from := w.Services[si]
-		for k, step := range ss.Calls {
-			if len(step) == 0 {
-				return fmt.Errorf("service %s: step %d has no call", from.Name, k+1)
+		if len(ss.Operations) == 0 {
+			if err := g.addPlan(w, from, "", ss.Calls, spec, seed); err != nil {
+				return err
 			}
-			var hs []hopCall
-			sure := true
-			for _, c := range step {
-				sure = sure && (c.Probability == 0 || c.Probability >= 1)
-				if c.Service < 0 || c.Service >= len(w.Services) {
-					return fmt.Errorf("service %s: calls unknown service %d", from.Name, c.Service)
-				}
-				if !(c.Probability >= 0 && c.Probability <= 1) {
-					return fmt.Errorf("service %s: call probability must be in [0, 1], got %g", from.Name, c.Probability)
-				}
-				if c.Timeout < 0 {
-					return fmt.Errorf("service %s: call timeout must not be negative", from.Name)
-				}
-				hs = append(hs, hopCall{Call: c, edge: g.edge(w, from, w.Services[c.Service], spec, seed)})
+			continue
+		}
+		for _, o := range ss.Operations {
+			if err := g.addPlan(w, from, " operation "+o.Name, o.Calls, spec, seed); err != nil {
+				return err
 			}
-			g.plan[si] = append(g.plan[si], hs)
-			g.sure[si] = append(g.sure[si], sure)
 		}
 	}
 	if cyc := g.cycle(len(w.Services)); cyc != nil {
@@ -159,6 +160,46 @@ func (w *World) buildGraph(spec Spec, seed uint64) error {
 	}
 	w.graph = g
 	w.OnStateChange(w.crashFrames)
+	return nil
+}
+
+// addPlan resolves the calls of one operation of service from (what
+// names it in errors) and appends them to its plan.
+func (g *graph) addPlan(w *World, from *Service, what string, calls []Step, spec Spec, seed uint64) error {
+	var plan [][]hopCall
+	var sures []bool
+	for k, step := range calls {
+		if len(step) == 0 {
+			return fmt.Errorf("service %s%s: step %d has no call", from.Name, what, k+1)
+		}
+		var hs []hopCall
+		sure := true
+		for _, c := range step {
+			sure = sure && (c.Probability == 0 || c.Probability >= 1)
+			if c.Service < 0 || c.Service >= len(w.Services) {
+				return fmt.Errorf("service %s%s: calls unknown service %d", from.Name, what, c.Service)
+			}
+			if !(c.Probability >= 0 && c.Probability <= 1) {
+				return fmt.Errorf("service %s%s: call probability must be in [0, 1], got %g", from.Name, what, c.Probability)
+			}
+			if c.Timeout < 0 {
+				return fmt.Errorf("service %s%s: call timeout must not be negative", from.Name, what)
+			}
+			to := w.Services[c.Service]
+			op := int16(NoOp)
+			if c.Operation != "" {
+				var err error
+				if op, err = to.operation(c.Operation); err != nil {
+					return fmt.Errorf("service %s%s: %w", from.Name, what, err)
+				}
+			}
+			hs = append(hs, hopCall{Call: c, edge: g.edge(w, from, to, spec, seed), op: op})
+		}
+		plan = append(plan, hs)
+		sures = append(sures, sure)
+	}
+	g.plan[from.ID] = append(g.plan[from.ID], plan)
+	g.sure[from.ID] = append(g.sure[from.ID], sures)
 	return nil
 }
 
@@ -181,6 +222,9 @@ func (g *graph) edge(w *World, from, to *Service, spec Spec, seed uint64) *CallE
 		c.Callers = append(c.Callers, cl)
 	}
 	e := &CallEdge{From: from, To: to, Index: len(g.edges), Client: c, coin: sim.NewStream(seed, "calls/"+name)}
+	if len(to.Spec.Operations) > 0 {
+		e.ops = sim.NewStream(seed, "operations/"+name)
+	}
 	g.edges = append(g.edges, e)
 	return e
 }
@@ -198,7 +242,7 @@ func (g *graph) cycle(n int) []int {
 	visit = func(s int) []int {
 		color[s] = grey
 		stack = append(stack, s)
-		for _, step := range g.plan[s] {
+		for _, step := range slices.Concat(g.plan[s]...) {
 			for _, c := range step {
 				t := c.edge.To.ID
 				switch color[t] {

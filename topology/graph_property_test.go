@@ -9,7 +9,8 @@ import (
 	"github.com/tangle-sim/tangle/sim"
 )
 
-// drawGraph draws a random service graph: services call only services
+// drawGraph draws a random service graph (some services with operations,
+// each with calls of its own): services call only services
 // after them (a DAG), in steps of one to three calls, optional or not,
 // some with a probability or a timeout; some services are non-blocking,
 // some fail now and then, slots and queues are small.
@@ -29,20 +30,20 @@ func drawGraph(t *rapid.T) Spec {
 			NonBlocking:   rapid.Bool().Draw(t, "non-blocking"),
 		}
 		if i+1 < n {
-			for k := rapid.IntRange(0, 3).Draw(t, "steps"); k > 0; k-- {
-				var step Step
-				for m := rapid.IntRange(1, 3).Draw(t, "calls"); m > 0; m-- {
-					c := Call{Service: rapid.IntRange(i+1, n-1).Draw(t, "callee"), Optional: rapid.Bool().Draw(t, "optional")}
-					if rapid.Bool().Draw(t, "sometimes") {
-						c.Probability = rapid.Float64Range(0.1, 1).Draw(t, "probability")
-					}
-					if rapid.Bool().Draw(t, "timed") {
-						c.Timeout = sim.Time(rapid.IntRange(5, 200).Draw(t, "timeout")) * sim.Millisecond
-					}
-					step = append(step, c)
+			s.Calls = drawCalls(t, i, n)
+		}
+		if rapid.Bool().Draw(t, "operations") { // a few kinds of request, each with its calls
+			for k := rapid.IntRange(1, 3).Draw(t, "kinds"); k > 0; k-- {
+				o := Operation{Name: fmt.Sprintf("op%d", k), Weight: rapid.Float64Range(0.1, 3).Draw(t, "weight")}
+				if rapid.Bool().Draw(t, "own-work") {
+					o.ServiceTime = sim.Exponential{M: rapid.Float64Range(0.001, 0.05).Draw(t, "op-work")}
 				}
-				s.Calls = append(s.Calls, step)
+				if i+1 < n {
+					o.Calls = drawCalls(t, i, n)
+				}
+				s.Operations = append(s.Operations, o)
 			}
+			s.Calls = nil
 		}
 		spec.Services = append(spec.Services, s)
 	}
@@ -52,6 +53,27 @@ func drawGraph(t *rapid.T) Spec {
 		Timeout: sim.Time(rapid.IntRange(0, 500).Draw(t, "client-timeout")) * sim.Millisecond,
 	}}
 	return spec
+}
+
+// drawCalls draws the calls of service i of n: steps of one to three
+// calls to services after it.
+func drawCalls(t *rapid.T, i, n int) []Step {
+	var calls []Step
+	for k := rapid.IntRange(0, 3).Draw(t, "steps"); k > 0; k-- {
+		var step Step
+		for m := rapid.IntRange(1, 3).Draw(t, "calls"); m > 0; m-- {
+			c := Call{Service: rapid.IntRange(i+1, n-1).Draw(t, "callee"), Optional: rapid.Bool().Draw(t, "optional")}
+			if rapid.Bool().Draw(t, "sometimes") {
+				c.Probability = rapid.Float64Range(0.1, 1).Draw(t, "probability")
+			}
+			if rapid.Bool().Draw(t, "timed") {
+				c.Timeout = sim.Time(rapid.IntRange(5, 200).Draw(t, "timeout")) * sim.Millisecond
+			}
+			step = append(step, c)
+		}
+		calls = append(calls, step)
+	}
+	return calls
 }
 
 // TestGraphConservation: whatever the graph, its retries, deadlines and

@@ -27,7 +27,7 @@ func (w *World) arrive(arg uint64) {
 	if len(c.Callers) > 1 {
 		caller = c.Callers[c.assign.IntN(len(c.Callers))]
 	}
-	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, Root: w.nextID, ref: ref}
+	*r = Request{ID: w.nextID, Client: c.ID, Caller: caller.ID, Key: c.work.Uint64(), Arrived: now, Replica: -1, Cluster: -1, SignalAge: -1, Root: w.nextID, Op: c.requestOperation(), ref: ref}
 	w.nextID++
 	c.Generated++
 	for _, l := range w.hooks.arrivers {
@@ -114,8 +114,8 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 	jidx, j := w.jobs.Alloc()
 	r.attempts++
 	*j = Job{
-		Req: ref, Attempt: r.attempts, Caller: caller.ID, Replica: rep.ID, Cluster: cluster, Sent: now,
-		Work: sim.SampleTime(svc.Spec.ServiceTime, c.work), ErrU: c.work.Float64(),
+		Req: ref, Attempt: r.attempts, Op: r.Op, Caller: caller.ID, Replica: rep.ID, Cluster: cluster, Sent: now,
+		Work: sim.SampleTime(svc.serviceTime(r.Op), c.work), ErrU: c.work.Float64(),
 	}
 	jref := makeRef(jidx, w.jobs.gens[jidx])
 	for _, l := range w.hooks.senders {

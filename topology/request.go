@@ -106,6 +106,11 @@ type Request struct {
 	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
 	hedges       uint16      // attempts sent while an earlier one was still out (hedge.go)
 	won          uint16      // hedged: the attempt whose answer ended it (0: none did)
+
+	// Op is the operation it asks for: an index into the Operations of the
+	// service it targets (of the edge's target, for a request to an edge),
+	// or NoOp. (Last, where it fits in the padding.)
+	Op int16
 }
 
 // Ref refers to the request while it lives; Ref.Slot is a dense index a
@@ -133,6 +138,7 @@ func (r *Request) Latency() sim.Time { return r.Ended - r.Arrived }
 type Job struct {
 	Req     Ref      // the request this attempt belongs to
 	Attempt uint16   // 1 for the first attempt
+	Op      int16    // its request's operation (Request.Op)
 	Caller  int32    // sender
 	Replica int32    // global replica index
 	Cluster int32    // cluster the edge chose (-1 without an edge)

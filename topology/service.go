@@ -49,6 +49,9 @@ type ServiceSpec struct {
 	NonBlocking bool
 	// NonBlocking frees a replica's service slot while it waits on its
 	// calls; by default (thread-per-request) the slot stays held.
+	Operations []Operation
+	// Operations are the kinds of request the service serves (operations.go);
+	// empty means one kind, with ServiceTime and Calls.
 	Provisioned int
 	// Provisioned is how many of the Replicas (the first ones) are
 	// provisioned at the start; 0 means all. The others are a pool an
@@ -78,7 +81,7 @@ func (s ServiceSpec) Validate() error {
 			return fmt.Errorf("service %s: weights must be positive, got %g", s.Name, w)
 		}
 	}
-	return nil
+	return s.validateOperations()
 }
 
 // Service is a named set of replicas, grouped into one cluster per region.
@@ -96,6 +99,7 @@ type Service struct {
 	Provisioned int
 
 	callers  []*Caller // every caller sidecar targeting the service
+	opCum    []float64 // cumulative operation weights, normalised (operations.go)
 	provArea float64   // ∫ Provisioned dt up to provAt, replica·seconds
 	provAt   sim.Time
 }

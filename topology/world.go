@@ -162,6 +162,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			w.Replicas = append(w.Replicas, r)
 			r.recompute()
 		}
+		svc.initOperations()
 		w.Services = append(w.Services, svc)
 	}
 	w.markEdges(spec)
@@ -202,6 +203,9 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			e.view = clusterView{w: w, e: e, svc: svc}
 			c.Edge = e
 			w.Edges = append(w.Edges, e)
+		}
+		if err := w.resolveClientOperation(c, spec); err != nil {
+			return nil, err
 		}
 		w.Clients = append(w.Clients, c)
 	}
