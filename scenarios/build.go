@@ -52,7 +52,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 		ss := topology.ServiceSpec{
 			Name: s.Name, Replicas: s.pool(), Provisioned: s.provisioned(), Concurrency: s.Concurrency, QueueCapacity: int(s.Queue),
 			ServiceTime: s.ServiceTime.Dist, ErrorRate: float64(s.ErrorRate),
-			Calls: sc.topologyCalls(s), NonBlocking: s.NonBlocking,
+			Calls: sc.topologyCalls(s.Calls), NonBlocking: s.NonBlocking, Operations: sc.topologyOperations(s),
 		}
 		for _, z := range s.Zones {
 			ids, err := sc.placesOf(z)
@@ -67,6 +67,7 @@ func (sc *Scenario) specs() (topology.Spec, *state.Spec, *data.Spec, error) {
 		cs := topology.ClientSpec{
 			Name: c.Name, Service: slices.Index(sc.serviceNames(), c.Target), Rate: c.profile(),
 			Timeout: c.Timeout.T(), Callers: c.Callers, Edge: c.Edge.Gateway(), Residency: slices.Clone(c.Residency),
+			Operation: c.Operation,
 		}
 		if c.Arrival == "constant" {
 			cs.Arrival = topology.Constant

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -18,6 +19,7 @@ type CallStep struct {
 	Timeout     Duration   `yaml:"timeout" default:"0s" doc:"how long the caller waits for the call, all its retries included; 0 means no limit"`
 	Optional    bool       `yaml:"optional" default:"false" doc:"the call's failure degrades the response but does not fail the request"`
 	Probability Ratio      `yaml:"probability" default:"1" doc:"the share of requests that make the call (0.3 or 30%)"`
+	Operation   string     `yaml:"operation" doc:"the callee's operation the call asks for (topology.services[].operations); default: one drawn by the callee's weights"`
 	Parallel    []CallSpec `yaml:"parallel" doc:"calls made at once, for a step of several; the step ends when all have"`
 }
 
@@ -27,6 +29,52 @@ type CallSpec struct {
 	Timeout     Duration `yaml:"timeout" default:"0s" doc:"how long the caller waits for the call, all its retries included; 0 means no limit"`
 	Optional    bool     `yaml:"optional" default:"false" doc:"the call's failure degrades the response but does not fail the request"`
 	Probability Ratio    `yaml:"probability" default:"1" doc:"the share of requests that make the call (0.3 or 30%)"`
+	Operation   string   `yaml:"operation" doc:"the callee's operation the call asks for (topology.services[].operations); default: one drawn by the callee's weights"`
+}
+
+// OperationSpec is one kind of request a service serves.
+type OperationSpec struct {
+	Name        string     `yaml:"name,required" doc:"operation name, unique within the service (e.g. GET /cart or checkout)"`
+	Weight      float64    `yaml:"weight" default:"1" doc:"its share of the requests that name no operation, relative to the other operations' weights (0: only when named)"`
+	ServiceTime *Dist      `yaml:"service_time" doc:"its own work per request (a duration or a distribution); default: the service's service_time"`
+	Calls       []CallStep `yaml:"calls" doc:"what a replica calls for it once its own work is done, as a service's calls"`
+}
+
+// callList is one list of a service's calls and where it is written: the
+// service's own, or one operation's.
+type callList struct {
+	path  string // .calls of the service or of the operation
+	steps []CallStep
+}
+
+// callLists returns service s's lists of calls (s at path p): its own, and
+// each of its operations'.
+func (s *Service) callLists(p string) []callList {
+	ls := []callList{{join(p, "calls"), s.Calls}}
+	for k := range s.Operations {
+		ls = append(ls, callList{join(index(join(p, "operations"), k), "calls"), s.Operations[k].Calls})
+	}
+	return ls
+}
+
+// allCalls returns every call service s makes, in any operation.
+func (s *Service) allCalls() []CallSpec {
+	var cs []CallSpec
+	for _, l := range s.callLists("") {
+		for _, st := range l.steps {
+			cs = append(cs, st.calls()...)
+		}
+	}
+	return cs
+}
+
+// operationNames lists service s's operations.
+func (s *Service) operationNames() []string {
+	names := make([]string, len(s.Operations))
+	for i, o := range s.Operations {
+		names[i] = o.Name
+	}
+	return names
 }
 
 // calls lists the step's calls, whichever way it was written.
@@ -34,21 +82,29 @@ func (s CallStep) calls() []CallSpec {
 	if len(s.Parallel) > 0 {
 		return s.Parallel
 	}
-	return []CallSpec{{Call: s.Call, Timeout: s.Timeout, Optional: s.Optional, Probability: s.Probability}}
+	return []CallSpec{{Call: s.Call, Timeout: s.Timeout, Optional: s.Optional, Probability: s.Probability, Operation: s.Operation}}
 }
 
 // callDefaults makes every call of service s (at path p) certain unless a
-// probability was written.
+// probability was written, and gives its operations weight 1 unless one
+// was written.
 func callDefaults(d *decoder, p string, s *Service) {
-	for k := range s.Calls {
-		sp := index(join(p, "calls"), k)
-		st := &s.Calls[k]
-		if !d.has(join(sp, "probability")) {
-			st.Probability = 1
+	for k := range s.Operations {
+		if !d.has(join(index(join(p, "operations"), k), "weight")) {
+			s.Operations[k].Weight = 1
 		}
-		for j := range st.Parallel {
-			if !d.has(join(index(join(sp, "parallel"), j), "probability")) {
-				st.Parallel[j].Probability = 1
+	}
+	for _, l := range s.callLists(p) {
+		for k := range l.steps {
+			sp := index(l.path, k)
+			st := &l.steps[k]
+			if !d.has(join(sp, "probability")) {
+				st.Probability = 1
+			}
+			for j := range st.Parallel {
+				if !d.has(join(index(join(sp, "parallel"), j), "probability")) {
+					st.Parallel[j].Probability = 1
+				}
 			}
 		}
 	}
@@ -59,37 +115,49 @@ func callDefaults(d *decoder, p string, s *Service) {
 func (sc *Scenario) validateCalls(d *decoder) {
 	names := sc.serviceNames()
 	any := false
-	for i, s := range sc.Topology.Services {
-		p := join(index("topology.services", i), "calls")
-		for k, st := range s.Calls {
-			sp := index(p, k)
-			any = true
-			switch {
-			case st.Call != "" && len(st.Parallel) > 0:
-				d.errorPath(join(sp, "parallel"), "write two steps to call one after the other", "a step is one call or a parallel group, not both")
-				continue
-			case st.Call == "" && len(st.Parallel) == 0:
-				d.errorPath(sp, "", "a step needs call (one service) or parallel (a list of calls)")
-				continue
-			}
-			for j, c := range st.calls() {
-				cp := sp
-				if len(st.Parallel) > 0 {
-					cp = index(join(sp, "parallel"), j)
-				}
+	for i := range sc.Topology.Services {
+		s := &sc.Topology.Services[i]
+		sc.validateOperations(d, index("topology.services", i), s)
+		for _, l := range s.callLists(index("topology.services", i)) {
+			for k, st := range l.steps {
+				sp := index(l.path, k)
+				any = true
 				switch {
-				case !slices.Contains(names, c.Call):
-					d.errorPath(join(cp, "call"), didYouMean(c.Call, names), "unknown service %q; services are %s", c.Call, strings.Join(names, ", "))
-				case c.Call == s.Name:
-					d.errorPath(join(cp, "call"), "", "service %q calls itself", s.Name)
+				case st.Call != "" && len(st.Parallel) > 0:
+					d.errorPath(join(sp, "parallel"), "write two steps to call one after the other", "a step is one call or a parallel group, not both")
+					continue
+				case st.Call == "" && len(st.Parallel) == 0:
+					d.errorPath(sp, "", "a step needs call (one service) or parallel (a list of calls)")
+					continue
+				case len(st.Parallel) > 0 && st.Operation != "":
+					d.errorPath(join(sp, "operation"), "name the operation in each call of the group", "a parallel step has no operation of its own")
 				}
-				if c.Timeout < 0 {
-					d.errorPath(join(cp, "timeout"), "", "must not be negative (0 means no limit)")
-				}
-				if !(c.Probability > 0 && c.Probability <= 1) {
-					d.errorPath(join(cp, "probability"), "leave the call out to never make it", "must be a ratio in (0, 1] (or 0%% to 100%%), got %g", float64(c.Probability))
+				for j, c := range st.calls() {
+					cp := sp
+					if len(st.Parallel) > 0 {
+						cp = index(join(sp, "parallel"), j)
+					}
+					switch {
+					case !slices.Contains(names, c.Call):
+						d.errorPath(join(cp, "call"), didYouMean(c.Call, names), "unknown service %q; services are %s", c.Call, strings.Join(names, ", "))
+					case c.Call == s.Name:
+						d.errorPath(join(cp, "call"), "", "service %q calls itself", s.Name)
+					case c.Operation != "":
+						sc.checkOperation(d, join(cp, "operation"), c.Call, c.Operation)
+					}
+					if c.Timeout < 0 {
+						d.errorPath(join(cp, "timeout"), "", "must not be negative (0 means no limit)")
+					}
+					if !(c.Probability > 0 && c.Probability <= 1) {
+						d.errorPath(join(cp, "probability"), "leave the call out to never make it", "must be a ratio in (0, 1] (or 0%% to 100%%), got %g", float64(c.Probability))
+					}
 				}
 			}
+		}
+	}
+	for i, c := range sc.Topology.Clients {
+		if c.Operation != "" && slices.Contains(names, c.Target) {
+			sc.checkOperation(d, join(index("topology.clients", i), "operation"), c.Target, c.Operation)
 		}
 	}
 	if !any {
@@ -97,7 +165,11 @@ func (sc *Scenario) validateCalls(d *decoder) {
 	}
 	if cyc := sc.callCycle(); cyc != nil {
 		i := slices.Index(names, cyc[0])
-		d.errorPath(join(index("topology.services", i), "calls"), "calls must form a DAG: break the cycle", "services call each other in a cycle: %s", strings.Join(cyc, " → "))
+		at := join(index("topology.services", i), "calls")
+		if len(sc.Topology.Services[i].Operations) > 0 {
+			at = join(index("topology.services", i), "operations")
+		}
+		d.errorPath(at, "calls must form a DAG: break the cycle", "services call each other in a cycle: %s", strings.Join(cyc, " → "))
 	}
 	if sc.routed() {
 		d.errorPath("strategies", "", "a routing controller does not yet steer the calls between services (topology.services[].calls): its routes cover the clients' sidecars only")
@@ -117,19 +189,17 @@ func (sc *Scenario) callCycle() []string {
 	visit = func(i int) []string {
 		color[i] = 1
 		path = append(path, names[i])
-		for _, st := range sc.Topology.Services[i].Calls {
-			for _, c := range st.calls() {
-				j := slices.Index(names, c.Call)
-				switch {
-				case j < 0 || j == i:
-					continue // reported on its own
-				case color[j] == 1:
-					k := slices.Index(path, names[j])
-					return append(slices.Clone(path[k:]), names[j])
-				case color[j] == 0:
-					if cyc := visit(j); cyc != nil {
-						return cyc
-					}
+		for _, c := range sc.Topology.Services[i].allCalls() {
+			j := slices.Index(names, c.Call)
+			switch {
+			case j < 0 || j == i:
+				continue // reported on its own
+			case color[j] == 1:
+				k := slices.Index(path, names[j])
+				return append(slices.Clone(path[k:]), names[j])
+			case color[j] == 0:
+				if cyc := visit(j); cyc != nil {
+					return cyc
 				}
 			}
 		}
@@ -147,21 +217,80 @@ func (sc *Scenario) callCycle() []string {
 	return nil
 }
 
-// topologyCalls turns a service's calls into the world's steps.
-func (sc *Scenario) topologyCalls(s Service) []topology.Step {
+// validateOperations checks service s's operations (s at path p): named
+// once each, weights that add up to something, calls in the operations
+// rather than beside them.
+func (sc *Scenario) validateOperations(d *decoder, p string, s *Service) {
+	if len(s.Operations) == 0 {
+		return
+	}
+	if len(s.Calls) > 0 {
+		d.errorPath(join(p, "calls"), "move the calls into the operations that make them", "a service with operations has its calls in each operation")
+	}
+	if len(s.Operations) > MaxListItems {
+		d.errorPath(join(p, "operations"), "split the service", "has %d items; a service may have at most %d", len(s.Operations), MaxListItems)
+		return
+	}
+	seen := map[string]bool{}
+	sum := 0.0
+	for k, o := range s.Operations {
+		op := index(join(p, "operations"), k)
+		if seen[o.Name] {
+			d.errorPath(join(op, "name"), "give each operation its own name", "operation %q is declared twice in service %s", o.Name, s.Name)
+		}
+		seen[o.Name] = true
+		if !(o.Weight >= 0) || math.IsInf(o.Weight, 1) {
+			d.errorPath(join(op, "weight"), "", "must be a finite number ≥ 0, got %g", o.Weight)
+			continue
+		}
+		sum += o.Weight
+	}
+	if sum == 0 {
+		d.errorPath(join(p, "operations"), "give at least one operation a weight > 0", "every operation has weight 0, so a request that names none has none to ask for")
+	}
+}
+
+// checkOperation checks that service svc has operation name (written at
+// path).
+func (sc *Scenario) checkOperation(d *decoder, path, svc, name string) {
+	i := slices.Index(sc.serviceNames(), svc)
+	if i < 0 {
+		return // reported on its own
+	}
+	s := &sc.Topology.Services[i]
+	if len(s.Operations) == 0 {
+		d.errorPath(path, "leave operation out, or declare the operations of "+svc+" (topology.services[].operations)", "service %s has no operations", svc)
+		return
+	}
+	if ops := s.operationNames(); !slices.Contains(ops, name) {
+		d.errorPath(path, didYouMean(name, ops), "service %s has no operation %q; its operations are %s", svc, name, strings.Join(ops, ", "))
+	}
+}
+
+// topologyCalls turns a list of calls into the world's steps.
+func (sc *Scenario) topologyCalls(calls []CallStep) []topology.Step {
 	var steps []topology.Step
 	names := sc.serviceNames()
-	for _, st := range s.Calls {
+	for _, st := range calls {
 		var step topology.Step
 		for _, c := range st.calls() {
 			step = append(step, topology.Call{
 				Service: slices.Index(names, c.Call), Optional: c.Optional,
-				Probability: float64(c.Probability), Timeout: c.Timeout.T(),
+				Probability: float64(c.Probability), Timeout: c.Timeout.T(), Operation: c.Operation,
 			})
 		}
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+// topologyOperations turns a service's operations into the world's.
+func (sc *Scenario) topologyOperations(s Service) []topology.Operation {
+	var ops []topology.Operation
+	for _, o := range s.Operations {
+		ops = append(ops, topology.Operation{Name: o.Name, Weight: o.Weight, ServiceTime: distOrNil(o.ServiceTime), Calls: sc.topologyCalls(o.Calls)})
+	}
+	return ops
 }
 
 // ServiceStrategy overrides a strategy's routing, retries or guards for
@@ -205,9 +334,7 @@ func (sc *Scenario) validatePerService(d *decoder, p string, s *Strategy) {
 		}
 		seen[o.key()] = true
 		if o.From != "" && sc.edgeTarget(o.From) != o.Service && !slices.ContainsFunc(sc.Topology.Services, func(s Service) bool {
-			return s.Name == o.From && slices.ContainsFunc(s.Calls, func(st CallStep) bool {
-				return slices.ContainsFunc(st.calls(), func(c CallSpec) bool { return c.Call == o.Service })
-			})
+			return s.Name == o.From && slices.ContainsFunc(s.allCalls(), func(c CallSpec) bool { return c.Call == o.Service })
 		}) {
 			hint := ""
 			if !slices.Contains(names, o.From) {
@@ -292,11 +419,9 @@ func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qu
 		names = sc.serviceNames()
 	case slices.Contains(metrics.CallMetrics, base):
 		for _, s := range sc.Topology.Services {
-			for _, st := range s.Calls {
-				for _, cl := range st.calls() {
-					if e := metrics.EdgeName(s.Name, cl.Call); cl.Call != "" && !slices.Contains(names, e) {
-						names = append(names, e)
-					}
+			for _, cl := range s.allCalls() {
+				if e := metrics.EdgeName(s.Name, cl.Call); cl.Call != "" && !slices.Contains(names, e) {
+					names = append(names, e)
 				}
 			}
 		}
@@ -323,5 +448,5 @@ func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qu
 // hasCalls reports whether any service calls another, or a declared edge
 // forwards to one (its hop is a call).
 func (sc *Scenario) hasCalls() bool {
-	return len(sc.Topology.Edges) > 0 || slices.ContainsFunc(sc.Topology.Services, func(s Service) bool { return len(s.Calls) > 0 })
+	return len(sc.Topology.Edges) > 0 || slices.ContainsFunc(sc.Topology.Services, func(s Service) bool { return len(s.allCalls()) > 0 })
 }

@@ -93,15 +93,16 @@ type Link struct {
 
 // Service is a set of identical replicas.
 type Service struct {
-	Name        string     `yaml:"name,required" doc:"service name"`
-	Replicas    int        `yaml:"replicas" default:"1" doc:"number of replicas"`
-	Concurrency int        `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
-	Queue       QueueCap   `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
-	ServiceTime *Dist      `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
-	ErrorRate   Ratio      `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
-	Zones       []string   `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
-	Calls       []CallStep `yaml:"calls" doc:"what a replica calls once its own work on a request is done: steps in sequence, each one call or a parallel group; the request fails if a required call does"`
-	NonBlocking bool       `yaml:"non_blocking" default:"false" doc:"free the replica's slot while it waits on its calls; by default (thread-per-request) the slot stays held"`
+	Name        string          `yaml:"name,required" doc:"service name"`
+	Replicas    int             `yaml:"replicas" default:"1" doc:"number of replicas"`
+	Concurrency int             `yaml:"concurrency" default:"1" doc:"requests each replica serves at once"`
+	Queue       QueueCap        `yaml:"queue" default:"unbounded" doc:"waiting requests per replica before it rejects: unbounded or a number"`
+	ServiceTime *Dist           `yaml:"service_time,required" doc:"time to serve one request (a duration or a distribution)"`
+	ErrorRate   Ratio           `yaml:"error_rate" default:"0" doc:"probability that a served request fails (0.01 or 1%)"`
+	Zones       []string        `yaml:"zones" doc:"places the replicas are spread over, round robin (region or region/zone); default: the first zone"`
+	Calls       []CallStep      `yaml:"calls" doc:"what a replica calls once its own work on a request is done: steps in sequence, each one call or a parallel group; the request fails if a required call does"`
+	NonBlocking bool            `yaml:"non_blocking" default:"false" doc:"free the replica's slot while it waits on its calls; by default (thread-per-request) the slot stays held"`
+	Operations  []OperationSpec `yaml:"operations" doc:"the kinds of request it serves (GET /cart, POST /checkout), each with its share, its own service time and its own calls; a request asks for the operation its client or call names, or one drawn by weight; with operations, calls go in each operation"`
 	// Autoscaling: a pool of max_replicas, replicas of them ready at the start.
 	MaxReplicas      int      `yaml:"max_replicas" default:"0" doc:"make the service autoscalable: a pool of this many replicas, of which replicas are ready at the start; a strategy's autoscaling entry scales it within the pool (otherwise it stays at replicas); 0: no pool"`
 	ReadyAfter       Duration `yaml:"ready_after" default:"10s" doc:"with max_replicas: from a new pod's creation to its readiness (scheduling, container start, the first passing readiness probe, whose periodSeconds defaults to 10s)"`
@@ -122,6 +123,7 @@ type Client struct {
 	Zone      string     `yaml:"zone" doc:"where the callers run (region or region/zone); default: the first zone"`
 	Edge      EdgeUse    `yaml:"edge" default:"false" doc:"true: route through a capacity-free edge gateway that first picks a region of the target; or the name of a declared edge (topology.edges) to enter through"`
 	Residency []string   `yaml:"residency" doc:"regions its users' data may be served in (data residency): a residency policy enforces it, residency_violation_rate counts requests served elsewhere; default: anywhere"`
+	Operation string     `yaml:"operation" doc:"the operation of its target its requests ask for (topology.services[].operations); default: one drawn by the operations' weights"`
 }
 
 // RateStep changes a client's rate at a time: a step (rate), a spike
