@@ -235,19 +235,27 @@ func (sc *Scenario) checkReplicaMetric(d *decoder, path string, c *Check, base, 
 			names = append(names, s.Name)
 		}
 	}
-	switch {
-	case len(names) == 0:
+	if len(names) == 0 {
 		d.errorPath(path, "give the service max_replicas", "%s is measured for autoscaled services (topology.services[].max_replicas), and this scenario has none", base)
 		return true, false
-	case c.Phase != "":
+	}
+	return true, namedMetric(d, path, c, base, qual, qualified, "autoscaled service", "SERVICE", names)
+}
+
+// namedMetric finishes a check on a metric measured per named thing (per,
+// written base:FORM) over the whole window: it needs one of names and no
+// phase. It reports whether the check is valid.
+func namedMetric(d *decoder, path string, c *Check, base, qual string, qualified bool, per, form string, names []string) bool {
+	if c.Phase != "" {
 		d.errorPath(path, "leave phase out", "%s is measured over the whole window, not by phase", base)
-		return true, false
-	case !qualified || !slices.Contains(names, qual):
-		d.errorPath(path, didYouMean(qual, names), "%s is measured per autoscaled service: name one as %s:SERVICE (they are %s)", base, base, strings.Join(names, ", "))
-		return true, false
+		return false
+	}
+	if !qualified || !slices.Contains(names, qual) {
+		d.errorPath(path, didYouMean(qual, names), "%s is measured per %s: name one as %s:%s (they are %s)", base, per, base, form, strings.Join(names, ", "))
+		return false
 	}
 	c.metric = c.Metric
-	return true, true
+	return true
 }
 
 // importedPool returns the service an imported autoscaler applies to: its

@@ -433,16 +433,8 @@ func (sc *Scenario) checkGraphMetric(d *decoder, path string, c *Check, base, qu
 		d.errorPath(path, "", "%s is measured in scenarios whose services call each other (topology.services[].calls), and this one has no calls", base)
 		return true, false
 	}
-	if c.Phase != "" {
-		d.errorPath(path, "leave phase out", "%s is measured over the whole window, not by phase", base)
-		return true, false
-	}
-	if !qualified || !slices.Contains(names, qual) {
-		d.errorPath(path, didYouMean(qual, names), "%s is measured per %s: name one as %s:NAME (they are %s)", base, map[bool]string{true: "service", false: "call edge"}[slices.Contains(metrics.ServiceMetrics, base)], base, strings.Join(names, ", "))
-		return true, false
-	}
-	c.metric = c.Metric
-	return true, true
+	per := map[bool]string{true: "service", false: "call edge"}[slices.Contains(metrics.ServiceMetrics, base)]
+	return true, namedMetric(d, path, c, base, qual, qualified, per, "NAME", names)
 }
 
 // hasCalls reports whether any service calls another, or a declared edge

@@ -230,19 +230,11 @@ func (sc *Scenario) checkEdgeMetric(d *decoder, path string, c *Check, base, qua
 		return false, false
 	}
 	names := sc.edgeNodeNames()
-	switch {
-	case len(names) == 0:
+	if len(names) == 0 {
 		d.errorPath(path, "declare edges under topology.edges", "%s is measured per declared edge, and this scenario declares none", base)
 		return true, false
-	case c.Phase != "":
-		d.errorPath(path, "leave phase out", "%s is measured over the whole window, not by phase", base)
-		return true, false
-	case !qualified || !slices.Contains(names, qual):
-		d.errorPath(path, didYouMean(qual, names), "%s is measured per edge: name one as %s:NAME (they are %s)", base, base, strings.Join(names, ", "))
-		return true, false
 	}
-	c.metric = c.Metric
-	return true, true
+	return true, namedMetric(d, path, c, base, qual, qualified, "edge", "NAME", names)
 }
 
 // enterEdges adds the declared edges to spec and points the clients that

@@ -272,19 +272,7 @@ func TestHedgingConservation(t *testing.T) {
 			t.Fatal(err)
 		}
 		const horizon = 2 * sim.Second
-		for k := rapid.IntRange(0, 4).Draw(t, "faults"); k > 0; k-- {
-			rep := w.Replicas[rapid.IntRange(0, len(w.Replicas)-1).Draw(t, "target")]
-			start := sim.Time(rapid.IntRange(0, 1800).Draw(t, "start")) * sim.Millisecond
-			length := sim.Time(rapid.IntRange(1, 1000).Draw(t, "length")) * sim.Millisecond
-			crash := rapid.Bool().Draw(t, "crash")
-			at(w, start, func() {
-				undo := w.Pause(rep)
-				if crash {
-					undo = w.Crash(rep)
-				}
-				at(w, w.Eng.Now()+length, undo)
-			})
-		}
+		drawFaults(t, w, 1800*sim.Millisecond)
 		rec := &record{}
 		w.Observe(rec)
 		tries := &maxTries{t: t, limit: limit}
