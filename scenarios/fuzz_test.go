@@ -23,11 +23,19 @@ const fuzzEdges = "name: f\nduration: 10s\ntopology:\n  services: [{name: api, s
 	"  clients: [{name: c, target: api, rate: 10/s, edge: gw}, {name: d, target: db, rate: 5/s}]\n" +
 	"faults: [{kind: pause, at: 2s, duration: 1s, target: {edge: gw}}]\n"
 
+// fuzzOperations has services with operations, a client and a call
+// naming one, and an edge passing a client's on.
+const fuzzOperations = "name: f\nduration: 10s\ntopology:\n  services:\n" +
+	"    - {name: api, service_time: 10ms, operations: [{name: get, weight: 3, calls: [{call: db, operation: read}]}, {name: put, service_time: 20ms, calls: [{call: db}]}]}\n" +
+	"    - {name: db, service_time: 1ms, operations: [{name: read}, {name: write, weight: 0.5, service_time: 5ms}]}\n" +
+	"  edges: [{name: gw, concurrency: 4}]\n" +
+	"  clients: [{name: c, target: api, rate: 10/s, edge: gw, operation: put}, {name: d, target: api, rate: 5/s}]\n"
+
 // smallBudget is what a fuzzed scenario may cost to be built and run.
 var smallBudget = Budget{Events: 2e5, Memory: 64 << 20}
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s", fuzzEdges} {
+	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s", fuzzEdges, fuzzOperations} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
