@@ -89,6 +89,10 @@ func TestWorkedExampleAlertsAgree(t *testing.T) {
 	test := run.Attached.(*prom.Run).RulesTest("worked example")
 	test.RuleFiles = []string{rules}
 	test.EvaluationInterval = "15s"
+	// The alerts read the recording group's rules: evaluate it first, or
+	// promtool's group order varies between runs (and with it, whether the
+	// page fires at the first evaluation after detection).
+	test.GroupEvalOrder = []string{"api-slo-recording", "api-slo-alerts"}
 	test.Tests[0].AlertRuleTests = []prom.AlertRuleTest{
 		{EvalTime: promDuration(before), Alertname: "ApiErrorBudgetFastBurn", ExpAlerts: []prom.Alert{}},
 		{EvalTime: promDuration(after), Alertname: "ApiErrorBudgetFastBurn", ExpAlerts: []prom.Alert{{

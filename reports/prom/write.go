@@ -106,9 +106,17 @@ func WriteText(w io.Writer, r *Run) error {
 // RulesTest is a `promtool test rules` file (Prometheus docs,
 // "Unit testing for rules"). Tangle fills one test's input series; the
 // user adds rule files and the alerts they expect.
+//
+// GroupEvalOrder is promtool's group_eval_order: the rule groups in the
+// order to evaluate them at each step. Set it whenever one group's alerts
+// read another group's recording rules: without it promtool (2.42 and
+// later alike) evaluates the groups in an order that changes from run to
+// run, so an alert sometimes reads the recorded values of the previous
+// evaluation and fires one interval late.
 type RulesTest struct {
 	RuleFiles          []string    `yaml:"rule_files"`
 	EvaluationInterval string      `yaml:"evaluation_interval,omitempty"`
+	GroupEvalOrder     []string    `yaml:"group_eval_order,omitempty"`
 	Tests              []TestGroup `yaml:"tests"`
 }
 
