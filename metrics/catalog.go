@@ -77,7 +77,7 @@ var coreDefs = []Def{
 
 // catalog is every Def. Each family of metrics lives in its own slice;
 // add new families here.
-var catalog = sim.NewRegistry(func(d Def) string { return d.Name }, coreDefs, effectiveDefs, routingDefs, sloDefs, decoherenceDefs, dataDefs, controlDefs, recoveryDefs, graphDefs, hedgeDefs, edgeDefs, replicaDefs)
+var catalog = sim.NewRegistry(func(d Def) string { return d.Name }, coreDefs, effectiveDefs, routingDefs, sloDefs, decoherenceDefs, dataDefs, controlDefs, recoveryDefs, graphDefs, hedgeDefs, edgeDefs, replicaDefs, operationDefs)
 
 // Catalog returns every metric definition, sorted by name.
 func Catalog() []Def { return catalog.All() }

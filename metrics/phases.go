@@ -213,6 +213,8 @@ func Describe(name string) (Def, bool) {
 		d.Description += " — for the calls " + qual
 	} else if slices.Contains(EdgeMetrics, base) {
 		d.Description += " — for edge " + qual
+	} else if slices.Contains(OperationMetrics, base) {
+		d.Description += " — for operation " + qual
 	} else {
 		d.Description += " — for SLO " + qual
 	}

@@ -135,6 +135,12 @@ func NewRecorder(w *topology.World, cfg Config) (*Recorder, error) {
 		w.ObserveHops(hs)
 		r.Extend(hs)
 	}
+	if hasOperations(w) { // per operation of a service (operations.go)
+		ops := newOpStats(w, cfg, r.index)
+		w.Observe(ops)
+		w.ObserveHops(ops)
+		r.Extend(ops)
+	}
 	if len(w.EdgeNodes()) > 0 { // per declared edge (edges.go)
 		es := newEdgeStats(w, cfg)
 		w.Observe(es)

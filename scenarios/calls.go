@@ -70,9 +70,11 @@ func (s *Service) allCalls() []CallSpec {
 
 // operationNames lists service s's operations.
 func (s *Service) operationNames() []string {
-	names := make([]string, len(s.Operations))
-	for i, o := range s.Operations {
-		names[i] = o.Name
+	var names []string
+	for _, o := range s.Operations {
+		if !slices.Contains(names, o.Name) { // a name declared twice is reported on its own
+			names = append(names, o.Name)
+		}
 	}
 	return names
 }
@@ -265,6 +267,29 @@ func (sc *Scenario) checkOperation(d *decoder, path, svc, name string) {
 	if ops := s.operationNames(); !slices.Contains(ops, name) {
 		d.errorPath(path, didYouMean(name, ops), "service %s has no operation %q; its operations are %s", svc, name, strings.Join(ops, ", "))
 	}
+}
+
+// checkOperationMetric resolves a check on a metric measured per
+// operation of a service, which must name one (NAME:SERVICE/OPERATION);
+// it reports whether the metric is one of those, and whether the check is
+// valid.
+func (sc *Scenario) checkOperationMetric(d *decoder, path string, c *Check, base, qual string, qualified bool) (handled, ok bool) {
+	if !slices.Contains(metrics.OperationMetrics, base) {
+		return false, false
+	}
+	var names []string
+	for _, s := range sc.Topology.Services {
+		for _, o := range s.Operations {
+			if n := metrics.OperationName(s.Name, o.Name); !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		d.errorPath(path, "declare operations under topology.services[].operations", "%s is measured per operation of a service, and this scenario's services have none", base)
+		return true, false
+	}
+	return true, namedMetric(d, path, c, base, qual, qualified, "operation", "SERVICE/OPERATION", names)
 }
 
 // topologyCalls turns a list of calls into the world's steps.

@@ -262,6 +262,9 @@ func (sc *Scenario) checkMetric(d *decoder, path string, c *Check) (metrics.Def,
 	if handled, ok := sc.checkReplicaMetric(d, path, c, base, qual, qualified); handled {
 		return def, ok
 	}
+	if handled, ok := sc.checkOperationMetric(d, path, c, base, qual, qualified); handled {
+		return def, ok
+	}
 	if slices.Contains(metrics.TenantMetrics, base) {
 		var clients []string
 		for _, cl := range sc.Topology.Clients {

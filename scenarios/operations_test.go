@@ -81,4 +81,24 @@ func TestOperationsInAScenario(t *testing.T) {
 	if p := m["call_latency_p99:storefront->catalog"].Mean; p > 0.02 {
 		t.Errorf("call_latency_p99:storefront->catalog = %g s, want lookups' ~1 ms", p)
 	}
+	// Per operation: checkout is asked for by a fifth of the users (20/s)
+	// and every admin (10/s); reindex takes its own 50 ms.
+	if r := m["operation_request_rate:storefront/checkout"].Mean; math.Abs(r-30) > 2 {
+		t.Errorf("operation_request_rate:storefront/checkout = %g/s, want 30", r)
+	}
+	if r := m["operation_request_rate:storefront/browse"].Mean; math.Abs(r-80) > 3 {
+		t.Errorf("operation_request_rate:storefront/browse = %g/s, want 80", r)
+	}
+	if r := m["operation_request_rate:catalog/reindex"].Mean; math.Abs(r-1) > 0.2 {
+		t.Errorf("operation_request_rate:catalog/reindex = %g/s, want the jobs' 1", r)
+	}
+	if p := m["operation_latency_p50:catalog/reindex"].Mean; math.Abs(p-0.05) > 0.002 {
+		t.Errorf("operation_latency_p50:catalog/reindex = %g s, want 50 ms", p)
+	}
+	if p := m["operation_latency_p99:catalog/lookup"].Mean; p > 0.002 {
+		t.Errorf("operation_latency_p99:catalog/lookup = %g s, want 1 ms", p)
+	}
+	if r := m["operation_success_rate:storefront/checkout"].Mean; r != 1 {
+		t.Errorf("operation_success_rate:storefront/checkout = %g, want 1", r)
+	}
 }

@@ -190,6 +190,9 @@ func explainMetric(w io.Writer, d metrics.Def) {
 	if slices.Contains(metrics.ReplicaMetrics, base) {
 		fmt.Fprintf(w, "  reported per autoscaled service as %s:SERVICE, for services with max_replicas\n", base)
 	}
+	if slices.Contains(metrics.OperationMetrics, base) {
+		fmt.Fprintf(w, "  reported per operation as %s:SERVICE/OPERATION, for services with operations\n", base)
+	}
 	op, bound := "max", exampleBound(d)
 	if d.Better == metrics.Higher {
 		op = "min"
@@ -214,6 +217,8 @@ func explainMetric(w io.Writer, d metrics.Def) {
 			name += ":gw"
 		case slices.Contains(metrics.ReplicaMetrics, base):
 			name += ":db"
+		case slices.Contains(metrics.OperationMetrics, base):
+			name += ":api/checkout"
 		}
 	}
 	if strings.Contains(name, ":") {

@@ -16,6 +16,7 @@ import (
 // named users (per-client metrics), a service api calling a service db
 // (per-service and per-call-edge metrics), users entering through an edge
 // gw (per-edge metrics), db with a pool of replicas (per-autoscaled-service
+// metrics), api with operations checkout and browse (per-operation
 // metrics).
 const explainFixture = `name: explained
 duration: 4m
@@ -23,7 +24,7 @@ warmup: 30s
 replications: 2
 topology:
   services:
-    - {name: api, replicas: 4, concurrency: 4, service_time: {dist: exponential, mean: 10ms}, calls: [{call: db}]}
+    - {name: api, replicas: 4, concurrency: 4, service_time: {dist: exponential, mean: 10ms}, operations: [{name: checkout, calls: [{call: db}]}, {name: browse}]}
     - {name: db, replicas: 2, max_replicas: 4, concurrency: 8, service_time: {dist: exponential, mean: 5ms}}
   edges:
     - {name: gw, concurrency: 64}
