@@ -12,10 +12,11 @@ import (
 var replicaDefs = []Def{
 	{"replicas_mean", "replicas", Lower, "time-average number of provisioned (ready) replicas of one service over the window: what it cost, in replicas; reported as replicas_mean:SERVICE for services with max_replicas", "issue 11"},
 	{"scale_events", "events", Lower, "times the service's autoscaler changed its desired replica count during the run (scaling churn), reported as scale_events:SERVICE for services with max_replicas", "issue 11"},
+	{"activator_requests", "requests", Lower, "requests that waited at the Knative activator for a pod because the service had scaled to zero (each waited for a cold pod), over the run; 0 for a service that never scales to zero; reported as activator_requests:SERVICE for services with max_replicas", "issue 11; knative/serving activator"},
 }
 
 // ReplicaMetrics are the metrics reported per autoscaled service.
-var ReplicaMetrics = []string{"replicas_mean", "scale_events"}
+var ReplicaMetrics = []string{"replicas_mean", "scale_events", "activator_requests"}
 
 // ReplicasColumn is the name of the series column of a service's
 // replica count: the time-average of its provisioned replicas over each
@@ -85,5 +86,7 @@ func (x *replicaStats) Summarize(s Summary) {
 		q := ":" + svc.Name
 		s["replicas_mean"+q] = (x.atEnd[i] - x.atWarmup[i]) / window
 		s["scale_events"+q] = float64(max(x.w.ScaleEvents(svc), 0))
+		held, _ := x.w.ActivatorRequests(svc)
+		s["activator_requests"+q] = float64(held)
 	}
 }

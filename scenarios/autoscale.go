@@ -133,11 +133,15 @@ func (sc *Scenario) validateAutoscaling(d *decoder, p string, s *Strategy) {
 		if !ok {
 			continue
 		}
-		if _, err := def.Build(params); err != nil {
+		build, err := def.Build(params)
+		if err != nil {
 			d.errorPath(join(ap, "params"), "", "%v", err)
 			continue
 		}
 		a.params = params
+		if z, ok := build().(topology.ZeroScaler); ok && z.ScaleToZero() && sc.hedges(d, p, s) {
+			d.errorPath(join(ap, "params"), "set enable_scale_to_zero: false or min_replicas: 1, or leave hedging out", "a service scaled to zero holds requests at the activator, which hedged requests do not go through (not modelled)")
+		}
 		if si < 0 {
 			continue
 		}
@@ -151,6 +155,19 @@ func (sc *Scenario) validateAutoscaling(d *decoder, p string, s *Strategy) {
 			d.errorPath(join(join(ap, "params"), "min_replicas"), "", "%d is more than service %s's pool (max_replicas %d)", params.Int("min_replicas"), svc.Name, svc.pool())
 		}
 	}
+}
+
+// hedges reports whether strategy s (at p) hedges any requests.
+func (sc *Scenario) hedges(d *decoder, p string, s *Strategy) bool {
+	if d.has(join(p, "hedging")) {
+		return true
+	}
+	for i := range s.PerService {
+		if d.has(join(index(join(p, "per_service"), i), "hedging")) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkPoolRouting refuses pickers that apply the panic threshold over

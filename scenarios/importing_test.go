@@ -188,7 +188,7 @@ func TestFromImportsHPA(t *testing.T) {
 
 	kn := entry(3)
 	require.Equal(t, "kpa", kn.Autoscaler)
-	require.Equal(t, int64(1), kn.ParamValues().Int("min_replicas"), "no HPA parameter reaches another autoscaler")
+	require.Equal(t, int64(0), kn.ParamValues().Int("min_replicas"), "no HPA parameter reaches another autoscaler: Knative's own default")
 
 	b, err := sc.Build(1, 1)
 	require.NoError(t, err)

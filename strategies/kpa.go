@@ -35,17 +35,31 @@ import (
 //   - the PodAutoscaler reconciler bounds the result by min-scale and
 //     max-scale.
 //
-// Not modelled: scale to zero and the activator (min_replicas is at
-// least 1: Knative's default min-scale 0 and scale-to-zero-grace-period
-// 30 s need the activator to hold requests while no pod exists), the
-// requests-per-second metric, and the collector's sampling of at most 16
-// pods (every ready pod is measured). A new autoscaler starts in panic
-// when it finds more than one pod ready (newAutoscaler), as here.
+// Scale to zero, after the PodAutoscaler reconciler's handleScaleToZero
+// (pkg/reconciler/autoscaling/kpa/scaler.go): with enable-scale-to-zero
+// (default true) and min-scale 0 (the default), a decision of 0 pods
+// first keeps 1 pod until the revision has been active for a stable
+// window, then marks it inactive (the activator takes over its traffic)
+// and keeps the count, and scales to 0 once it has been inactive for
+// scale-to-zero-grace-period (30 s); without scale to zero a 0 becomes 1.
+// Requests for a revision at zero wait at the activator (topology's
+// activator.go), which pokes the decider at once; their count is demand
+// the decider sees (the activator reports it as concurrency). The
+// reconciler re-enqueues itself for the exact moment a wait ends; here
+// the waits end at the next tick (at most 2 s later).
+//
+// Not modelled: the requests-per-second metric, scale-to-zero-pod-
+// retention-period (default 0), activation timeouts, and the collector's
+// sampling of at most 16 pods (every ready pod is measured). A new
+// autoscaler starts in panic when it finds more than one pod ready
+// (newAutoscaler), as here.
 
 // KPAConfig is one Knative revision's autoscaling configuration.
 type KPAConfig struct {
-	MinReplicas, MaxReplicas int     // MaxReplicas 0: the service's pool
-	Target                   float64 // 0: the pod's concurrency (containerConcurrency)
+	MinReplicas, MaxReplicas int      // MaxReplicas 0: the service's pool
+	ScaleToZero              bool     // enable-scale-to-zero (with MinReplicas 0)
+	ScaleToZeroGrace         sim.Time // scale-to-zero-grace-period
+	Target                   float64  // 0: the pod's concurrency (containerConcurrency)
 	Utilization              float64
 	StableWindow             sim.Time
 	PanicWindowPercent       float64
@@ -57,7 +71,9 @@ type KPAConfig struct {
 }
 
 var kpaParams = sim.ParamSet{
-	{Name: "min_replicas", Kind: sim.Int, Default: int64(1), Min: sim.Bound(1), Description: "autoscaling.knative.dev/min-scale (scale to zero is not modelled, so at least 1)"},
+	{Name: "min_replicas", Kind: sim.Int, Default: int64(0), Min: sim.Bound(0), Description: "autoscaling.knative.dev/min-scale: 0 lets the revision scale to zero (with enable_scale_to_zero)", Source: "Knative default 0"},
+	{Name: "enable_scale_to_zero", Kind: sim.Bool, Default: true, Description: "enable-scale-to-zero: an idle revision scales to zero pods, and requests then wait at the activator until a pod is ready", Source: "Knative config-autoscaler default true"},
+	{Name: "scale_to_zero_grace_period", Kind: sim.Duration, Default: 30 * sim.Second, Min: sim.Bound(6), Description: "scale-to-zero-grace-period: how long an inactive revision keeps its last pod before it scales to zero", Source: "Knative config-autoscaler default 30s (at least 6s)"},
 	{Name: "max_replicas", Kind: sim.Int, Default: int64(0), Min: sim.Bound(0), Description: "autoscaling.knative.dev/max-scale; 0: the service's max_replicas"},
 	{Name: "target", Kind: sim.Float, Default: 0.0, Min: sim.Bound(0), Description: "autoscaling.knative.dev/target: concurrent requests per pod, capped by the pod's concurrency; 0: the pod's concurrency (containerConcurrency)", Source: "container-concurrency-target-default 100 applies only to pods without a concurrency limit, which replicas here never are"},
 	{Name: "target_utilization", Kind: sim.Ratio, Default: 0.7, Description: "container-concurrency-target-percentage: the fraction of the target aimed for", Source: "Knative config-autoscaler default 70"},
@@ -74,6 +90,7 @@ var kpaParams = sim.ParamSet{
 func KPAConfigOf(p sim.Params) KPAConfig {
 	return KPAConfig{
 		MinReplicas: int(p.Int("min_replicas")), MaxReplicas: int(p.Int("max_replicas")),
+		ScaleToZero: p.Bool("enable_scale_to_zero"), ScaleToZeroGrace: p.Duration("scale_to_zero_grace_period"),
 		Target: p.Float("target"), Utilization: p.Float("target_utilization"),
 		StableWindow: p.Duration("stable_window"), PanicWindowPercent: p.Float("panic_window_percentage"),
 		PanicThreshold: p.Float("panic_threshold_percentage") / 100,
@@ -91,6 +108,10 @@ type KPA struct {
 	panicTime    sim.Time
 	maxPanicPods int
 	delay        []timed // recent desired counts (scale-down delay)
+	// The PodAutoscaler's Active condition: active since activeSince, or
+	// inactive (the activator in the path) since inactiveSince.
+	inactive                   bool
+	activeSince, inactiveSince sim.Time
 	// Last is the outcome of the last tick, for tests and traces.
 	Last KPAStep
 }
@@ -113,6 +134,9 @@ func NewKPA(c KPAConfig) *KPA { return &KPA{cfg: c} }
 // Interval implements topology.Autoscaler.
 func (k *KPA) Interval() sim.Time { return k.cfg.Tick }
 
+// ScaleToZero implements topology.ZeroScaler.
+func (k *KPA) ScaleToZero() bool { return k.cfg.ScaleToZero && k.cfg.MinReplicas == 0 }
+
 // Scale implements topology.Autoscaler.
 func (k *KPA) Scale(v *topology.ScaleView) int {
 	if !k.started { // newAutoscaler: start in panic over more than one pod
@@ -121,7 +145,7 @@ func (k *KPA) Scale(v *topology.ScaleView) int {
 			k.panicking, k.panicTime, k.maxPanicPods = true, 0, v.Ready // created at the start of the run
 		}
 	}
-	total := 0.0
+	total := float64(v.Buffered) // what the activator holds, as it reports it
 	for _, p := range v.Pods {
 		if p.Ready {
 			total += p.InFlight
@@ -144,8 +168,34 @@ func (k *KPA) Scale(v *topology.ScaleView) int {
 		maxR = v.Max
 	}
 	desired = min(max(desired, k.cfg.MinReplicas), maxR)
+	desired = k.toZero(v, desired)
 	k.Last = KPAStep{Stable: stable, Panic: panic, Panicking: k.panicking, Desired: desired}
 	return desired
+}
+
+// toZero is handleScaleToZero over a bounded decision: it decides when 0
+// pods may apply.
+func (k *KPA) toZero(v *topology.ScaleView, desired int) int {
+	if desired != 0 {
+		if k.inactive { // demand again: the revision activates
+			k.inactive, k.activeSince = false, v.Now
+		}
+		return desired
+	}
+	if !k.cfg.ScaleToZero {
+		return 1
+	}
+	if !k.inactive {
+		if v.Now-k.activeSince >= k.cfg.StableWindow {
+			k.inactive, k.inactiveSince = true, v.Now // marked inactive; the count stays
+			return v.Current
+		}
+		return 1 // at most 1 for the rest of the idle period
+	}
+	if v.Now-k.inactiveSince >= k.cfg.ScaleToZeroGrace {
+		return 0
+	}
+	return v.Current
 }
 
 // average is the mean of the buckets within window before now.

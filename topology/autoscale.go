@@ -30,6 +30,10 @@ type ScaleView struct {
 	// Pods are the pods counted in Current, ready ones and starting ones,
 	// in pool order.
 	Pods []PodSample
+	// Buffered is the number of requests waiting at the service's
+	// activator for a replica (activator.go; 0 without one): demand the
+	// pods do not see.
+	Buffered int
 }
 
 // PodSample is one pod as the autoscaler's metrics pipeline sees it.
@@ -133,6 +137,11 @@ func (w *World) Autoscale(svc *Service, a Autoscaler, initial int, cfg ScaleConf
 	s.kSample = w.Eng.Handle(name+".sample", s.sample)
 	s.kReady = w.Eng.Handle(name+".ready", s.ready)
 	s.kGrace = w.Eng.Handle(name+".grace", s.grace)
+	if z, ok := a.(ZeroScaler); ok && z.ScaleToZero() {
+		act := &activator{loop: s}
+		act.kPoke = w.Eng.Handle(name+".poke", act.poke)
+		svc.activator = act
+	}
 	w.Attach(s)
 	return nil
 }
@@ -166,11 +175,27 @@ func (s *scaleLoop) sample(uint64) {
 	}
 }
 
-// sync runs the autoscaler once and applies its decision.
+// sync runs the autoscaler once and applies its decision, every period.
 func (s *scaleLoop) sync(uint64) {
+	s.decide()
+	if s.w.Eng.Now()+s.a.Interval() < s.w.horizon || s.w.reqs.live > 0 {
+		s.w.Eng.After(s.a.Interval(), ClassControl, s.kSync, 0)
+	}
+}
+
+// decide runs the autoscaler once and applies its decision.
+func (s *scaleLoop) decide() {
 	now := s.w.Eng.Now()
 	v := &s.view
 	v.Now, v.Current, v.Ready, v.Max, v.Concurrency = now, 0, 0, len(s.pods), s.svc.Spec.Concurrency
+	v.Buffered = 0
+	if a := s.svc.activator; a != nil {
+		for _, ref := range a.queue[a.head:] {
+			if r := s.w.reqs.Get(ref); r != nil && r.Outcome == Pending {
+				v.Buffered++
+			}
+		}
+	}
 	v.Pods = v.Pods[:0]
 	for i := range s.pods {
 		p := &s.pods[i]
@@ -199,9 +224,6 @@ func (s *scaleLoop) sync(uint64) {
 	}
 	s.lastAt = now
 	s.apply(s.a.Scale(v))
-	if now+s.a.Interval() < s.w.horizon || s.w.reqs.live > 0 {
-		s.w.Eng.After(s.a.Interval(), ClassControl, s.kSync, 0)
-	}
 }
 
 // apply moves the pool to desired pods (ready or starting): new pods are
@@ -298,6 +320,9 @@ func (s *scaleLoop) ready(arg uint64) {
 	s.w.SetProvisioned(rep, true)
 	if s.cfg.ColdFactor > 0 && s.cfg.ColdTau > 0 {
 		s.w.Warm(rep, s.cfg.ColdFactor, s.cfg.ColdTau)
+	}
+	if a := s.svc.activator; a != nil {
+		a.release()
 	}
 }
 

@@ -98,10 +98,11 @@ type Service struct {
 	// the service.
 	Provisioned int
 
-	callers  []*Caller // every caller sidecar targeting the service
-	opCum    []float64 // cumulative operation weights, normalised (operations.go)
-	provArea float64   // ∫ Provisioned dt up to provAt, replica·seconds
-	provAt   sim.Time
+	callers   []*Caller  // every caller sidecar targeting the service
+	opCum     []float64  // cumulative operation weights, normalised (operations.go)
+	activator *activator // holds requests while it has no replica (activator.go); nil: none
+	provArea  float64    // ∫ Provisioned dt up to provAt, replica·seconds
+	provAt    sim.Time
 }
 
 // ReplicaSeconds is ∫ Provisioned dt from the start of the run to now, in
