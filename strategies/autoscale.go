@@ -73,8 +73,8 @@ var autoscalerDefs = []*AutoscalerDef{
 	},
 	{
 		Name:        "kpa",
-		Description: "Knative Pod Autoscaler: concurrency per pod against target × utilisation over a 60 s stable window, a panic window (10% of it) that takes over when it asks for twice the ready pods, never scaling down in panic, rate-limited up and down",
-		Source:      "knative/serving pkg/autoscaler/scaling/autoscaler.go (autoscaler.Scale), pkg/autoscaler/config/config.go defaults, pkg/reconciler/autoscaling/resources/target.go ResolveMetricTarget",
+		Description: "Knative Pod Autoscaler: concurrency per pod against target × utilisation over a 60 s stable window, a panic window (10% of it) that takes over when it asks for twice the ready pods, never scaling down in panic, rate-limited up and down; an idle revision scales to zero after the stable window and a 30 s grace period, and requests then wait at the activator for a cold pod",
+		Source:      "knative/serving pkg/autoscaler/scaling/autoscaler.go (autoscaler.Scale), pkg/autoscaler/config/config.go defaults, pkg/reconciler/autoscaling/resources/target.go ResolveMetricTarget, pkg/reconciler/autoscaling/kpa/scaler.go handleScaleToZero, pkg/activator/net/throttler.go",
 		Params:      kpaParams,
 		Build: func(p sim.Params) (func() topology.Autoscaler, error) {
 			cfg := KPAConfigOf(p)
