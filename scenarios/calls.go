@@ -247,8 +247,11 @@ func (sc *Scenario) validateOperations(d *decoder, p string, s *Service) {
 		}
 		sum += o.Weight
 	}
-	if sum == 0 {
+	switch {
+	case sum == 0:
 		d.errorPath(join(p, "operations"), "give at least one operation a weight > 0", "every operation has weight 0, so a request that names none has none to ask for")
+	case math.IsInf(sum, 1):
+		d.errorPath(join(p, "operations"), "use smaller weights: only their ratios matter", "the operations' weights add up to more than a float can hold")
 	}
 }
 
