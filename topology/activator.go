@@ -51,6 +51,9 @@ func (w *World) park(ref Ref, r *Request, caller *Caller) bool {
 	}
 	w.uncountRetry(r, caller)
 	if len(a.queue)-a.head >= ActivatorCapacity {
+		a.compact(w) // requests that gave up while waiting take no room
+	}
+	if len(a.queue)-a.head >= ActivatorCapacity {
 		a.Refuse++
 		w.end(ref, r, Rejected, CauseQueueFull)
 		return true
@@ -62,6 +65,18 @@ func (w *World) park(ref Ref, r *Request, caller *Caller) bool {
 		w.Eng.At(w.Eng.Now(), ClassControl, a.kPoke, 0)
 	}
 	return true
+}
+
+// compact drops the requests that ended while they waited.
+func (a *activator) compact(w *World) {
+	live := a.queue[:0]
+	for _, ref := range a.queue[a.head:] {
+		if r := w.reqs.Get(ref); r != nil && r.Outcome == Pending {
+			live = append(live, ref)
+		}
+	}
+	clear(a.queue[len(live):])
+	a.queue, a.head = live, 0
 }
 
 // waiting is the number of requests the activator holds now (some may

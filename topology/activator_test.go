@@ -162,3 +162,26 @@ type plainZero struct{ z *zeroAfter }
 
 func (p plainZero) Interval() sim.Time     { return p.z.Interval() }
 func (p plainZero) Scale(v *ScaleView) int { return p.z.Scale(v) }
+
+// Requests that gave up while they waited take no room: a service that
+// stays at zero for a long time (its pod takes 100 s) keeps taking
+// requests whose 1 s timeouts free their places, and refuses none.
+func TestActivatorForgetsRequestsThatGaveUp(t *testing.T) {
+	spec := Spec{
+		Places:   []Place{{"local", "a"}},
+		Services: []ServiceSpec{{Name: "fn", Replicas: 1, Concurrency: 1000, QueueCapacity: Unbounded, ServiceTime: sim.Constant{V: 0.001}}},
+		Clients:  []ClientSpec{{Name: "users", Service: 0, Arrival: Constant, Callers: 1, Timeout: sim.Second, Rate: RateProfile{{0, 2000}, {20 * sim.Second, 2000}, {20 * sim.Second, 0}}}},
+	}
+	w, err := New(spec, Routing{Caller: roundRobin}, 1)
+	require.NoError(t, err)
+	require.NoError(t, w.Autoscale(w.Services[0], &zeroAfter{}, 0, ScaleConfig{ReadyAfter: 100 * sim.Second}))
+	rec := &endsOnce{ends: map[uint64]int{}}
+	w.Observe(rec)
+	w.Start(30 * sim.Second)
+	w.Eng.Run(30 * sim.Second)
+	w.Drain(sim.Minute)
+	a := w.Services[0].activator
+	assert.Zero(t, a.Refuse, "none refused: at most 2,000 wait at once")
+	assert.Equal(t, int(w.Clients[0].Generated), rec.outcomes[Timeout])
+	assert.LessOrEqual(t, cap(a.queue), 2*ActivatorCapacity, "the queue does not grow with the dead")
+}
