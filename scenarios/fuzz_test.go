@@ -31,11 +31,19 @@ const fuzzOperations = "name: f\nduration: 10s\ntopology:\n  services:\n" +
 	"  edges: [{name: gw, concurrency: 4}]\n" +
 	"  clients: [{name: c, target: api, rate: 10/s, edge: gw, operation: put}, {name: d, target: api, rate: 5/s}]\n"
 
+// fuzzZero has a Knative service that scales to zero between bursts, so
+// requests wait at the activator, and an HPA next to it.
+const fuzzZero = "name: f\nduration: 3m\ntopology:\n  services:\n" +
+	"    - {name: fn, replicas: 1, max_replicas: 3, service_time: 10ms, ready_after: 2s}\n" +
+	"  clients: [{name: c, target: fn, rate: 5/s, timeout: 1s, schedule: [{at: 10s, rate: 0/s}, {at: 150s, rate: 5/s}]}]\n" +
+	"strategies:\n  - {name: z, autoscaling: [{service: fn, autoscaler: kpa, params: {stable_window: 6s, scale_to_zero_grace_period: 6s}}]}\n" +
+	"  - {name: h, autoscaling: [{service: fn, autoscaler: hpa}]}\n"
+
 // smallBudget is what a fuzzed scenario may cost to be built and run.
 var smallBudget = Budget{Events: 2e5, Memory: 64 << 20}
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s", fuzzEdges, fuzzOperations} {
+	for _, s := range []string{fuzzBase, "", "&a {<<: *a}", "name: x\x00", "name: caf\xe9", "a: [", "duration: Inf/s", fuzzEdges, fuzzOperations, fuzzZero} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
