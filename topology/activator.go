@@ -41,12 +41,11 @@ type activator struct {
 	Refuse uint64 // requests refused because the queue was full
 }
 
-// park holds request r (ref) of caller at service svc's activator if it
-// has one and no replica is provisioned; it reports whether it did (or
-// refused r, which then has ended).
-func (w *World) park(ref Ref, r *Request, caller *Caller) bool {
-	a := caller.Client.Target.activator
-	if a == nil || w.hedge != nil || caller.Client.Target.Provisioned > 0 {
+// park holds request r (ref) of caller at activator a (its target's)
+// while the target has no provisioned replica; it reports whether it did
+// (or refused r, which then has ended).
+func (w *World) park(a *activator, ref Ref, r *Request, caller *Caller) bool {
+	if w.hedge != nil || a.loop.svc.Provisioned > 0 {
 		return false
 	}
 	w.uncountRetry(r, caller)
@@ -71,7 +70,7 @@ func (w *World) park(ref Ref, r *Request, caller *Caller) bool {
 func (a *activator) compact(w *World) {
 	live := a.queue[:0]
 	for _, ref := range a.queue[a.head:] {
-		if r := w.reqs.Get(ref); r != nil && r.Outcome == Pending {
+		if stillWaiting(w, ref) {
 			live = append(live, ref)
 		}
 	}
@@ -79,9 +78,24 @@ func (a *activator) compact(w *World) {
 	a.queue, a.head = live, 0
 }
 
-// waiting is the number of requests the activator holds now (some may
-// have ended meanwhile; they are dropped when released).
-func (a *activator) waiting() int { return len(a.queue) - a.head }
+// buffered is the number of requests waiting now (those that ended while
+// they waited are still in the queue, and not counted).
+func (a *activator) buffered(w *World) int {
+	n := 0
+	for _, ref := range a.queue[a.head:] {
+		if stillWaiting(w, ref) {
+			n++
+		}
+	}
+	return n
+}
+
+// stillWaiting reports whether the request ref still waits: it has not ended
+// (its slot not reused) since it was held.
+func stillWaiting(w *World, ref Ref) bool {
+	r := w.reqs.Get(ref)
+	return r != nil && r.Outcome == Pending
+}
 
 // release sends the waiting requests again, oldest first, while the
 // service has a provisioned replica.
@@ -92,10 +106,10 @@ func (a *activator) release() {
 		ref := a.queue[a.head]
 		a.queue[a.head] = 0
 		a.head++
-		r := w.reqs.Get(ref)
-		if r == nil || r.Outcome != Pending {
+		if !stillWaiting(w, ref) {
 			continue // it timed out while it waited
 		}
+		r := w.reqs.Get(ref)
 		w.send(ref, r, w.Callers[r.Caller])
 	}
 	if a.head == len(a.queue) {

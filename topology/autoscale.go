@@ -190,11 +190,7 @@ func (s *scaleLoop) decide() {
 	v.Now, v.Current, v.Ready, v.Max, v.Concurrency = now, 0, 0, len(s.pods), s.svc.Spec.Concurrency
 	v.Buffered = 0
 	if a := s.svc.activator; a != nil {
-		for _, ref := range a.queue[a.head:] {
-			if r := s.w.reqs.Get(ref); r != nil && r.Outcome == Pending {
-				v.Buffered++
-			}
-		}
+		v.Buffered = a.buffered(s.w)
 	}
 	v.Pods = v.Pods[:0]
 	for i := range s.pods {

@@ -86,7 +86,7 @@ func (w *World) send(ref Ref, r *Request, caller *Caller) {
 		v, i, cluster = w.pick(r, caller) // one more try for a different host
 	}
 	if i < 0 {
-		if svc.activator != nil && w.park(ref, r, caller) { // scaled to zero: wait for a replica
+		if a := svc.activator; a != nil && w.park(a, ref, r, caller) { // scaled to zero: wait for a replica
 			return
 		}
 		if w.hedge != nil && w.hedgeSendFailed(ref, r, caller, Dropped, CauseNoHost) {
