@@ -31,3 +31,40 @@ func TestAutoscaleLag(t *testing.T) {
 		}
 	}
 }
+
+// knative-scale-to-zero: the header's figures. Scale to zero pays for
+// about 0.38 pods but opens each of the three measured bursts with ~12
+// timeouts (5/s for the ~2.4 s past the 2 s timeout while a cold pod
+// starts) and ~23 requests held at the activator; one warm pod, or two,
+// serve everything. The checks fail scale-to-zero (timeouts) and
+// always-two (cost).
+func TestKnativeScaleToZero(t *testing.T) {
+	t.Parallel()
+	res := runScenario(t, builtin(t, "knative-scale-to-zero"))
+	zero := strategy(t, res, "scale-to-zero")
+	near := func(name string, got, want, tol float64) {
+		t.Helper()
+		if got < want-tol || got > want+tol {
+			t.Errorf("%s = %.4g, want %.4g ± %.2g", name, got, want, tol)
+		}
+	}
+	near("scale-to-zero route_success_rate", zero.Metrics["route_success_rate"].Mean, 0.979, 0.01)
+	near("scale-to-zero timeouts per burst", zero.Metrics["failures_timeout"].Mean/3, 12, 5)
+	near("scale-to-zero activator_requests per burst", zero.Metrics["activator_requests:fn"].Mean/3, 23, 5)
+	near("scale-to-zero replicas_mean", zero.Metrics["replicas_mean:fn"].Mean, 0.38, 0.03)
+	for _, w := range []struct {
+		name string
+		pods float64
+	}{{"min-scale-1", 1}, {"always-two", 2}} {
+		m := strategy(t, res, w.name).Metrics
+		near(w.name+" replicas_mean", m["replicas_mean:fn"].Mean, w.pods, 1e-9)
+		near(w.name+" route_success_rate", m["route_success_rate"].Mean, 1, 1e-9)
+		near(w.name+" activator_requests", m["activator_requests:fn"].Mean, 0, 0)
+	}
+	for _, c := range res.Checks() {
+		fails := c.Strategy == "scale-to-zero" && c.Metric == "route_success_rate" || c.Strategy == "always-two" && c.Metric == "replicas_mean:fn"
+		if c.Passed == fails {
+			t.Errorf("check %s on %s: passed = %v", c.Name, c.Strategy, c.Passed)
+		}
+	}
+}
