@@ -174,14 +174,17 @@ func (r *Replica) recompute() {
 		r.degrOK *= 1 - d.ErrorRate
 		r.capLeft *= 1 - d.CapacityLoss
 	}
-	r.conc = r.Service.Spec.Concurrency
+	// Slots beyond 2³¹−1 could never all be busy (jobs are indexed by
+	// uint32 and live in memory): clamp rather than wrap.
+	c := float64(r.Service.Spec.Concurrency)
 	if r.capLeft < 1 {
-		r.conc = int(math.Round(float64(r.Service.Spec.Concurrency) * r.capLeft))
+		c = math.Round(c * r.capLeft)
 	}
+	r.conc = int32(min(c, math.MaxInt32))
 }
 
 // concurrency is the number of service slots the replica has now.
-func (r *Replica) concurrency() int { return r.conc }
+func (r *Replica) concurrency() int { return int(r.conc) }
 
 // serviceTime turns a request's drawn work into its service time on this
 // replica now: slowed, warmed up and delayed by the active faults.

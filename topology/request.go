@@ -78,20 +78,24 @@ func (r Ref) gen() uint32 { return uint32(r >> 32) }
 // observer is valid only during the call.
 type Request struct {
 	ID       uint64   // per-world sequence number, in generation order
-	Client   int32    // index into World.Clients
-	Caller   int32    // index into World.Callers: the sidecar that sent it
 	Key      uint64   // request key (for hash-based routing), drawn at arrival
 	Arrived  sim.Time // when the client generated it
 	Ended    sim.Time // when it ended (valid once Outcome != Pending)
+	Client   int32    // index into World.Clients
+	Caller   int32    // index into World.Callers: the sidecar that sent it
+	Replica  int32    // replica of the last attempt (-1 if none was sent)
+	Cluster  int32    // cluster chosen by the edge (-1 without an edge)
 	Outcome  Outcome
 	Cause    Cause
-	Replica  int32    // replica of the last attempt (-1 if none was sent)
 	Fallback Fallback // how the caller's picker routed the last attempt
+	// Op is the operation it asks for: an index into the Operations of the
+	// service it targets (of the edge's target, for a request to an edge),
+	// or NoOp.
+	Op int16
 	// SignalAge is how old the load signal of the chosen host was when the
 	// last attempt was routed on signals; -1 when routing did not use them.
 	SignalAge sim.Time
 	Waited    sim.Time // time the answering attempt spent queued at its replica (responses only)
-	Cluster   int32    // cluster chosen by the edge (-1 without an edge)
 	// Root is the ID of the client request this one serves (its own ID for
 	// a client request; 0 for a call whose root had already ended) and
 	// Parent the ID of the request whose attempt made this call (0 for a
@@ -99,18 +103,13 @@ type Request struct {
 	Root, Parent uint64
 
 	ref          Ref         // its own slot (see Ref)
-	attempts     uint16      // attempts sent so far
 	job          Ref         // the outstanding attempt, if any
 	timeout      sim.EventID // pending client timeout, if any
 	retry        sim.EventID // pending retry back-off, if any
-	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
+	attempts     uint16      // attempts sent so far
 	hedges       uint16      // attempts sent while an earlier one was still out (hedge.go)
 	won          uint16      // hedged: the attempt whose answer ended it (0: none did)
-
-	// Op is the operation it asks for: an index into the Operations of the
-	// service it targets (of the edge's target, for a request to an edge),
-	// or NoOp. (Last, where it fits in the padding.)
-	Op int16
+	retryCounted bool        // a retry is counted against the caller's retry limit but not yet sent
 }
 
 // Ref refers to the request while it lives; Ref.Slot is a dense index a

@@ -122,34 +122,34 @@ type Cluster struct {
 
 // Replica is one instance of a service: Concurrency service slots and a
 // FIFO queue in front of them.
+//
+// Its layout is for large fleets: what every attempt reads or writes
+// (sending, reaching, starting service, finishing) comes first, with room
+// for the first jobs in service and in the queue, so an attempt touches the
+// first four cache lines only and the rest stays cold; the struct is 384
+// bytes, a size class of Go's allocator whose objects start on 128-byte
+// boundaries (TestReplicaLayout keeps both true).
 type Replica struct {
 	ID      int32 // index into World.Replicas
 	Index   int32 // index into Service.Replicas
-	Name    string
 	Service *Service
 	Place   PlaceID
 	Cluster int32 // index into Service.Clusters
 	State   NodeState
-	Weight  float64  // load-balancing weight
-	UpSince sim.Time // start of the run, or the last restart
+	off     bool  // not provisioned (see World.SetProvisioned)
+	held    int32 // slots held by attempts waiting on their calls (calls.go)
+	conc    int32 // effective service slots
 
 	serving []uint32 // jobs in service (job indices; order is not meaningful)
-	held    int      // slots held by attempts waiting on their calls (calls.go)
 	queue   ring     // jobs waiting, FIFO
 
-	crashes, pauses int  // faults holding the replica down or paused (they nest)
-	off             bool // not provisioned (see World.SetProvisioned)
+	extra  sim.Time // effective extra latency
+	slow   float64  // effective slowdown
+	degrOK float64  // probability the degradations let a served request succeed
 
-	degr    []*Degradation // active degradations, in the order applied
-	extra   sim.Time       // effective extra latency
-	slow    float64        // effective slowdown
-	degrOK  float64        // probability the degradations let a served request succeed
-	capLeft float64        // fraction of service slots left
-	conc    int            // effective service slots
-
-	coldFactor float64 // cold-start warm-up (see World.Warm)
-	coldTau    sim.Time
-	coldSince  sim.Time
+	busyArea   float64  // ∫ busy slots dt, slot·seconds, up to busyAt
+	busyAt     sim.Time // when busyArea was last brought up to date
+	lastActive sim.Time // when it last had a job in service
 
 	// Served counts jobs this replica finished serving (success or error);
 	// Errors those that ended in an error.
@@ -157,17 +157,43 @@ type Replica struct {
 	// LatencySum is the total time, in seconds, the jobs it finished spent
 	// at it (queue and service): the latency sensor's input.
 	LatencySum float64
+
+	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
+	coldFactor float64        // cold-start warm-up (see World.Warm)
+
+	// first buffers of serving and queue, inside the hot lines
+	servingBuf [2]uint32
+	queueBuf   [4]uint32
+
+	// Cold: names, weights, faults' bookkeeping, rare counters.
+	Name    string
+	Weight  float64  // load-balancing weight
+	UpSince sim.Time // start of the run, or the last restart
+
+	crashes, pauses int // faults holding the replica down or paused (they nest)
+
+	degr      []*Degradation // active degradations, in the order applied
+	capLeft   float64        // fraction of service slots left
+	coldTau   sim.Time
+	coldSince sim.Time
+
 	// ColdStarts counts jobs that found it scaled to zero (see ScaleToZero).
 	ColdStarts uint64
 	// Wasted is the service time, in seconds, it spent on attempts whose
 	// caller had already stopped waiting when service ended.
 	Wasted float64
 
-	idle       []*scaleToZero // active scale-to-zero settings (the last applies)
-	lastActive sim.Time       // when it last had a job in service
+	_ [48]byte // to 384 bytes (see above)
+}
 
-	busyArea float64  // ∫ busy slots dt, slot·seconds, up to busyAt
-	busyAt   sim.Time // when busyArea was last brought up to date
+// newReplica returns a replica whose serving list and queue start in its
+// own hot lines.
+func newReplica(r Replica) *Replica {
+	p := new(Replica)
+	*p = r
+	p.serving = p.servingBuf[:0]
+	p.queue.buf = p.queueBuf[:]
+	return p
 }
 
 // BusyArea is ∫ (slots in service) dt from the start of the run to now,
@@ -186,7 +212,7 @@ func (r *Replica) touch(now sim.Time) {
 func (r *Replica) InFlight() int { return r.Busy() + r.queue.len() }
 
 // Busy is the number of jobs in service (occupying a slot, even if paused).
-func (r *Replica) Busy() int { return len(r.serving) + r.held }
+func (r *Replica) Busy() int { return len(r.serving) + int(r.held) }
 
 // Queued is the number of jobs waiting.
 func (r *Replica) Queued() int { return r.queue.len() }
@@ -194,27 +220,27 @@ func (r *Replica) Queued() int { return r.queue.len() }
 // ring is a growable FIFO of job indices; its capacity is a power of two.
 type ring struct {
 	buf  []uint32
-	head int
-	n    int
+	head int32
+	n    int32
 }
 
-func (q *ring) len() int { return q.n }
+func (q *ring) len() int { return int(q.n) }
 
 func (q *ring) push(x uint32) {
-	if q.n == len(q.buf) {
+	if int(q.n) == len(q.buf) {
 		nb := make([]uint32, max(16, 2*len(q.buf)))
-		for i := 0; i < q.n; i++ {
-			nb[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+		for i := int32(0); i < q.n; i++ {
+			nb[i] = q.buf[int(q.head+i)&(len(q.buf)-1)]
 		}
 		q.buf, q.head = nb, 0
 	}
-	q.buf[(q.head+q.n)&(len(q.buf)-1)] = x
+	q.buf[int(q.head+q.n)&(len(q.buf)-1)] = x
 	q.n++
 }
 
 func (q *ring) pop() uint32 {
 	x := q.buf[q.head]
-	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.head = (q.head + 1) & int32(len(q.buf)-1)
 	q.n--
 	return x
 }

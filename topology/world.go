@@ -146,7 +146,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 				ci = len(svc.Clusters) - 1
 			}
 			svc.Clusters[ci].Replicas = append(svc.Clusters[ci].Replicas, int32(i))
-			r := &Replica{ID: int32(len(w.Replicas)), Index: int32(i), Name: fmt.Sprintf("%s-%d", ss.Name, i), Service: svc, Place: p, Cluster: int32(ci), Weight: 1}
+			r := newReplica(Replica{ID: int32(len(w.Replicas)), Index: int32(i), Name: fmt.Sprintf("%s-%d", ss.Name, i), Service: svc, Place: p, Cluster: int32(ci), Weight: 1})
 			if ss.Provisioned > 0 && i >= ss.Provisioned { // in the autoscaler's pool, not provisioned yet
 				r.off = true
 				svc.Clusters[ci].Off++
