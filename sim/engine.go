@@ -73,6 +73,24 @@ func (e *Engine) Pending() int {
 	if e.hole {
 		n--
 	}
+	// Lazy lanes count their events until they are found dead: count the
+	// dead ones out (O(their waiting events); Pending is not a hot path).
+	for l := range e.lanes {
+		ln := &e.lanes[l]
+		if ln.alive == nil {
+			continue
+		}
+		for _, w := range ln.lq[ln.head:] {
+			if !ln.alive(w.arg) {
+				n--
+			}
+		}
+		if ln.rep && (!e.hole || e.q.h[0].slot != ln.slot) {
+			if sl := &e.slots[ln.slot]; sl.state == slotArmed && !ln.alive(sl.arg) {
+				n--
+			}
+		}
+	}
 	return n
 }
 
@@ -186,6 +204,9 @@ func (e *Engine) Cancel(id EventID) bool {
 	if sl.gen != uint32(id>>32) || sl.state != slotArmed {
 		return false
 	}
+	if sl.lane != 0 && e.lanes[sl.lane-1].alive != nil && !e.lanes[sl.lane-1].alive(sl.arg) {
+		return false // a lazy lane's event whose owner ended: as good as gone
+	}
 	sl.state = slotCancelled
 	if sl.lane != 0 { // a tombstone in its lane (or its event in the heap)
 		e.laneLive--
@@ -291,6 +312,9 @@ func (e *Engine) Run(until Time) uint64 {
 				continue
 			}
 			e.laneLive--
+			if lz := e.lanes[ln-1].alive; lz != nil && !lz(arg) {
+				continue // a lazy lane's event no longer wanted
+			}
 		} else if st == slotCancelled {
 			e.cancelled--
 			continue
@@ -315,14 +339,28 @@ func (e *Engine) Run(until Time) uint64 {
 	return e.events - start
 }
 
+// deadAtRoot reports whether the heap's root will not run: cancelled, or
+// a lazy lane's event no longer alive.
+func (e *Engine) deadAtRoot() bool {
+	sl := &e.slots[e.q.h[0].slot]
+	if sl.state == slotCancelled {
+		return true
+	}
+	return sl.lane != 0 && e.lanes[sl.lane-1].alive != nil && !e.lanes[sl.lane-1].alive(sl.arg)
+}
+
 // NextAt returns the time of the earliest pending event, or Never.
 func (e *Engine) NextAt() Time {
 	if e.hole {
 		e.q.removeTop()
 		e.hole = false
 	}
-	for len(e.q.h) > 0 && e.slots[e.q.h[0].slot].state == slotCancelled {
-		ln := e.slots[e.q.h[0].slot].lane
+	for len(e.q.h) > 0 && e.deadAtRoot() {
+		sl := &e.slots[e.q.h[0].slot]
+		ln := sl.lane
+		if sl.state == slotArmed { // a lazy lane's event no longer wanted
+			e.laneLive--
+		}
 		e.release(e.q.h[0].slot)
 		if ln == 0 {
 			e.cancelled--

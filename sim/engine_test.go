@@ -175,6 +175,9 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 	seq := 0
 	nextArg := uint64(0)
 	lanes := []Lane{e.NewLane(2), e.NewLane(5)}
+	killed := map[uint64]bool{} // a lazy lane's events its owner has ended
+	lazyArgs := map[uint64]bool{}
+	var lazy Lane
 
 	followUp := func(arg uint64) (ok bool, d Time, c Class, child uint64) {
 		if arg%3 != 0 || arg > 1e12 {
@@ -195,6 +198,7 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 			ids[child] = e.After(d, c, k, child)
 		}
 	})
+	lazy = e.NewLazyLane(4, k, func(arg uint64) bool { return !killed[arg] })
 	oracleRun := func(until Time) {
 		for {
 			var min *oracleEvent
@@ -239,11 +243,37 @@ func checkQueueAgainstOracle(t *rapid.T) int {
 			ids[nextArg] = e.AtLane(l, at, c, k, nextArg)
 			oracleAdd(at, c, nextArg)
 		},
+		"lazy": func(t *rapid.T) {
+			if held(e) >= 12 {
+				t.Skip("queue full for this test")
+			}
+			at := e.Now() + Time(rapid.IntRange(0, 5).Draw(t, "delay"))
+			c := Class(rapid.SampledFrom([]int{4, 5}).Draw(t, "class")) // sometimes not the lane's
+			nextArg += 10
+			id := e.AtLane(lazy, at, c, k, nextArg)
+			ids[nextArg] = id
+			// queued lazily (no ID), or the lane's event in the heap
+			lazyArgs[nextArg] = id == 0 || e.slots[uint32(id)-1].lane != 0
+			oracleAdd(at, c, nextArg)
+		},
+		"kill": func(t *rapid.T) {
+			if nextArg == 0 {
+				t.Skip("nothing scheduled yet")
+			}
+			arg := uint64(rapid.IntRange(1, int(nextArg/10)).Draw(t, "which")) * 10
+			killed[arg] = true
+			if ev := byArg[arg]; lazyArgs[arg] && !ev.done {
+				ev.cancelled = true // its owner ended: the lane drops it
+			}
+		},
 		"cancel": func(t *rapid.T) {
 			if nextArg == 0 {
 				t.Skip("nothing scheduled yet")
 			}
 			arg := uint64(rapid.IntRange(1, int(nextArg/10)).Draw(t, "which")) * 10
+			if ids[arg] == 0 {
+				t.Skip("queued in a lazy lane: no ID to cancel")
+			}
 			ev := byArg[arg]
 			wantOK := !ev.done && !ev.cancelled
 			ev.cancelled = true
@@ -285,6 +315,7 @@ func held(e *Engine) int {
 	n := len(e.q.h)
 	for _, l := range e.lanes {
 		n += len(l.q) - l.head
+		n += len(l.lq) - l.head
 	}
 	return n
 }

@@ -1,6 +1,9 @@
 package sim
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // Lane is a queue of events of one class whose times never decrease, such
 // as a client's request timeouts (arrival + a fixed timeout). Most such
@@ -22,6 +25,21 @@ type lane struct {
 	rep   bool    // one of the lane's events is in the heap
 	dead  int     // cancelled events among the waiting ones
 	slot  uint32  // the slot of the lane's event in the heap, if rep
+
+	// A lazy lane's (NewLazyLane) waiting events are in lq, not q: they
+	// take no slot until they reach the heap, and are never cancelled;
+	// alive says whether one is still wanted.
+	alive     func(arg uint64) bool
+	kind      Kind
+	lq        []lazyEvent
+	compactAt int // compact lq when this many wait
+}
+
+// lazyEvent is a lazy lane's waiting event: its ordering key and argument.
+type lazyEvent struct {
+	at  Time
+	key uint32
+	arg uint64
 }
 
 // laneCompactMin is how many cancelled events a lane holds before it may
@@ -65,6 +83,24 @@ func (e *Engine) NewLane(c Class) Lane {
 	return Lane(len(e.lanes))
 }
 
+// NewLazyLane returns a lane for events of class c that run handler k and
+// are never cancelled: an event is dropped, without running, once
+// alive(arg) is false when it comes due or when the lane compacts. It
+// suits timers whose owners end far more often than they fire, such as
+// request timeouts: ending the owner is the cancellation, and no slot is
+// taken or touched for the timer until it reaches the heap. alive must be
+// monotone (once false, false for good), read-only and cheap. AtLane into
+// a lazy lane returns the zero EventID for events it queues lazily. The
+// zero Lane is returned when the engine has the most lanes it supports.
+func (e *Engine) NewLazyLane(c Class, k Kind, alive func(arg uint64) bool) Lane {
+	l := e.NewLane(c)
+	if l != 0 {
+		ln := &e.lanes[l-1]
+		ln.alive, ln.kind, ln.compactAt = alive, k, laneCompactMin
+	}
+	return l
+}
+
 // AtLane schedules handler k with arg at time t in class c, exactly as At
 // does (same order, same result), through lane l, and returns an ID that
 // can cancel it. Events of a lane should come in non-decreasing time; one
@@ -75,8 +111,25 @@ func (e *Engine) AtLane(l Lane, t Time, c Class, k Kind, arg uint64) EventID {
 		return e.At(t, c, k, arg)
 	}
 	ln := &e.lanes[l-1]
-	if (ln.rep || ln.head < len(ln.q)) && t < ln.last {
+	if (ln.rep || ln.head < len(ln.q) || ln.head < len(ln.lq)) && t < ln.last {
 		return e.At(t, c, k, arg)
+	}
+	if ln.alive != nil {
+		if k != ln.kind {
+			return e.At(t, c, k, arg)
+		}
+		if ln.rep {
+			if t < e.now {
+				panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
+			}
+			if e.q.seq >= seqLimit {
+				e.renumber()
+			}
+			e.lazyPush(ln, lazyEvent{at: t, key: e.q.nextKey(c), arg: arg})
+			ln.last = t
+			e.laneLive++
+			return 0
+		}
 	}
 	ev, id := e.arm(t, c, k, arg)
 	e.slots[ev.slot].lane = uint8(l)
@@ -96,11 +149,36 @@ func (e *Engine) AtLane(l Lane, t Time, c Class, k Kind, arg uint64) EventID {
 	return id
 }
 
+// lazyPush queues ev behind lazy lane ln's event in the heap, first
+// dropping the waiting events no longer alive when the lane has grown to
+// twice what its last compaction kept (amortised O(1) per event).
+func (e *Engine) lazyPush(ln *lane, ev lazyEvent) {
+	if len(ln.lq)-ln.head >= ln.compactAt {
+		j := 0
+		for _, w := range ln.lq[ln.head:] {
+			if ln.alive(w.arg) {
+				ln.lq[j] = w
+				j++
+			}
+		}
+		e.laneLive -= len(ln.lq) - ln.head - j
+		ln.lq, ln.head = ln.lq[:j], 0
+		ln.compactAt = max(laneCompactMin, 2*j)
+	} else if ln.head >= 1024 && 2*ln.head >= len(ln.lq) {
+		n := copy(ln.lq, ln.lq[ln.head:])
+		ln.lq, ln.head = ln.lq[:n], 0
+	}
+	ln.lq = append(ln.lq, ev)
+}
+
 // nextInLane takes lane l's earliest waiting event that is not cancelled
 // (releasing the cancelled ones before it) to put in the heap in place of
 // the lane's event that just left it; ok is false when the lane is empty.
 func (e *Engine) nextInLane(l uint8) (ev event, ok bool) {
 	ln := &e.lanes[l-1]
+	if ln.alive != nil {
+		return e.nextInLazyLane(ln, l)
+	}
 	for ln.head < len(ln.q) {
 		ev = ln.q[ln.head]
 		ln.head++
@@ -113,6 +191,36 @@ func (e *Engine) nextInLane(l uint8) (ev event, ok bool) {
 		return ev, true
 	}
 	ln.q, ln.head, ln.dead = ln.q[:0], 0, 0
+	ln.rep = false
+	e.laneReps--
+	return event{}, false
+}
+
+// nextInLazyLane is nextInLane for a lazy lane: its earliest waiting
+// event still alive gets a slot and goes to the heap; dead ones before it
+// are dropped.
+func (e *Engine) nextInLazyLane(ln *lane, l uint8) (event, bool) {
+	for ln.head < len(ln.lq) {
+		w := ln.lq[ln.head]
+		ln.head++
+		if !ln.alive(w.arg) {
+			e.laneLive--
+			continue
+		}
+		var s uint32
+		if n := len(e.free); n > 0 {
+			s = e.free[n-1]
+			e.free = e.free[:n-1]
+		} else {
+			s = uint32(len(e.slots))
+			e.slots = append(e.slots, slot{})
+		}
+		sl := &e.slots[s]
+		sl.arg, sl.kind, sl.state, sl.lane = w.arg, ln.kind, slotArmed, l
+		ln.slot = s
+		return event{at: w.at, key: w.key, slot: s}, true
+	}
+	ln.lq, ln.head = ln.lq[:0], 0
 	ln.rep = false
 	e.laneReps--
 	return event{}, false
@@ -139,6 +247,9 @@ func (e *Engine) renumber() {
 		for i := ln.head; i < len(ln.q); i++ {
 			all = append(all, loc{ln.q[i], l + 1, i})
 		}
+		for i := ln.head; i < len(ln.lq); i++ {
+			all = append(all, loc{event{at: ln.lq[i].at, key: ln.lq[i].key}, l + 1, i})
+		}
 	}
 	slices.SortFunc(all, func(a, b loc) int {
 		switch {
@@ -154,10 +265,13 @@ func (e *Engine) renumber() {
 	}
 	for seq, a := range all {
 		key := a.ev.key&^(1<<seqBits-1) | uint32(seq)
-		if a.lane == 0 {
+		switch ln := &e.lanes[max(a.lane, 1)-1]; {
+		case a.lane == 0:
 			q.h[a.i].key = key
-		} else {
-			e.lanes[a.lane-1].q[a.i].key = key
+		case ln.alive != nil:
+			ln.lq[a.i].key = key
+		default:
+			ln.q[a.i].key = key
 		}
 	}
 	q.seq = uint32(len(all))

@@ -34,8 +34,9 @@ func (w *World) arrive(arg uint64) {
 		l.Arrived(c, r)
 	}
 	if c.Spec.Timeout > 0 {
-		// Through the client's lane: most timeouts are cancelled, and in
-		// the lane they never enter the heap (same order as At).
+		// Through the client's lazy lane: most requests end long before
+		// their timeout, and ending the request is what cancels it there
+		// (same order as At; no slot, nothing to cancel in end).
 		r.timeout = w.Eng.AtLane(c.timeouts, now+c.Spec.Timeout, ClassRequest, w.kTimeout, uint64(ref))
 	}
 	w.send(ref, r, caller)
@@ -373,6 +374,10 @@ func (w *World) retry(ref Ref) {
 	r.retry = 0
 	w.send(ref, r, w.Callers[r.Caller])
 }
+
+// requestLive reports whether request ref has not ended: whether its
+// client timeout, in its client's lazy lane, is still wanted.
+func (w *World) requestLive(arg uint64) bool { return w.reqs.Get(Ref(arg)) != nil }
 
 // timeout is a client giving up on a request.
 func (w *World) timeout(ref Ref) {

@@ -188,7 +188,7 @@ func New(spec Spec, routing Routing, seed uint64) (*World, error) {
 			arrivals: sim.NewStream(seed, "arrivals/"+cs.Name),
 			work:     sim.NewStream(seed, "work/"+cs.Name),
 			assign:   sim.NewStream(seed, "assign/"+cs.Name),
-			timeouts: w.Eng.NewLane(ClassRequest),
+			timeouts: w.Eng.NewLazyLane(ClassRequest, w.kTimeout, w.requestLive),
 		}
 		for k := 0; k < cs.Callers; k++ {
 			cl := w.newCaller(c, cs.Place, fmt.Sprintf("%s/caller-%d", cs.Name, k), spec, seed)
