@@ -210,3 +210,35 @@ func BenchmarkDist(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMemoryLatency is the machine's yardstick for the fleet-size
+// benchmarks (strategies.BenchmarkScale): a chase of dependent loads, one
+// per 64-byte line, through a random cycle over a working set of the given
+// size. ns/op is the latency of one load that misses every cache smaller
+// than the set: where it steps up (L2, then the last-level cache) is where
+// a simulation's per-request cost steps up once its live state — replicas,
+// requests in flight, callers — outgrows that cache.
+func BenchmarkMemoryLatency(b *testing.B) {
+	for _, kib := range []int{32, 256, 1 << 10, 2 << 10, 4 << 10, 8 << 10, 64 << 10} {
+		b.Run(fmt.Sprintf("set=%dKiB", kib), func(b *testing.B) {
+			const stride = 8 // int64s per 64-byte line
+			lines := kib << 10 / 64
+			order := rand.New(rand.NewPCG(1, 2)).Perm(lines)
+			next := make([]int64, lines*stride)
+			for i, l := range order {
+				next[l*stride] = int64(order[(i+1)%lines] * stride)
+			}
+			p := int64(0)
+			for range lines { // warm up: one lap
+				p = next[p]
+			}
+			b.ResetTimer()
+			for range b.N {
+				p = next[p]
+			}
+			if p < 0 {
+				b.Fatal("unreachable: keeps the chase live")
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -246,7 +247,9 @@ func (s *hashSet) bounded(eps topology.Endpoints, factor float64, hash uint64, f
 // hash picks the first entry at or after it, wrapping round (Ketama). With
 // hash_balance_factor set, overloaded hosts overflow as Envoy's bounded-load
 // wrapper does; below the strategy's panic threshold of healthy hosts it
-// hashes over all of them. Picks are O(log ring) and do not allocate.
+// hashes over all of them. Picks search only the ring entries that share
+// the key hash's top bits (a jump table, same entry as a binary search of
+// the whole ring) and do not allocate.
 type RingHash struct {
 	min, max float64
 	hashConfig
@@ -259,6 +262,13 @@ type ringView struct {
 	hashSet
 	ring []ringEntry
 	buf  []byte
+	// jump[k] is the first entry whose hash's top bits are ≥ k (jump has
+	// 2^bits+1 entries, the last len(ring)): a pick searches only the
+	// entries sharing its key's top bits, a cache line or two, instead of
+	// halving the whole ring (which misses cache at every step once the
+	// ring outgrows it). Same entry as the plain search (TestRingJumpSameAsSearch).
+	jump []uint32
+	bits uint
 }
 
 type ringEntry struct {
@@ -278,8 +288,21 @@ func (p *RingHash) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Reques
 		key = req.Key
 	}
 	h := keyHash(key)
-	// The first entry with hash ≥ h, wrapping to the start (Ketama).
+	host := int(v.ring[v.search(h)].host)
+	if p.balance > 0 {
+		return v.bounded(eps, p.balance, h, host)
+	}
+	return host
+}
+
+// search returns the index of the first entry with hash ≥ h, wrapping to
+// the start (Ketama); the ring must not be empty.
+func (v *ringView) search(h uint64) int {
 	lo, hi := 0, len(v.ring)
+	if v.jump != nil {
+		k := h >> (64 - v.bits)
+		lo, hi = int(v.jump[k]), int(v.jump[k+1])
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if v.ring[m].hash < h {
@@ -291,11 +314,33 @@ func (p *RingHash) Pick(_ sim.Time, eps topology.Endpoints, req *topology.Reques
 	if lo == len(v.ring) {
 		lo = 0
 	}
-	host := int(v.ring[lo].host)
-	if p.balance > 0 {
-		return v.bounded(eps, p.balance, h, host)
+	return lo
+}
+
+// ringJumpMin is the smallest ring given a jump table; below it the whole
+// ring is a few cache lines and a plain search is as quick.
+const ringJumpMin = 256
+
+// index builds v's jump table: 2^bits buckets for about two to four
+// entries each.
+func (v *ringView) index() {
+	v.jump, v.bits = v.jump[:0], 0
+	n := len(v.ring)
+	if n < ringJumpMin {
+		v.jump = nil
+		return
 	}
-	return host
+	v.bits = uint(bits.Len(uint(n))) - 2 // 2^bits in (n/4, n/2]
+	buckets := 1 << v.bits
+	v.jump = slices.Grow(v.jump, buckets+1)[:buckets+1]
+	i := 0
+	for k := range buckets {
+		for i < n && v.ring[i].hash>>(64-v.bits) < uint64(k) {
+			i++
+		}
+		v.jump[k] = uint32(i)
+	}
+	v.jump[buckets] = uint32(n)
 }
 
 // view returns the shared table for the host set eps shows, looking it up
@@ -356,6 +401,7 @@ func (p *RingHash) build(v *ringView) {
 		}
 		return int(a.host) - int(b.host)
 	})
+	v.index()
 }
 
 // Maglev maps each request key to a host through a Maglev lookup table.

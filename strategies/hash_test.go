@@ -1,7 +1,10 @@
 package strategies
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -283,4 +286,42 @@ func TestHashBoundedLoad(t *testing.T) {
 	if _, err := d.Build(p); err == nil {
 		t.Error("hash_balance_factor 50 accepted; Envoy requires 0 or ≥ 100")
 	}
+}
+
+// TestRingJumpSameAsSearch: the jump table's search finds the same entry
+// as a binary search of the whole ring, for rings of every size around the
+// threshold and above, with duplicate hashes, keys equal to entries, keys
+// beyond the last entry (wrapping) and keys at the ends of the hash space.
+func TestRingJumpSameAsSearch(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 3000).Draw(t, "entries")
+		spread := rapid.SampledFrom([]uint64{math.MaxUint64, 1 << 40, 1000}).Draw(t, "spread")
+		seed := rapid.Uint64().Draw(t, "seed")
+		r := rand.New(rand.NewPCG(seed, 1))
+		v := &ringView{}
+		for i := range n {
+			v.ring = append(v.ring, ringEntry{hash: r.Uint64N(spread), host: int32(i % 7)})
+		}
+		slices.SortFunc(v.ring, func(a, b ringEntry) int { return cmp.Compare(a.hash, b.hash) })
+		v.index()
+		if (v.jump != nil) != (n >= ringJumpMin) {
+			t.Fatalf("%d entries: jump table %v", n, v.jump != nil)
+		}
+		plain := func(h uint64) int {
+			i, _ := slices.BinarySearchFunc(v.ring, h, func(e ringEntry, h uint64) int { return cmp.Compare(e.hash, h) })
+			if i == len(v.ring) {
+				return 0
+			}
+			return i
+		}
+		keys := []uint64{0, math.MaxUint64, v.ring[0].hash, v.ring[n-1].hash, v.ring[n-1].hash + 1}
+		for range 200 {
+			keys = append(keys, r.Uint64N(spread), v.ring[r.IntN(n)].hash, r.Uint64())
+		}
+		for _, h := range keys {
+			if got, want := v.search(h), plain(h); got != want {
+				t.Fatalf("key %#x: jump search %d, binary search %d (%d entries)", h, got, want, n)
+			}
+		}
+	})
 }
