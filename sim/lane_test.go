@@ -44,3 +44,42 @@ func TestLaneCompaction(t *testing.T) {
 		t.Fatalf("after the run: Pending %d, %d slots of which %d free", e.Pending(), len(e.slots), len(e.free))
 	}
 }
+
+// TestLazyLaneCompaction: a lazy lane whose owners mostly end keeps about
+// its live events (it compacts at twice what it last kept), takes a slot
+// only for the event in the heap, and Pending counts only the live ones.
+func TestLazyLaneCompaction(t *testing.T) {
+	old := laneCompactMin
+	laneCompactMin = 8
+	defer func() { laneCompactMin = old }()
+	e := NewEngine()
+	ended := map[uint64]bool{}
+	var ran []uint64
+	k := e.Handle("t", func(arg uint64) { ran = append(ran, arg) })
+	l := e.NewLazyLane(Default, k, func(arg uint64) bool { return !ended[arg] })
+	var want []uint64
+	for i := uint64(0); i < 2000; i++ {
+		e.AtLane(l, Time(10+i), Default, k, i)
+		if i > 0 && i%10 != 0 {
+			ended[i] = true // its owner ended before the next was scheduled
+		} else {
+			want = append(want, i)
+		}
+		if n := len(e.lanes[0].lq) - e.lanes[0].head; n > 2*len(want)+laneCompactMin {
+			t.Fatalf("after %d events the lane holds %d waiting, %d live", i+1, n, len(want))
+		}
+	}
+	if len(e.slots) != 1 {
+		t.Fatalf("%d slots taken; a lazy lane takes one, for its event in the heap", len(e.slots))
+	}
+	if got := e.Pending(); got != len(want) {
+		t.Fatalf("Pending() = %d, want %d", got, len(want))
+	}
+	e.Run(Never - 1)
+	if !slices.Equal(ran, want) {
+		t.Fatalf("ran %v\nwant %v", ran, want)
+	}
+	if e.Pending() != 0 {
+		t.Fatalf("after the run: Pending %d", e.Pending())
+	}
+}
