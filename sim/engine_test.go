@@ -152,9 +152,9 @@ type oracleEvent struct {
 func TestQueueAgainstSortedOracle(t *testing.T) {
 	for _, limit := range []uint32{1 << seqBits, 16} {
 		t.Run(fmt.Sprintf("seqLimit=%d", limit), func(t *testing.T) {
-			old, oldCompact := seqLimit, laneCompactMin
-			seqLimit, laneCompactMin = limit, 2 // lanes compact their cancelled events too
-			defer func() { seqLimit, laneCompactMin = old, oldCompact }()
+			old, oldCompact, oldLazy := seqLimit, laneCompactMin, lazyCompactMin
+			seqLimit, laneCompactMin, lazyCompactMin = limit, 2, 2 // lanes compact too
+			defer func() { seqLimit, laneCompactMin, lazyCompactMin = old, oldCompact, oldLazy }()
 			renumbers := 0
 			rapid.Check(t, func(t *rapid.T) { renumbers += checkQueueAgainstOracle(t) })
 			if limit < 1<<seqBits && renumbers == 0 {

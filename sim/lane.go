@@ -47,6 +47,13 @@ type lazyEvent struct {
 // variable so tests can force compaction.
 var laneCompactMin = 4096
 
+// lazyCompactMin is the fewest waiting events at which a lazy lane
+// compacts. Its compaction only reads its own entries (and alive), so it
+// can run often: a lane stays a few KiB when few of its events are live,
+// instead of growing to laneCompactMin entries in every run (most of a
+// short run's allocation before). A variable so tests can force it.
+var lazyCompactMin = 256
+
 // cancelInLane notes that a waiting event of lane l was cancelled, and
 // drops the lane's cancelled events (releasing their slots) when they
 // dominate, so a lane holds about its live events, as the heap's
@@ -96,7 +103,7 @@ func (e *Engine) NewLazyLane(c Class, k Kind, alive func(arg uint64) bool) Lane 
 	l := e.NewLane(c)
 	if l != 0 {
 		ln := &e.lanes[l-1]
-		ln.alive, ln.kind, ln.compactAt = alive, k, laneCompactMin
+		ln.alive, ln.kind, ln.compactAt = alive, k, lazyCompactMin
 	}
 	return l
 }
@@ -163,7 +170,7 @@ func (e *Engine) lazyPush(ln *lane, ev lazyEvent) {
 		}
 		e.laneLive -= len(ln.lq) - ln.head - j
 		ln.lq, ln.head = ln.lq[:j], 0
-		ln.compactAt = max(laneCompactMin, 2*j)
+		ln.compactAt = max(lazyCompactMin, 2*j)
 	} else if ln.head >= 1024 && 2*ln.head >= len(ln.lq) {
 		n := copy(ln.lq, ln.lq[ln.head:])
 		ln.lq, ln.head = ln.lq[:n], 0

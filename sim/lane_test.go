@@ -49,9 +49,9 @@ func TestLaneCompaction(t *testing.T) {
 // its live events (it compacts at twice what it last kept), takes a slot
 // only for the event in the heap, and Pending counts only the live ones.
 func TestLazyLaneCompaction(t *testing.T) {
-	old := laneCompactMin
-	laneCompactMin = 8
-	defer func() { laneCompactMin = old }()
+	old := lazyCompactMin
+	lazyCompactMin = 8
+	defer func() { lazyCompactMin = old }()
 	e := NewEngine()
 	ended := map[uint64]bool{}
 	var ran []uint64
@@ -65,7 +65,7 @@ func TestLazyLaneCompaction(t *testing.T) {
 		} else {
 			want = append(want, i)
 		}
-		if n := len(e.lanes[0].lq) - e.lanes[0].head; n > 2*len(want)+laneCompactMin {
+		if n := len(e.lanes[0].lq) - e.lanes[0].head; n > 2*len(want)+lazyCompactMin {
 			t.Fatalf("after %d events the lane holds %d waiting, %d live", i+1, n, len(want))
 		}
 	}
