@@ -1,6 +1,10 @@
 package strategies
 
-import "github.com/tangle-sim/tangle/topology"
+import (
+	"slices"
+
+	"github.com/tangle-sim/tangle/topology"
+)
 
 // maxViews bounds how many host sets one picker keeps derived state for. A
 // caller sidecar behind an edge sees one host set per region the edge picks;
@@ -57,8 +61,9 @@ func (c *viewCache[T]) get(eps topology.Endpoints) (*T, bool) {
 
 // healthyHosts appends the indices of eps's healthy hosts to dst[:0].
 func healthyHosts(dst []int32, eps topology.Endpoints) []int32 {
-	dst = dst[:0]
-	for i, n := 0, eps.Len(); i < n; i++ {
+	n := eps.Len()
+	dst = slices.Grow(dst[:0], n) // one allocation, not a doubling chain per caller
+	for i := 0; i < n; i++ {
 		if eps.Healthy(i) {
 			dst = append(dst, int32(i))
 		}
