@@ -86,7 +86,7 @@ func (e *Engine) Pending() int {
 			}
 		}
 		if ln.rep && (!e.hole || e.q.h[0].slot != ln.slot) {
-			if sl := &e.slots[ln.slot]; sl.state == slotArmed && !ln.alive(sl.arg) {
+			if sl := &e.slots[ln.slot]; sl.state == slotArmed && e.unwanted(sl) {
 				n--
 			}
 		}
@@ -152,6 +152,18 @@ func (e *Engine) arm(t Time, c Class, k Kind, arg uint64) (event, EventID) {
 	if t < e.now {
 		panic(fmt.Sprintf("sim: %s scheduled at %v, before now (%v)", e.HandlerName(k), t, e.now))
 	}
+	s := e.takeSlot(k, arg, 0)
+	sl := &e.slots[s]
+	if e.q.seq >= seqLimit {
+		e.renumber()
+	}
+	return event{at: t, key: e.q.nextKey(c), slot: s}, EventID(uint64(sl.gen)<<32 | uint64(s+1))
+}
+
+// takeSlot takes a free slot (growing the table when none is free) and
+// arms it for handler k with arg, in lane l (0: none). At does the same,
+// written out.
+func (e *Engine) takeSlot(k Kind, arg uint64, l uint8) uint32 {
 	var s uint32
 	if n := len(e.free); n > 0 {
 		s = e.free[n-1]
@@ -161,11 +173,8 @@ func (e *Engine) arm(t Time, c Class, k Kind, arg uint64) (event, EventID) {
 		e.slots = append(e.slots, slot{})
 	}
 	sl := &e.slots[s]
-	sl.arg, sl.kind, sl.state, sl.lane = arg, k, slotArmed, 0
-	if e.q.seq >= seqLimit {
-		e.renumber()
-	}
-	return event{at: t, key: e.q.nextKey(c), slot: s}, EventID(uint64(sl.gen)<<32 | uint64(s+1))
+	sl.arg, sl.kind, sl.state, sl.lane = arg, k, slotArmed, l
+	return s
 }
 
 // schedule puts ev in the heap (in the hole the running event left, if
@@ -204,7 +213,7 @@ func (e *Engine) Cancel(id EventID) bool {
 	if sl.gen != uint32(id>>32) || sl.state != slotArmed {
 		return false
 	}
-	if sl.lane != 0 && e.lanes[sl.lane-1].alive != nil && !e.lanes[sl.lane-1].alive(sl.arg) {
+	if e.unwanted(sl) {
 		return false // a lazy lane's event whose owner ended: as good as gone
 	}
 	sl.state = slotCancelled
@@ -313,7 +322,7 @@ func (e *Engine) Run(until Time) uint64 {
 			}
 			e.laneLive--
 			if lz := e.lanes[ln-1].alive; lz != nil && !lz(arg) {
-				continue // a lazy lane's event no longer wanted
+				continue // unwanted (its slot, read above, is released already)
 			}
 		} else if st == slotCancelled {
 			e.cancelled--
@@ -339,14 +348,17 @@ func (e *Engine) Run(until Time) uint64 {
 	return e.events - start
 }
 
-// deadAtRoot reports whether the heap's root will not run: cancelled, or
-// a lazy lane's event no longer alive.
+// unwanted reports whether armed slot sl is a lazy lane's event whose
+// owner has ended (see NewLazyLane).
+func (e *Engine) unwanted(sl *slot) bool {
+	return sl.lane != 0 && e.lanes[sl.lane-1].alive != nil && !e.lanes[sl.lane-1].alive(sl.arg)
+}
+
+// deadAtRoot reports whether the heap's root will not run: cancelled or
+// unwanted.
 func (e *Engine) deadAtRoot() bool {
 	sl := &e.slots[e.q.h[0].slot]
-	if sl.state == slotCancelled {
-		return true
-	}
-	return sl.lane != 0 && e.lanes[sl.lane-1].alive != nil && !e.lanes[sl.lane-1].alive(sl.arg)
+	return sl.state == slotCancelled || e.unwanted(sl)
 }
 
 // NextAt returns the time of the earliest pending event, or Never.

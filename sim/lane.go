@@ -214,16 +214,7 @@ func (e *Engine) nextInLazyLane(ln *lane, l uint8) (event, bool) {
 			e.laneLive--
 			continue
 		}
-		var s uint32
-		if n := len(e.free); n > 0 {
-			s = e.free[n-1]
-			e.free = e.free[:n-1]
-		} else {
-			s = uint32(len(e.slots))
-			e.slots = append(e.slots, slot{})
-		}
-		sl := &e.slots[s]
-		sl.arg, sl.kind, sl.state, sl.lane = w.arg, ln.kind, slotArmed, l
+		s := e.takeSlot(ln.kind, w.arg, l)
 		ln.slot = s
 		return event{at: w.at, key: w.key, slot: s}, true
 	}
